@@ -1,0 +1,177 @@
+//! Reading files and directories into an [`Inventory`].
+//!
+//! Files are read in parallel and merged in sorted path order, so the Inventory (and everything
+//! built from it) is the same on every run. A file or document that cannot be read becomes a
+//! [`Diagnostic`]; it never stops the scan.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::common::object_meta;
+use crate::model::{Diagnostic, Inventory, Source};
+use crate::yaml::{self, Node};
+use crate::{istio, k8s, linkerd};
+
+/// Files larger than this are reported and skipped.
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+/// Reads every file under the given paths. Directories are walked recursively for `.yaml`,
+/// `.yml` and `.json` files (hidden entries skipped); files named explicitly are read whatever
+/// their extension.
+pub fn read_paths(paths: &[PathBuf]) -> Inventory {
+    let mut inventory = Inventory::default();
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path, true, &mut files, &mut inventory);
+    }
+    files.sort();
+    files.dedup();
+    let parts: Vec<Inventory> = files.par_iter().map(|f| read_file(f)).collect();
+    for part in parts {
+        inventory.extend(part);
+    }
+    inventory
+}
+
+fn collect(path: &Path, explicit: bool, files: &mut Vec<PathBuf>, inventory: &mut Inventory) {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            inventory.diagnostics.push(Diagnostic {
+                source: Source { file: path.display().to_string().into(), line: 0 },
+                reason: format!("cannot read: {e}"),
+            });
+            return;
+        }
+    };
+    if meta.is_dir() {
+        let entries = match std::fs::read_dir(path) {
+            Ok(entries) => entries,
+            Err(e) => {
+                inventory.diagnostics.push(Diagnostic {
+                    source: Source { file: path.display().to_string().into(), line: 0 },
+                    reason: format!("cannot list directory: {e}"),
+                });
+                return;
+            }
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            collect(&entry.path(), false, files, inventory);
+        }
+    } else if explicit
+        || path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    {
+        files.push(path.to_path_buf());
+    }
+}
+
+fn read_file(path: &Path) -> Inventory {
+    let name: Arc<str> = path.display().to_string().into();
+    let fail = |reason: String| {
+        let mut inv = Inventory::default();
+        inv.diagnostics.push(Diagnostic { source: Source { file: Arc::clone(&name), line: 0 }, reason });
+        inv
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > MAX_FILE_BYTES => {
+            return fail(format!("file is larger than {} MiB; skipped", MAX_FILE_BYTES >> 20));
+        }
+        Err(e) => return fail(format!("cannot read: {e}")),
+        Ok(_) => {}
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return fail(format!("cannot read: {e}")),
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => read_text(&name, &text),
+        Err(_) => fail("not UTF-8 text; skipped".to_owned()),
+    }
+}
+
+/// Reads one file's text (YAML, multi-document YAML or JSON) into an Inventory.
+pub fn read_text(file: &str, text: &str) -> Inventory {
+    let file: Arc<str> = file.into();
+    let mut inventory = Inventory { files_read: 1, ..Inventory::default() };
+    let looks_templated = text.contains("{{");
+    for doc in yaml::parse_documents(text) {
+        match doc {
+            Ok(node) => read_object(&node, &file, &mut inventory, 0),
+            Err(e) => {
+                let mut reason = format!("not valid YAML/JSON: {}", e.reason);
+                if looks_templated {
+                    reason.push_str(" (looks like an unrendered Helm template: render it with `helm template` first)");
+                }
+                inventory.diagnostics.push(Diagnostic { source: Source { file: Arc::clone(&file), line: e.line }, reason });
+            }
+        }
+    }
+    inventory
+}
+
+/// Dispatches one object by kind; unwraps `List` and `*List` objects.
+fn read_object(node: &Node, file: &Arc<str>, inventory: &mut Inventory, depth: usize) {
+    if !node.is_map() {
+        // A scalar or sequence document (e.g. a bare JSON array) is not an object.
+        *inventory.skipped_kinds.entry("(not an object)".to_owned()).or_default() += 1;
+        return;
+    }
+    let kind = node.field("kind").string().unwrap_or_default();
+    if (kind == "List" || kind.ends_with("List")) && node.field("items").is_seq() && depth < 4 {
+        for item in node.field("items").items() {
+            read_object(item, file, inventory, depth + 1);
+        }
+        return;
+    }
+    if kind.is_empty() {
+        *inventory.skipped_kinds.entry("(no kind)".to_owned()).or_default() += 1;
+        return;
+    }
+    inventory.objects_read += 1;
+    let meta = object_meta(node, file);
+    let group = meta.api_version.split('/').next().unwrap_or("").to_owned();
+    let handled = if group.ends_with("istio.io") {
+        istio::read(node, &meta, inventory)
+    } else if group.ends_with("linkerd.io") {
+        linkerd::read(node, &meta, inventory)
+    } else {
+        k8s::read(node, &meta, inventory)
+    };
+    if !handled {
+        *inventory.skipped_kinds.entry(kind).or_default() += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_unwrapped_and_unknown_kinds_counted() {
+        let inv = read_text(
+            "x.yaml",
+            "kind: List\nitems:\n- kind: Widget\n  metadata: {name: a}\n- kind: Widget\n  metadata: {name: b}\n",
+        );
+        assert_eq!(inv.skipped_kinds.get("Widget"), Some(&2));
+    }
+
+    #[test]
+    fn broken_documents_are_reported_with_file_and_line() {
+        let inv = read_text("bad.yaml", "kind: Widget\n---\nkind: [\n");
+        assert_eq!(inv.diagnostics.len(), 1);
+        assert_eq!(&*inv.diagnostics[0].source.file, "bad.yaml");
+        assert!(inv.diagnostics[0].source.line >= 3);
+        assert_eq!(inv.skipped_kinds.get("Widget"), Some(&1));
+    }
+}

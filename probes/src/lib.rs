@@ -1,0 +1,22 @@
+//! ztpath-probes: read an estate into an [`Inventory`].
+//!
+//! Every source is read offline from files by default. A probe module turns one parsed object
+//! (a [`yaml::Node`] with lines) into typed inventory items that keep their [`Source`]. This crate
+//! knows nothing of the engine or the reports.
+//!
+//! Modules:
+//! - [`yaml`]: the located YAML/JSON reader (alias and size guards, per-document recovery);
+//! - [`files`]: walking files and directories, dispatching documents by `kind`;
+//! - [`k8s`]: core Kubernetes kinds; [`istio`], [`linkerd`]: service-mesh policy.
+
+pub mod files;
+pub mod istio;
+pub mod k8s;
+pub mod linkerd;
+pub mod model;
+pub mod yaml;
+
+mod common;
+
+pub use files::{read_paths, read_text};
+pub use model::*;

@@ -1,0 +1,941 @@
+//! The Inventory: what the probes read from an estate, with the source of every item.
+//!
+//! This is the contract between probes and the engine. It holds facts, not judgements: no field
+//! here says "insecure". Secret values never enter it in clear: Secret data is reduced to a
+//! [`Fingerprint`], and literal values that the engine must inspect (env values, ConfigMap
+//! entries) are wrapped in [`Sensitive`], which neither prints nor serialises its content.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+/// Where an item came from: a file and a 1-based line, or a live object (then `file` holds its
+/// reference, e.g. `k8s://ns/Pod/name`, and `line` is 0).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Source {
+    /// Path as given on the command line (joined with the relative path inside a directory).
+    pub file: Arc<str>,
+    /// Line of the document or field (1-based; 0 when unknown).
+    pub line: u32,
+}
+
+impl Source {
+    /// The same file at another line.
+    pub fn at(&self, line: u32) -> Source {
+        Source { file: Arc::clone(&self.file), line }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 { write!(f, "{}", self.file) } else { write!(f, "{}:{}", self.file, self.line) }
+    }
+}
+
+/// A short, stable fingerprint of a secret value: the first 12 hex digits of its SHA-256. Enough
+/// to see that two places hold the same value, not enough to recover it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint(pub String);
+
+impl Fingerprint {
+    /// Fingerprints raw bytes.
+    pub fn of(bytes: &[u8]) -> Fingerprint {
+        let digest = Sha256::digest(bytes);
+        let mut hex = String::with_capacity(19);
+        hex.push_str("sha256:");
+        for b in &digest[..6] {
+            hex.push_str(&format!("{b:02x}"));
+        }
+        Fingerprint(hex)
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A literal value that may be a secret. Its text is reachable only through [`Sensitive::expose`];
+/// `Debug` and `Display` show the fingerprint, and it has no `Serialize`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sensitive {
+    text: String,
+    fingerprint: Fingerprint,
+}
+
+impl Sensitive {
+    /// Wraps a value.
+    pub fn new(text: String) -> Sensitive {
+        let fingerprint = Fingerprint::of(text.as_bytes());
+        Sensitive { text, fingerprint }
+    }
+    /// The value itself: for analysis only, never for output.
+    pub fn expose(&self) -> &str {
+        &self.text
+    }
+    /// The value's fingerprint.
+    pub fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+    /// Length in characters.
+    pub fn len(&self) -> usize {
+        self.text.chars().count()
+    }
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+impl fmt::Debug for Sensitive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sensitive({})", self.fingerprint)
+    }
+}
+
+/// A problem reading the estate: one file or document that could not be read. The scan goes on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Where.
+    pub source: Source,
+    /// Why, in words a user can act on.
+    pub reason: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source, self.reason)
+    }
+}
+
+/// Labels or annotations.
+pub type StringMap = BTreeMap<String, String>;
+
+/// Identity of any Kubernetes object, with its source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectMeta {
+    /// `kind` as written (e.g. `Deployment`).
+    pub kind: String,
+    /// `apiVersion` as written.
+    pub api_version: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`; `None` for cluster-scoped kinds. Namespaced objects without one get
+    /// `default`, as `kubectl apply` would.
+    pub namespace: Option<String>,
+    /// `metadata.labels`.
+    pub labels: StringMap,
+    /// `metadata.annotations`.
+    pub annotations: StringMap,
+    /// `metadata.creationTimestamp` as written (used for Istio's "oldest wins").
+    pub creation_timestamp: Option<String>,
+    /// Controller owner (`ownerReferences` entry with `controller: true`, else the first): kind and
+    /// name. Lets the engine fold Pods into their Deployment.
+    pub owner: Option<(String, String)>,
+    /// File and line of the object's document.
+    pub source: Source,
+}
+
+impl ObjectMeta {
+    /// Namespace or `""` for cluster-scoped objects.
+    pub fn ns(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("")
+    }
+}
+
+/// A label selector (`matchLabels` + `matchExpressions`). An empty selector selects everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelSelector {
+    /// `matchLabels` (or a plain map selector such as a Service's `spec.selector`).
+    pub match_labels: StringMap,
+    /// `matchExpressions`.
+    pub match_expressions: Vec<SelectorRequirement>,
+}
+
+/// One `matchExpressions` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelectorRequirement {
+    /// Label key.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
+    pub operator: String,
+    /// Values for `In`/`NotIn`.
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    /// True when the selector selects every object.
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+
+    /// Does the selector select an object with these labels?
+    pub fn matches(&self, labels: &StringMap) -> bool {
+        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|r| {
+                let have = labels.get(&r.key);
+                match r.operator.as_str() {
+                    "In" => have.is_some_and(|v| r.values.contains(v)),
+                    "NotIn" => have.is_none_or(|v| !r.values.contains(v)),
+                    "Exists" => have.is_some(),
+                    "DoesNotExist" => have.is_none(),
+                    _ => false,
+                }
+            })
+    }
+}
+
+/// Everything read from an estate.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Namespaces declared in the input.
+    pub namespaces: Vec<Namespace>,
+    /// Pods and pod controllers (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob,
+    /// ReplicationController).
+    pub workloads: Vec<Workload>,
+    /// Services.
+    pub services: Vec<Service>,
+    /// ServiceAccounts.
+    pub service_accounts: Vec<ServiceAccount>,
+    /// Secrets (values fingerprinted).
+    pub secrets: Vec<Secret>,
+    /// ConfigMaps.
+    pub config_maps: Vec<ConfigMap>,
+    /// Roles and ClusterRoles.
+    pub roles: Vec<Role>,
+    /// RoleBindings and ClusterRoleBindings.
+    pub role_bindings: Vec<RoleBinding>,
+    /// NetworkPolicies.
+    pub network_policies: Vec<NetworkPolicy>,
+    /// Istio security and traffic policy.
+    pub istio: IstioInventory,
+    /// Linkerd policy.
+    pub linkerd: LinkerdInventory,
+    /// Documents or files that could not be read.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Kinds seen but not modelled, with counts.
+    pub skipped_kinds: BTreeMap<String, usize>,
+    /// Number of files read.
+    pub files_read: usize,
+    /// Number of objects read (after unwrapping Lists).
+    pub objects_read: usize,
+}
+
+impl Inventory {
+    /// Appends another inventory (used to merge per-file results).
+    pub fn extend(&mut self, other: Inventory) {
+        self.namespaces.extend(other.namespaces);
+        self.workloads.extend(other.workloads);
+        self.services.extend(other.services);
+        self.service_accounts.extend(other.service_accounts);
+        self.secrets.extend(other.secrets);
+        self.config_maps.extend(other.config_maps);
+        self.roles.extend(other.roles);
+        self.role_bindings.extend(other.role_bindings);
+        self.network_policies.extend(other.network_policies);
+        self.istio.extend(other.istio);
+        self.linkerd.extend(other.linkerd);
+        self.diagnostics.extend(other.diagnostics);
+        for (k, n) in other.skipped_kinds {
+            *self.skipped_kinds.entry(k).or_default() += n;
+        }
+        self.files_read += other.files_read;
+        self.objects_read += other.objects_read;
+    }
+}
+
+/// A Namespace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Namespace {
+    /// Metadata (labels carry `istio-injection`, `istio.io/rev`; annotations `linkerd.io/inject`).
+    pub meta: ObjectMeta,
+}
+
+/// A workload: a Pod or the pod template of a controller.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Workload {
+    /// Metadata of the object itself.
+    pub meta: ObjectMeta,
+    /// The pod template (for a Pod, the Pod itself).
+    pub pod: PodSpec,
+}
+
+/// The parts of a pod spec that matter for identity.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PodSpec {
+    /// Labels of the pod (template) — what Services and policies select.
+    pub labels: StringMap,
+    /// Annotations of the pod (template): injection and Linkerd settings.
+    pub annotations: StringMap,
+    /// `serviceAccountName` (or deprecated `serviceAccount`); `None` means `default`.
+    pub service_account_name: Option<String>,
+    /// `automountServiceAccountToken` on the pod (overrides the ServiceAccount's).
+    pub automount_token: Option<bool>,
+    /// Line of `automountServiceAccountToken` or of `serviceAccountName`, for evidence.
+    pub service_account_line: u32,
+    /// `hostNetwork: true` (the pod bypasses mesh and NetworkPolicy).
+    pub host_network: bool,
+    /// Containers and init containers.
+    pub containers: Vec<Container>,
+    /// Volumes.
+    pub volumes: Vec<Volume>,
+    /// `imagePullSecrets` names.
+    pub image_pull_secrets: Vec<String>,
+    /// Line of the pod spec (template) for evidence.
+    pub line: u32,
+}
+
+/// A container (or init container).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Container {
+    /// Name.
+    pub name: String,
+    /// Image.
+    pub image: String,
+    /// True for init containers.
+    pub init: bool,
+    /// `env` entries.
+    pub env: Vec<EnvVar>,
+    /// `envFrom` entries.
+    pub env_from: Vec<EnvFrom>,
+    /// `command` then `args`, each kept with its line.
+    pub args: Vec<(Sensitive, u32)>,
+    /// Declared `containerPort`s.
+    pub ports: Vec<ContainerPort>,
+    /// `volumeMounts`: (volume name, mount path).
+    pub volume_mounts: Vec<(String, String)>,
+    /// Line of the container.
+    pub line: u32,
+}
+
+/// A declared container port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerPort {
+    /// Port name (`""` when unnamed).
+    pub name: String,
+    /// Port number.
+    pub port: u32,
+}
+
+/// One `env` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvVar {
+    /// Variable name.
+    pub name: String,
+    /// Where the value comes from.
+    pub value: EnvValue,
+    /// Line of the entry.
+    pub line: u32,
+}
+
+/// The value of an env var.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EnvValue {
+    /// `value:` written in the manifest.
+    Literal(Sensitive),
+    /// `valueFrom.secretKeyRef`.
+    SecretKey {
+        /// Secret name.
+        secret: String,
+        /// Key within the Secret.
+        key: String,
+    },
+    /// `valueFrom.configMapKeyRef`.
+    ConfigMapKey {
+        /// ConfigMap name.
+        config_map: String,
+        /// Key.
+        key: String,
+    },
+    /// `valueFrom.fieldRef` / `resourceFieldRef`, or nothing.
+    Other,
+}
+
+/// One `envFrom` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvFrom {
+    /// `secretRef`.
+    Secret {
+        /// Secret name.
+        name: String,
+        /// Line.
+        line: u32,
+    },
+    /// `configMapRef`.
+    ConfigMap {
+        /// ConfigMap name.
+        name: String,
+        /// Line.
+        line: u32,
+    },
+}
+
+/// A pod volume.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Volume {
+    /// Volume name.
+    pub name: String,
+    /// What it holds.
+    pub kind: VolumeKind,
+    /// Line.
+    pub line: u32,
+}
+
+/// The kinds of volume that carry credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VolumeKind {
+    /// `secret.secretName`.
+    Secret(String),
+    /// `configMap.name`.
+    ConfigMap(String),
+    /// A `projected` volume: its sources.
+    Projected(Vec<ProjectedSource>),
+    /// `hostPath`.
+    HostPath(String),
+    /// Anything else.
+    Other,
+}
+
+/// A source of a projected volume.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProjectedSource {
+    /// `serviceAccountToken` with its audience and `expirationSeconds` (default 3600).
+    ServiceAccountToken {
+        /// `audience`, if set.
+        audience: Option<String>,
+        /// `expirationSeconds`, if set.
+        expiration_seconds: Option<i64>,
+        /// Line of the source.
+        line: u32,
+    },
+    /// A Secret.
+    Secret(String),
+    /// A ConfigMap.
+    ConfigMap(String),
+    /// downwardAPI, clusterTrustBundle, ….
+    Other,
+}
+
+/// A Service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Service {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// `spec.type` (`ClusterIP` when unset).
+    pub service_type: String,
+    /// `spec.selector`; `None` for a Service without selector (manual endpoints, ExternalName).
+    pub selector: Option<StringMap>,
+    /// Ports.
+    pub ports: Vec<ServicePort>,
+    /// `spec.externalName`.
+    pub external_name: Option<String>,
+}
+
+/// A Service port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServicePort {
+    /// Port name.
+    pub name: String,
+    /// Service port.
+    pub port: u32,
+    /// `targetPort`: a number or a container port name (defaults to `port`).
+    pub target_port: String,
+    /// `appProtocol`.
+    pub app_protocol: Option<String>,
+    /// `protocol` (TCP when unset).
+    pub protocol: String,
+}
+
+/// A ServiceAccount.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceAccount {
+    /// Metadata (annotations carry `eks.amazonaws.com/role-arn`).
+    pub meta: ObjectMeta,
+    /// `automountServiceAccountToken`.
+    pub automount_token: Option<bool>,
+    /// Line of `automountServiceAccountToken`.
+    pub automount_line: u32,
+    /// `secrets[].name` (legacy token references).
+    pub secrets: Vec<String>,
+    /// `imagePullSecrets[].name`.
+    pub image_pull_secrets: Vec<String>,
+}
+
+/// A Secret. Values are fingerprinted; the clear value is never kept.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Secret {
+    /// Metadata (`kubernetes.io/service-account.name` annotation for token Secrets).
+    pub meta: ObjectMeta,
+    /// `type` (`Opaque` when unset).
+    pub secret_type: String,
+    /// Entries of `data` and `stringData`.
+    pub entries: Vec<SecretEntry>,
+}
+
+/// One key of a Secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretEntry {
+    /// Key name.
+    pub key: String,
+    /// Fingerprint of the decoded value; `None` when the value is empty, redacted or a template.
+    pub fingerprint: Option<Fingerprint>,
+    /// True when a real value is written in the file (not empty, not a placeholder).
+    pub has_value: bool,
+    /// Length of the decoded value.
+    pub value_len: usize,
+    /// Line of the entry.
+    pub line: u32,
+}
+
+/// A ConfigMap. Values are [`Sensitive`] because people put credentials in ConfigMaps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigMap {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// `data` entries: key, value, line.
+    pub data: Vec<(String, Sensitive, u32)>,
+}
+
+/// A Role or ClusterRole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Role {
+    /// Metadata (`kind` tells Role from ClusterRole; labels are matched by aggregation).
+    pub meta: ObjectMeta,
+    /// Rules.
+    pub rules: Vec<PolicyRule>,
+    /// `aggregationRule.clusterRoleSelectors`, for aggregated ClusterRoles.
+    pub aggregation: Vec<LabelSelector>,
+}
+
+/// One RBAC rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyRule {
+    /// `apiGroups`.
+    pub api_groups: Vec<String>,
+    /// `resources` (with subresources as `pods/exec`).
+    pub resources: Vec<String>,
+    /// `verbs`.
+    pub verbs: Vec<String>,
+    /// `resourceNames`.
+    pub resource_names: Vec<String>,
+    /// `nonResourceURLs`.
+    pub non_resource_urls: Vec<String>,
+    /// Line of the rule.
+    pub line: u32,
+}
+
+/// A RoleBinding or ClusterRoleBinding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoleBinding {
+    /// Metadata (`kind` tells the two apart).
+    pub meta: ObjectMeta,
+    /// `roleRef.kind` (`Role` or `ClusterRole`).
+    pub role_kind: String,
+    /// `roleRef.name`.
+    pub role_name: String,
+    /// Subjects.
+    pub subjects: Vec<Subject>,
+}
+
+/// An RBAC subject.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subject {
+    /// `ServiceAccount`, `User` or `Group`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Namespace (ServiceAccounts; defaults to the binding's namespace for RoleBindings).
+    pub namespace: Option<String>,
+    /// Line.
+    pub line: u32,
+}
+
+/// A NetworkPolicy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkPolicy {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// `spec.podSelector`.
+    pub pod_selector: LabelSelector,
+    /// Effective `policyTypes` (defaulted as the API server does: Ingress, plus Egress when egress
+    /// rules exist).
+    pub policy_types: Vec<String>,
+    /// `ingress` rules (empty with Ingress in `policy_types` = deny all ingress).
+    pub ingress: Vec<NetworkPolicyRule>,
+    /// `egress` rules.
+    pub egress: Vec<NetworkPolicyRule>,
+}
+
+/// One ingress or egress rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkPolicyRule {
+    /// `from` / `to` peers; empty means any peer.
+    pub peers: Vec<NetworkPeer>,
+    /// Ports (as written: numbers or names); empty means all ports.
+    pub ports: Vec<String>,
+    /// Line.
+    pub line: u32,
+}
+
+/// A NetworkPolicy peer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkPeer {
+    /// `podSelector` (None: not given).
+    pub pod_selector: Option<LabelSelector>,
+    /// `namespaceSelector` (None: not given, meaning the policy's own namespace).
+    pub namespace_selector: Option<LabelSelector>,
+    /// `ipBlock.cidr` and `except`.
+    pub ip_block: Option<(String, Vec<String>)>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Istio
+// ---------------------------------------------------------------------------------------------
+
+/// Istio objects.
+#[derive(Debug, Default)]
+pub struct IstioInventory {
+    /// PeerAuthentications.
+    pub peer_authentications: Vec<PeerAuthentication>,
+    /// AuthorizationPolicies (`security.istio.io`).
+    pub authorization_policies: Vec<IstioAuthorizationPolicy>,
+    /// RequestAuthentications.
+    pub request_authentications: Vec<RequestAuthentication>,
+    /// DestinationRules.
+    pub destination_rules: Vec<DestinationRule>,
+    /// Mesh settings found in the `istio` ConfigMap (root namespace, trust domain).
+    pub mesh_config: Option<MeshConfig>,
+}
+
+impl IstioInventory {
+    fn extend(&mut self, other: IstioInventory) {
+        self.peer_authentications.extend(other.peer_authentications);
+        self.authorization_policies.extend(other.authorization_policies);
+        self.request_authentications.extend(other.request_authentications);
+        self.destination_rules.extend(other.destination_rules);
+        if other.mesh_config.is_some() {
+            self.mesh_config = other.mesh_config;
+        }
+    }
+}
+
+/// Istio MeshConfig values that change how policy applies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeshConfig {
+    /// `rootNamespace` (default `istio-system`).
+    pub root_namespace: Option<String>,
+    /// `trustDomain` (default `cluster.local`).
+    pub trust_domain: Option<String>,
+    /// `enableAutoMtls` (default true).
+    pub enable_auto_mtls: Option<bool>,
+    /// Where it was read.
+    pub source: Source,
+}
+
+/// Istio mTLS mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MtlsMode {
+    /// `UNSET`: inherit (PERMISSIVE at the top).
+    Unset,
+    /// `DISABLE`: plaintext.
+    Disable,
+    /// `PERMISSIVE`: plaintext or mTLS.
+    Permissive,
+    /// `STRICT`: mTLS required.
+    Strict,
+}
+
+/// A PeerAuthentication.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeerAuthentication {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// `spec.selector.matchLabels`; `None` when absent or empty (namespace/mesh-wide).
+    pub selector: Option<StringMap>,
+    /// `spec.mtls.mode` (`Unset` when absent).
+    pub mode: MtlsMode,
+    /// Line of the mode (or of the spec).
+    pub mode_line: u32,
+    /// `portLevelMtls`: container port → mode.
+    pub port_level: BTreeMap<u32, MtlsMode>,
+}
+
+/// `AuthorizationPolicy.action`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AuthzAction {
+    /// ALLOW (the default).
+    Allow,
+    /// DENY.
+    Deny,
+    /// AUDIT.
+    Audit,
+    /// CUSTOM (external authorizer).
+    Custom,
+}
+
+/// An Istio AuthorizationPolicy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IstioAuthorizationPolicy {
+    /// Metadata (annotation `istio.io/dry-run`).
+    pub meta: ObjectMeta,
+    /// `spec.selector.matchLabels`; `None` when absent.
+    pub selector: Option<StringMap>,
+    /// `spec.targetRefs` / `targetRef`: (kind, name).
+    pub target_refs: Vec<(String, String)>,
+    /// Action.
+    pub action: AuthzAction,
+    /// `provider.name` for CUSTOM.
+    pub provider: Option<String>,
+    /// `rules`: `None` when the field is absent (ALLOW ⇒ allow nothing), `Some(vec![])` for
+    /// `rules: []` (same meaning), and an empty [`IstioRule`] for `rules: [{}]` (match all).
+    pub rules: Option<Vec<IstioRule>>,
+    /// Line of `spec`.
+    pub spec_line: u32,
+}
+
+/// One rule of an Istio AuthorizationPolicy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IstioRule {
+    /// `from[].source`.
+    pub from: Vec<IstioSource>,
+    /// `to[].operation`.
+    pub to: Vec<IstioOperation>,
+    /// `when[]`: key and values.
+    pub when: Vec<(String, Vec<String>)>,
+    /// Line.
+    pub line: u32,
+}
+
+/// `from.source`. Unset lists are empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IstioSource {
+    /// `principals` (`td/ns/x/sa/y`).
+    pub principals: Vec<String>,
+    /// `notPrincipals`.
+    pub not_principals: Vec<String>,
+    /// `requestPrincipals`.
+    pub request_principals: Vec<String>,
+    /// `notRequestPrincipals`.
+    pub not_request_principals: Vec<String>,
+    /// `namespaces`.
+    pub namespaces: Vec<String>,
+    /// `notNamespaces`.
+    pub not_namespaces: Vec<String>,
+    /// `serviceAccounts` (`ns/sa`).
+    pub service_accounts: Vec<String>,
+    /// `ipBlocks`.
+    pub ip_blocks: Vec<String>,
+    /// `notIpBlocks`.
+    pub not_ip_blocks: Vec<String>,
+    /// `remoteIpBlocks`.
+    pub remote_ip_blocks: Vec<String>,
+    /// Line.
+    pub line: u32,
+}
+
+/// `to.operation`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IstioOperation {
+    /// `hosts`.
+    pub hosts: Vec<String>,
+    /// `ports`.
+    pub ports: Vec<String>,
+    /// `methods`.
+    pub methods: Vec<String>,
+    /// `paths`.
+    pub paths: Vec<String>,
+    /// `notPaths`, `notMethods`, … present (any negative operation field).
+    pub has_negations: bool,
+}
+
+/// A RequestAuthentication.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestAuthentication {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// `spec.selector.matchLabels`.
+    pub selector: Option<StringMap>,
+    /// `jwtRules`: issuer and audiences.
+    pub jwt_rules: Vec<(String, Vec<String>)>,
+}
+
+/// Istio client-side TLS mode in a DestinationRule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClientTlsMode {
+    /// DISABLE.
+    Disable,
+    /// SIMPLE.
+    Simple,
+    /// MUTUAL.
+    Mutual,
+    /// ISTIO_MUTUAL.
+    IstioMutual,
+}
+
+/// A DestinationRule's TLS settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DestinationRule {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// `spec.host`.
+    pub host: String,
+    /// `spec.workloadSelector.matchLabels`.
+    pub workload_selector: Option<StringMap>,
+    /// `trafficPolicy.tls.mode`, with its line.
+    pub tls_mode: Option<(ClientTlsMode, u32)>,
+    /// `trafficPolicy.portLevelSettings[].tls.mode`: (port, mode, line).
+    pub port_tls: Vec<(u32, ClientTlsMode, u32)>,
+    /// `subsets[].trafficPolicy.tls.mode`: (subset, mode, line).
+    pub subset_tls: Vec<(String, ClientTlsMode, u32)>,
+    /// `insecureSkipVerify: true` anywhere in its TLS settings.
+    pub insecure_skip_verify: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linkerd
+// ---------------------------------------------------------------------------------------------
+
+/// Linkerd policy objects. Injection and default-policy annotations live on namespaces and pods.
+#[derive(Debug, Default)]
+pub struct LinkerdInventory {
+    /// Servers.
+    pub servers: Vec<LinkerdServer>,
+    /// ServerAuthorizations (legacy).
+    pub server_authorizations: Vec<ServerAuthorization>,
+    /// AuthorizationPolicies (`policy.linkerd.io`).
+    pub authorization_policies: Vec<LinkerdAuthorizationPolicy>,
+    /// MeshTLSAuthentications.
+    pub mesh_tls_authentications: Vec<MeshTlsAuthentication>,
+    /// NetworkAuthentications.
+    pub network_authentications: Vec<NetworkAuthentication>,
+    /// The cluster-wide default inbound policy from the control plane's config
+    /// (`proxy.defaultInboundPolicy` / `default-inbound-policy` in `linkerd-config`), if found.
+    pub cluster_default_policy: Option<(String, Source)>,
+}
+
+impl LinkerdInventory {
+    fn extend(&mut self, other: LinkerdInventory) {
+        self.servers.extend(other.servers);
+        self.server_authorizations.extend(other.server_authorizations);
+        self.authorization_policies.extend(other.authorization_policies);
+        self.mesh_tls_authentications.extend(other.mesh_tls_authentications);
+        self.network_authentications.extend(other.network_authentications);
+        if other.cluster_default_policy.is_some() {
+            self.cluster_default_policy = other.cluster_default_policy;
+        }
+    }
+}
+
+/// A Linkerd Server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkerdServer {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// `podSelector` (`None` when the Server uses `externalWorkloadSelector`).
+    pub pod_selector: Option<LabelSelector>,
+    /// `port`: number or name.
+    pub port: String,
+    /// `proxyProtocol`.
+    pub proxy_protocol: Option<String>,
+    /// `accessPolicy` (default `deny`).
+    pub access_policy: Option<String>,
+}
+
+/// A legacy ServerAuthorization.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerAuthorization {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// `server.name`.
+    pub server_name: Option<String>,
+    /// `server.selector`.
+    pub server_selector: Option<LabelSelector>,
+    /// `client.unauthenticated: true`.
+    pub unauthenticated: bool,
+    /// `client.meshTLS.unauthenticatedTLS: true`.
+    pub unauthenticated_tls: bool,
+    /// `client.meshTLS.identities`.
+    pub identities: Vec<String>,
+    /// `client.meshTLS.serviceAccounts`: (namespace or None, name).
+    pub service_accounts: Vec<(Option<String>, String)>,
+    /// `client.networks[].cidr`.
+    pub networks: Vec<String>,
+    /// Line of `client`.
+    pub client_line: u32,
+}
+
+/// A reference to another object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// API group.
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Namespace, when given.
+    pub namespace: Option<String>,
+}
+
+/// A Linkerd AuthorizationPolicy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkerdAuthorizationPolicy {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// `targetRef`.
+    pub target: ObjectRef,
+    /// `requiredAuthenticationRefs` (all must match).
+    pub required_authentications: Vec<ObjectRef>,
+}
+
+/// A MeshTLSAuthentication.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeshTlsAuthentication {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// `identities` (`*` = any meshed client).
+    pub identities: Vec<String>,
+    /// `identityRefs`.
+    pub identity_refs: Vec<ObjectRef>,
+}
+
+/// A NetworkAuthentication.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkAuthentication {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// `networks[]`: cidr and except.
+    pub networks: Vec<(String, Vec<String>)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensitive_never_prints_its_value() {
+        let s = Sensitive::new("hunter2-very-secret".into());
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(shown.contains("sha256:"));
+        assert_eq!(s.fingerprint().0.len(), "sha256:".len() + 12);
+    }
+
+    #[test]
+    fn selector_semantics() {
+        let labels: StringMap = [("app".to_owned(), "web".to_owned())].into();
+        let mut sel = LabelSelector::default();
+        assert!(sel.matches(&labels));
+        sel.match_expressions.push(SelectorRequirement {
+            key: "tier".into(),
+            operator: "DoesNotExist".into(),
+            values: vec![],
+        });
+        assert!(sel.matches(&labels));
+        sel.match_labels.insert("app".into(), "db".into());
+        assert!(!sel.matches(&labels));
+    }
+}

@@ -1,0 +1,420 @@
+//! ztpath-reports: the Report schema and its renderers.
+//!
+//! The [`Report`] is ztpath's versioned output contract: the engine fills it, and each format
+//! module renders it. This crate knows nothing of probes or the engine. Every collection in a
+//! Report is already in a stable order, so renderers write it as it is and the same input gives
+//! byte-identical output.
+//!
+//! No field of a Report ever holds a secret value: credentials appear by location and
+//! [fingerprint](Credential::fingerprint) only.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+
+pub mod dot;
+pub mod json;
+pub mod table;
+
+/// Version of the JSON schema. Bump the major part on any breaking change.
+pub const SCHEMA_VERSION: &str = "1.0.0";
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// comfy-table terminal tables with a one-line summary.
+    Table,
+    /// The Report as JSON.
+    Json,
+    /// Graphviz DOT of the identity graph.
+    Dot,
+}
+
+/// Renders a report in a format.
+pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Table => table::render(report, out),
+        Format::Json => json::render(report, out),
+        Format::Dot => dot::render(report, out),
+    }
+}
+
+/// Finding severity, most severe first in sort order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Exploitable now, estate-wide impact.
+    Critical,
+    /// Fix soon.
+    High,
+    /// Fix in the normal course.
+    Medium,
+    /// Hygiene.
+    Low,
+    /// For information.
+    Info,
+}
+
+impl Severity {
+    /// All severities, most severe first.
+    pub const ALL: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: String,
+    /// The tool that wrote it.
+    pub tool: Tool,
+    /// Counts.
+    pub summary: Summary,
+    /// Graph nodes, sorted by id.
+    pub nodes: Vec<Node>,
+    /// Graph edges, sorted by (from, to, kind).
+    pub edges: Vec<Edge>,
+    /// Auth paths, sorted by id.
+    pub paths: Vec<AuthPath>,
+    /// Credentials ranked by blast radius, widest first.
+    pub blast_radius: Vec<BlastRadius>,
+    /// Findings, most severe first, then by rule and subject.
+    pub findings: Vec<Finding>,
+    /// The catalogue of the rules that ran (for SARIF and for readers of the JSON).
+    pub rules: Vec<RuleInfo>,
+    /// Inputs that could not be read.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Tool name and version.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    /// `ztpath`.
+    pub name: String,
+    /// Crate version.
+    pub version: String,
+}
+
+/// Counts for the one-line summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// Objects read.
+    pub objects: usize,
+    /// Workloads in the graph.
+    pub workloads: usize,
+    /// Identities (service accounts, …).
+    pub identities: usize,
+    /// Credentials.
+    pub credentials: usize,
+    /// Auth paths.
+    pub paths: usize,
+    /// Findings by severity name (`critical` … `info`); every severity is present.
+    pub findings: BTreeMap<String, usize>,
+    /// Number of inputs that could not be read.
+    pub diagnostics: usize,
+    /// Kinds that were read but not modelled, with counts.
+    pub skipped_kinds: BTreeMap<String, usize>,
+}
+
+impl Summary {
+    /// Total number of findings.
+    pub fn total_findings(&self) -> usize {
+        self.findings.values().sum()
+    }
+}
+
+/// A graph node.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    /// Stable id, e.g. `workload:shop/Deployment/cart`.
+    pub id: String,
+    /// `workload`, `service-account`, `credential`, `service`, `role`, `zone`, `external`, ….
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// Namespace, when namespaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Extra facts for display (e.g. `spiffe` → SPIFFE ID, `mesh` → `istio`), sorted by key.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// A graph edge.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edge {
+    /// Source node id.
+    pub from: String,
+    /// Target node id.
+    pub to: String,
+    /// `calls` (workload → workload), `runs-as`, `uses-credential`, `authenticates-as`,
+    /// `bound-to`, `selects`, `reaches` (zone → workload), `member-of`, ….
+    pub kind: String,
+    /// For `calls`: how the caller is authenticated on this hop (an [`AuthMethod`] name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthMethod>,
+    /// For `calls`: what happens to the caller's identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityState>,
+    /// True when a finding sits on this edge (DOT highlights it).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub flagged: bool,
+}
+
+/// How the caller is authenticated on a hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    /// Mesh mTLS with workload identity, required.
+    MeshMtls,
+    /// mTLS when both sides can, plaintext accepted.
+    OptionalMtls,
+    /// No authentication of the caller at the transport.
+    Plaintext,
+    /// A static secret (API key, password, basic auth) sent by the caller.
+    StaticSecret,
+    /// A bearer token (e.g. a service-account or JWT) sent by the caller.
+    BearerToken,
+    /// Not known from the configuration read.
+    Unknown,
+}
+
+impl AuthMethod {
+    /// Kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::MeshMtls => "mesh-mtls",
+            AuthMethod::OptionalMtls => "optional-mtls",
+            AuthMethod::Plaintext => "plaintext",
+            AuthMethod::StaticSecret => "static-secret",
+            AuthMethod::BearerToken => "bearer-token",
+            AuthMethod::Unknown => "unknown",
+        }
+    }
+}
+
+/// What happens to the caller's workload identity on a hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityState {
+    /// The callee sees the caller's own workload identity.
+    Preserved,
+    /// A hop ends the caller's identity and goes on with its own.
+    Terminated,
+    /// The callee cannot tell who called.
+    Lost,
+    /// Not known from the configuration read.
+    Unknown,
+}
+
+impl IdentityState {
+    /// Kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityState::Preserved => "preserved",
+            IdentityState::Terminated => "terminated",
+            IdentityState::Lost => "lost",
+            IdentityState::Unknown => "unknown",
+        }
+    }
+}
+
+/// A caller → hops → target path.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthPath {
+    /// Stable id (`path:<from>-><to>`).
+    pub id: String,
+    /// Caller node id (a workload, a zone, or an external client).
+    pub from: String,
+    /// Target node id.
+    pub to: String,
+    /// Hops in order.
+    pub hops: Vec<Hop>,
+    /// The weakest hop's method.
+    pub auth: Option<AuthMethod>,
+    /// The weakest hop's identity state.
+    pub identity: Option<IdentityState>,
+    /// Ids of the findings on this path.
+    pub findings: Vec<String>,
+}
+
+/// One hop of a path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hop {
+    /// Node id the hop leaves.
+    pub from: String,
+    /// Node id the hop reaches.
+    pub to: String,
+    /// What carries it (e.g. `service shop/cart:8080`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// How the caller is authenticated here.
+    pub auth: AuthMethod,
+    /// What happens to the caller's identity.
+    pub identity: IdentityState,
+    /// Why, in one sentence.
+    pub detail: String,
+    /// Where the deciding configuration is.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Reach of one credential.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlastRadius {
+    /// The credential.
+    pub credential: Credential,
+    /// Weighted score (higher is wider).
+    pub score: u64,
+    /// Counts by reached kind (`identity`, `permission`, `secret`, `service`, …).
+    pub counts: BTreeMap<String, usize>,
+    /// Everything it reaches, each with the chain of steps that explains it.
+    pub reaches: Vec<Reach>,
+}
+
+/// A credential, by location and fingerprint only.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    /// Node id.
+    pub id: String,
+    /// `secret`, `legacy-sa-token`, `projected-sa-token`, `env-literal`, ….
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// Namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Short fingerprint of the value, when the value is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Where it is defined.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Something a credential reaches.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reach {
+    /// `identity`, `permission`, `secret`, `service`, `workload`, ….
+    pub kind: String,
+    /// What is reached, e.g. `shop/sa/cart` or `get,list secrets in shop`.
+    pub target: String,
+    /// Steps from the credential to the target, each a short sentence.
+    pub chain: Vec<String>,
+}
+
+/// A finding.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable fingerprint of (rule, subject, discriminator).
+    pub id: String,
+    /// Rule id, e.g. `ZT001`.
+    pub rule: String,
+    /// Severity.
+    pub severity: Option<Severity>,
+    /// Rule title.
+    pub title: String,
+    /// What was found, specifically.
+    pub message: String,
+    /// What the finding is about.
+    pub subject: Subject,
+    /// Where.
+    pub evidence: Vec<Evidence>,
+    /// Ids of the auth paths the gap sits on.
+    pub paths: Vec<String>,
+    /// OWASP NHI Top 10 (2025) ids.
+    pub owasp_nhi: Vec<String>,
+    /// NIST SP 800-207 tenets (`T1`..`T7`).
+    pub nist_800_207: Vec<String>,
+    /// How to fix it.
+    pub remediation: String,
+}
+
+/// The object a finding is about.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Subject {
+    /// Kind (`Deployment`, `ServiceAccount`, `Secret`, …).
+    pub kind: String,
+    /// Namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// A place in the input.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Evidence {
+    /// File (or live object reference).
+    pub file: String,
+    /// Line (1-based; 0 when not known).
+    pub line: u32,
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 { f.write_str(&self.file) } else { write!(f, "{}:{}", self.file, self.line) }
+    }
+}
+
+/// A rule of the catalogue.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleInfo {
+    /// Id.
+    pub id: String,
+    /// Kebab-case name.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Default severity.
+    pub severity: Option<Severity>,
+    /// OWASP NHI ids.
+    pub owasp_nhi: Vec<String>,
+    /// NIST SP 800-207 tenets.
+    pub nist_800_207: Vec<String>,
+    /// Why it matters.
+    pub rationale: String,
+    /// How to fix.
+    pub remediation: String,
+    /// Path of the doc page, e.g. `docs/rules/ZT001.md`.
+    pub doc: String,
+}
+
+/// An input that could not be read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    /// File.
+    pub file: String,
+    /// Line (0 when the whole file).
+    pub line: u32,
+    /// Reason.
+    pub message: String,
+}

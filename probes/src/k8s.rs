@@ -1,9 +1,449 @@
-//! Placeholder: filled in by the k8s probe work.
+//! Core Kubernetes kinds: workloads and their pod templates, Services, ServiceAccounts, Secrets,
+//! ConfigMaps, RBAC and NetworkPolicy.
 
-use crate::model::{Inventory, ObjectMeta};
+use base64::Engine as _;
+
+use crate::common::{label_selector, string_map};
+use crate::model::{
+    Container, ContainerPort, EnvFrom, EnvValue, EnvVar, Fingerprint, Inventory, Namespace, NetworkPeer,
+    NetworkPolicy, NetworkPolicyRule, ObjectMeta, PodSpec, PolicyRule, ProjectedSource, Role, RoleBinding,
+    Secret, SecretEntry, Sensitive, Service, ServiceAccount, ServicePort, Subject, Volume, VolumeKind,
+    Workload,
+};
 use crate::yaml::Node;
 
 /// Reads one object into the inventory; false when the kind is not one of this module's.
-pub(crate) fn read(_node: &Node, _meta: &ObjectMeta, _inventory: &mut Inventory) -> bool {
-    false
+pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) -> bool {
+    let group = meta.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    match (meta.kind.as_str(), group) {
+        ("Namespace", "") => inventory.namespaces.push(Namespace { meta: meta.clone() }),
+        ("Pod", "") => inventory.workloads.push(Workload { meta: meta.clone(), pod: pod_spec(node, meta, true) }),
+        ("ReplicationController", "")
+        | ("Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet", "apps" | "extensions")
+        | ("Job", "batch") => {
+            let template = node.at(&["spec", "template"]).unwrap_or(node);
+            inventory.workloads.push(Workload { meta: meta.clone(), pod: pod_spec(template, meta, false) });
+        }
+        ("CronJob", "batch") => {
+            let template = node.at(&["spec", "jobTemplate", "spec", "template"]).unwrap_or(node);
+            inventory.workloads.push(Workload { meta: meta.clone(), pod: pod_spec(template, meta, false) });
+        }
+        ("Service", "") => inventory.services.push(service(node, meta)),
+        ("ServiceAccount", "") => inventory.service_accounts.push(service_account(node, meta)),
+        ("Secret", "") => inventory.secrets.push(secret(node, meta)),
+        ("ConfigMap", "") => read_config_map(node, meta, inventory),
+        ("Role" | "ClusterRole", "rbac.authorization.k8s.io") => inventory.roles.push(role(node, meta)),
+        ("RoleBinding" | "ClusterRoleBinding", "rbac.authorization.k8s.io") => {
+            inventory.role_bindings.push(role_binding(node, meta));
+        }
+        ("NetworkPolicy", "networking.k8s.io" | "extensions") => {
+            inventory.network_policies.push(network_policy(node, meta));
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Reads a pod spec. `node` is the Pod itself (`is_pod`) or a pod template.
+fn pod_spec(node: &Node, meta: &ObjectMeta, is_pod: bool) -> PodSpec {
+    let spec = node.field("spec");
+    let (labels, annotations) = if is_pod {
+        (meta.labels.clone(), meta.annotations.clone())
+    } else {
+        (string_map(node.at(&["metadata", "labels"]).unwrap_or(spec)), string_map(node.at(&["metadata", "annotations"]).unwrap_or(spec)))
+    };
+    let sa_node = spec.get("serviceAccountName").or_else(|| spec.get("serviceAccount"));
+    let automount = spec.get("automountServiceAccountToken");
+    let mut containers = Vec::new();
+    for (list, init) in [("initContainers", true), ("containers", false)] {
+        for c in spec.field(list).items() {
+            containers.push(container(c, init));
+        }
+    }
+    PodSpec {
+        labels,
+        annotations,
+        service_account_name: sa_node.and_then(Node::string).filter(|s| !s.is_empty()),
+        automount_token: automount.and_then(Node::as_bool),
+        service_account_line: automount.or(sa_node).map_or(spec.line, |n| n.line),
+        host_network: spec.field("hostNetwork").as_bool() == Some(true),
+        containers,
+        volumes: spec.field("volumes").items().iter().map(volume).collect(),
+        image_pull_secrets: spec
+            .field("imagePullSecrets")
+            .items()
+            .iter()
+            .filter_map(|s| s.field("name").string())
+            .collect(),
+        line: spec.line.max(node.line),
+    }
+}
+
+fn container(node: &Node, init: bool) -> Container {
+    let env = node
+        .field("env")
+        .items()
+        .iter()
+        .map(|e| {
+            let from = e.field("valueFrom");
+            let value = if let Some(v) = e.get("value").filter(|v| !v.is_null()) {
+                EnvValue::Literal(Sensitive::new(v.string().unwrap_or_default()))
+            } else if let Some(s) = from.get("secretKeyRef") {
+                EnvValue::SecretKey {
+                    secret: s.field("name").string().unwrap_or_default(),
+                    key: s.field("key").string().unwrap_or_default(),
+                }
+            } else if let Some(c) = from.get("configMapKeyRef") {
+                EnvValue::ConfigMapKey {
+                    config_map: c.field("name").string().unwrap_or_default(),
+                    key: c.field("key").string().unwrap_or_default(),
+                }
+            } else {
+                EnvValue::Other
+            };
+            EnvVar { name: e.field("name").string().unwrap_or_default(), value, line: e.line }
+        })
+        .collect();
+    let env_from = node
+        .field("envFrom")
+        .items()
+        .iter()
+        .filter_map(|e| {
+            if let Some(s) = e.get("secretRef") {
+                Some(EnvFrom::Secret { name: s.field("name").string()?, line: e.line })
+            } else {
+                e.get("configMapRef")
+                    .and_then(|c| Some(EnvFrom::ConfigMap { name: c.field("name").string()?, line: e.line }))
+            }
+        })
+        .collect();
+    let args = ["command", "args"]
+        .iter()
+        .flat_map(|k| node.field(k).items())
+        .filter_map(|a| Some((Sensitive::new(a.string()?), a.line)))
+        .collect();
+    Container {
+        name: node.field("name").string().unwrap_or_default(),
+        image: node.field("image").string().unwrap_or_default(),
+        init,
+        env,
+        env_from,
+        args,
+        ports: node
+            .field("ports")
+            .items()
+            .iter()
+            .filter_map(|p| {
+                Some(ContainerPort {
+                    name: p.field("name").string().unwrap_or_default(),
+                    port: u32::try_from(p.field("containerPort").as_i64()?).ok()?,
+                })
+            })
+            .collect(),
+        volume_mounts: node
+            .field("volumeMounts")
+            .items()
+            .iter()
+            .filter_map(|m| Some((m.field("name").string()?, m.field("mountPath").string().unwrap_or_default())))
+            .collect(),
+        line: node.line,
+    }
+}
+
+fn volume(node: &Node) -> Volume {
+    let kind = if let Some(s) = node.get("secret") {
+        VolumeKind::Secret(s.field("secretName").string().unwrap_or_default())
+    } else if let Some(c) = node.get("configMap") {
+        VolumeKind::ConfigMap(c.field("name").string().unwrap_or_default())
+    } else if let Some(p) = node.get("projected") {
+        VolumeKind::Projected(
+            p.field("sources")
+                .items()
+                .iter()
+                .map(|s| {
+                    if let Some(t) = s.get("serviceAccountToken") {
+                        ProjectedSource::ServiceAccountToken {
+                            audience: t.field("audience").string(),
+                            expiration_seconds: t.field("expirationSeconds").as_i64(),
+                            line: t.get("expirationSeconds").map_or(t.line, |e| e.line),
+                        }
+                    } else if let Some(sec) = s.get("secret") {
+                        ProjectedSource::Secret(sec.field("name").string().unwrap_or_default())
+                    } else if let Some(cm) = s.get("configMap") {
+                        ProjectedSource::ConfigMap(cm.field("name").string().unwrap_or_default())
+                    } else {
+                        ProjectedSource::Other
+                    }
+                })
+                .collect(),
+        )
+    } else if let Some(h) = node.get("hostPath") {
+        VolumeKind::HostPath(h.field("path").string().unwrap_or_default())
+    } else {
+        VolumeKind::Other
+    };
+    Volume { name: node.field("name").string().unwrap_or_default(), kind, line: node.line }
+}
+
+fn service(node: &Node, meta: &ObjectMeta) -> Service {
+    let spec = node.field("spec");
+    let selector = spec.get("selector").map(string_map).filter(|s| !s.is_empty());
+    Service {
+        meta: meta.clone(),
+        service_type: spec.field("type").string().unwrap_or_else(|| "ClusterIP".to_owned()),
+        selector,
+        ports: spec
+            .field("ports")
+            .items()
+            .iter()
+            .filter_map(|p| {
+                let port = u32::try_from(p.field("port").as_i64()?).ok()?;
+                Some(ServicePort {
+                    name: p.field("name").string().unwrap_or_default(),
+                    port,
+                    target_port: p.field("targetPort").string().unwrap_or_else(|| port.to_string()),
+                    app_protocol: p.field("appProtocol").string(),
+                    protocol: p.field("protocol").string().unwrap_or_else(|| "TCP".to_owned()),
+                })
+            })
+            .collect(),
+        external_name: spec.field("externalName").string(),
+    }
+}
+
+fn service_account(node: &Node, meta: &ObjectMeta) -> ServiceAccount {
+    let automount = node.get("automountServiceAccountToken");
+    let names = |key: &str| node.field(key).items().iter().filter_map(|s| s.field("name").string()).collect();
+    ServiceAccount {
+        meta: meta.clone(),
+        automount_token: automount.and_then(Node::as_bool),
+        automount_line: automount.map_or(node.line, |n| n.line),
+        secrets: names("secrets"),
+        image_pull_secrets: names("imagePullSecrets"),
+    }
+}
+
+/// True for values that stand in for a secret rather than being one: empty, `changeme`,
+/// `<your-key>`, `${VAR}`, `{{ .Values.x }}`, `xxxx`, `REPLACE_ME`, `redacted`.
+pub fn looks_like_placeholder(value: &str) -> bool {
+    let v = value.trim();
+    if v.is_empty() || v.len() < 3 {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    (v.starts_with('<') && v.ends_with('>'))
+        || (v.starts_with("${") && v.ends_with('}'))
+        || (v.starts_with("$(") && v.ends_with(')'))
+        || v.contains("{{")
+        || v.chars().all(|c| c == 'x' || c == 'X' || c == '*' || c == '.' || c == '-')
+        || [
+            "changeme",
+            "change-me",
+            "change_me",
+            "replace_me",
+            "replace-me",
+            "replaceme",
+            "redacted",
+            "placeholder",
+            "todo",
+            "none",
+            "null",
+            "secret",
+            "password",
+            "example",
+            "dummy",
+        ]
+        .contains(&lower.as_str())
+}
+
+fn secret(node: &Node, meta: &ObjectMeta) -> Secret {
+    let mut entries = Vec::new();
+    for (key, value) in node.field("data").entries() {
+        let text = value.string().unwrap_or_default();
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let decoded = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()).ok();
+        let (fingerprint, len, has_value) = match decoded {
+            Some(bytes) => {
+                let clear = String::from_utf8_lossy(&bytes);
+                let real = !bytes.is_empty() && !looks_like_placeholder(&clear);
+                (real.then(|| Fingerprint::of(&bytes)), bytes.len(), real)
+            }
+            // Not base64: a template or a placeholder; nothing real to fingerprint.
+            None => (None, 0, false),
+        };
+        entries.push(SecretEntry { key: key.clone(), fingerprint, has_value, value_len: len, line: value.line });
+    }
+    for (key, value) in node.field("stringData").entries() {
+        let text = value.string().unwrap_or_default();
+        let real = !looks_like_placeholder(&text);
+        entries.push(SecretEntry {
+            key: key.clone(),
+            fingerprint: real.then(|| Fingerprint::of(text.as_bytes())),
+            has_value: real,
+            value_len: text.len(),
+            line: value.line,
+        });
+    }
+    Secret {
+        meta: meta.clone(),
+        secret_type: node.field("type").string().unwrap_or_else(|| "Opaque".to_owned()),
+        entries,
+    }
+}
+
+fn read_config_map(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) {
+    let mut data = Vec::new();
+    for (key, value) in node.field("data").entries() {
+        let text = value.string().unwrap_or_default();
+        if key == "mesh" && (meta.name == "istio" || meta.name.starts_with("istio-")) {
+            // MESH-HOOK istio::mesh_config_from_configmap
+        }
+        if meta.name == "linkerd-config" {
+            // MESH-HOOK linkerd::default_policy_from_configmap
+        }
+        data.push((key.clone(), Sensitive::new(text), value.line));
+    }
+    inventory.config_maps.push(crate::model::ConfigMap { meta: meta.clone(), data });
+}
+
+fn role(node: &Node, meta: &ObjectMeta) -> Role {
+    Role {
+        meta: meta.clone(),
+        rules: node
+            .field("rules")
+            .items()
+            .iter()
+            .map(|r| PolicyRule {
+                api_groups: r.field("apiGroups").strings(),
+                resources: r.field("resources").strings(),
+                verbs: r.field("verbs").strings(),
+                resource_names: r.field("resourceNames").strings(),
+                non_resource_urls: r.field("nonResourceURLs").strings(),
+                line: r.line,
+            })
+            .collect(),
+        aggregation: node
+            .at(&["aggregationRule", "clusterRoleSelectors"])
+            .map(|s| s.items().iter().map(label_selector).collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn role_binding(node: &Node, meta: &ObjectMeta) -> RoleBinding {
+    let role_ref = node.field("roleRef");
+    RoleBinding {
+        meta: meta.clone(),
+        role_kind: role_ref.field("kind").string().unwrap_or_else(|| "ClusterRole".to_owned()),
+        role_name: role_ref.field("name").string().unwrap_or_default(),
+        subjects: node
+            .field("subjects")
+            .items()
+            .iter()
+            .map(|s| Subject {
+                kind: s.field("kind").string().unwrap_or_default(),
+                name: s.field("name").string().unwrap_or_default(),
+                namespace: s.field("namespace").string().filter(|n| !n.is_empty()),
+                line: s.line,
+            })
+            .collect(),
+    }
+}
+
+fn network_policy(node: &Node, meta: &ObjectMeta) -> NetworkPolicy {
+    let spec = node.field("spec");
+    let rules = |key: &str, peer_key: &str| -> Vec<NetworkPolicyRule> {
+        spec.field(key)
+            .items()
+            .iter()
+            .map(|r| NetworkPolicyRule {
+                peers: r
+                    .field(peer_key)
+                    .items()
+                    .iter()
+                    .map(|p| NetworkPeer {
+                        pod_selector: p.get("podSelector").map(label_selector),
+                        namespace_selector: p.get("namespaceSelector").map(label_selector),
+                        ip_block: p.get("ipBlock").map(|b| {
+                            (b.field("cidr").string().unwrap_or_default(), b.field("except").strings())
+                        }),
+                    })
+                    .collect(),
+                ports: r.field("ports").items().iter().filter_map(|p| p.field("port").string()).collect(),
+                line: r.line,
+            })
+            .collect()
+    };
+    let ingress = rules("ingress", "from");
+    let egress = rules("egress", "to");
+    let mut policy_types = spec.field("policyTypes").strings();
+    if policy_types.is_empty() {
+        policy_types.push("Ingress".to_owned());
+        if spec.get("egress").is_some() {
+            policy_types.push("Egress".to_owned());
+        }
+    }
+    NetworkPolicy { meta: meta.clone(), pod_selector: label_selector(spec.field("podSelector")), policy_types, ingress, egress }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::files::read_text;
+    use crate::model::{EnvValue, ProjectedSource, VolumeKind};
+
+    const DEPLOY: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  template:
+    metadata:
+      labels: {app: cart}
+      annotations: {linkerd.io/inject: enabled}
+    spec:
+      serviceAccountName: cart
+      automountServiceAccountToken: false
+      containers:
+      - name: app
+        image: cart:1
+        env:
+        - name: DB_PASSWORD
+          valueFrom: {secretKeyRef: {name: db, key: password}}
+        - name: CATALOG_URL
+          value: http://catalog:8080
+        ports: [{containerPort: 8080, name: http}]
+      volumes:
+      - name: tok
+        projected:
+          sources:
+          - serviceAccountToken: {expirationSeconds: 172800, audience: vault}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: db, namespace: shop}
+data:
+  password: c3VwZXItc2VjcmV0LXZhbHVl
+  empty: ""
+"#;
+
+    #[test]
+    fn reads_pod_templates_and_secrets_without_keeping_values() {
+        let inv = read_text("d.yaml", DEPLOY);
+        assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
+        let w = &inv.workloads[0];
+        assert_eq!(w.meta.source.line, 2);
+        assert_eq!(w.pod.service_account_name.as_deref(), Some("cart"));
+        assert_eq!(w.pod.automount_token, Some(false));
+        assert_eq!(w.pod.labels.get("app").map(String::as_str), Some("cart"));
+        let env = &w.pod.containers[0].env;
+        assert!(matches!(&env[0].value, EnvValue::SecretKey { secret, key } if secret == "db" && key == "password"));
+        assert_eq!(env[1].line, 21);
+        assert!(matches!(&w.pod.volumes[0].kind, VolumeKind::Projected(s)
+            if matches!(s[0], ProjectedSource::ServiceAccountToken { expiration_seconds: Some(172_800), .. })));
+        let s = &inv.secrets[0];
+        assert!(s.entries[0].has_value);
+        assert!(!s.entries[1].has_value);
+        assert!(!format!("{s:?}").contains("super-secret"));
+    }
 }

@@ -703,8 +703,8 @@ pub struct IstioRule {
     pub from: Vec<IstioSource>,
     /// `to[].operation`.
     pub to: Vec<IstioOperation>,
-    /// `when[]`: key and values.
-    pub when: Vec<(String, Vec<String>)>,
+    /// `when[]`: key, `values` and `notValues` (a condition may have only `notValues`).
+    pub when: Vec<(String, Vec<String>, Vec<String>)>,
     /// Line.
     pub line: u32,
 }
@@ -726,12 +726,20 @@ pub struct IstioSource {
     pub not_namespaces: Vec<String>,
     /// `serviceAccounts` (`ns/sa`).
     pub service_accounts: Vec<String>,
+    /// `notServiceAccounts`.
+    pub not_service_accounts: Vec<String>,
+    /// `trustDomains` (recent Istio: the peer's trust domain).
+    pub trust_domains: Vec<String>,
+    /// `notTrustDomains`.
+    pub not_trust_domains: Vec<String>,
     /// `ipBlocks`.
     pub ip_blocks: Vec<String>,
     /// `notIpBlocks`.
     pub not_ip_blocks: Vec<String>,
     /// `remoteIpBlocks`.
     pub remote_ip_blocks: Vec<String>,
+    /// `notRemoteIpBlocks`.
+    pub not_remote_ip_blocks: Vec<String>,
     /// Line.
     pub line: u32,
 }

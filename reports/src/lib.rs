@@ -18,6 +18,9 @@ pub mod dot;
 pub mod json;
 pub mod table;
 
+#[cfg(test)]
+pub(crate) mod sample;
+
 /// Version of the JSON schema. Bump the major part on any breaking change.
 pub const SCHEMA_VERSION: &str = "1.0.0";
 

@@ -1,10 +1,344 @@
-//! Placeholder for the table renderer.
+//! Table renderer: the default terminal output.
+//!
+//! Auditors and engineers read this in a terminal or scroll back to it in a CI log, so it is
+//! built for reading, not parsing: findings first, then the credentials with the widest reach,
+//! then any inputs that could not be read, and always a one-line summary as the very last line
+//! (the line a CI log tail shows). Rows keep the Report's order, and the table width is fixed
+//! because comfy-table is built without terminal detection; that also makes the output
+//! identical wherever it runs.
+//!
+//! Report text comes from untrusted manifests, so control characters and bidirectional
+//! overrides are shown escaped rather than sent to the terminal.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::Report;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 
-/// Renders the report.
-pub fn render(_report: &Report, _out: &mut dyn Write) -> io::Result<()> {
-    Ok(())
+use crate::{BlastRadius, Credential, Evidence, Finding, Report, Severity};
+
+/// Table width in columns; comfy-table wraps cell text to fit it.
+const WIDTH: u16 = 160;
+/// How many credentials the blast-radius table shows.
+const TOP_CREDENTIALS: usize = 10;
+/// How many unreadable inputs are listed before the rest are counted.
+const MAX_DIAGNOSTICS: usize = 20;
+
+/// Writes the findings table, the blast-radius table, the unreadable inputs and the summary.
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(to_text(report).as_bytes())
+}
+
+fn to_text(report: &Report) -> String {
+    // Sections are separated by one blank line; `write!` into a String cannot fail.
+    let mut sections: Vec<String> = Vec::new();
+
+    if !report.findings.is_empty() {
+        sections.push(format!("Findings ({})\n{}\n", report.findings.len(), findings_table(&report.findings)));
+    }
+
+    if !report.blast_radius.is_empty() {
+        let shown = report.blast_radius.len().min(TOP_CREDENTIALS);
+        let mut s = format!(
+            "Blast radius (top {shown} of {}, widest first)\n{}\n",
+            count_noun(report.blast_radius.len(), "credential"),
+            blast_table(&report.blast_radius[..shown])
+        );
+        if report.blast_radius.len() > shown {
+            let _ = writeln!(s, "... and {} more (the JSON output lists all)", report.blast_radius.len() - shown);
+        }
+        sections.push(s);
+    }
+
+    if !report.diagnostics.is_empty() {
+        let mut s = format!("Could not read ({}):\n", count_noun(report.diagnostics.len(), "input"));
+        for d in report.diagnostics.iter().take(MAX_DIAGNOSTICS) {
+            let place = Evidence { file: d.file.clone(), line: d.line };
+            let _ = writeln!(s, "  {}: {}", one_line(&place.to_string()), one_line(&d.message));
+        }
+        if report.diagnostics.len() > MAX_DIAGNOSTICS {
+            let _ = writeln!(s, "  ... and {} more", report.diagnostics.len() - MAX_DIAGNOSTICS);
+        }
+        sections.push(s);
+    }
+
+    let mut last = String::new();
+    if report.findings.is_empty() {
+        last.push_str("No findings.\n");
+    }
+    last.push_str(&summary_line(report));
+    last.push('\n');
+    sections.push(last);
+
+    sections.join("\n")
+}
+
+fn new_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH)
+        .set_header(header.to_vec());
+    table
+}
+
+fn findings_table(findings: &[Finding]) -> Table {
+    let mut table = new_table(&["Severity", "Rule", "Subject", "Finding", "Evidence"]);
+    for f in findings {
+        table.add_row(vec![
+            Cell::new(f.severity.map_or("-", Severity::as_str)),
+            Cell::new(cell_text(&f.rule)),
+            Cell::new(cell_text(&f.subject.to_string())),
+            Cell::new(cell_text(&f.message)),
+            Cell::new(cell_text(&evidence_text(&f.evidence))),
+        ]);
+    }
+    table
+}
+
+fn blast_table(entries: &[BlastRadius]) -> Table {
+    let mut table = new_table(&["Credential", "Fingerprint", "Score", "Reaches"]);
+    for b in entries {
+        table.add_row(vec![
+            Cell::new(cell_text(&credential_text(&b.credential))),
+            Cell::new(cell_text(b.credential.fingerprint.as_deref().unwrap_or("-"))),
+            Cell::new(b.score).set_alignment(CellAlignment::Right),
+            Cell::new(cell_text(&reaches_text(b))),
+        ]);
+    }
+    table
+}
+
+/// First place of the evidence, and how many more there are.
+fn evidence_text(evidence: &[Evidence]) -> String {
+    match evidence {
+        [] => "-".to_string(),
+        [only] => only.to_string(),
+        [first, rest @ ..] => format!("{first} (+{} more)", rest.len()),
+    }
+}
+
+/// `kind ns/name`, or `kind name` when not namespaced.
+fn credential_text(c: &Credential) -> String {
+    match &c.namespace {
+        Some(ns) => format!("{} {}/{}", c.kind, ns, c.name),
+        None => format!("{} {}", c.kind, c.name),
+    }
+}
+
+/// `3 identities, 12 permissions, 40 secrets`, in the counts' (alphabetical) order.
+fn reaches_text(b: &BlastRadius) -> String {
+    let parts: Vec<String> =
+        b.counts.iter().filter(|(_, n)| **n > 0).map(|(kind, n)| count_noun(*n, kind)).collect();
+    if parts.is_empty() { "-".to_string() } else { parts.join(", ") }
+}
+
+fn summary_line(report: &Report) -> String {
+    let s = &report.summary;
+    let tool = if report.tool.name.is_empty() { "ztpath" } else { report.tool.name.as_str() };
+    let findings: Vec<String> = Severity::ALL
+        .iter()
+        .map(|sev| format!("{} {}", s.findings.get(sev.as_str()).copied().unwrap_or(0), sev))
+        .collect();
+    one_line(&format!(
+        "{tool}: {}, {}, {}, {}, {}, {}; findings: {}; {}",
+        count_noun(s.files, "file"),
+        count_noun(s.objects, "object"),
+        count_noun(s.workloads, "workload"),
+        count_noun(s.identities, "identity"),
+        count_noun(s.credentials, "credential"),
+        count_noun(s.paths, "path"),
+        findings.join(", "),
+        count_noun(s.diagnostics, "unreadable input"),
+    ))
+}
+
+/// `1 secret`, `2 secrets`, `3 identities`.
+fn count_noun(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {}", plural(noun)) }
+}
+
+/// English plural of a lower-case kind name; good enough for the kinds the engine emits.
+fn plural(noun: &str) -> String {
+    if let Some(stem) = noun.strip_suffix('y')
+        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
+    {
+        return format!("{stem}ies");
+    }
+    if noun.ends_with(['s', 'x', 'z']) || noun.ends_with("ch") || noun.ends_with("sh") {
+        return format!("{noun}es");
+    }
+    format!("{noun}s")
+}
+
+/// Text for a table cell: newlines stay (comfy-table turns them into cell lines), other
+/// control characters are escaped.
+fn cell_text(s: &str) -> String {
+    escape_unsafe(s, true)
+}
+
+/// Text for a plain output line: nothing may break the line.
+fn one_line(s: &str) -> String {
+    escape_unsafe(s, false)
+}
+
+/// Escapes characters that could move the cursor, recolour the terminal or reorder the
+/// displayed text (Trojan Source style), so what the reader sees is what the input held.
+fn escape_unsafe(s: &str, keep_newlines: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        if (c == '\n' && keep_newlines) || !(c.is_control() || bidi) {
+            out.push(c);
+        } else {
+            out.extend(c.escape_default());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Diagnostic, sample};
+
+    fn render_string(report: &Report) -> String {
+        let mut out = Vec::new();
+        render(report, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn findings_rows_follow_report_order_most_severe_first() {
+        let text = render_string(&sample::report());
+        let critical = text.find("│ critical").expect("critical row");
+        let medium = text.find("│ medium").expect("medium row");
+        assert!(critical < medium);
+        assert!(text.contains("ZT001") && text.contains("ZT004"));
+        assert!(text.contains("Deployment shop/cart"));
+        assert!(text.contains("Secret shop/db-creds"));
+        // First evidence place plus how many more.
+        assert!(text.contains("mesh/peer-auth.yaml:4 (+2 more)"));
+        assert!(text.contains("shop/db-creds.yaml:1"));
+        assert!(!text.contains("No findings"));
+    }
+
+    #[test]
+    fn last_line_is_the_summary_with_the_report_counts() {
+        let text = render_string(&sample::report());
+        assert!(text.ends_with('\n'));
+        let last = text.lines().last().unwrap();
+        assert_eq!(
+            last,
+            "ztpath: 3 files, 7 objects, 2 workloads, 1 identity, 1 credential, 1 path; \
+             findings: 1 critical, 0 high, 1 medium, 0 low, 0 info; 1 unreadable input"
+        );
+    }
+
+    #[test]
+    fn blast_radius_shows_fingerprint_score_and_reach() {
+        let text = render_string(&sample::report());
+        let row = text.lines().find(|l| l.contains("secret shop/db-creds")).expect("blast row");
+        assert!(row.contains(sample::FINGERPRINT));
+        assert!(row.contains(" 42 "));
+        assert!(row.contains("1 identity, 3 permissions, 12 secrets"));
+    }
+
+    #[test]
+    fn blast_radius_is_capped_at_ten() {
+        let mut report = sample::report();
+        let entry = report.blast_radius[0].clone();
+        report.blast_radius = (0..12)
+            .map(|i| {
+                let mut e = entry.clone();
+                e.credential.name = format!("cred-{i:02}");
+                e
+            })
+            .collect();
+        let text = render_string(&report);
+        assert!(text.contains("cred-09"));
+        assert!(!text.contains("cred-10"));
+        assert!(text.contains("top 10 of 12 credentials"));
+        assert!(text.contains("... and 2 more"));
+    }
+
+    #[test]
+    fn unreadable_inputs_are_listed_and_capped() {
+        let text = render_string(&sample::report());
+        assert!(text.contains("Could not read (1 input):\n  manifests/broken.yaml:7: mapping values"));
+
+        let mut report = sample::report();
+        report.diagnostics = (0..25)
+            .map(|i| Diagnostic { file: format!("in/{i:02}.yaml"), line: 0, message: "not YAML".into() })
+            .collect();
+        let text = render_string(&report);
+        assert!(text.contains("  in/19.yaml: not YAML\n"));
+        assert!(!text.contains("in/20.yaml"));
+        assert!(text.contains("  ... and 5 more\n"));
+    }
+
+    #[test]
+    fn no_findings_says_so_instead_of_an_empty_table() {
+        let mut report = sample::report();
+        report.findings.clear();
+        for n in report.summary.findings.values_mut() {
+            *n = 0;
+        }
+        let text = render_string(&report);
+        assert!(!text.contains("Severity"));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[lines.len() - 2], "No findings.");
+        assert!(lines[lines.len() - 1].contains("findings: 0 critical, 0 high, 0 medium, 0 low, 0 info"));
+    }
+
+    #[test]
+    fn empty_report_prints_only_the_verdict() {
+        let text = render_string(&Report::default());
+        assert_eq!(
+            text,
+            "No findings.\nztpath: 0 files, 0 objects, 0 workloads, 0 identities, 0 credentials, \
+             0 paths; findings: 0 critical, 0 high, 0 medium, 0 low, 0 info; 0 unreadable inputs\n"
+        );
+    }
+
+    #[test]
+    fn output_is_deterministic_and_fits_the_width() {
+        let report = sample::report();
+        let text = render_string(&report);
+        assert_eq!(text, render_string(&report.clone()));
+        for line in text.lines().filter(|l| l.starts_with(['┌', '│', '╞', '└'])) {
+            assert!(line.chars().count() <= usize::from(WIDTH), "too wide: {line}");
+        }
+    }
+
+    #[test]
+    fn long_messages_wrap_inside_the_table() {
+        let mut report = sample::report();
+        report.findings[0].message = "word ".repeat(80);
+        let text = render_string(&report);
+        let rows = text.lines().filter(|l| l.contains("word")).count();
+        assert!(rows > 1, "expected the message to wrap over several lines");
+    }
+
+    #[test]
+    fn terminal_control_characters_are_escaped() {
+        let mut report = sample::report();
+        report.findings[0].message = "red \u{1b}[31mtext\u{202E}cba".into();
+        report.diagnostics[0].message = "line one\nline two".into();
+        let text = render_string(&report);
+        assert!(!text.contains('\u{1b}'));
+        assert!(!text.contains('\u{202E}'));
+        assert!(text.contains(r"\u{1b}[31mtext\u{202e}cba"));
+        assert!(text.contains(r"manifests/broken.yaml:7: line one\nline two"));
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(count_noun(1, "identity"), "1 identity");
+        assert_eq!(count_noun(3, "identity"), "3 identities");
+        assert_eq!(count_noun(2, "gateway"), "2 gateways");
+        assert_eq!(count_noun(0, "service-account"), "0 service-accounts");
+        assert_eq!(count_noun(2, "address"), "2 addresses");
+    }
 }

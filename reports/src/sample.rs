@@ -1,0 +1,194 @@
+//! A small, hand-built Report shared by the renderer tests.
+//!
+//! It is shaped like real engine output (sorted collections, consistent summary counts) and
+//! deliberately includes awkward input: a node id with a double quote and a backslash, a
+//! flagged plaintext call, and an unreadable file. Each renderer's tests assert against it so
+//! that all formats are checked on the same facts.
+
+use std::collections::BTreeMap;
+
+use crate::{
+    AuthMethod, AuthPath, BlastRadius, Credential, Diagnostic, Edge, Evidence, Finding, Hop,
+    IdentityState, Node, Reach, Report, RuleInfo, SCHEMA_VERSION, Severity, Subject, Summary, Tool,
+};
+
+/// Node id with characters that must be escaped in DOT.
+pub(crate) const AWKWARD_ID: &str = r#"external:partner "acme" \ gw"#;
+/// Credential fingerprint used by the sample.
+pub(crate) const FINGERPRINT: &str = "sha256:1a2b3c4d5e6f";
+pub(crate) const CART: &str = "workload:shop/Deployment/cart";
+pub(crate) const API: &str = "workload:payments/Deployment/api";
+pub(crate) const DB_CREDS: &str = "credential:shop/Secret/db-creds";
+
+fn ev(file: &str, line: u32) -> Evidence {
+    Evidence { file: file.to_string(), line }
+}
+
+fn node(id: &str, kind: &str, name: &str, namespace: Option<&str>) -> Node {
+    Node {
+        id: id.to_string(),
+        kind: kind.to_string(),
+        name: name.to_string(),
+        namespace: namespace.map(str::to_string),
+        attrs: BTreeMap::new(),
+    }
+}
+
+fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+/// Two namespaces (`payments`, `shop`), four nodes, a flagged plaintext call, one path, a
+/// critical and a medium finding, one blast-radius entry and one diagnostic.
+pub(crate) fn report() -> Report {
+    let mut api = node(API, "workload", "api", Some("payments"));
+    api.attrs.insert("mesh".into(), "istio".into());
+    let nodes = vec![
+        node(DB_CREDS, "credential", "db-creds", Some("shop")),
+        node(AWKWARD_ID, "external", r#"partner "acme" \ gw"#, None),
+        api,
+        node(CART, "workload", "cart", Some("shop")),
+    ];
+
+    let edges = vec![
+        Edge {
+            from: AWKWARD_ID.into(),
+            to: CART.into(),
+            kind: "calls".into(),
+            auth: Some(AuthMethod::BearerToken),
+            identity: Some(IdentityState::Unknown),
+            flagged: false,
+        },
+        Edge {
+            from: CART.into(),
+            to: DB_CREDS.into(),
+            kind: "uses-credential".into(),
+            auth: None,
+            identity: None,
+            flagged: false,
+        },
+        Edge {
+            from: CART.into(),
+            to: API.into(),
+            kind: "calls".into(),
+            auth: Some(AuthMethod::Plaintext),
+            identity: Some(IdentityState::Lost),
+            flagged: true,
+        },
+    ];
+
+    let path_id = format!("path:{CART}->{API}");
+    let paths = vec![AuthPath {
+        id: path_id.clone(),
+        from: CART.into(),
+        to: API.into(),
+        hops: vec![Hop {
+            from: CART.into(),
+            to: API.into(),
+            via: Some("service payments/api:8080".into()),
+            auth: AuthMethod::Plaintext,
+            identity: IdentityState::Lost,
+            detail: "PeerAuthentication in payments is PERMISSIVE and cart has no sidecar.".into(),
+            evidence: vec![ev("mesh/peer-auth.yaml", 4), ev("shop/cart.yaml", 21)],
+        }],
+        auth: Some(AuthMethod::Plaintext),
+        identity: Some(IdentityState::Lost),
+        findings: vec!["f-zt001-cart-api".into()],
+    }];
+
+    let blast_radius = vec![BlastRadius {
+        credential: Credential {
+            id: DB_CREDS.into(),
+            kind: "secret".into(),
+            name: "db-creds".into(),
+            namespace: Some("shop".into()),
+            fingerprint: Some(FINGERPRINT.into()),
+            evidence: vec![ev("shop/db-creds.yaml", 1)],
+        },
+        score: 42,
+        counts: counts(&[("identity", 1), ("permission", 3), ("secret", 12)]),
+        reaches: vec![Reach {
+            kind: "identity".into(),
+            target: "shop/sa/cart".into(),
+            chain: vec!["mounted by shop/Deployment/cart".into()],
+        }],
+    }];
+
+    let findings = vec![
+        Finding {
+            id: "f-zt001-cart-api".into(),
+            rule: "ZT001".into(),
+            severity: Some(Severity::Critical),
+            title: "Plaintext hop loses caller identity".into(),
+            message: "cart calls payments/api in plaintext; api cannot tell who called".into(),
+            subject: Subject {
+                kind: "Deployment".into(),
+                namespace: Some("shop".into()),
+                name: "cart".into(),
+            },
+            evidence: vec![
+                ev("mesh/peer-auth.yaml", 4),
+                ev("shop/cart.yaml", 21),
+                ev("payments/api.yaml", 9),
+            ],
+            paths: vec![path_id],
+            owasp_nhi: vec!["NHI5".into()],
+            nist_800_207: vec!["T2".into()],
+            remediation: "Require STRICT mTLS in payments.".into(),
+        },
+        Finding {
+            id: "f-zt004-db-creds".into(),
+            rule: "ZT004".into(),
+            severity: Some(Severity::Medium),
+            title: "Long-lived static credential".into(),
+            message: "Secret db-creds is a static password shared by 2 workloads".into(),
+            subject: Subject { kind: "Secret".into(), namespace: Some("shop".into()), name: "db-creds".into() },
+            evidence: vec![ev("shop/db-creds.yaml", 1)],
+            paths: vec![],
+            owasp_nhi: vec!["NHI7".into()],
+            nist_800_207: vec!["T6".into()],
+            remediation: "Replace with a short-lived, workload-bound credential.".into(),
+        },
+    ];
+
+    let rules = vec![RuleInfo {
+        id: "ZT001".into(),
+        name: "plaintext-hop".into(),
+        title: "Plaintext hop loses caller identity".into(),
+        severity: Some(Severity::Critical),
+        owasp_nhi: vec!["NHI5".into()],
+        nist_800_207: vec!["T2".into()],
+        rationale: "Without transport authentication the callee cannot verify the caller.".into(),
+        remediation: "Require STRICT mTLS.".into(),
+        doc: "docs/rules/ZT001.md".into(),
+    }];
+
+    let diagnostics = vec![Diagnostic {
+        file: "manifests/broken.yaml".into(),
+        line: 7,
+        message: "mapping values are not allowed here".into(),
+    }];
+
+    Report {
+        schema_version: SCHEMA_VERSION.into(),
+        tool: Tool { name: "ztpath".into(), version: "0.1.0".into() },
+        summary: Summary {
+            files: 3,
+            objects: 7,
+            workloads: 2,
+            identities: 1,
+            credentials: 1,
+            paths: 1,
+            findings: counts(&[("critical", 1), ("high", 0), ("medium", 1), ("low", 0), ("info", 0)]),
+            diagnostics: 1,
+            skipped_kinds: counts(&[("ConfigMap", 2)]),
+        },
+        nodes,
+        edges,
+        paths,
+        blast_radius,
+        findings,
+        rules,
+        diagnostics,
+    }
+}

@@ -58,7 +58,8 @@ mod tests {
         assert!(external.get("namespace").is_none());
         assert!(external.get("attrs").is_none());
         // Unflagged edges omit `flagged`; the flagged one carries it.
-        let flagged: Vec<_> = doc["edges"].as_array().unwrap().iter().filter(|e| e.get("flagged").is_some()).collect();
+        let flagged: Vec<_> =
+            doc["edges"].as_array().unwrap().iter().filter(|e| e.get("flagged").is_some()).collect();
         assert_eq!(flagged.len(), 1);
         assert_eq!(flagged[0]["flagged"], true);
     }

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use crate::{
-    AuthMethod, AuthPath, BlastRadius, Credential, Diagnostic, Edge, Evidence, Finding, Hop,
-    IdentityState, Node, Reach, Report, RuleInfo, SCHEMA_VERSION, Severity, Subject, Summary, Tool,
+    AuthMethod, AuthPath, BlastRadius, Credential, Diagnostic, Edge, Evidence, Finding, Hop, IdentityState,
+    Node, Reach, Report, RuleInfo, SCHEMA_VERSION, Severity, Subject, Summary, Tool,
 };
 
 /// Node id with characters that must be escaped in DOT.
@@ -142,7 +142,11 @@ pub(crate) fn report() -> Report {
             severity: Some(Severity::Medium),
             title: "Long-lived static credential".into(),
             message: "Secret db-creds is a static password shared by 2 workloads".into(),
-            subject: Subject { kind: "Secret".into(), namespace: Some("shop".into()), name: "db-creds".into() },
+            subject: Subject {
+                kind: "Secret".into(),
+                namespace: Some("shop".into()),
+                name: "db-creds".into(),
+            },
             evidence: vec![ev("shop/db-creds.yaml", 1)],
             paths: vec![],
             owasp_nhi: vec!["NHI7".into()],
@@ -190,5 +194,69 @@ pub(crate) fn report() -> Report {
         findings,
         rules,
         diagnostics,
+    }
+}
+
+/// Checks that hold across all three formats.
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::{Format, render};
+
+    fn render_all(report: &Report) -> Vec<String> {
+        [Format::Table, Format::Json, Format::Dot]
+            .into_iter()
+            .map(|format| {
+                let mut out = Vec::new();
+                render(report, format, &mut out).unwrap();
+                String::from_utf8(out).unwrap()
+            })
+            .collect()
+    }
+
+    fn collect_keys(value: &serde_json::Value, keys: &mut BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    keys.insert(k.clone());
+                    collect_keys(v, keys);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect_keys(v, keys)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn credentials_appear_by_fingerprint_and_no_value_field_exists() {
+        let outputs = render_all(&report());
+        let (table, json) = (&outputs[0], &outputs[1]);
+        assert!(table.contains(FINGERPRINT));
+        assert!(json.contains(FINGERPRINT));
+        let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+        let mut keys = BTreeSet::new();
+        collect_keys(&doc, &mut keys);
+        assert!(keys.contains("fingerprint"));
+        for banned in ["value", "data", "stringData", "password", "plaintext_value"] {
+            assert!(!keys.contains(banned), "JSON has a `{banned}` key");
+        }
+    }
+
+    #[test]
+    fn renderers_do_not_make_up_missing_facts() {
+        let mut report = report();
+        report.blast_radius[0].credential.fingerprint = None;
+        let outputs = render_all(&report);
+        for out in &outputs {
+            assert!(!out.contains("sha256:"), "a fingerprint appeared from nowhere:\n{out}");
+        }
+        // The table marks the gap instead of filling it.
+        let row = outputs[0].lines().find(|l| l.contains("secret shop/db-creds")).unwrap();
+        assert!(row.contains("┆ - "));
+        // JSON leaves the key out rather than writing a placeholder.
+        let doc: serde_json::Value = serde_json::from_str(&outputs[1]).unwrap();
+        assert!(doc["blast_radius"][0]["credential"].get("fingerprint").is_none());
     }
 }

@@ -34,7 +34,11 @@ fn to_text(report: &Report) -> String {
     let mut sections: Vec<String> = Vec::new();
 
     if !report.findings.is_empty() {
-        sections.push(format!("Findings ({})\n{}\n", report.findings.len(), findings_table(&report.findings)));
+        sections.push(format!(
+            "Findings ({})\n{}\n",
+            report.findings.len(),
+            findings_table(&report.findings)
+        ));
     }
 
     if !report.blast_radius.is_empty() {
@@ -45,7 +49,8 @@ fn to_text(report: &Report) -> String {
             blast_table(&report.blast_radius[..shown])
         );
         if report.blast_radius.len() > shown {
-            let _ = writeln!(s, "... and {} more (the JSON output lists all)", report.blast_radius.len() - shown);
+            let _ =
+                writeln!(s, "... and {} more (the JSON output lists all)", report.blast_radius.len() - shown);
         }
         sections.push(s);
     }

@@ -111,9 +111,13 @@ pub fn read_text(file: &str, text: &str) -> Inventory {
             Err(e) => {
                 let mut reason = format!("not valid YAML/JSON: {}", e.reason);
                 if looks_templated {
-                    reason.push_str(" (looks like an unrendered Helm template: render it with `helm template` first)");
+                    reason.push_str(
+                        " (looks like an unrendered Helm template: render it with `helm template` first)",
+                    );
                 }
-                inventory.diagnostics.push(Diagnostic { source: Source { file: Arc::clone(&file), line: e.line }, reason });
+                inventory
+                    .diagnostics
+                    .push(Diagnostic { source: Source { file: Arc::clone(&file), line: e.line }, reason });
             }
         }
     }

@@ -48,6 +48,7 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
 /// `mesh_line` is the line of the entry. `None` when the ConfigMap is not Istio's or the text is
 /// not a YAML mapping. Settings left out are `None` (their defaults apply: `istio-system`,
 /// `cluster.local`, auto mTLS on).
+#[allow(dead_code, reason = "called by the core ConfigMap reader (k8s.rs) once its hook is wired")]
 pub(crate) fn mesh_config_from_configmap(
     meta: &ObjectMeta,
     mesh_yaml: &str,
@@ -60,7 +61,14 @@ pub(crate) fn mesh_config_from_configmap(
     let docs = yaml::parse_documents(mesh_yaml);
     let mesh = match docs.first() {
         // `mesh: ""`: nothing set, every default applies.
-        None => return Some(MeshConfig { root_namespace: None, trust_domain: None, enable_auto_mtls: None, source }),
+        None => {
+            return Some(MeshConfig {
+                root_namespace: None,
+                trust_domain: None,
+                enable_auto_mtls: None,
+                source,
+            });
+        }
         Some(Ok(node)) if node.is_map() => node,
         Some(_) => return None,
     };
@@ -103,7 +111,8 @@ fn mtls_mode(node: &Node) -> MtlsMode {
 }
 
 fn authorization_policy(spec: &Node, spec_line: u32, meta: &ObjectMeta) -> IstioAuthorizationPolicy {
-    let mut target_refs: Vec<(String, String)> = spec.field("targetRefs").items().iter().filter_map(target_ref).collect();
+    let mut target_refs: Vec<(String, String)> =
+        spec.field("targetRefs").items().iter().filter_map(target_ref).collect();
     if let Some(single) = spec.get("targetRef").and_then(target_ref) {
         target_refs.push(single);
     }
@@ -349,16 +358,19 @@ mod tests {
         let rules = p.rules.as_ref().unwrap();
         assert_eq!(rules.len(), 1);
         let r = &rules[0];
-        assert_eq!(r.line, 12);
+        assert_eq!(r.line, 11);
         assert_eq!(r.from.len(), 2);
         assert_eq!(r.from[0].principals, ["cluster.local/ns/a/sa/b"]);
         assert_eq!(r.from[0].not_namespaces, ["prod"]);
-        assert_eq!(r.from[0].line, 14);
+        assert_eq!(r.from[0].line, 13);
         // `source: {}` is a source with nothing set.
-        assert_eq!(r.from[1], IstioSource { line: 16, ..IstioSource::default() });
+        assert_eq!(r.from[1], IstioSource { line: 15, ..IstioSource::default() });
         assert_eq!(r.to[0].ports, ["5432", "8080"]);
         assert!(r.to[0].has_negations);
-        assert_eq!(r.when, [("source.principal".to_owned(), vec![], vec!["cluster.local/ns/x/sa/y".to_owned()])]);
+        assert_eq!(
+            r.when,
+            [("source.principal".to_owned(), vec![], vec!["cluster.local/ns/x/sa/y".to_owned()])]
+        );
     }
 
     #[test]
@@ -401,10 +413,14 @@ mod tests {
         assert_eq!(pa.len(), 3);
         assert_eq!(pa[0].mode, MtlsMode::Strict);
         assert_eq!(pa[0].mode_line, 8);
-        assert_eq!(pa[0].port_level, BTreeMap::from([(8090, MtlsMode::Disable), (9000, MtlsMode::Permissive)]));
+        assert_eq!(
+            pa[0].port_level,
+            BTreeMap::from([(8090, MtlsMode::Disable), (9000, MtlsMode::Permissive)])
+        );
         assert!(pa[0].selector.is_some());
-        // No mode: UNSET, pointing at the spec; an empty selector is no selector.
-        assert_eq!((pa[1].mode, pa[1].mode_line, &pa[1].selector), (MtlsMode::Unset, 19, &None));
+        // No mode: UNSET, pointing at the spec (a block mapping starts at its first key); an
+        // empty selector is no selector.
+        assert_eq!((pa[1].mode, pa[1].mode_line, &pa[1].selector), (MtlsMode::Unset, 20, &None));
         // Lower case is not a mode Istio accepts.
         assert_eq!(pa[2].mode, MtlsMode::Unset);
         assert_eq!(pa[2].meta.namespace.as_deref(), Some("default"));
@@ -421,7 +437,10 @@ mod tests {
         assert_eq!(dr[0].host, "db.prod.svc.cluster.local");
         assert!(dr[0].workload_selector.is_some());
         assert_eq!(dr[0].tls_mode, Some((ClientTlsMode::Simple, 10)));
-        assert_eq!(dr[0].port_tls, [(443, ClientTlsMode::Mutual, 14), (8443, ClientTlsMode::IstioMutual, 16)]);
+        assert_eq!(
+            dr[0].port_tls,
+            [(443, ClientTlsMode::Mutual, 14), (8443, ClientTlsMode::IstioMutual, 16)]
+        );
         assert_eq!(dr[0].subset_tls, [("legacy".to_owned(), ClientTlsMode::Disable, 23)]);
         assert!(dr[0].insecure_skip_verify);
         // A tls block without a mode is DISABLE, at the tls block's line.
@@ -479,7 +498,9 @@ mod tests {
         assert_eq!(&*cfg.source.file, "cm.yaml");
 
         // Revisioned ConfigMap, settings left to their defaults.
-        let cfg = mesh_config_from_configmap(&config_map_meta("istio-1-22"), "accessLogFile: /dev/stdout\n", 3).unwrap();
+        let cfg =
+            mesh_config_from_configmap(&config_map_meta("istio-1-22"), "accessLogFile: /dev/stdout\n", 3)
+                .unwrap();
         assert_eq!((cfg.root_namespace, cfg.trust_domain, cfg.enable_auto_mtls), (None, None, None));
         assert!(mesh_config_from_configmap(&config_map_meta("istio"), "", 3).is_some());
 

@@ -17,7 +17,9 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
     let group = meta.api_version.rsplit_once('/').map_or("", |(g, _)| g);
     match (meta.kind.as_str(), group) {
         ("Namespace", "") => inventory.namespaces.push(Namespace { meta: meta.clone() }),
-        ("Pod", "") => inventory.workloads.push(Workload { meta: meta.clone(), pod: pod_spec(node, meta, true) }),
+        ("Pod", "") => {
+            inventory.workloads.push(Workload { meta: meta.clone(), pod: pod_spec(node, meta, true) })
+        }
         ("ReplicationController", "")
         | ("Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet", "apps" | "extensions")
         | ("Job", "batch") => {
@@ -50,7 +52,10 @@ fn pod_spec(node: &Node, meta: &ObjectMeta, is_pod: bool) -> PodSpec {
     let (labels, annotations) = if is_pod {
         (meta.labels.clone(), meta.annotations.clone())
     } else {
-        (string_map(node.at(&["metadata", "labels"]).unwrap_or(spec)), string_map(node.at(&["metadata", "annotations"]).unwrap_or(spec)))
+        (
+            string_map(node.at(&["metadata", "labels"]).unwrap_or(spec)),
+            string_map(node.at(&["metadata", "annotations"]).unwrap_or(spec)),
+        )
     };
     let sa_node = spec.get("serviceAccountName").or_else(|| spec.get("serviceAccount"));
     let automount = spec.get("automountServiceAccountToken");
@@ -144,7 +149,9 @@ fn container(node: &Node, init: bool) -> Container {
             .field("volumeMounts")
             .items()
             .iter()
-            .filter_map(|m| Some((m.field("name").string()?, m.field("mountPath").string().unwrap_or_default())))
+            .filter_map(|m| {
+                Some((m.field("name").string()?, m.field("mountPath").string().unwrap_or_default()))
+            })
             .collect(),
         line: node.line,
     }
@@ -271,7 +278,13 @@ fn secret(node: &Node, meta: &ObjectMeta) -> Secret {
             // Not base64: a template or a placeholder; nothing real to fingerprint.
             None => (None, 0, false),
         };
-        entries.push(SecretEntry { key: key.clone(), fingerprint, has_value, value_len: len, line: value.line });
+        entries.push(SecretEntry {
+            key: key.clone(),
+            fingerprint,
+            has_value,
+            value_len: len,
+            line: value.line,
+        });
     }
     for (key, value) in node.field("stringData").entries() {
         let text = value.string().unwrap_or_default();
@@ -295,11 +308,16 @@ fn read_config_map(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) {
     let mut data = Vec::new();
     for (key, value) in node.field("data").entries() {
         let text = value.string().unwrap_or_default();
-        if key == "mesh" && (meta.name == "istio" || meta.name.starts_with("istio-")) {
-            // MESH-HOOK istio::mesh_config_from_configmap
+        if key == "mesh"
+            && (meta.name == "istio" || meta.name.starts_with("istio-"))
+            && let Some(mesh) = crate::istio::mesh_config_from_configmap(meta, &text, value.line)
+        {
+            inventory.istio.mesh_config = Some(mesh);
         }
-        if meta.name == "linkerd-config" {
-            // MESH-HOOK linkerd::default_policy_from_configmap
+        if meta.name == "linkerd-config"
+            && let Some(policy) = crate::linkerd::default_policy_from_configmap(meta, key, &text, value.line)
+        {
+            inventory.linkerd.cluster_default_policy = Some(policy);
         }
         data.push((key.clone(), Sensitive::new(text), value.line));
     }
@@ -382,7 +400,13 @@ fn network_policy(node: &Node, meta: &ObjectMeta) -> NetworkPolicy {
             policy_types.push("Egress".to_owned());
         }
     }
-    NetworkPolicy { meta: meta.clone(), pod_selector: label_selector(spec.field("podSelector")), policy_types, ingress, egress }
+    NetworkPolicy {
+        meta: meta.clone(),
+        pod_selector: label_selector(spec.field("podSelector")),
+        policy_types,
+        ingress,
+        egress,
+    }
 }
 
 #[cfg(test)]
@@ -437,7 +461,9 @@ data:
         assert_eq!(w.pod.automount_token, Some(false));
         assert_eq!(w.pod.labels.get("app").map(String::as_str), Some("cart"));
         let env = &w.pod.containers[0].env;
-        assert!(matches!(&env[0].value, EnvValue::SecretKey { secret, key } if secret == "db" && key == "password"));
+        assert!(
+            matches!(&env[0].value, EnvValue::SecretKey { secret, key } if secret == "db" && key == "password")
+        );
         assert_eq!(env[1].line, 21);
         assert!(matches!(&w.pod.volumes[0].kind, VolumeKind::Projected(s)
             if matches!(s[0], ProjectedSource::ServiceAccountToken { expiration_seconds: Some(172_800), .. })));

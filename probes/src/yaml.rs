@@ -152,10 +152,7 @@ impl Node {
 
     /// A mapping of scalars as (key, text) pairs, e.g. labels.
     pub fn string_map(&self) -> Vec<(String, String)> {
-        self.entries()
-            .iter()
-            .filter_map(|(k, v)| v.string().map(|v| (k.clone(), v)))
-            .collect()
+        self.entries().iter().filter_map(|(k, v)| v.string().map(|v| (k.clone(), v))).collect()
     }
 }
 
@@ -192,8 +189,7 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut start = 0usize;
     let mut start_line = 1u32;
     let mut offset = 0usize;
-    let mut line_no = 1u32;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (1u32..).zip(text.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
         let is_start = bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t");
         let is_end = bare == "..." || bare.starts_with("... ");
@@ -212,7 +208,6 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
             }
         }
         offset += line.len();
-        line_no += 1;
     }
     if text.len() > start {
         chunks.push(Chunk { text: &text[start..], first_line: start_line });
@@ -401,20 +396,20 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
         if let Ok(i) = text.parse::<i64>() {
             return Value::Int(i);
         }
-        if let Some(hex) = text.strip_prefix("0x") {
-            if let Ok(i) = i64::from_str_radix(hex, 16) {
-                return Value::Int(i);
-            }
+        if let Some(hex) = text.strip_prefix("0x")
+            && let Ok(i) = i64::from_str_radix(hex, 16)
+        {
+            return Value::Int(i);
         }
-        if let Some(oct) = text.strip_prefix("0o") {
-            if let Ok(i) = i64::from_str_radix(oct, 8) {
-                return Value::Int(i);
-            }
+        if let Some(oct) = text.strip_prefix("0o")
+            && let Ok(i) = i64::from_str_radix(oct, 8)
+        {
+            return Value::Int(i);
         }
-        if text.bytes().any(|b| b.is_ascii_digit()) {
-            if let Ok(f) = text.parse::<f64>() {
-                return Value::Float(f);
-            }
+        if text.bytes().any(|b| b.is_ascii_digit())
+            && let Ok(f) = text.parse::<f64>()
+        {
+            return Value::Float(f);
         }
     }
     Value::Str(text.to_owned())
@@ -451,9 +446,8 @@ mod tests {
 
     #[test]
     fn quoted_scalars_stay_strings() {
-        let doc = parse_documents("a: \"true\"\nb: true\nc: '8080'\nd: 8080\ne: 1.5\nf:\n")
-            .remove(0)
-            .unwrap();
+        let doc =
+            parse_documents("a: \"true\"\nb: true\nc: '8080'\nd: 8080\ne: 1.5\nf:\n").remove(0).unwrap();
         assert_eq!(doc.field("a").value, Value::Str("true".into()));
         assert_eq!(doc.field("b").value, Value::Bool(true));
         assert_eq!(doc.field("c").value, Value::Str("8080".into()));
@@ -488,7 +482,8 @@ mod tests {
 
     #[test]
     fn helm_template_gives_an_error_not_a_panic() {
-        let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Values.name }}\n  {{- if .Values.x }}\n";
+        let text =
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Values.name }}\n  {{- if .Values.x }}\n";
         let docs = parse_documents(text);
         assert_eq!(docs.len(), 1);
     }

@@ -1,0 +1,60 @@
+//! ztpath: map every path by which one workload authenticates to another, and audit those paths
+//! against zero-trust practice for non-human identities.
+//!
+//! The data flows one way: probes read an estate into an [`ztpath_probes::Inventory`]; the
+//! [`engine`] resolves it ([`estate`], [`mesh`], [`rbac`], [`calls`]) into one identity
+//! [`graph`] with auth [`paths`] and each credential's [`blast`] radius; the [`rules`] turn that into
+//! findings; [`report`] writes the [`ztpath_reports::Report`] that the renderers print.
+//! See docs/architecture.md.
+
+pub mod blast;
+pub mod calls;
+pub mod cli;
+pub mod engine;
+pub mod estate;
+pub mod graph;
+pub mod mesh;
+pub mod paths;
+pub mod rbac;
+pub mod report;
+pub mod rules;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use ztpath_reports::Report;
+
+pub use engine::Options;
+
+/// Time spent in each phase of a scan.
+#[derive(Debug, Default, Clone)]
+pub struct Timings {
+    pub read: Duration,
+    pub analyse: Duration,
+    pub rules: Duration,
+    pub report: Duration,
+}
+
+/// Reads the paths, analyses the estate and returns the report (with phase timings).
+pub fn scan(paths: &[PathBuf], options: &Options) -> (Report, Timings) {
+    let mut t = Timings::default();
+    let start = Instant::now();
+    let inventory = ztpath_probes::read_paths(paths);
+    t.read = start.elapsed();
+    let report = analyse(&inventory, options, &mut t);
+    (report, t)
+}
+
+/// Analyses an Inventory already read.
+pub fn analyse(inventory: &ztpath_probes::Inventory, options: &Options, t: &mut Timings) -> Report {
+    let start = Instant::now();
+    let analysis = engine::Analysis::new(inventory, options.clone());
+    t.analyse = start.elapsed();
+    let start = Instant::now();
+    let findings = rules::run(&analysis);
+    t.rules = start.elapsed();
+    let start = Instant::now();
+    let report = report::build(inventory, &analysis, findings);
+    t.report = start.elapsed();
+    report
+}

@@ -1,0 +1,208 @@
+//! Blast radius: what the holder of each credential can reach, and the chain that explains it.
+//!
+//! A walk from the credential over the identity graph, where each edge kind has one meaning:
+//! a token *authenticates as* its service account; a service account *can* act on a permission
+//! scope (read every Secret of a namespace, create or exec into its pods, impersonate its
+//! identities); a scope *contains* Secrets, pods and service accounts, and what it contains is
+//! taken over in turn; a service account *acts as* the workloads that run as it and so can make
+//! their calls (a call reaches a service but takes nothing over). Static credentials *unlock*
+//! the peer they authenticate to.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use petgraph::graph::NodeIndex;
+use ztpath_reports::{BlastRadius, Credential, Evidence, Reach};
+
+use crate::engine::Analysis;
+use crate::graph::{EdgeKind, NodeKind};
+
+/// Reach entries kept per credential in the report (counts are always complete).
+pub const MAX_LISTED: usize = 50;
+
+/// Weights of the score: an identity or a dangerous permission weighs more than one Secret.
+fn weight(kind: &str) -> u64 {
+    match kind {
+        "permission" => 15,
+        "identity" => 10,
+        "workload" => 5,
+        "secret" => 2,
+        _ => 1,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Mode {
+    /// Taken over: everything it holds is ours.
+    Own,
+    /// Acting as a workload's identity: only its calls.
+    ActAs,
+}
+
+/// Computes the blast radius of every credential, widest first.
+pub fn blast_radius(a: &Analysis<'_>) -> Vec<BlastRadius> {
+    let g = &a.graph;
+    let mut out = Vec::new();
+    for (start, node) in g.nodes() {
+        if node.kind != NodeKind::Credential {
+            continue;
+        }
+        let mut parent: HashMap<(NodeIndex, Mode), Option<((NodeIndex, Mode), String)>> = HashMap::new();
+        let mut queue = VecDeque::new();
+        parent.insert((start, Mode::Own), None);
+        queue.push_back((start, Mode::Own));
+        let mut reached: Vec<(&'static str, (NodeIndex, Mode))> = Vec::new();
+        let mut permissions: Vec<(String, (NodeIndex, Mode))> = Vec::new();
+        while let Some(cur @ (n, mode)) = queue.pop_front() {
+            let kind = g.node_data(n).kind;
+            for (t, e) in g.out(n) {
+                let next_mode = match (kind, mode, e.kind) {
+                    (NodeKind::Credential, Mode::Own, EdgeKind::AuthenticatesAs | EdgeKind::Unlocks) => {
+                        Some(Mode::Own)
+                    }
+                    (NodeKind::ServiceAccount, Mode::Own, EdgeKind::Can) => {
+                        permissions.push((format!("{}: {}", g.node_data(n).id, e.label), cur));
+                        Some(Mode::Own)
+                    }
+                    (NodeKind::ServiceAccount, Mode::Own, EdgeKind::ActsAs) => Some(Mode::ActAs),
+                    (NodeKind::Scope, Mode::Own, EdgeKind::Contains) => Some(Mode::Own),
+                    (NodeKind::Workload, Mode::Own, EdgeKind::UsesCredential | EdgeKind::RunsAs) => {
+                        Some(Mode::Own)
+                    }
+                    (NodeKind::Workload, _, EdgeKind::Calls | EdgeKind::CallsExternal) => Some(Mode::ActAs),
+                    _ => None,
+                };
+                let Some(next_mode) = next_mode else { continue };
+                // A call reaches its target but goes no further.
+                let terminal =
+                    matches!(e.kind, EdgeKind::Calls | EdgeKind::CallsExternal | EdgeKind::Unlocks);
+                let key = (t, next_mode);
+                if parent.contains_key(&key)
+                    || (next_mode == Mode::ActAs && parent.contains_key(&(t, Mode::Own)))
+                {
+                    continue;
+                }
+                parent.insert(key, Some((cur, format!("{} {}", g.node_data(n).id, e.label))));
+                let tk = g.node_data(t).kind;
+                let category = match (tk, next_mode, terminal) {
+                    (NodeKind::ServiceAccount, ..) => Some("identity"),
+                    (NodeKind::Credential, Mode::Own, _) => Some("secret"),
+                    (NodeKind::Workload, Mode::Own, _) => Some("workload"),
+                    (NodeKind::Workload | NodeKind::Service | NodeKind::External, _, true) => Some("service"),
+                    _ => None,
+                };
+                if let Some(c) = category {
+                    reached.push((c, key));
+                }
+                if !terminal
+                    && !(tk == NodeKind::Workload && next_mode == Mode::ActAs && e.kind != EdgeKind::ActsAs)
+                {
+                    queue.push_back(key);
+                }
+            }
+        }
+        if reached.is_empty() && permissions.is_empty() {
+            continue;
+        }
+        let chain = |mut k: (NodeIndex, Mode)| {
+            let mut steps = Vec::new();
+            while let Some(Some((p, label))) = parent.get(&k) {
+                steps.push(label.clone());
+                k = *p;
+            }
+            steps.reverse();
+            steps
+        };
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        let mut reaches = Vec::new();
+        permissions.sort();
+        permissions.dedup_by(|x, y| x.0 == y.0);
+        for (what, at) in &permissions {
+            *counts.entry("permission".to_owned()).or_default() += 1;
+            if reaches.len() < MAX_LISTED {
+                let mut c = chain(*at);
+                c.push(what.clone());
+                reaches.push(Reach { kind: "permission".to_owned(), target: what.clone(), chain: c });
+            }
+        }
+        // Identities first, then workloads, secrets, services: the listing shows what matters most.
+        reached.sort_by_key(|(c, k)| (order(c), g.node_data(k.0).id.clone()));
+        for (c, k) in &reached {
+            *counts.entry((*c).to_owned()).or_default() += 1;
+            if reaches.len() < MAX_LISTED {
+                reaches.push(Reach {
+                    kind: (*c).to_owned(),
+                    target: g.node_data(k.0).id.clone(),
+                    chain: chain(*k),
+                });
+            }
+        }
+        let score = counts.iter().map(|(k, n)| weight(k) * *n as u64).sum();
+        out.push(BlastRadius { credential: credential_of(a, start), score, counts, reaches });
+    }
+    out.sort_by(|x, y| y.score.cmp(&x.score).then_with(|| x.credential.id.cmp(&y.credential.id)));
+    out
+}
+
+fn order(c: &str) -> u8 {
+    match c {
+        "identity" => 0,
+        "workload" => 1,
+        "secret" => 2,
+        _ => 3,
+    }
+}
+
+/// A credential node as the report shows it: location and fingerprint, never a value.
+pub fn credential_of(a: &Analysis<'_>, n: NodeIndex) -> Credential {
+    let node = a.graph.node_data(n);
+    let id = node.id.clone();
+    let ns = node.namespace.clone();
+    let mut evidence = Vec::new();
+    let mut fingerprint = node.attrs.get("fingerprint").cloned();
+    let kind = if let Some(rest) = id.strip_prefix("secret:") {
+        let (sns, name) = rest.split_once('/').unwrap_or(("", rest));
+        match a.estate.secrets.get(&(sns, name)) {
+            Some(s) => {
+                evidence.push(Evidence { file: s.meta.source.file.to_string(), line: s.meta.source.line });
+                let prints: Vec<&str> =
+                    s.entries.iter().filter_map(|e| e.fingerprint.as_ref().map(|f| f.0.as_str())).collect();
+                if prints.len() == 1 {
+                    fingerprint = Some(prints[0].to_owned());
+                } else if !prints.is_empty() {
+                    fingerprint = Some(format!("{} keys", prints.len()));
+                }
+                if s.secret_type == "kubernetes.io/service-account-token" {
+                    "legacy-sa-token"
+                } else {
+                    "secret"
+                }
+            }
+            None => "secret (not in input)",
+        }
+    } else if id.starts_with("token:") {
+        // Where the token is mounted.
+        for (w, _) in a.graph.incoming(n) {
+            if let Some(wv) = a.estate.workloads.iter().find(|x| x.id == a.graph.node_data(w).id) {
+                evidence.push(Evidence {
+                    file: wv.meta().source.file.to_string(),
+                    line: wv.w.pod.service_account_line.max(wv.meta().source.line),
+                });
+            }
+        }
+        "service-account-token"
+    } else {
+        if let Some(c) = a
+            .calls
+            .credentials
+            .iter()
+            .find(|c| crate::engine::literal_id(&a.estate.workloads[c.workload].display(), &c.name) == id)
+        {
+            evidence.push(Evidence { file: c.source.file.to_string(), line: c.source.line });
+        }
+        "literal"
+    };
+    evidence.sort();
+    evidence.dedup();
+    evidence.truncate(5);
+    Credential { id, kind: kind.to_owned(), name: node.name.clone(), namespace: ns, fingerprint, evidence }
+}

@@ -1,0 +1,260 @@
+//! The command line: `scan`, `rules`, `explain`. Reports go to stdout (or `--output`),
+//! diagnostics to stderr. Exit codes: 0 no finding at or above `--fail-on`, 1 findings at or
+//! above it, 2 usage error or nothing readable.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ztpath_reports::{Format, Severity};
+
+use crate::rules::{self, RULES};
+use crate::{Options, scan};
+
+#[derive(Parser)]
+#[command(
+    name = "ztpath",
+    version,
+    about = "Map workload-to-workload auth paths and audit them against zero-trust practice for non-human identities"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan manifests (files and directories) and report auth paths, blast radius and findings.
+    Scan(ScanArgs),
+    /// List the rule catalogue with its OWASP NHI and NIST SP 800-207 mappings.
+    Rules(RulesArgs),
+    /// Explain one rule: what it detects, why it matters, how to fix it.
+    Explain {
+        /// Rule id (e.g. ZT001) or name.
+        rule: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// Files or directories (recursive; .yaml, .yml, .json). Defaults to the current directory.
+    paths: Vec<PathBuf>,
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, short)]
+    format: Option<FormatArg>,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding of this severity or above exists.
+    #[arg(long, default_value = "high")]
+    fail_on: FailOn,
+    /// Blast-radius score above which ZT009 fires.
+    #[arg(long, default_value_t = Options::default().blast_radius_threshold)]
+    blast_radius_threshold: u64,
+    /// Projected token lifetime in seconds above which ZT006 fires.
+    #[arg(long, default_value_t = Options::default().max_token_seconds)]
+    max_token_seconds: i64,
+}
+
+#[derive(clap::Args)]
+struct RulesArgs {
+    /// Output format.
+    #[arg(long, short, default_value = "table")]
+    format: RulesFormat,
+    /// Write one Markdown page per rule (docs/rules/<ID>.md) into this directory.
+    #[arg(long)]
+    write_docs: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Table,
+    Json,
+    Dot,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Never => None,
+        }
+    }
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(args),
+        Command::Rules(args) => run_rules(&args),
+        Command::Explain { rule } => match rules::find(&rule) {
+            Some(r) => write_stdout(rules::doc_page(r).as_bytes()).map(|()| 0),
+            None => {
+                eprintln!("ztpath: unknown rule `{rule}`; `ztpath rules` lists them");
+                Ok(2)
+            }
+        },
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ztpath: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths };
+    let options = Options {
+        blast_radius_threshold: args.blast_radius_threshold,
+        max_token_seconds: args.max_token_seconds,
+    };
+    let (report, mut timings) = scan(&paths, &options);
+    for d in &report.diagnostics {
+        if d.line == 0 {
+            eprintln!("{}: {}", d.file, d.message);
+        } else {
+            eprintln!("{}:{}: {}", d.file, d.line, d.message);
+        }
+    }
+    if report.summary.objects == 0 {
+        eprintln!(
+            "ztpath: nothing readable in {}",
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+        return Ok(2);
+    }
+    let format = match args.format {
+        Some(FormatArg::Table) => Format::Table,
+        Some(FormatArg::Json) => Format::Json,
+        Some(FormatArg::Dot) => Format::Dot,
+        None if args.output.is_none() && std::io::stdout().is_terminal() => Format::Table,
+        None => Format::Json,
+    };
+    let start = Instant::now();
+    let mut buf = Vec::new();
+    ztpath_reports::render(&report, format, &mut buf)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, &buf)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))?,
+        None => write_stdout(&buf)?,
+    }
+    timings.report += start.elapsed();
+    if std::env::var_os("ZTPATH_TIMINGS").is_some() {
+        let total = timings.read + timings.analyse + timings.rules + timings.report;
+        let pct = |d: std::time::Duration| 100.0 * d.as_secs_f64() / total.as_secs_f64().max(1e-9);
+        eprintln!(
+            "ztpath timings: read {:.3}s ({:.0}%), analyse {:.3}s ({:.0}%), rules {:.3}s ({:.0}%), report+render {:.3}s ({:.0}%), total {:.3}s",
+            timings.read.as_secs_f64(),
+            pct(timings.read),
+            timings.analyse.as_secs_f64(),
+            pct(timings.analyse),
+            timings.rules.as_secs_f64(),
+            pct(timings.rules),
+            timings.report.as_secs_f64(),
+            pct(timings.report),
+            total.as_secs_f64()
+        );
+    }
+    let failing = args
+        .fail_on
+        .threshold()
+        .is_some_and(|t| report.findings.iter().any(|f| f.severity.is_some_and(|s| s <= t)));
+    Ok(u8::from(failing))
+}
+
+fn run_rules(args: &RulesArgs) -> std::io::Result<u8> {
+    if let Some(dir) = &args.write_docs {
+        std::fs::create_dir_all(dir)?;
+        for r in RULES {
+            std::fs::write(dir.join(format!("{}.md", r.id)), rules::doc_page(r))?;
+        }
+        std::fs::write(dir.join("README.md"), rules_index())?;
+        eprintln!("wrote {} rule pages to {}", RULES.len(), dir.display());
+        return Ok(0);
+    }
+    let text = match args.format {
+        RulesFormat::Json => {
+            let infos: Vec<_> = RULES.iter().map(|r| rules::info(r)).collect();
+            let mut s = serde_json::to_string_pretty(&infos).map_err(std::io::Error::other)?;
+            s.push('\n');
+            s
+        }
+        RulesFormat::Markdown => rules_index(),
+        RulesFormat::Table => {
+            let mut t = comfy_table::Table::new();
+            t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+            t.set_header(["Rule", "Name", "Severity", "OWASP NHI", "NIST 800-207", "Title"]);
+            for r in RULES {
+                t.add_row([
+                    r.id,
+                    r.name,
+                    r.severity.as_str(),
+                    &r.owasp_nhi.join(", "),
+                    &r.nist_800_207.join(", "),
+                    r.title,
+                ]);
+            }
+            format!("{t}\n")
+        }
+    };
+    write_stdout(text.as_bytes())?;
+    Ok(0)
+}
+
+/// The index page of the rule catalogue (docs/rules/README.md).
+pub fn rules_index() -> String {
+    let mut s = String::from(
+        "# Rules\n\nGenerated by `ztpath rules --write-docs docs/rules`; do not edit by hand.\n\n",
+    );
+    s.push_str("| Rule | Name | Severity | OWASP NHI (2025) | NIST SP 800-207 | Title |\n|---|---|---|---|---|---|\n");
+    for r in RULES {
+        s.push_str(&format!(
+            "| [{id}]({id}.md) | `{}` | {} | {} | {} | {} |\n",
+            r.name,
+            r.severity,
+            r.owasp_nhi.join(", "),
+            r.nist_800_207.join(", "),
+            r.title,
+            id = r.id
+        ));
+    }
+    s
+}

@@ -1,0 +1,527 @@
+//! Inventory → identity graph → auth paths. The rules then read the [`Analysis`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use ztpath_probes::{Inventory, Source};
+use ztpath_reports::{AuthPath, Hop, IdentityState};
+
+use crate::calls::{Calls, CredentialOrigin, Target};
+use crate::estate::Estate;
+use crate::graph::{AuthGraph, EdgeKind, GEdge, NodeKind};
+use crate::mesh::{Admission, Inbound, MeshIndex, normalize_host};
+use crate::paths::{self, ClientSide};
+use crate::rbac::{Capability, Rbac, Scope, capabilities};
+
+/// Settings of an analysis.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Blast-radius score above which ZT009 fires.
+    pub blast_radius_threshold: u64,
+    /// Projected token lifetime (seconds) above which ZT006 fires.
+    pub max_token_seconds: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { blast_radius_threshold: 100, max_token_seconds: 86_400 }
+    }
+}
+
+/// Per-workload inbound verdict (serving workloads only).
+pub struct WorkloadInbound {
+    pub inbound: Inbound,
+    pub port: Option<u32>,
+    /// NetworkPolicies isolating its ingress, with whether they still admit any source.
+    pub network_policies: Vec<Source>,
+    pub zone: Option<String>,
+}
+
+/// Everything the rules read.
+pub struct Analysis<'a> {
+    pub estate: Estate<'a>,
+    pub mesh: MeshIndex<'a>,
+    pub rbac: Rbac<'a>,
+    pub calls: Calls,
+    pub graph: AuthGraph,
+    pub inbound: Vec<Option<WorkloadInbound>>,
+    pub paths: Vec<AuthPath>,
+    path_index: HashMap<String, usize>,
+    /// Paths ending at each workload (by workload index).
+    pub paths_into: Vec<Vec<usize>>,
+    /// Credentials ranked by blast radius.
+    pub blast: Vec<ztpath_reports::BlastRadius>,
+    pub options: Options,
+}
+
+impl<'a> Analysis<'a> {
+    pub fn new(inv: &'a Inventory, options: Options) -> Analysis<'a> {
+        let estate = Estate::new(inv);
+        let mesh = MeshIndex::new(&estate);
+        let rbac = Rbac::new(inv);
+        let calls = Calls::discover(&estate);
+        let mut a = Analysis {
+            inbound: Vec::new(),
+            paths: Vec::new(),
+            path_index: HashMap::new(),
+            paths_into: vec![Vec::new(); estate.workloads.len()],
+            blast: Vec::new(),
+            graph: AuthGraph::default(),
+            estate,
+            mesh,
+            rbac,
+            calls,
+            options,
+        };
+        a.build_graph();
+        a.build_paths();
+        a.blast = crate::blast::blast_radius(&a);
+        a
+    }
+
+    pub fn path(&self, id: &str) -> Option<&AuthPath> {
+        self.path_index.get(id).map(|&i| &self.paths[i])
+    }
+
+    fn build_graph(&mut self) {
+        let est = &self.estate;
+        let g = &mut self.graph;
+        let inv = est.inv;
+
+        // Identities and the credentials that become them.
+        for sa in &inv.service_accounts {
+            let ns = sa.meta.ns();
+            let n = g.node(sa_id(ns, &sa.meta.name), NodeKind::ServiceAccount, &sa.meta.name, Some(ns));
+            g.set_attr(n, "spiffe", est.spiffe_id(ns, &sa.meta.name));
+        }
+        for s in &inv.secrets {
+            let ns = s.meta.ns();
+            let n = g.node(secret_id(ns, &s.meta.name), NodeKind::Credential, &s.meta.name, Some(ns));
+            g.set_attr(n, "type", s.secret_type.clone());
+            if s.secret_type == "kubernetes.io/service-account-token" {
+                if let Some(sa) = s.meta.annotations.get("kubernetes.io/service-account.name") {
+                    let san = g.node(sa_id(ns, sa), NodeKind::ServiceAccount, sa, Some(ns));
+                    g.edge(
+                        n,
+                        san,
+                        GEdge::new(
+                            EdgeKind::AuthenticatesAs,
+                            format!("is a non-expiring token of service account {ns}/{sa}"),
+                        ),
+                    );
+                }
+            }
+            // Every Secret is readable by whoever can read Secrets in its namespace.
+            let scope = g.node(
+                format!("scope:secrets/{ns}"),
+                NodeKind::Scope,
+                &format!("all Secrets in {ns}"),
+                Some(ns),
+            );
+            g.edge(scope, n, GEdge::new(EdgeKind::Contains, format!("holds Secret {ns}/{}", s.meta.name)));
+        }
+
+        for w in &est.workloads {
+            let wn = g.node(w.id.clone(), NodeKind::Workload, w.name(), Some(w.ns));
+            g.set_attr(wn, "kind", w.kind().to_owned());
+            g.set_attr(wn, "mesh", w.mesh.as_str().to_owned());
+            let san = g.node(sa_id(w.ns, &w.sa), NodeKind::ServiceAccount, &w.sa, Some(w.ns));
+            g.set_attr(san, "spiffe", est.spiffe_id(w.ns, &w.sa));
+            g.edge(
+                wn,
+                san,
+                GEdge::new(EdgeKind::RunsAs, format!("runs as service account {}/{}", w.ns, w.sa)),
+            );
+            g.edge(san, wn, GEdge::new(EdgeKind::ActsAs, format!("is the identity of {}", w.display())));
+            if w.token_mounted || !w.projected_tokens.is_empty() {
+                let tn = g.node(
+                    format!("token:{}/{}", w.ns, w.sa),
+                    NodeKind::Credential,
+                    &format!("{} token", w.sa),
+                    Some(w.ns),
+                );
+                g.set_attr(tn, "type", "service-account-token (mounted)".to_owned());
+                g.edge(
+                    wn,
+                    tn,
+                    GEdge::new(EdgeKind::UsesCredential, format!("mounts the token of {}/{}", w.ns, w.sa)),
+                );
+                g.edge(
+                    tn,
+                    san,
+                    GEdge::new(EdgeKind::AuthenticatesAs, format!("authenticates as {}/{}", w.ns, w.sa)),
+                );
+            }
+            for secret in &w.secrets {
+                let cn = g.node(secret_id(w.ns, secret), NodeKind::Credential, secret, Some(w.ns));
+                g.edge(
+                    wn,
+                    cn,
+                    GEdge::new(EdgeKind::UsesCredential, format!("loads Secret {}/{secret}", w.ns)),
+                );
+            }
+            let pods = g.node(
+                format!("scope:pods/{}", w.ns),
+                NodeKind::Scope,
+                &format!("all pods in {}", w.ns),
+                Some(w.ns),
+            );
+            g.edge(pods, wn, GEdge::new(EdgeKind::Contains, format!("runs {}", w.display())));
+            let ids = g.node(
+                format!("scope:identities/{}", w.ns),
+                NodeKind::Scope,
+                &format!("all service accounts in {}", w.ns),
+                Some(w.ns),
+            );
+            g.edge(
+                ids,
+                san,
+                GEdge::new(EdgeKind::Contains, format!("includes service account {}/{}", w.ns, w.sa)),
+            );
+        }
+        for sa in &inv.service_accounts {
+            let ns = sa.meta.ns();
+            let ids = g.node(
+                format!("scope:identities/{ns}"),
+                NodeKind::Scope,
+                &format!("all service accounts in {ns}"),
+                Some(ns),
+            );
+            let san = g.node(sa_id(ns, &sa.meta.name), NodeKind::ServiceAccount, &sa.meta.name, Some(ns));
+            g.edge(
+                ids,
+                san,
+                GEdge::new(EdgeKind::Contains, format!("includes service account {ns}/{}", sa.meta.name)),
+            );
+        }
+
+        for (si, s) in est.services.iter().enumerate() {
+            let ns = s.meta.ns();
+            let sn = g.node(service_id(ns, &s.meta.name), NodeKind::Service, &s.meta.name, Some(ns));
+            g.set_attr(sn, "type", s.service_type.clone());
+            for w in est.workloads.iter().filter(|w| w.services.contains(&si)) {
+                let wn = g.get(&w.id).expect("workload node");
+                g.edge(sn, wn, GEdge::new(EdgeKind::Selects, "selects"));
+            }
+        }
+
+        // Literal credentials a workload carries.
+        for c in &self.calls.credentials {
+            let w = &est.workloads[c.workload];
+            let wn = g.get(&w.id).expect("workload node");
+            let cn = match &c.origin {
+                CredentialOrigin::SecretKey { secret, .. }
+                | CredentialOrigin::SecretUnknownKeys { secret } => {
+                    g.node(secret_id(w.ns, secret), NodeKind::Credential, secret, Some(w.ns))
+                }
+                CredentialOrigin::Literal { fingerprint, .. }
+                | CredentialOrigin::UrlPassword { fingerprint } => {
+                    let n =
+                        g.node(literal_id(&w.display(), &c.name), NodeKind::Credential, &c.name, Some(w.ns));
+                    g.set_attr(n, "type", "literal in manifest".to_owned());
+                    g.set_attr(n, "fingerprint", fingerprint.clone());
+                    g.edge(
+                        wn,
+                        n,
+                        GEdge::new(EdgeKind::UsesCredential, format!("carries {} in its manifest", c.name)),
+                    );
+                    n
+                }
+            };
+            if let Some(t) = &c.target {
+                let tn = target_node(g, est, t);
+                g.edge(
+                    cn,
+                    tn,
+                    GEdge::new(
+                        EdgeKind::Unlocks,
+                        format!("authenticates {} to {}", c.name, g.node_data(tn).id),
+                    ),
+                );
+            }
+        }
+
+        // RBAC: bound roles, and dangerous capabilities as edges to scope nodes.
+        let namespaces: Vec<&str> = est.namespace_names.iter().copied().collect();
+        let mut sa_keys: BTreeSet<(String, String)> = BTreeSet::new();
+        for (_, n) in g.nodes() {
+            if n.kind == NodeKind::ServiceAccount {
+                sa_keys.insert((n.namespace.clone().unwrap_or_default(), n.name.clone()));
+            }
+        }
+        for (ns, sa) in &sa_keys {
+            let san = g.get(&sa_id(ns, sa)).expect("sa node");
+            for grant in self.rbac.grants_of(ns, sa) {
+                let role = &grant.role.meta;
+                let rid = match role.namespace.as_deref() {
+                    Some(rns) if role.kind == "Role" => format!("role:{rns}/{}", role.name),
+                    _ => format!("clusterrole:{}", role.name),
+                };
+                let rn = g.node(
+                    rid,
+                    NodeKind::Role,
+                    &role.name,
+                    role.namespace.as_deref().filter(|_| role.kind == "Role"),
+                );
+                g.edge(san, rn, GEdge::new(EdgeKind::BoundTo, grant.via()));
+                for cap in capabilities(grant.rule) {
+                    let scopes: &[&str] = match cap {
+                        Capability::ReadSecrets => &["secrets"],
+                        Capability::CreatePods | Capability::ExecPods => &["pods", "identities"],
+                        Capability::Impersonate | Capability::MintTokens => &["identities"],
+                        Capability::Wildcard => &["secrets", "pods", "identities"],
+                        _ => &[],
+                    };
+                    let target_ns: Vec<&str> = match &grant.scope {
+                        Scope::Cluster => namespaces.clone(),
+                        Scope::Namespace(n) => vec![n.as_str()],
+                    };
+                    for scope in scopes {
+                        for tns in &target_ns {
+                            if let Some(sc) = g.get(&format!("scope:{scope}/{tns}")) {
+                                let label = format!(
+                                    "can {} {} ({})",
+                                    cap.describe(),
+                                    grant.scope.describe(),
+                                    grant.via()
+                                );
+                                g.edge(san, sc, GEdge::new(EdgeKind::Can, label));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn build_paths(&mut self) {
+        let est = &self.estate;
+        let mut paths: BTreeMap<String, AuthPath> = BTreeMap::new();
+
+        // Inbound verdicts and zone paths.
+        let mut inbound = Vec::with_capacity(est.workloads.len());
+        for w in &est.workloads {
+            if !w.serving() {
+                inbound.push(None);
+                continue;
+            }
+            let (verdict, port) = paths::weakest_inbound(&self.mesh, est, w);
+            let (zone, zone_label, policies) = network_zone(est, w);
+            let mut entry =
+                WorkloadInbound { inbound: verdict, port, network_policies: policies, zone: None };
+            if let Some(zone) = zone.filter(|_| entry.inbound.admission != Admission::Nobody) {
+                let zn = self.graph.node(zone.clone(), NodeKind::Zone, &zone_label, None);
+                let wn = self.graph.get(&w.id).expect("workload node");
+                let hop = paths::zone_hop(&zone, w, &entry.inbound, port, &zone_label);
+                let e = self.graph.edge(zn, wn, GEdge::new(EdgeKind::Reaches, zone_label.clone()));
+                let ed = self.graph.edge_data_mut(e);
+                ed.auth = Some(hop.auth);
+                ed.identity = Some(hop.identity);
+                insert_path(&mut paths, hop);
+                entry.zone = Some(zone);
+            }
+            inbound.push(Some(entry));
+        }
+
+        // Call paths.
+        let mut by_service: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (wi, w) in est.workloads.iter().enumerate() {
+            for &si in &w.services {
+                by_service.entry(si).or_default().push(wi);
+            }
+        }
+        for call in &self.calls.calls {
+            let caller = &est.workloads[call.caller];
+            let credential = self
+                .calls
+                .credentials
+                .iter()
+                .find(|c| c.workload == call.caller && c.target.as_ref() == Some(&call.target))
+                .map(|c| (c.name.clone(), c.source.clone()));
+            match &call.target {
+                Target::Service(si) => {
+                    let svc = est.services[*si];
+                    let fqdn = normalize_host(&svc.meta.name, svc.meta.ns());
+                    let client = ClientSide {
+                        tls: (caller.mesh == crate::estate::Mesh::Istio)
+                            .then(|| self.mesh.client_tls(&fqdn, caller.ns, &est.istio_root))
+                            .flatten(),
+                    };
+                    let service_port = call
+                        .port
+                        .and_then(|p| svc.ports.iter().find(|sp| sp.port == p))
+                        .or_else(|| svc.ports.first());
+                    for &ti in by_service.get(si).map_or(&[][..], Vec::as_slice) {
+                        if ti == call.caller {
+                            continue;
+                        }
+                        let target = &est.workloads[ti];
+                        let port =
+                            service_port.and_then(|sp| paths::resolve_target_port(target, &sp.target_port));
+                        let inb = self.mesh.inbound(est, target, port);
+                        let via = match service_port {
+                            Some(sp) => format!(
+                                "service {}/{}:{} (via {})",
+                                svc.meta.ns(),
+                                svc.meta.name,
+                                sp.port,
+                                call.via
+                            ),
+                            None => format!("service {}/{} (via {})", svc.meta.ns(), svc.meta.name, call.via),
+                        };
+                        let hop = paths::call_hop(
+                            caller,
+                            target,
+                            via,
+                            &inb,
+                            &client,
+                            credential.clone(),
+                            &call.source,
+                        );
+                        let (cn, tn) = (
+                            self.graph.get(&caller.id).expect("caller"),
+                            self.graph.get(&target.id).expect("target"),
+                        );
+                        let e = self.graph.edge(
+                            cn,
+                            tn,
+                            GEdge::new(EdgeKind::Calls, format!("calls {}", target.display())),
+                        );
+                        let ed = self.graph.edge_data_mut(e);
+                        ed.auth = Some(hop.auth);
+                        ed.identity = Some(hop.identity);
+                        insert_path(&mut paths, hop);
+                    }
+                }
+                Target::External(host) => {
+                    let xid = format!("external:{host}");
+                    let xn = self.graph.node(xid.clone(), NodeKind::External, host, None);
+                    let cn = self.graph.get(&caller.id).expect("caller");
+                    let (auth, identity, detail) = match &credential {
+                        Some((name, _)) => (
+                            ztpath_reports::AuthMethod::StaticSecret,
+                            IdentityState::Lost,
+                            format!(
+                                "{} authenticates to {host} with the static credential {name}, not a workload identity",
+                                caller.display()
+                            ),
+                        ),
+                        None => (
+                            ztpath_reports::AuthMethod::Unknown,
+                            IdentityState::Unknown,
+                            format!(
+                                "{} calls {host}; how it authenticates is not in the configuration read",
+                                caller.display()
+                            ),
+                        ),
+                    };
+                    let mut sources = vec![call.source.clone()];
+                    sources.extend(credential.iter().map(|(_, s)| s.clone()));
+                    let e =
+                        self.graph.edge(cn, xn, GEdge::new(EdgeKind::CallsExternal, format!("calls {host}")));
+                    let ed = self.graph.edge_data_mut(e);
+                    ed.auth = Some(auth);
+                    ed.identity = Some(identity);
+                    insert_path(
+                        &mut paths,
+                        Hop {
+                            from: caller.id.clone(),
+                            to: xid,
+                            via: Some(call.via.clone()),
+                            auth,
+                            identity,
+                            detail,
+                            evidence: paths::evidence(&sources),
+                        },
+                    );
+                }
+            }
+        }
+
+        let workload_index: HashMap<&str, usize> =
+            est.workloads.iter().enumerate().map(|(i, w)| (w.id.as_str(), i)).collect();
+        for (i, (id, p)) in paths.into_iter().enumerate() {
+            if let Some(&wi) = workload_index.get(p.to.as_str()) {
+                self.paths_into[wi].push(i);
+            }
+            self.path_index.insert(id, i);
+            self.paths.push(p);
+        }
+        self.inbound = inbound;
+    }
+}
+
+fn insert_path(paths: &mut BTreeMap<String, AuthPath>, hop: Hop) {
+    let id = format!("path:{}->{}", hop.from, hop.to);
+    paths.entry(id.clone()).or_insert_with(|| AuthPath {
+        id,
+        from: hop.from.clone(),
+        to: hop.to.clone(),
+        auth: Some(hop.auth),
+        identity: Some(hop.identity),
+        hops: vec![hop],
+        findings: Vec::new(),
+    });
+}
+
+/// Which network zone can reach a workload: every address (no ingress isolation), the sources a
+/// NetworkPolicy admits, or none (isolated with no ingress rule).
+fn network_zone(
+    est: &Estate<'_>,
+    w: &crate::estate::WorkloadView<'_>,
+) -> (Option<String>, String, Vec<Source>) {
+    let policies: Vec<_> = est
+        .inv
+        .network_policies
+        .iter()
+        .filter(|p| {
+            p.meta.ns() == w.ns
+                && p.policy_types.iter().any(|t| t == "Ingress")
+                && p.pod_selector.matches(&w.w.pod.labels)
+        })
+        .collect();
+    if w.w.pod.host_network || policies.is_empty() {
+        return (
+            Some("zone:cluster".to_owned()),
+            "any pod or address that can reach the cluster network".to_owned(),
+            Vec::new(),
+        );
+    }
+    let sources: Vec<Source> = policies.iter().map(|p| p.meta.source.clone()).collect();
+    let rules: Vec<_> = policies.iter().flat_map(|p| p.ingress.iter().map(move |r| (p, r))).collect();
+    if rules.is_empty() {
+        return (None, String::new(), sources);
+    }
+    if rules.iter().any(|(_, r)| r.peers.is_empty()) {
+        return (
+            Some("zone:cluster".to_owned()),
+            "any source (a NetworkPolicy ingress rule has no `from`)".to_owned(),
+            sources,
+        );
+    }
+    let names: Vec<String> = policies.iter().map(|p| format!("{}/{}", p.meta.ns(), p.meta.name)).collect();
+    let id = format!("zone:netpol/{}", names.join("+"));
+    (Some(id), format!("sources admitted by NetworkPolicy {}", names.join(", ")), sources)
+}
+
+fn target_node(g: &mut AuthGraph, est: &Estate<'_>, t: &Target) -> petgraph::graph::NodeIndex {
+    match t {
+        Target::Service(si) => {
+            let s = est.services[*si];
+            g.node(service_id(s.meta.ns(), &s.meta.name), NodeKind::Service, &s.meta.name, Some(s.meta.ns()))
+        }
+        Target::External(host) => g.node(format!("external:{host}"), NodeKind::External, host, None),
+    }
+}
+
+pub fn sa_id(ns: &str, name: &str) -> String {
+    format!("sa:{ns}/{name}")
+}
+pub fn secret_id(ns: &str, name: &str) -> String {
+    format!("secret:{ns}/{name}")
+}
+pub fn service_id(ns: &str, name: &str) -> String {
+    format!("service:{ns}/{name}")
+}
+pub fn literal_id(workload: &str, name: &str) -> String {
+    format!("literal:{workload}/{name}")
+}

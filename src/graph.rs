@@ -1,0 +1,232 @@
+//! The identity graph: one petgraph of workloads, identities, credentials, services, roles,
+//! network zones and permission scopes.
+//!
+//! "Anyone in this zone can reach X" is one zone node with one edge per reached workload, and
+//! "this identity can read every Secret of namespace N" is one edge to a scope node, never an
+//! edge per Secret: the graph stays linear in the size of the estate.
+
+use std::collections::{BTreeMap, HashMap};
+
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+use ztpath_reports::{AuthMethod, IdentityState};
+
+/// Kinds of node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeKind {
+    Workload,
+    ServiceAccount,
+    Credential,
+    Service,
+    Role,
+    Zone,
+    External,
+    /// A permission scope: every Secret, or every pod/identity, of one namespace.
+    Scope,
+}
+
+impl NodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Workload => "workload",
+            NodeKind::ServiceAccount => "service-account",
+            NodeKind::Credential => "credential",
+            NodeKind::Service => "service",
+            NodeKind::Role => "role",
+            NodeKind::Zone => "zone",
+            NodeKind::External => "external",
+            NodeKind::Scope => "scope",
+        }
+    }
+}
+
+/// Kinds of edge. The blast-radius walk gives each its meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EdgeKind {
+    /// workload → workload (through a Service).
+    Calls,
+    /// workload → external host.
+    CallsExternal,
+    /// workload → service account.
+    RunsAs,
+    /// workload → credential it loads.
+    UsesCredential,
+    /// token credential → service account.
+    AuthenticatesAs,
+    /// static credential → the peer it authenticates to.
+    Unlocks,
+    /// service account → role (label says through which binding).
+    BoundTo,
+    /// service → workload.
+    Selects,
+    /// zone → workload.
+    Reaches,
+    /// service account → workloads running as it (a holder of its token acts as them).
+    ActsAs,
+    /// service account → scope (a dangerous capability).
+    Can,
+    /// scope → member (secret, workload or service account).
+    Contains,
+}
+
+impl EdgeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EdgeKind::Calls => "calls",
+            EdgeKind::CallsExternal => "calls-external",
+            EdgeKind::RunsAs => "runs-as",
+            EdgeKind::UsesCredential => "uses-credential",
+            EdgeKind::AuthenticatesAs => "authenticates-as",
+            EdgeKind::Unlocks => "unlocks",
+            EdgeKind::BoundTo => "bound-to",
+            EdgeKind::Selects => "selects",
+            EdgeKind::Reaches => "reaches",
+            EdgeKind::ActsAs => "acts-as",
+            EdgeKind::Can => "can",
+            EdgeKind::Contains => "contains",
+        }
+    }
+}
+
+/// A node.
+#[derive(Clone, Debug)]
+pub struct GNode {
+    pub id: String,
+    pub kind: NodeKind,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// An edge.
+#[derive(Clone, Debug)]
+pub struct GEdge {
+    pub kind: EdgeKind,
+    /// Short sentence used in blast-radius chains (e.g. "can read Secrets via RoleBinding x").
+    pub label: String,
+    pub auth: Option<AuthMethod>,
+    pub identity: Option<IdentityState>,
+}
+
+impl GEdge {
+    pub fn new(kind: EdgeKind, label: impl Into<String>) -> GEdge {
+        GEdge { kind, label: label.into(), auth: None, identity: None }
+    }
+}
+
+/// The identity graph.
+#[derive(Default)]
+pub struct AuthGraph {
+    g: DiGraph<GNode, GEdge>,
+    index: HashMap<String, NodeIndex>,
+    edge_index: HashMap<(NodeIndex, NodeIndex, EdgeKind), EdgeIndex>,
+}
+
+impl AuthGraph {
+    /// Adds a node, or returns the existing one with that id.
+    pub fn node(&mut self, id: String, kind: NodeKind, name: &str, namespace: Option<&str>) -> NodeIndex {
+        if let Some(&i) = self.index.get(&id) {
+            return i;
+        }
+        let i = self.g.add_node(GNode {
+            id: id.clone(),
+            kind,
+            name: name.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            attrs: BTreeMap::new(),
+        });
+        self.index.insert(id, i);
+        i
+    }
+
+    /// Adds an edge unless one of the same kind already joins the two nodes.
+    pub fn edge(&mut self, from: NodeIndex, to: NodeIndex, edge: GEdge) -> EdgeIndex {
+        let key = (from, to, edge.kind);
+        if let Some(&e) = self.edge_index.get(&key) {
+            return e;
+        }
+        let e = self.g.add_edge(from, to, edge);
+        self.edge_index.insert(key, e);
+        e
+    }
+
+    pub fn get(&self, id: &str) -> Option<NodeIndex> {
+        self.index.get(id).copied()
+    }
+
+    pub fn find_edge(&self, from: NodeIndex, to: NodeIndex, kind: EdgeKind) -> Option<&GEdge> {
+        self.edge_index.get(&(from, to, kind)).map(|&e| &self.g[e])
+    }
+
+    pub fn set_attr(&mut self, n: NodeIndex, key: &str, value: String) {
+        self.g[n].attrs.insert(key.to_owned(), value);
+    }
+
+    pub fn node_data(&self, n: NodeIndex) -> &GNode {
+        &self.g[n]
+    }
+
+    pub fn edge_data_mut(&mut self, e: EdgeIndex) -> &mut GEdge {
+        &mut self.g[e]
+    }
+
+    /// Outgoing edges of a node: (target, edge).
+    pub fn out(&self, n: NodeIndex) -> impl Iterator<Item = (NodeIndex, &GEdge)> {
+        self.g.edges(n).map(|e| (e.target(), e.weight()))
+    }
+
+    /// Incoming edges of a node: (source, edge).
+    pub fn incoming(&self, n: NodeIndex) -> impl Iterator<Item = (NodeIndex, &GEdge)> {
+        self.g.edges_directed(n, petgraph::Direction::Incoming).map(|e| (e.source(), e.weight()))
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &GNode)> {
+        self.g.node_indices().map(|i| (i, &self.g[i]))
+    }
+
+    pub fn edges(&self) -> impl Iterator<Item = (NodeIndex, NodeIndex, &GEdge)> {
+        self.g.edge_references().map(|e| (e.source(), e.target(), e.weight()))
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.g.node_count()
+    }
+
+    pub fn count(&self, kind: NodeKind) -> usize {
+        self.g.node_weights().filter(|n| n.kind == kind).count()
+    }
+
+    /// Checks the invariants every later stage relies on (used by tests).
+    pub fn verify(&self) -> Result<(), String> {
+        for (id, &i) in &self.index {
+            if &self.g[i].id != id {
+                return Err(format!("index of {id} points at {}", self.g[i].id));
+            }
+        }
+        if self.index.len() != self.g.node_count() {
+            return Err("duplicate node ids".to_owned());
+        }
+        for e in self.g.edge_references() {
+            let (s, t) = (&self.g[e.source()], &self.g[e.target()]);
+            let ok = match e.weight().kind {
+                EdgeKind::Calls => s.kind == NodeKind::Workload && t.kind == NodeKind::Workload,
+                EdgeKind::RunsAs => s.kind == NodeKind::Workload && t.kind == NodeKind::ServiceAccount,
+                EdgeKind::AuthenticatesAs => {
+                    s.kind == NodeKind::Credential && t.kind == NodeKind::ServiceAccount
+                }
+                EdgeKind::Reaches => s.kind == NodeKind::Zone && t.kind == NodeKind::Workload,
+                EdgeKind::Can => s.kind == NodeKind::ServiceAccount && t.kind == NodeKind::Scope,
+                _ => true,
+            };
+            if !ok {
+                return Err(format!(
+                    "edge {} from {} to {} joins the wrong kinds",
+                    e.weight().kind.as_str(),
+                    s.id,
+                    t.id
+                ));
+            }
+        }
+        Ok(())
+    }
+}

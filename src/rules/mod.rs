@@ -1,0 +1,234 @@
+//! The rule catalogue. Each rule is one file: its declaration (id, title, severity, OWASP NHI and
+//! NIST SP 800-207 mappings, rationale, remediation, documentation) and its check, a pure
+//! function over the [`Analysis`]. `RULES` is the registry, sorted by id.
+//!
+//! Adding a rule: write `ztNNN_name.rs` with a `pub static RULE: Rule` and its `check`, add it to
+//! `RULES`, add `fixtures/rules/ZTNNN/{bad,good}/`, and regenerate its page with
+//! `ztpath rules --write-docs docs/rules` (a test fails while the page is out of date).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest, Sha256};
+use ztpath_probes::Source;
+use ztpath_reports::{Finding, RuleInfo, Severity, Subject};
+
+use crate::engine::Analysis;
+
+mod zt001_plaintext_hop;
+mod zt002_implicit_network_trust;
+mod zt003_allow_all_authorization;
+mod zt004_static_secret_fallback;
+mod zt005_secret_in_manifest;
+mod zt006_long_lived_credential;
+mod zt007_credential_reuse;
+mod zt008_overprivileged_identity;
+mod zt009_excessive_blast_radius;
+mod zt010_orphaned_identity;
+mod zt011_unneeded_token_automount;
+
+/// A rule's declaration.
+pub struct Rule {
+    /// Stable id, never reused (`ZT001`).
+    pub id: &'static str,
+    /// Kebab-case name of the bad pattern.
+    pub name: &'static str,
+    /// One-line title.
+    pub title: &'static str,
+    /// Default severity (a finding may say more or less, with its reason in the message).
+    pub severity: Severity,
+    /// OWASP Non-Human Identities Top 10 (2025) ids.
+    pub owasp_nhi: &'static [&'static str],
+    /// NIST SP 800-207 §2.1 tenets (`T1`..`T7`).
+    pub nist_800_207: &'static [&'static str],
+    /// Why it matters.
+    pub rationale: &'static str,
+    /// How to fix it.
+    pub remediation: &'static str,
+    /// What exactly it detects, in Markdown (the doc page's body).
+    pub detects: &'static str,
+    /// The check.
+    pub check: fn(&Analysis<'_>, &mut Sink<'_>),
+}
+
+/// Every rule, sorted by id.
+pub static RULES: &[&Rule] = &[
+    &zt001_plaintext_hop::RULE,
+    &zt002_implicit_network_trust::RULE,
+    &zt003_allow_all_authorization::RULE,
+    &zt004_static_secret_fallback::RULE,
+    &zt005_secret_in_manifest::RULE,
+    &zt006_long_lived_credential::RULE,
+    &zt007_credential_reuse::RULE,
+    &zt008_overprivileged_identity::RULE,
+    &zt009_excessive_blast_radius::RULE,
+    &zt010_orphaned_identity::RULE,
+    &zt011_unneeded_token_automount::RULE,
+];
+
+/// Finds a rule by id (case-insensitive) or name.
+pub fn find(id_or_name: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.id.eq_ignore_ascii_case(id_or_name) || r.name == id_or_name)
+}
+
+/// One raw hit; hits of the same rule, subject and key merge into one finding.
+pub struct Hit {
+    pub severity: Severity,
+    pub subject: Subject,
+    /// Distinguishes several findings of one rule on one subject (e.g. two credentials).
+    pub key: String,
+    pub message: String,
+    pub evidence: Vec<Source>,
+    pub paths: Vec<String>,
+}
+
+/// Collects the hits of one rule.
+pub struct Sink<'r> {
+    rule: &'r Rule,
+    hits: BTreeMap<(Subject, String), Hit>,
+}
+
+impl Sink<'_> {
+    /// Records a hit; a second hit on the same subject and key adds its paths and evidence.
+    pub fn push(&mut self, hit: Hit) {
+        let key = (hit.subject.clone(), hit.key.clone());
+        match self.hits.get_mut(&key) {
+            Some(existing) => {
+                existing.paths.extend(hit.paths);
+                existing.evidence.extend(hit.evidence);
+                existing.severity = existing.severity.min(hit.severity);
+            }
+            None => {
+                self.hits.insert(key, hit);
+            }
+        }
+    }
+
+    /// The rule's default severity.
+    pub fn default_severity(&self) -> Severity {
+        self.rule.severity
+    }
+}
+
+/// Runs every rule and returns the findings, most severe first, with the paths they sit on.
+pub fn run(a: &Analysis<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in RULES {
+        let mut sink = Sink { rule, hits: BTreeMap::new() };
+        (rule.check)(a, &mut sink);
+        for ((subject, key), hit) in sink.hits {
+            findings.push(to_finding(rule, subject, &key, hit));
+        }
+    }
+    findings.sort_by(|x, y| {
+        (x.severity, &x.rule, &x.subject, &x.id).cmp(&(y.severity, &y.rule, &y.subject, &y.id))
+    });
+    findings
+}
+
+fn to_finding(rule: &Rule, subject: Subject, key: &str, hit: Hit) -> Finding {
+    let mut h = Sha256::new();
+    for part in [rule.id, &subject.kind, subject.namespace.as_deref().unwrap_or(""), &subject.name, key] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let digest = h.finalize();
+    let id: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let mut evidence = crate::paths::evidence(&hit.evidence);
+    evidence.retain(|e| !e.file.starts_with('('));
+    let paths: BTreeSet<String> = hit.paths.into_iter().collect();
+    Finding {
+        id,
+        rule: rule.id.to_owned(),
+        severity: Some(hit.severity),
+        title: rule.title.to_owned(),
+        message: hit.message,
+        subject,
+        evidence,
+        paths: paths.into_iter().collect(),
+        owasp_nhi: rule.owasp_nhi.iter().map(|s| (*s).to_owned()).collect(),
+        nist_800_207: rule.nist_800_207.iter().map(|s| (*s).to_owned()).collect(),
+        remediation: rule.remediation.to_owned(),
+    }
+}
+
+/// The catalogue entry of a rule for the Report.
+pub fn info(rule: &Rule) -> RuleInfo {
+    RuleInfo {
+        id: rule.id.to_owned(),
+        name: rule.name.to_owned(),
+        title: rule.title.to_owned(),
+        severity: Some(rule.severity),
+        owasp_nhi: rule.owasp_nhi.iter().map(|s| (*s).to_owned()).collect(),
+        nist_800_207: rule.nist_800_207.iter().map(|s| (*s).to_owned()).collect(),
+        rationale: rule.rationale.to_owned(),
+        remediation: rule.remediation.to_owned(),
+        doc: format!("docs/rules/{}.md", rule.id),
+    }
+}
+
+/// Titles of the OWASP NHI Top 10 (2025) risks.
+pub fn owasp_title(id: &str) -> &'static str {
+    match id {
+        "NHI1:2025" => "Improper Offboarding",
+        "NHI2:2025" => "Secret Leakage",
+        "NHI3:2025" => "Vulnerable Third-Party NHI",
+        "NHI4:2025" => "Insecure Authentication",
+        "NHI5:2025" => "Overprivileged NHI",
+        "NHI6:2025" => "Insecure Cloud Deployment Configurations",
+        "NHI7:2025" => "Long-Lived Secrets",
+        "NHI8:2025" => "Environment Isolation",
+        "NHI9:2025" => "NHI Reuse",
+        "NHI10:2025" => "Human Use of NHI",
+        _ => "",
+    }
+}
+
+/// The NIST SP 800-207 §2.1 tenets, paraphrased.
+pub fn nist_title(id: &str) -> &'static str {
+    match id {
+        "T1" => "All data sources and computing services are resources",
+        "T2" => "All communication is secured regardless of network location",
+        "T3" => "Access is granted per session, with least privilege",
+        "T4" => "Access is decided by dynamic policy on client identity and state",
+        "T5" => "The integrity and security posture of all assets is monitored",
+        "T6" => "Authentication and authorization are dynamic and strictly enforced before access",
+        "T7" => "Information about assets, network and communications is collected to improve posture",
+        _ => "",
+    }
+}
+
+/// The doc page of a rule, in Markdown.
+pub fn doc_page(rule: &Rule) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("# {}: {}\n\n", rule.id, rule.title));
+    s.push_str(&format!("- Name: `{}`\n- Default severity: {}\n", rule.name, rule.severity));
+    s.push_str("- OWASP Non-Human Identities Top 10 (2025): ");
+    s.push_str(
+        &rule.owasp_nhi.iter().map(|id| format!("{id} {}", owasp_title(id))).collect::<Vec<_>>().join("; "),
+    );
+    s.push_str("\n- NIST SP 800-207 tenets (§2.1): ");
+    s.push_str(
+        &rule.nist_800_207.iter().map(|id| format!("{id} {}", nist_title(id))).collect::<Vec<_>>().join("; "),
+    );
+    s.push_str("\n\n## What it detects\n\n");
+    s.push_str(rule.detects.trim());
+    s.push_str("\n\n## Why it matters\n\n");
+    s.push_str(rule.rationale.trim());
+    s.push_str("\n\n## How to fix it\n\n");
+    s.push_str(rule.remediation.trim());
+    s.push_str(&format!(
+        "\n\n## Examples\n\nSee `fixtures/rules/{id}/bad/` (must fire) and `fixtures/rules/{id}/good/` (must not fire).\n",
+        id = rule.id
+    ));
+    s
+}
+
+/// Subject helpers.
+pub fn subject(kind: &str, namespace: Option<&str>, name: &str) -> Subject {
+    Subject { kind: kind.to_owned(), namespace: namespace.map(str::to_owned), name: name.to_owned() }
+}
+
+/// The subject for a workload.
+pub fn workload_subject(w: &crate::estate::WorkloadView<'_>) -> Subject {
+    subject(w.kind(), Some(w.ns), w.name())
+}

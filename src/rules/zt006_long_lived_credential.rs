@@ -1,0 +1,71 @@
+//! ZT006: a credential that does not expire, or lives far longer than needed.
+
+use ztpath_reports::Severity;
+
+use super::{Hit, Rule, Sink, subject, workload_subject};
+use crate::engine::Analysis;
+
+pub static RULE: Rule = Rule {
+    id: "ZT006",
+    name: "long-lived-credential",
+    title: "Long-lived service-account credential",
+    severity: Severity::High,
+    owasp_nhi: &["NHI7:2025"],
+    nist_800_207: &["T3", "T6"],
+    rationale: "Legacy service-account token Secrets never expire and are never rotated; a copy taken once works \
+until someone deletes the Secret, and manually created ones are not cleaned up by the legacy token cleaner. \
+Projected tokens are bound and short-lived by default (one hour); asking for days or more throws that away.",
+    remediation: "Delete `kubernetes.io/service-account-token` Secrets and let pods use projected tokens (the default \
+since Kubernetes 1.22); for tokens outside pods use `kubectl create token` / the TokenRequest API with a short \
+`--duration`. Keep `serviceAccountToken.expirationSeconds` at or near the default 3600.",
+    detects: "- A Secret of type `kubernetes.io/service-account-token` (it authenticates as the service account named \
+by its `kubernetes.io/service-account.name` annotation): **high**.\n\
+- A projected `serviceAccountToken` volume source with `expirationSeconds` above the limit (default 86400, \
+`--max-token-seconds`): **medium**.",
+    check,
+};
+
+fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
+    for s in &a.estate.inv.secrets {
+        if s.secret_type != "kubernetes.io/service-account-token" {
+            continue;
+        }
+        let sa = s
+            .meta
+            .annotations
+            .get("kubernetes.io/service-account.name")
+            .map_or("an unnamed service account", String::as_str);
+        let paths: Vec<String> = Vec::new();
+        sink.push(Hit {
+            severity: Severity::High,
+            subject: subject("Secret", s.meta.namespace.as_deref(), &s.meta.name),
+            key: String::new(),
+            message: format!(
+                "Secret {}/{} is a legacy service-account token for {}/{sa}: it never expires and is never rotated.",
+                s.meta.ns(),
+                s.meta.name,
+                s.meta.ns()
+            ),
+            evidence: vec![s.meta.source.clone()],
+            paths,
+        });
+    }
+    for w in &a.estate.workloads {
+        for (seconds, line) in &w.projected_tokens {
+            let Some(seconds) = seconds.filter(|s| *s > a.options.max_token_seconds) else { continue };
+            sink.push(Hit {
+                severity: Severity::Medium,
+                subject: workload_subject(w),
+                key: line.to_string(),
+                message: format!(
+                    "{} requests a projected service-account token valid for {seconds} s ({:.1} days), above the {} s limit.",
+                    w.display(),
+                    seconds as f64 / 86_400.0,
+                    a.options.max_token_seconds
+                ),
+                evidence: vec![w.meta().source.at(*line)],
+                paths: Vec::new(),
+            });
+        }
+    }
+}

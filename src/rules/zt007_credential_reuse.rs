@@ -1,0 +1,169 @@
+//! ZT007: one credential or one identity shared by several workloads.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ztpath_reports::Severity;
+
+use super::{Hit, Rule, Sink, subject};
+use crate::engine::Analysis;
+
+pub static RULE: Rule = Rule {
+    id: "ZT007",
+    name: "credential-reuse",
+    title: "Credential or identity shared by several workloads",
+    severity: Severity::Medium,
+    owasp_nhi: &["NHI9:2025", "NHI8:2025"],
+    nist_800_207: &["T3", "T4"],
+    rationale: "When several workloads share one Secret, one secret value or one service account, compromising any \
+of them yields the others' access, policies cannot tell them apart (a mesh principal is the service account), and \
+the credential cannot be rotated or revoked for one without breaking all. Sharing across namespaces usually means \
+sharing across teams or environments, which collapses their isolation.",
+    remediation: "Give each workload its own service account and its own credential, scoped to what it needs. \
+Generate distinct secret values per workload and per environment; reference them from a secrets manager rather than \
+copying one value into several Secrets.",
+    detects: "- One Secret loaded (env, envFrom, volume, projected) by two or more workloads (`imagePullSecrets` are \
+not counted): **medium**.\n\
+- One secret value (same fingerprint) stored in two or more Secrets or literals: **medium**, **high** when they \
+are in different namespaces.\n\
+- One service account used by two or more workloads (they share one SPIFFE identity and one RBAC grant set): \
+**medium**.\n\n\
+Pods and ReplicaSets owned by a controller in the input are folded into it first, so a Deployment is one workload.",
+    check,
+};
+
+fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
+    let est = &a.estate;
+    // One Secret object used by several workloads.
+    let mut users: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (wi, w) in est.workloads.iter().enumerate() {
+        for s in &w.secrets {
+            users.entry((w.ns, s)).or_default().push(wi);
+        }
+    }
+    for ((ns, name), ws) in &users {
+        if ws.len() < 2 {
+            continue;
+        }
+        let names: Vec<String> = ws.iter().map(|&i| est.workloads[i].display()).collect();
+        let mut evidence: Vec<_> = ws.iter().map(|&i| est.workloads[i].meta().source.clone()).collect();
+        if let Some(s) = est.secrets.get(&(*ns, *name)) {
+            evidence.insert(0, s.meta.source.clone());
+        }
+        sink.push(Hit {
+            severity: Severity::Medium,
+            subject: subject("Secret", Some(ns), name),
+            key: "shared-object".to_owned(),
+            message: format!("Secret {ns}/{name} is loaded by {} workloads: {}.", ws.len(), names.join(", ")),
+            evidence,
+            paths: Vec::new(),
+        });
+    }
+    // One value in several places.
+    let mut values: BTreeMap<String, Vec<(String, Option<String>, String, ztpath_probes::Source)>> =
+        BTreeMap::new();
+    for s in &est.inv.secrets {
+        if s.secret_type == "kubernetes.io/service-account-token" {
+            continue;
+        }
+        for e in &s.entries {
+            if let Some(f) = &e.fingerprint {
+                values.entry(f.0.clone()).or_default().push((
+                    format!("Secret {}/{} key `{}`", s.meta.ns(), s.meta.name, e.key),
+                    s.meta.namespace.clone(),
+                    s.meta.name.clone(),
+                    s.meta.source.at(e.line),
+                ));
+            }
+        }
+    }
+    for leak in &a.calls.leaks {
+        let (ns, what) = match leak.owner {
+            crate::calls::LeakOwner::Workload(wi) => {
+                (est.workloads[wi].ns.to_owned(), format!("{} `{}`", est.workloads[wi].display(), leak.name))
+            }
+            crate::calls::LeakOwner::ConfigMap(ci) => {
+                let c = &est.inv.config_maps[ci];
+                (
+                    c.meta.ns().to_owned(),
+                    format!("ConfigMap {}/{} key `{}`", c.meta.ns(), c.meta.name, leak.name),
+                )
+            }
+        };
+        if leak.shape != "password in URL" {
+            values.entry(leak.fingerprint.clone()).or_default().push((
+                what,
+                Some(ns),
+                String::new(),
+                leak.source.clone(),
+            ));
+        }
+    }
+    for (fingerprint, places) in &values {
+        let distinct: BTreeSet<&str> = places.iter().map(|p| p.0.as_str()).collect();
+        if distinct.len() < 2 {
+            continue;
+        }
+        let namespaces: BTreeSet<&str> = places.iter().filter_map(|p| p.1.as_deref()).collect();
+        let cross = namespaces.len() > 1;
+        let first = places.iter().find(|p| !p.2.is_empty()).unwrap_or(&places[0]);
+        let subj = if first.2.is_empty() {
+            subject("SecretValue", None, fingerprint)
+        } else {
+            subject("Secret", first.1.as_deref(), &first.2)
+        };
+        sink.push(Hit {
+            severity: if cross { Severity::High } else { Severity::Medium },
+            subject: subj,
+            key: fingerprint.clone(),
+            message: format!(
+                "The same secret value ({fingerprint}) is stored in {} places{}: {}.",
+                distinct.len(),
+                if cross {
+                    format!(
+                        " across namespaces {}",
+                        namespaces.iter().copied().collect::<Vec<_>>().join(", ")
+                    )
+                } else {
+                    String::new()
+                },
+                distinct.iter().copied().collect::<Vec<_>>().join("; ")
+            ),
+            evidence: places.iter().map(|p| p.3.clone()).collect(),
+            paths: Vec::new(),
+        });
+    }
+    // One service account used by several workloads.
+    let mut by_sa: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (wi, w) in est.workloads.iter().enumerate() {
+        by_sa.entry((w.ns, w.sa.as_str())).or_default().push(wi);
+    }
+    for ((ns, sa), ws) in &by_sa {
+        if ws.len() < 2 {
+            continue;
+        }
+        let names: Vec<String> = ws.iter().map(|&i| est.workloads[i].display()).collect();
+        let mut evidence: Vec<_> = ws
+            .iter()
+            .map(|&i| {
+                let w = &est.workloads[i];
+                w.meta().source.at(w.w.pod.service_account_line.max(w.meta().source.line))
+            })
+            .collect();
+        if let Some(s) = est.service_accounts.get(&(*ns, *sa)) {
+            evidence.insert(0, s.meta.source.clone());
+        }
+        sink.push(Hit {
+            severity: Severity::Medium,
+            subject: subject("ServiceAccount", Some(ns), sa),
+            key: String::new(),
+            message: format!(
+                "{} workloads run as service account {ns}/{sa} and so share the identity {}: {}.",
+                ws.len(),
+                est.spiffe_id(ns, sa),
+                names.join(", ")
+            ),
+            evidence,
+            paths: Vec::new(),
+        });
+    }
+}

@@ -1,0 +1,55 @@
+//! ZT011: a service-account token mounted into a workload that has no use for it.
+
+use ztpath_reports::Severity;
+
+use super::{Hit, Rule, Sink, workload_subject};
+use crate::engine::Analysis;
+
+pub static RULE: Rule = Rule {
+    id: "ZT011",
+    name: "unneeded-token-automount",
+    title: "Service-account token mounted but not needed",
+    severity: Severity::Low,
+    owasp_nhi: &["NHI5:2025", "NHI7:2025"],
+    nist_800_207: &["T3"],
+    rationale: "Every pod gets its service account's API token mounted unless told otherwise. When the service \
+account has no RBAC bindings the workload does not call the Kubernetes API, so the token only serves an attacker: \
+it authenticates to the API server (discovery, and whatever the cluster grants all authenticated identities, now \
+or later) and proves the pod's identity to anything that accepts Kubernetes tokens.",
+    remediation: "Set `automountServiceAccountToken: false` on the ServiceAccount (the `default` one in every \
+namespace especially) or in the pod template; mount a projected token with a specific `audience` only where a \
+workload needs one.",
+    detects: "A workload whose pod spec (or, failing that, its ServiceAccount) leaves `automountServiceAccountToken` \
+unset or `true`, while no RoleBinding or ClusterRoleBinding grants its service account anything (directly or \
+through `system:serviceaccounts` groups).",
+    check,
+};
+
+fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
+    for w in &a.estate.workloads {
+        if !w.token_mounted || a.rbac.has_grants(w.ns, &w.sa) {
+            continue;
+        }
+        let setting = match (
+            w.w.pod.automount_token,
+            a.estate.service_accounts.get(&(w.ns, w.sa.as_str())).and_then(|s| s.automount_token),
+        ) {
+            (Some(true), _) => "the pod sets automountServiceAccountToken: true",
+            (None, Some(true)) => "its ServiceAccount sets automountServiceAccountToken: true",
+            _ => "automountServiceAccountToken is not set, so the token is mounted by default",
+        };
+        sink.push(Hit {
+            severity: sink.default_severity(),
+            subject: workload_subject(w),
+            key: String::new(),
+            message: format!(
+                "{} mounts the API token of service account {}/{} ({setting}), but no RBAC binding grants that account anything.",
+                w.display(),
+                w.ns,
+                w.sa
+            ),
+            evidence: vec![w.meta().source.at(w.w.pod.service_account_line.max(w.meta().source.line))],
+            paths: Vec::new(),
+        });
+    }
+}

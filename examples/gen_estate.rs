@@ -313,7 +313,8 @@ impl Plan {
                 workloads: start..workloads.len(),
             });
         }
-        let shared_values = (0..8).map(|_| rng.token(24)).collect();
+        // 1% of generated secret values come from this pool: each value lands in ~4 Secrets.
+        let shared_values = (0..(total / 250).max(4)).map(|_| rng.token(24)).collect();
         Plan { seed, namespaces, workloads, shared_values }
     }
 
@@ -886,10 +887,12 @@ impl NamespaceGen<'_> {
             .iter()
             .map(|key| match *key {
                 // Identifiers are per workload, so only the deliberately shared values repeat.
-                "username" | "client-id" | "access-key-id" => w.name.replace('-', "_"),
+                "username" => format!("svc_{}", name.replace('-', "_")),
+                "client-id" => format!("{}-client", w.name),
+                "access-key-id" => format!("AKIA{}", self.rng.token(16).to_ascii_uppercase()),
                 "host" => format!("{}.pg.{}.db.internal", w.name, self.ns.team),
                 "database" => w.name.replace('-', "_"),
-                _ if self.rng.chance(0.03) => {
+                _ if self.rng.chance(0.01) => {
                     self.plan.shared_values[self.rng.below(self.plan.shared_values.len())].clone()
                 }
                 "api-key" => format!("sk_live_{}", self.rng.token(32)),

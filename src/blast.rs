@@ -19,6 +19,9 @@ use crate::graph::{EdgeKind, NodeKind};
 /// Reach entries kept per credential in the report (counts are always complete).
 pub const MAX_LISTED: usize = 50;
 
+/// Added to the score of each dangerous permission held cluster-wide.
+pub const CLUSTER_WIDE_BONUS: u64 = 25;
+
 /// Weights of the score: an identity or a dangerous permission weighs more than one Secret.
 fn weight(kind: &str) -> u64 {
     match kind {
@@ -38,6 +41,9 @@ enum Mode {
     ActAs,
 }
 
+/// A node reached in a mode.
+type Step = (NodeIndex, Mode);
+
 /// Computes the blast radius of every credential, widest first.
 pub fn blast_radius(a: &Analysis<'_>) -> Vec<BlastRadius> {
     let g = &a.graph;
@@ -46,7 +52,7 @@ pub fn blast_radius(a: &Analysis<'_>) -> Vec<BlastRadius> {
         if node.kind != NodeKind::Credential {
             continue;
         }
-        let mut parent: HashMap<(NodeIndex, Mode), Option<((NodeIndex, Mode), String)>> = HashMap::new();
+        let mut parent: HashMap<Step, Option<(Step, String)>> = HashMap::new();
         let mut queue = VecDeque::new();
         parent.insert((start, Mode::Own), None);
         queue.push_back((start, Mode::Own));
@@ -93,9 +99,7 @@ pub fn blast_radius(a: &Analysis<'_>) -> Vec<BlastRadius> {
                 if let Some(c) = category {
                     reached.push((c, key));
                 }
-                if !terminal
-                    && !(tk == NodeKind::Workload && next_mode == Mode::ActAs && e.kind != EdgeKind::ActsAs)
-                {
+                if !terminal {
                     queue.push_back(key);
                 }
             }
@@ -136,7 +140,11 @@ pub fn blast_radius(a: &Analysis<'_>) -> Vec<BlastRadius> {
                 });
             }
         }
-        let score = counts.iter().map(|(k, n)| weight(k) * *n as u64).sum();
+        // A dangerous permission over the whole cluster outweighs any count of namespaced items.
+        let cluster_wide =
+            permissions.iter().filter(|(what, _)| what.contains("cluster-wide")).count() as u64;
+        let score = counts.iter().map(|(k, n)| weight(k) * *n as u64).sum::<u64>()
+            + CLUSTER_WIDE_BONUS * cluster_wide;
         out.push(BlastRadius { credential: credential_of(a, start), score, counts, reaches });
     }
     out.sort_by(|x, y| y.score.cmp(&x.score).then_with(|| x.credential.id.cmp(&y.credential.id)));
@@ -182,7 +190,9 @@ pub fn credential_of(a: &Analysis<'_>, n: NodeIndex) -> Credential {
     } else if id.starts_with("token:") {
         // Where the token is mounted.
         for (w, _) in a.graph.incoming(n) {
-            if let Some(wv) = a.estate.workloads.iter().find(|x| x.id == a.graph.node_data(w).id) {
+            if let Some(wv) =
+                a.estate.workload_index.get(&a.graph.node_data(w).id).map(|&i| &a.estate.workloads[i])
+            {
                 evidence.push(Evidence {
                     file: wv.meta().source.file.to_string(),
                     line: wv.w.pod.service_account_line.max(wv.meta().source.line),
@@ -191,13 +201,13 @@ pub fn credential_of(a: &Analysis<'_>, n: NodeIndex) -> Credential {
         }
         "service-account-token"
     } else {
-        if let Some(c) = a
-            .calls
-            .credentials
-            .iter()
-            .find(|c| crate::engine::literal_id(&a.estate.workloads[c.workload].display(), &c.name) == id)
-        {
-            evidence.push(Evidence { file: c.source.file.to_string(), line: c.source.line });
+        // A literal is carried by the workloads with an edge to it; find it by workload and name.
+        for (w, _) in a.graph.incoming(n) {
+            if let Some(&wi) = a.estate.workload_index.get(&a.graph.node_data(w).id) {
+                for c in a.calls.credentials.iter().filter(|c| c.workload == wi && c.name == node.name) {
+                    evidence.push(Evidence { file: c.source.file.to_string(), line: c.source.line });
+                }
+            }
         }
         "literal"
     };

@@ -155,17 +155,16 @@ impl Calls {
                             }
                         }
                         EnvValue::ConfigMapKey { config_map, key } => {
-                            if let Some(&ci) = config_maps.get(&(w.ns, config_map.as_str())) {
-                                if let Some((_, v, line)) =
+                            if let Some(&ci) = config_maps.get(&(w.ns, config_map.as_str()))
+                                && let Some((_, v, line)) =
                                     inv.config_maps[ci].data.iter().find(|(k, ..)| k == key)
-                                {
-                                    refs.push((
-                                        e.name.clone(),
-                                        v,
-                                        inv.config_maps[ci].meta.source.at(*line),
-                                        true,
-                                    ));
-                                }
+                            {
+                                refs.push((
+                                    e.name.clone(),
+                                    v,
+                                    inv.config_maps[ci].meta.source.at(*line),
+                                    true,
+                                ));
                             }
                         }
                         EnvValue::Other => {}
@@ -176,7 +175,8 @@ impl Calls {
                         EnvFrom::Secret { name, line } => {
                             let src = w.meta().source.at(*line);
                             match estate.secrets.get(&(w.ns, name.as_str())) {
-                                Some(secret) => {
+                                // A Secret whose keys the input shows: the credential-like ones.
+                                Some(secret) if !secret.entries.is_empty() => {
                                     for entry in secret.entries.iter().filter(|en| credential_name(&en.key)) {
                                         creds.push(HeldCredential {
                                             workload: wi,
@@ -190,7 +190,9 @@ impl Calls {
                                         });
                                     }
                                 }
-                                None => creds.push(HeldCredential {
+                                // Not in the input, or managed elsewhere (no data written): every
+                                // key it holds becomes an env var, credentials included.
+                                _ => creds.push(HeldCredential {
                                     workload: wi,
                                     name: format!("envFrom {name}"),
                                     origin: CredentialOrigin::SecretUnknownKeys { secret: name.clone() },
@@ -292,20 +294,19 @@ impl Calls {
                     continue;
                 }
                 let base = name_base(&cred.name);
-                if !base.is_empty() {
-                    if let Some((_, t)) = url_targets.iter().find(|(n, _)| name_base(n) == base) {
-                        cred.target = Some(t.clone());
-                        continue;
-                    }
+                if !base.is_empty()
+                    && let Some((_, t)) = url_targets.iter().find(|(n, _)| name_base(n) == base)
+                {
+                    cred.target = Some(t.clone());
+                    continue;
                 }
                 if let CredentialOrigin::SecretKey { secret, .. } = &cred.origin {
                     // The callee loads the same Secret: it checks what the caller presents.
                     let shared = url_targets.iter().map(|(_, t)| t).chain(seen.iter().map(|(t, _)| t)).find(
                         |t| match t {
-                            Target::Service(si) => estate.workloads.iter().any(|other| {
-                                other.ns == w.ns
-                                    && other.services.contains(si)
-                                    && other.secrets.contains(secret.as_str())
+                            Target::Service(si) => estate.service_workloads[*si].iter().any(|&o| {
+                                let other = &estate.workloads[o];
+                                other.ns == w.ns && other.secrets.contains(secret.as_str())
                             }),
                             Target::External(_) => false,
                         },
@@ -496,11 +497,8 @@ fn name_base(name: &str) -> String {
         "_API",
     ];
     let mut n = name.to_ascii_uppercase().replace(['-', '.'], "_");
-    loop {
-        match SUFFIXES.iter().find(|s| n.ends_with(*s) && n.len() > s.len()) {
-            Some(s) => n.truncate(n.len() - s.len()),
-            None => break,
-        }
+    while let Some(s) = SUFFIXES.iter().find(|s| n.ends_with(*s) && n.len() > s.len()) {
+        n.truncate(n.len() - s.len());
     }
     n
 }
@@ -508,6 +506,11 @@ fn name_base(name: &str) -> String {
 /// Is this value a credential written in clear? Returns the shape that says so.
 pub fn leaked_shape(name: &str, value: &Sensitive) -> Option<&'static str> {
     let v = value.expose().trim();
+    // An Authorization header value: judge the credential after the scheme.
+    let v = ["Bearer ", "bearer ", "Basic ", "basic ", "Token ", "token "]
+        .iter()
+        .find_map(|p| v.strip_prefix(p))
+        .map_or(v, str::trim);
     if let Some(shape) = token_shape(v) {
         return Some(shape);
     }

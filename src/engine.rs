@@ -23,7 +23,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { blast_radius_threshold: 100, max_token_seconds: 86_400 }
+        Options { blast_radius_threshold: 30, max_token_seconds: 86_400 }
     }
 }
 
@@ -97,18 +97,18 @@ impl<'a> Analysis<'a> {
             let ns = s.meta.ns();
             let n = g.node(secret_id(ns, &s.meta.name), NodeKind::Credential, &s.meta.name, Some(ns));
             g.set_attr(n, "type", s.secret_type.clone());
-            if s.secret_type == "kubernetes.io/service-account-token" {
-                if let Some(sa) = s.meta.annotations.get("kubernetes.io/service-account.name") {
-                    let san = g.node(sa_id(ns, sa), NodeKind::ServiceAccount, sa, Some(ns));
-                    g.edge(
-                        n,
-                        san,
-                        GEdge::new(
-                            EdgeKind::AuthenticatesAs,
-                            format!("is a non-expiring token of service account {ns}/{sa}"),
-                        ),
-                    );
-                }
+            if s.secret_type == "kubernetes.io/service-account-token"
+                && let Some(sa) = s.meta.annotations.get("kubernetes.io/service-account.name")
+            {
+                let san = g.node(sa_id(ns, sa), NodeKind::ServiceAccount, sa, Some(ns));
+                g.edge(
+                    n,
+                    san,
+                    GEdge::new(
+                        EdgeKind::AuthenticatesAs,
+                        format!("is a non-expiring token of service account {ns}/{sa}"),
+                    ),
+                );
             }
             // Every Secret is readable by whoever can read Secrets in its namespace.
             let scope = g.node(
@@ -329,13 +329,18 @@ impl<'a> Analysis<'a> {
                 by_service.entry(si).or_default().push(wi);
             }
         }
+        let mut creds_by_workload: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (ci, c) in self.calls.credentials.iter().enumerate() {
+            creds_by_workload.entry(c.workload).or_default().push(ci);
+        }
         for call in &self.calls.calls {
             let caller = &est.workloads[call.caller];
-            let credential = self
-                .calls
-                .credentials
-                .iter()
-                .find(|c| c.workload == call.caller && c.target.as_ref() == Some(&call.target))
+            let credential = creds_by_workload
+                .get(&call.caller)
+                .into_iter()
+                .flatten()
+                .map(|&ci| &self.calls.credentials[ci])
+                .find(|c| c.target.as_ref() == Some(&call.target))
                 .map(|c| (c.name.clone(), c.source.clone()));
             match &call.target {
                 Target::Service(si) => {
@@ -470,14 +475,9 @@ fn network_zone(
     w: &crate::estate::WorkloadView<'_>,
 ) -> (Option<String>, String, Vec<Source>) {
     let policies: Vec<_> = est
-        .inv
-        .network_policies
+        .network_policies_in(w.ns)
         .iter()
-        .filter(|p| {
-            p.meta.ns() == w.ns
-                && p.policy_types.iter().any(|t| t == "Ingress")
-                && p.pod_selector.matches(&w.w.pod.labels)
-        })
+        .filter(|p| p.policy_types.iter().any(|t| t == "Ingress") && p.pod_selector.matches(&w.w.pod.labels))
         .collect();
     if w.w.pod.host_network || policies.is_empty() {
         return (

@@ -93,6 +93,8 @@ pub struct Estate<'a> {
     pub service_workloads: Vec<Vec<usize>>,
     /// Workload index by node id.
     pub workload_index: HashMap<String, usize>,
+    /// NetworkPolicies by namespace.
+    pub network_policies: HashMap<&'a str, Vec<&'a ztpath_probes::NetworkPolicy>>,
     /// Workloads by (namespace, service account).
     pub workloads_by_sa: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// Istio root namespace and trust domain.
@@ -124,10 +126,10 @@ impl<'a> Estate<'a> {
         let mut seen_ids = BTreeSet::new();
         let mut workloads = Vec::new();
         for w in &inv.workloads {
-            if let Some((kind, name)) = &w.meta.owner {
-                if present.contains(&(w.meta.ns(), kind.as_str(), name.as_str())) {
-                    continue;
-                }
+            if let Some((kind, name)) = &w.meta.owner
+                && present.contains(&(w.meta.ns(), kind.as_str(), name.as_str()))
+            {
+                continue;
             }
             let id = format!("workload:{}/{}/{}", w.meta.ns(), w.meta.kind, w.meta.name);
             if !seen_ids.insert(id.clone()) {
@@ -196,6 +198,10 @@ impl<'a> Estate<'a> {
             }
         }
 
+        let mut network_policies: HashMap<&str, Vec<&ztpath_probes::NetworkPolicy>> = HashMap::new();
+        for p in &inv.network_policies {
+            network_policies.entry(p.meta.ns()).or_default().push(p);
+        }
         let mut service_workloads = vec![Vec::new(); services.len()];
         for (wi, w) in workloads.iter().enumerate() {
             for &si in &w.services {
@@ -233,6 +239,7 @@ impl<'a> Estate<'a> {
             service_index,
             service_workloads,
             workload_index,
+            network_policies,
             workloads_by_sa,
             istio_root,
             trust_domain,
@@ -247,6 +254,11 @@ impl<'a> Estate<'a> {
     /// Annotations of a namespace (empty when not declared).
     pub fn namespace_annotations(&self, ns: &str) -> &StringMap {
         self.namespaces.get(ns).map_or(&*EMPTY, |(_, a)| a)
+    }
+
+    /// NetworkPolicies of a namespace.
+    pub fn network_policies_in(&self, ns: &str) -> &[&'a ztpath_probes::NetworkPolicy] {
+        self.network_policies.get(ns).map_or(&[], Vec::as_slice)
     }
 
     /// Workloads running as a service account.

@@ -169,17 +169,17 @@ impl<'a> MeshIndex<'a> {
             if mode != MtlsMode::Unset {
                 break;
             }
-            if let Some(p) = pa {
-                if p.mode != MtlsMode::Unset {
-                    mode = p.mode;
-                    reason = format!(
-                        "{scope} PeerAuthentication {}/{} sets {}",
-                        p.meta.ns(),
-                        p.meta.name,
-                        mode_name(p.mode)
-                    );
-                    evidence.push(p.meta.source.at(p.mode_line));
-                }
+            if let Some(p) = pa
+                && p.mode != MtlsMode::Unset
+            {
+                mode = p.mode;
+                reason = format!(
+                    "{scope} PeerAuthentication {}/{} sets {}",
+                    p.meta.ns(),
+                    p.meta.name,
+                    mode_name(p.mode)
+                );
+                evidence.push(p.meta.source.at(p.mode_line));
             }
         }
         let transport = match mode {
@@ -309,20 +309,20 @@ impl<'a> MeshIndex<'a> {
             .annotations
             .get("config.linkerd.io/skip-inbound-ports")
             .or_else(|| estate.namespace_annotations(w.ns).get("config.linkerd.io/skip-inbound-ports"));
-        if let (Some(list), Some(port)) = (skip, port) {
-            if port_list_contains(list, port) {
-                return Inbound {
-                    transport: Transport::Plaintext,
-                    transport_reason: format!(
-                        "port {port} is in config.linkerd.io/skip-inbound-ports ({list}), so traffic bypasses the Linkerd proxy: no mTLS, no policy"
-                    ),
-                    transport_evidence: vec![w.meta().source.at(pod.line)],
-                    admission: Admission::Anyone,
-                    admission_explicit: false,
-                    admission_reason: format!("port {port} bypasses the proxy, so no Linkerd policy applies"),
-                    admission_evidence: vec![w.meta().source.at(pod.line)],
-                };
-            }
+        if let (Some(list), Some(port)) = (skip, port)
+            && port_list_contains(list, port)
+        {
+            return Inbound {
+                transport: Transport::Plaintext,
+                transport_reason: format!(
+                    "port {port} is in config.linkerd.io/skip-inbound-ports ({list}), so traffic bypasses the Linkerd proxy: no mTLS, no policy"
+                ),
+                transport_evidence: vec![w.meta().source.at(pod.line)],
+                admission: Admission::Anyone,
+                admission_explicit: false,
+                admission_reason: format!("port {port} bypasses the proxy, so no Linkerd policy applies"),
+                admission_evidence: vec![w.meta().source.at(pod.line)],
+            };
         }
         // A Server covering the port replaces the default policy for it.
         let container_ports: Vec<(&str, u32)> =

@@ -14,6 +14,9 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 /// `kubectl get -A -o yaml` of a large cluster is one document, so this is generous; the "billion
 /// laughs" alias bomb hits it after a few levels.
 pub const MAX_NODES_PER_DOCUMENT: usize = 5_000_000;
+/// Upper bound on nodes copied by alias expansion in one document. Kubernetes manifests use few
+/// aliases; this refuses an alias bomb long before it costs memory.
+pub const MAX_ALIAS_NODES: usize = 200_000;
 /// Upper bound on nesting depth (a defence against stack exhaustion in our own recursion).
 pub const MAX_DEPTH: usize = 256;
 
@@ -250,6 +253,7 @@ fn parse_one(text: &str) -> Result<Option<Node>, YamlError> {
     let mut anchors: Vec<Option<Node>> = Vec::new();
     let mut root: Option<Node> = None;
     let mut nodes = 0usize;
+    let mut alias_nodes = 0usize;
     let mut documents = 0usize;
 
     while let Some(event) = parser.next_event() {
@@ -273,12 +277,14 @@ fn parse_one(text: &str) -> Result<Option<Node>, YamlError> {
                 let Some(Some(target)) = anchors.get(id) else {
                     return Err(YamlError { line, reason: format!("unknown alias {id}") });
                 };
-                nodes = nodes.saturating_add(count_nodes(target));
-                if nodes > MAX_NODES_PER_DOCUMENT {
+                let copied = count_nodes(target);
+                nodes = nodes.saturating_add(copied);
+                alias_nodes = alias_nodes.saturating_add(copied);
+                if nodes > MAX_NODES_PER_DOCUMENT || alias_nodes > MAX_ALIAS_NODES {
                     return Err(YamlError {
                         line,
                         reason: format!(
-                            "alias expansion exceeds {MAX_NODES_PER_DOCUMENT} nodes (alias bomb?)"
+                            "alias expansion exceeds {MAX_ALIAS_NODES} copied nodes (alias bomb?)"
                         ),
                     });
                 }

@@ -102,14 +102,13 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                         .mesh_tls_authentications
                         .iter()
                         .find(|m| m.meta.name == r.name && m.meta.ns() == ns)
+                        && m.identities.iter().any(|i| i == "*")
                     {
-                        if m.identities.iter().any(|i| i == "*") {
-                            reasons.push(format!(
-                                "MeshTLSAuthentication {ns}/{} admits any meshed identity (`*`)",
-                                m.meta.name
-                            ));
-                            evidence.push(m.meta.source.clone());
-                        }
+                        reasons.push(format!(
+                            "MeshTLSAuthentication {ns}/{} admits any meshed identity (`*`)",
+                            m.meta.name
+                        ));
+                        evidence.push(m.meta.source.clone());
                     }
                 }
                 "NetworkAuthentication" => {
@@ -118,14 +117,11 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                         .network_authentications
                         .iter()
                         .find(|n| n.meta.name == r.name && n.meta.ns() == ns)
+                        && n.networks.iter().any(|(c, _)| c == "0.0.0.0/0" || c == "::/0")
                     {
-                        if n.networks.iter().any(|(c, _)| c == "0.0.0.0/0" || c == "::/0") {
-                            reasons.push(format!(
-                                "NetworkAuthentication {ns}/{} admits every address",
-                                n.meta.name
-                            ));
-                            evidence.push(n.meta.source.clone());
-                        }
+                        reasons
+                            .push(format!("NetworkAuthentication {ns}/{} admits every address", n.meta.name));
+                        evidence.push(n.meta.source.clone());
                     }
                 }
                 _ => {}

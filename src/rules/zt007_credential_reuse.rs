@@ -31,6 +31,9 @@ Pods and ReplicaSets owned by a controller in the input are folded into it first
     check,
 };
 
+/// Where a secret value is stored: description, namespace, Secret name (empty for literals), source.
+type Place = (String, Option<String>, String, ztpath_probes::Source);
+
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     let est = &a.estate;
     // One Secret object used by several workloads.
@@ -59,8 +62,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         });
     }
     // One value in several places.
-    let mut values: BTreeMap<String, Vec<(String, Option<String>, String, ztpath_probes::Source)>> =
-        BTreeMap::new();
+    let mut values: BTreeMap<String, Vec<Place>> = BTreeMap::new();
     for s in &est.inv.secrets {
         if s.secret_type == "kubernetes.io/service-account-token" {
             continue;

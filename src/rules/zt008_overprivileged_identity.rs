@@ -35,11 +35,13 @@ on the binding.",
     check,
 };
 
+/// A dangerous capability held by a service account: scope, "role via binding", evidence.
+type GrantNote = (Capability, Scope, String, ztpath_probes::Source);
+
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     let rbac = &a.rbac;
     // Per named service account: all its dangerous grants; group bindings: per binding.
-    let mut per_sa: BTreeMap<(String, String), Vec<(Capability, Scope, String, ztpath_probes::Source)>> =
-        BTreeMap::new();
+    let mut per_sa: BTreeMap<(String, String), Vec<GrantNote>> = BTreeMap::new();
     for rb in &rbac.bindings {
         let mut caps: Vec<(Capability, String, ztpath_probes::Source)> = Vec::new();
         for (rule, role) in &rb.rules {

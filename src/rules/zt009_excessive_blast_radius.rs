@@ -21,8 +21,8 @@ and scope each credential to one workload and one purpose.",
     detects: "Every credential (Secret, mounted service-account token, literal in a manifest) is walked through the \
 identity graph: token → service account → its RBAC capabilities → the Secrets, pods and identities those reach → \
 and so on; service accounts also act as the workloads that run as them and so reach what those call. Each reached \
-item is scored (permission 15, identity 10, workload 5, Secret 2, service 1). A credential scoring above the \
-threshold (default 100, `--blast-radius-threshold`) is reported, with the counts; the report's `blast_radius` \
+item is scored (permission 15, plus 25 when it is granted cluster-wide; identity 10; workload 5; Secret 2; service 1). A credential scoring above the \
+threshold (default 30, `--blast-radius-threshold`) is reported, with the counts; the report's `blast_radius` \
 section lists what it reaches and the chain of steps to each.",
     check,
 };

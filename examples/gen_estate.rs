@@ -19,12 +19,18 @@
 //!   or a per-namespace shared one);
 //! - ~1.5 Secrets (Opaque, a few TLS, ~1% legacy service-account-token, a few values shared on
 //!   purpose), ~0.5 ConfigMaps, ~0.3 Roles and ~0.4 RoleBindings;
-//! - HorizontalPodAutoscalers, PodDisruptionBudgets, ServiceMonitors, a few Ingresses with
-//!   cert-manager Certificates, Istio DestinationRules/VirtualServices: kinds ztpath does not
-//!   model but a real estate holds, so the reader still has to parse them;
 //! - per namespace: default-deny NetworkPolicy in ~40% plus allow rules; Istio namespaces get a
-//!   PeerAuthentication (mostly STRICT) and ~1 AuthorizationPolicy per 3 workloads; Linkerd
-//!   namespaces a few Server + MeshTLSAuthentication + AuthorizationPolicy triples.
+//!   PeerAuthentication (mostly STRICT), ~1 AuthorizationPolicy per 3 workloads and
+//!   DestinationRules; Linkerd namespaces a few Server + MeshTLSAuthentication +
+//!   AuthorizationPolicy triples;
+//! - kinds ztpath does not model but real estates hold, so that the reader still has to parse
+//!   them (~3.4 per workload): HorizontalPodAutoscalers, PodDisruptionBudgets, ServiceMonitors,
+//!   ExternalSecrets, a few Ingresses with cert-manager Certificates, Istio VirtualServices,
+//!   Linkerd ServiceProfiles, a ResourceQuota and a LimitRange per namespace.
+//!
+//! Some zero-trust gaps are planted on purpose (PERMISSIVE mTLS, `rules: [{}]`, credentials in
+//! clear in env, reused secret values, legacy token Secrets, wildcard Roles, cluster-wide Secret
+//! readers), at rates like those of a real estate.
 //!
 //! Only std is used, so that the example compiles quickly.
 

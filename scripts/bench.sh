@@ -85,7 +85,7 @@ generate() {
         cat "$dir.tmp/.gen.log" >&2
         die "generator failed"
     }
-    sed 's/^/  /' "$dir.tmp/.gen.log" >&2
+    sed -e 's/^/  /' -e "s|$dir.tmp|$dir|" "$dir.tmp/.gen.log" >&2
     # Hidden files (.complete, .gen.log) are skipped by `ztpath scan`.
     echo "$GEN_HASH" >"$dir.tmp/.complete"
     mv "$dir.tmp" "$dir"

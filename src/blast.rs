@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use petgraph::graph::NodeIndex;
+use rayon::prelude::*;
 use ztpath_reports::{BlastRadius, Credential, Evidence, Reach};
 
 use crate::engine::Analysis;
@@ -44,111 +45,114 @@ enum Mode {
 /// A node reached in a mode.
 type Step = (NodeIndex, Mode);
 
-/// Computes the blast radius of every credential, widest first.
+/// Computes the blast radius of every credential, widest first. Credentials are walked in
+/// parallel; each walk is independent.
 pub fn blast_radius(a: &Analysis<'_>) -> Vec<BlastRadius> {
-    let g = &a.graph;
-    let mut out = Vec::new();
-    for (start, node) in g.nodes() {
-        if node.kind != NodeKind::Credential {
-            continue;
-        }
-        let mut parent: HashMap<Step, Option<(Step, String)>> = HashMap::new();
-        let mut queue = VecDeque::new();
-        parent.insert((start, Mode::Own), None);
-        queue.push_back((start, Mode::Own));
-        let mut reached: Vec<(&'static str, (NodeIndex, Mode))> = Vec::new();
-        let mut permissions: Vec<(String, (NodeIndex, Mode))> = Vec::new();
-        while let Some(cur @ (n, mode)) = queue.pop_front() {
-            let kind = g.node_data(n).kind;
-            for (t, e) in g.out(n) {
-                let next_mode = match (kind, mode, e.kind) {
-                    (NodeKind::Credential, Mode::Own, EdgeKind::AuthenticatesAs | EdgeKind::Unlocks) => {
-                        Some(Mode::Own)
-                    }
-                    (NodeKind::ServiceAccount, Mode::Own, EdgeKind::Can) => {
-                        permissions.push((format!("{}: {}", g.node_data(n).id, e.label), cur));
-                        Some(Mode::Own)
-                    }
-                    (NodeKind::ServiceAccount, Mode::Own, EdgeKind::ActsAs) => Some(Mode::ActAs),
-                    (NodeKind::Scope, Mode::Own, EdgeKind::Contains) => Some(Mode::Own),
-                    (NodeKind::Workload, Mode::Own, EdgeKind::UsesCredential | EdgeKind::RunsAs) => {
-                        Some(Mode::Own)
-                    }
-                    (NodeKind::Workload, _, EdgeKind::Calls | EdgeKind::CallsExternal) => Some(Mode::ActAs),
-                    _ => None,
-                };
-                let Some(next_mode) = next_mode else { continue };
-                // A call reaches its target but goes no further.
-                let terminal =
-                    matches!(e.kind, EdgeKind::Calls | EdgeKind::CallsExternal | EdgeKind::Unlocks);
-                let key = (t, next_mode);
-                if parent.contains_key(&key)
-                    || (next_mode == Mode::ActAs && parent.contains_key(&(t, Mode::Own)))
-                {
-                    continue;
-                }
-                parent.insert(key, Some((cur, format!("{} {}", g.node_data(n).id, e.label))));
-                let tk = g.node_data(t).kind;
-                let category = match (tk, next_mode, terminal) {
-                    (NodeKind::ServiceAccount, ..) => Some("identity"),
-                    (NodeKind::Credential, Mode::Own, _) => Some("secret"),
-                    (NodeKind::Workload, Mode::Own, _) => Some("workload"),
-                    (NodeKind::Workload | NodeKind::Service | NodeKind::External, _, true) => Some("service"),
-                    _ => None,
-                };
-                if let Some(c) = category {
-                    reached.push((c, key));
-                }
-                if !terminal {
-                    queue.push_back(key);
-                }
-            }
-        }
-        if reached.is_empty() && permissions.is_empty() {
-            continue;
-        }
-        let chain = |mut k: (NodeIndex, Mode)| {
-            let mut steps = Vec::new();
-            while let Some(Some((p, label))) = parent.get(&k) {
-                steps.push(label.clone());
-                k = *p;
-            }
-            steps.reverse();
-            steps
-        };
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        let mut reaches = Vec::new();
-        permissions.sort();
-        permissions.dedup_by(|x, y| x.0 == y.0);
-        for (what, at) in &permissions {
-            *counts.entry("permission".to_owned()).or_default() += 1;
-            if reaches.len() < MAX_LISTED {
-                let mut c = chain(*at);
-                c.push(what.clone());
-                reaches.push(Reach { kind: "permission".to_owned(), target: what.clone(), chain: c });
-            }
-        }
-        // Identities first, then workloads, secrets, services: the listing shows what matters most.
-        reached.sort_by_key(|(c, k)| (order(c), g.node_data(k.0).id.clone()));
-        for (c, k) in &reached {
-            *counts.entry((*c).to_owned()).or_default() += 1;
-            if reaches.len() < MAX_LISTED {
-                reaches.push(Reach {
-                    kind: (*c).to_owned(),
-                    target: g.node_data(k.0).id.clone(),
-                    chain: chain(*k),
-                });
-            }
-        }
-        // A dangerous permission over the whole cluster outweighs any count of namespaced items.
-        let cluster_wide =
-            permissions.iter().filter(|(what, _)| what.contains("cluster-wide")).count() as u64;
-        let score = counts.iter().map(|(k, n)| weight(k) * *n as u64).sum::<u64>()
-            + CLUSTER_WIDE_BONUS * cluster_wide;
-        out.push(BlastRadius { credential: credential_of(a, start), score, counts, reaches });
-    }
+    let starts: Vec<NodeIndex> =
+        a.graph.nodes().filter(|(_, n)| n.kind == NodeKind::Credential).map(|(i, _)| i).collect();
+    let mut out: Vec<BlastRadius> = starts.par_iter().filter_map(|&s| reach_of(a, s)).collect();
     out.sort_by(|x, y| y.score.cmp(&x.score).then_with(|| x.credential.id.cmp(&y.credential.id)));
     out
+}
+
+/// The walk from one credential; `None` when it reaches nothing.
+fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
+    let g = &a.graph;
+    // For each reached step: the step it was reached from and the edge's label (strings are
+    // built only for the chains that are listed).
+    let mut parent: HashMap<Step, Option<(Step, &str)>> = HashMap::new();
+    let mut queue = VecDeque::new();
+    parent.insert((start, Mode::Own), None);
+    queue.push_back((start, Mode::Own));
+    let mut reached: Vec<(&'static str, Step)> = Vec::new();
+    let mut permissions: Vec<(String, Step)> = Vec::new();
+    while let Some(cur @ (n, mode)) = queue.pop_front() {
+        let kind = g.node_data(n).kind;
+        for (t, e) in g.out(n) {
+            let next_mode = match (kind, mode, e.kind) {
+                (NodeKind::Credential, Mode::Own, EdgeKind::AuthenticatesAs | EdgeKind::Unlocks) => {
+                    Some(Mode::Own)
+                }
+                (NodeKind::ServiceAccount, Mode::Own, EdgeKind::Can) => {
+                    permissions.push((format!("{}: {}", g.node_data(n).id, e.label), cur));
+                    Some(Mode::Own)
+                }
+                (NodeKind::ServiceAccount, Mode::Own, EdgeKind::ActsAs) => Some(Mode::ActAs),
+                (NodeKind::Scope, Mode::Own, EdgeKind::Contains) => Some(Mode::Own),
+                (NodeKind::Workload, Mode::Own, EdgeKind::UsesCredential | EdgeKind::RunsAs) => {
+                    Some(Mode::Own)
+                }
+                (NodeKind::Workload, _, EdgeKind::Calls | EdgeKind::CallsExternal) => Some(Mode::ActAs),
+                _ => None,
+            };
+            let Some(next_mode) = next_mode else { continue };
+            // A call reaches its target but goes no further.
+            let terminal = matches!(e.kind, EdgeKind::Calls | EdgeKind::CallsExternal | EdgeKind::Unlocks);
+            let key = (t, next_mode);
+            if parent.contains_key(&key) || (next_mode == Mode::ActAs && parent.contains_key(&(t, Mode::Own)))
+            {
+                continue;
+            }
+            parent.insert(key, Some((cur, e.label.as_str())));
+            let tk = g.node_data(t).kind;
+            let category = match (tk, next_mode, terminal) {
+                (NodeKind::ServiceAccount, ..) => Some("identity"),
+                (NodeKind::Credential, Mode::Own, _) => Some("secret"),
+                (NodeKind::Workload, Mode::Own, _) => Some("workload"),
+                (NodeKind::Workload | NodeKind::Service | NodeKind::External, _, true) => Some("service"),
+                _ => None,
+            };
+            if let Some(c) = category {
+                reached.push((c, key));
+            }
+            if !terminal {
+                queue.push_back(key);
+            }
+        }
+    }
+    if reached.is_empty() && permissions.is_empty() {
+        return None;
+    }
+    let chain = |mut k: Step| {
+        let mut steps = Vec::new();
+        while let Some(Some((p, label))) = parent.get(&k) {
+            steps.push(format!("{} {label}", g.node_data(p.0).id));
+            k = *p;
+        }
+        steps.reverse();
+        steps
+    };
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut reaches = Vec::new();
+    permissions.sort();
+    permissions.dedup_by(|x, y| x.0 == y.0);
+    for (what, at) in &permissions {
+        *counts.entry("permission".to_owned()).or_default() += 1;
+        if reaches.len() < MAX_LISTED {
+            let mut c = chain(*at);
+            c.push(what.clone());
+            reaches.push(Reach { kind: "permission".to_owned(), target: what.clone(), chain: c });
+        }
+    }
+    // Identities first, then workloads, secrets, services: the listing shows what matters most.
+    reached.sort_by(|(c1, k1), (c2, k2)| {
+        (order(c1), &g.node_data(k1.0).id).cmp(&(order(c2), &g.node_data(k2.0).id))
+    });
+    for (c, k) in &reached {
+        *counts.entry((*c).to_owned()).or_default() += 1;
+        if reaches.len() < MAX_LISTED {
+            reaches.push(Reach {
+                kind: (*c).to_owned(),
+                target: g.node_data(k.0).id.clone(),
+                chain: chain(*k),
+            });
+        }
+    }
+    // A dangerous permission over the whole cluster outweighs any count of namespaced items.
+    let cluster_wide = permissions.iter().filter(|(what, _)| what.contains("cluster-wide")).count() as u64;
+    let score =
+        counts.iter().map(|(k, n)| weight(k) * *n as u64).sum::<u64>() + CLUSTER_WIDE_BONUS * cluster_wide;
+    Some(BlastRadius { credential: credential_of(a, start), score, counts, reaches })
 }
 
 fn order(c: &str) -> u8 {

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use ztpath_probes::{EnvFrom, EnvValue, Sensitive, Source};
 
 use crate::estate::Estate;
@@ -111,212 +112,232 @@ impl Calls {
             }
         }
 
-        for (wi, w) in estate.workloads.iter().enumerate() {
-            let mut refs: Vec<(String, &Sensitive, Source, bool)> = Vec::new(); // (name, value, source, is_env_name)
-            let mut creds: Vec<HeldCredential> = Vec::new();
-            for c in &w.w.pod.containers {
-                for e in &c.env {
-                    let src = w.meta().source.at(e.line);
-                    match &e.value {
-                        EnvValue::Literal(v) => {
-                            refs.push((e.name.clone(), v, src.clone(), true));
-                            if let Some(shape) = leaked_shape(&e.name, v) {
-                                out.leaks.push(LeakedValue {
-                                    owner: LeakOwner::Workload(wi),
-                                    name: e.name.clone(),
-                                    fingerprint: v.fingerprint().to_string(),
-                                    shape,
-                                    source: src.clone(),
-                                });
-                                creds.push(HeldCredential {
-                                    workload: wi,
-                                    name: e.name.clone(),
-                                    origin: CredentialOrigin::Literal {
+        // Each workload's references are independent: resolve them in parallel, merge in order.
+        let per_workload: Vec<Calls> = estate
+            .workloads
+            .par_iter()
+            .enumerate()
+            .map(|(wi, w)| {
+                let mut out = Calls::default();
+                let mut refs: Vec<(String, &Sensitive, Source, bool)> = Vec::new(); // (name, value, source, is_env_name)
+                let mut creds: Vec<HeldCredential> = Vec::new();
+                for c in &w.w.pod.containers {
+                    for e in &c.env {
+                        let src = w.meta().source.at(e.line);
+                        match &e.value {
+                            EnvValue::Literal(v) => {
+                                refs.push((e.name.clone(), v, src.clone(), true));
+                                if let Some(shape) = leaked_shape(&e.name, v) {
+                                    out.leaks.push(LeakedValue {
+                                        owner: LeakOwner::Workload(wi),
+                                        name: e.name.clone(),
                                         fingerprint: v.fingerprint().to_string(),
-                                        shape: Some(shape),
-                                    },
-                                    source: src,
-                                    target: None,
-                                });
-                            }
-                        }
-                        EnvValue::SecretKey { secret, key } => {
-                            if credential_name(&e.name) || credential_name(key) {
-                                creds.push(HeldCredential {
-                                    workload: wi,
-                                    name: e.name.clone(),
-                                    origin: CredentialOrigin::SecretKey {
-                                        secret: secret.clone(),
-                                        key: key.clone(),
-                                    },
-                                    source: src,
-                                    target: None,
-                                });
-                            }
-                        }
-                        EnvValue::ConfigMapKey { config_map, key } => {
-                            if let Some(&ci) = config_maps.get(&(w.ns, config_map.as_str()))
-                                && let Some((_, v, line)) =
-                                    inv.config_maps[ci].data.iter().find(|(k, ..)| k == key)
-                            {
-                                refs.push((
-                                    e.name.clone(),
-                                    v,
-                                    inv.config_maps[ci].meta.source.at(*line),
-                                    true,
-                                ));
-                            }
-                        }
-                        EnvValue::Other => {}
-                    }
-                }
-                for e in &c.env_from {
-                    match e {
-                        EnvFrom::Secret { name, line } => {
-                            let src = w.meta().source.at(*line);
-                            match estate.secrets.get(&(w.ns, name.as_str())) {
-                                // A Secret whose keys the input shows: the credential-like ones.
-                                Some(secret) if !secret.entries.is_empty() => {
-                                    for entry in secret.entries.iter().filter(|en| credential_name(&en.key)) {
-                                        creds.push(HeldCredential {
-                                            workload: wi,
-                                            name: entry.key.clone(),
-                                            origin: CredentialOrigin::SecretKey {
-                                                secret: name.clone(),
-                                                key: entry.key.clone(),
-                                            },
-                                            source: src.clone(),
-                                            target: None,
-                                        });
-                                    }
-                                }
-                                // Not in the input, or managed elsewhere (no data written): every
-                                // key it holds becomes an env var, credentials included.
-                                _ => creds.push(HeldCredential {
-                                    workload: wi,
-                                    name: format!("envFrom {name}"),
-                                    origin: CredentialOrigin::SecretUnknownKeys { secret: name.clone() },
-                                    source: src,
-                                    target: None,
-                                }),
-                            }
-                        }
-                        EnvFrom::ConfigMap { name, .. } => {
-                            if let Some(&ci) = config_maps.get(&(w.ns, name.as_str())) {
-                                let cm = &inv.config_maps[ci];
-                                for (k, v, line) in &cm.data {
-                                    let src = cm.meta.source.at(*line);
-                                    refs.push((k.clone(), v, src.clone(), true));
-                                    if let Some(shape) = leaked_shape(k, v) {
-                                        creds.push(HeldCredential {
-                                            workload: wi,
-                                            name: k.clone(),
-                                            origin: CredentialOrigin::Literal {
-                                                fingerprint: v.fingerprint().to_string(),
-                                                shape: Some(shape),
-                                            },
-                                            source: src,
-                                            target: None,
-                                        });
-                                    }
+                                        shape,
+                                        source: src.clone(),
+                                    });
+                                    creds.push(HeldCredential {
+                                        workload: wi,
+                                        name: e.name.clone(),
+                                        origin: CredentialOrigin::Literal {
+                                            fingerprint: v.fingerprint().to_string(),
+                                            shape: Some(shape),
+                                        },
+                                        source: src,
+                                        target: None,
+                                    });
                                 }
                             }
+                            EnvValue::SecretKey { secret, key } => {
+                                if credential_name(&e.name) || credential_name(key) {
+                                    creds.push(HeldCredential {
+                                        workload: wi,
+                                        name: e.name.clone(),
+                                        origin: CredentialOrigin::SecretKey {
+                                            secret: secret.clone(),
+                                            key: key.clone(),
+                                        },
+                                        source: src,
+                                        target: None,
+                                    });
+                                }
+                            }
+                            EnvValue::ConfigMapKey { config_map, key } => {
+                                if let Some(&ci) = config_maps.get(&(w.ns, config_map.as_str()))
+                                    && let Some((_, v, line)) =
+                                        inv.config_maps[ci].data.iter().find(|(k, ..)| k == key)
+                                {
+                                    refs.push((
+                                        e.name.clone(),
+                                        v,
+                                        inv.config_maps[ci].meta.source.at(*line),
+                                        true,
+                                    ));
+                                }
+                            }
+                            EnvValue::Other => {}
+                        }
+                    }
+                    for e in &c.env_from {
+                        match e {
+                            EnvFrom::Secret { name, line } => {
+                                let src = w.meta().source.at(*line);
+                                match estate.secrets.get(&(w.ns, name.as_str())) {
+                                    // A Secret whose keys the input shows: the credential-like ones.
+                                    Some(secret) if !secret.entries.is_empty() => {
+                                        for entry in
+                                            secret.entries.iter().filter(|en| credential_name(&en.key))
+                                        {
+                                            creds.push(HeldCredential {
+                                                workload: wi,
+                                                name: entry.key.clone(),
+                                                origin: CredentialOrigin::SecretKey {
+                                                    secret: name.clone(),
+                                                    key: entry.key.clone(),
+                                                },
+                                                source: src.clone(),
+                                                target: None,
+                                            });
+                                        }
+                                    }
+                                    // Not in the input, or managed elsewhere (no data written): every
+                                    // key it holds becomes an env var, credentials included.
+                                    _ => creds.push(HeldCredential {
+                                        workload: wi,
+                                        name: format!("envFrom {name}"),
+                                        origin: CredentialOrigin::SecretUnknownKeys { secret: name.clone() },
+                                        source: src,
+                                        target: None,
+                                    }),
+                                }
+                            }
+                            EnvFrom::ConfigMap { name, .. } => {
+                                if let Some(&ci) = config_maps.get(&(w.ns, name.as_str())) {
+                                    let cm = &inv.config_maps[ci];
+                                    for (k, v, line) in &cm.data {
+                                        let src = cm.meta.source.at(*line);
+                                        refs.push((k.clone(), v, src.clone(), true));
+                                        if let Some(shape) = leaked_shape(k, v) {
+                                            creds.push(HeldCredential {
+                                                workload: wi,
+                                                name: k.clone(),
+                                                origin: CredentialOrigin::Literal {
+                                                    fingerprint: v.fingerprint().to_string(),
+                                                    shape: Some(shape),
+                                                },
+                                                source: src,
+                                                target: None,
+                                            });
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    for (arg, line) in &c.args {
+                        refs.push((String::new(), arg, w.meta().source.at(*line), false));
+                    }
+                }
+                // ConfigMaps mounted as files are configuration too (e.g. an application.yaml).
+                for cm_name in &w.config_maps {
+                    if let Some(&ci) = config_maps.get(&(w.ns, *cm_name)) {
+                        let cm = &inv.config_maps[ci];
+                        for (k, v, line) in &cm.data {
+                            refs.push((k.clone(), v, cm.meta.source.at(*line), false));
                         }
                     }
                 }
-                for (arg, line) in &c.args {
-                    refs.push((String::new(), arg, w.meta().source.at(*line), false));
-                }
-            }
-            // ConfigMaps mounted as files are configuration too (e.g. an application.yaml).
-            for cm_name in &w.config_maps {
-                if let Some(&ci) = config_maps.get(&(w.ns, *cm_name)) {
-                    let cm = &inv.config_maps[ci];
-                    for (k, v, line) in &cm.data {
-                        refs.push((k.clone(), v, cm.meta.source.at(*line), false));
-                    }
-                }
-            }
 
-            // Resolve references to calls, one per (target, via-name).
-            let mut seen: BTreeSet<(Target, String)> = BTreeSet::new();
-            let mut url_targets: Vec<(String, Target)> = Vec::new();
-            for (name, value, src, is_env) in &refs {
-                for r in host_refs(value.expose()) {
-                    let strong = r.scheme || r.port.is_some() || url_name(name);
-                    let Some(target) =
-                        resolve(estate, w.ns, &r.host, strong, r.scheme || (*is_env && url_name(name)))
-                    else {
-                        continue;
-                    };
-                    if let Target::Service(si) = target {
-                        // A workload reaching its own Service is not an auth path.
-                        if w.services.contains(&si) {
+                // Resolve references to calls, one per (target, via-name).
+                let mut seen: BTreeSet<(Target, String)> = BTreeSet::new();
+                let mut url_targets: Vec<(String, Target)> = Vec::new();
+                for (name, value, src, is_env) in &refs {
+                    for r in host_refs(value.expose()) {
+                        let strong = r.scheme || r.port.is_some() || url_name(name);
+                        let Some(target) =
+                            resolve(estate, w.ns, &r.host, strong, r.scheme || (*is_env && url_name(name)))
+                        else {
                             continue;
+                        };
+                        if let Target::Service(si) = target {
+                            // A workload reaching its own Service is not an auth path.
+                            if w.services.contains(&si) {
+                                continue;
+                            }
+                        }
+                        if r.password {
+                            out.leaks.push(LeakedValue {
+                                owner: LeakOwner::Workload(wi),
+                                name: name.clone(),
+                                fingerprint: value.fingerprint().to_string(),
+                                shape: "password in URL",
+                                source: src.clone(),
+                            });
+                            creds.push(HeldCredential {
+                                workload: wi,
+                                name: if name.is_empty() { "argument URL".to_owned() } else { name.clone() },
+                                origin: CredentialOrigin::UrlPassword {
+                                    fingerprint: value.fingerprint().to_string(),
+                                },
+                                source: src.clone(),
+                                target: Some(target.clone()),
+                            });
+                        }
+                        if !name.is_empty() {
+                            url_targets.push((name.clone(), target.clone()));
+                        }
+                        if seen.insert((target.clone(), name.clone())) {
+                            out.calls.push(Call {
+                                caller: wi,
+                                target,
+                                port: r.port,
+                                via: if name.is_empty() {
+                                    "container argument".to_owned()
+                                } else {
+                                    name.clone()
+                                },
+                                source: src.clone(),
+                            });
                         }
                     }
-                    if r.password {
-                        out.leaks.push(LeakedValue {
-                            owner: LeakOwner::Workload(wi),
-                            name: name.clone(),
-                            fingerprint: value.fingerprint().to_string(),
-                            shape: "password in URL",
-                            source: src.clone(),
-                        });
-                        creds.push(HeldCredential {
-                            workload: wi,
-                            name: if name.is_empty() { "argument URL".to_owned() } else { name.clone() },
-                            origin: CredentialOrigin::UrlPassword {
-                                fingerprint: value.fingerprint().to_string(),
-                            },
-                            source: src.clone(),
-                            target: Some(target.clone()),
-                        });
-                    }
-                    if !name.is_empty() {
-                        url_targets.push((name.clone(), target.clone()));
-                    }
-                    if seen.insert((target.clone(), name.clone())) {
-                        out.calls.push(Call {
-                            caller: wi,
-                            target,
-                            port: r.port,
-                            via: if name.is_empty() { "container argument".to_owned() } else { name.clone() },
-                            source: src.clone(),
-                        });
-                    }
                 }
-            }
 
-            // Tie credentials to peers.
-            for cred in &mut creds {
-                if cred.target.is_some() {
-                    continue;
-                }
-                let base = name_base(&cred.name);
-                if !base.is_empty()
-                    && let Some((_, t)) = url_targets.iter().find(|(n, _)| name_base(n) == base)
-                {
-                    cred.target = Some(t.clone());
-                    continue;
-                }
-                if let CredentialOrigin::SecretKey { secret, .. } = &cred.origin {
-                    // The callee loads the same Secret: it checks what the caller presents.
-                    let shared = url_targets.iter().map(|(_, t)| t).chain(seen.iter().map(|(t, _)| t)).find(
-                        |t| match t {
-                            Target::Service(si) => estate.service_workloads[*si].iter().any(|&o| {
-                                let other = &estate.workloads[o];
-                                other.ns == w.ns && other.secrets.contains(secret.as_str())
-                            }),
-                            Target::External(_) => false,
-                        },
-                    );
-                    if let Some(t) = shared {
+                // Tie credentials to peers.
+                for cred in &mut creds {
+                    if cred.target.is_some() {
+                        continue;
+                    }
+                    let base = name_base(&cred.name);
+                    if !base.is_empty()
+                        && let Some((_, t)) = url_targets.iter().find(|(n, _)| name_base(n) == base)
+                    {
                         cred.target = Some(t.clone());
+                        continue;
+                    }
+                    if let CredentialOrigin::SecretKey { secret, .. } = &cred.origin {
+                        // The callee loads the same Secret: it checks what the caller presents.
+                        let shared =
+                            url_targets.iter().map(|(_, t)| t).chain(seen.iter().map(|(t, _)| t)).find(|t| {
+                                match t {
+                                    Target::Service(si) => estate.service_workloads[*si].iter().any(|&o| {
+                                        let other = &estate.workloads[o];
+                                        other.ns == w.ns && other.secrets.contains(secret.as_str())
+                                    }),
+                                    Target::External(_) => false,
+                                }
+                            });
+                        if let Some(t) = shared {
+                            cred.target = Some(t.clone());
+                        }
                     }
                 }
-            }
-            out.credentials.extend(creds);
+                out.credentials.extend(creds);
+                out
+            })
+            .collect();
+        for part in per_workload {
+            out.calls.extend(part.calls);
+            out.credentials.extend(part.credentials);
+            out.leaks.extend(part.leaks);
         }
         out
     }

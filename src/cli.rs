@@ -192,6 +192,8 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
             pct(timings.report),
             total.as_secs_f64()
         );
+        let rss: Vec<String> = timings.rss_mib.iter().map(|(p, m)| format!("{p} {m} MiB")).collect();
+        eprintln!("ztpath memory (resident after each phase): {}", rss.join(", "));
     }
     let failing = args
         .fail_on

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
 use ztpath_probes::{Inventory, Source};
 use ztpath_reports::{AuthPath, Hop, IdentityState};
 
@@ -55,10 +56,14 @@ pub struct Analysis<'a> {
 
 impl<'a> Analysis<'a> {
     pub fn new(inv: &'a Inventory, options: Options) -> Analysis<'a> {
+        let mut clock = PhaseClock::new();
         let estate = Estate::new(inv);
+        clock.lap("estate");
         let mesh = MeshIndex::new(&estate);
         let rbac = Rbac::new(inv);
+        clock.lap("mesh+rbac");
         let calls = Calls::discover(&estate);
+        clock.lap("calls");
         let mut a = Analysis {
             inbound: Vec::new(),
             paths: Vec::new(),
@@ -73,8 +78,11 @@ impl<'a> Analysis<'a> {
             options,
         };
         a.build_graph();
+        clock.lap("graph");
         a.build_paths();
+        clock.lap("paths");
         a.blast = crate::blast::blast_radius(&a);
+        clock.lap("blast");
         a
     }
 
@@ -198,8 +206,8 @@ impl<'a> Analysis<'a> {
             let ns = s.meta.ns();
             let sn = g.node(service_id(ns, &s.meta.name), NodeKind::Service, &s.meta.name, Some(ns));
             g.set_attr(sn, "type", s.service_type.clone());
-            for w in est.workloads.iter().filter(|w| w.services.contains(&si)) {
-                let wn = g.get(&w.id).expect("workload node");
+            for &wi in &est.service_workloads[si] {
+                let wn = g.get(&est.workloads[wi].id).expect("workload node");
                 g.edge(sn, wn, GEdge::new(EdgeKind::Selects, "selects"));
             }
         }
@@ -295,152 +303,93 @@ impl<'a> Analysis<'a> {
 
     fn build_paths(&mut self) {
         let est = &self.estate;
+        let mesh = &self.mesh;
         let mut paths: BTreeMap<String, AuthPath> = BTreeMap::new();
 
-        // Inbound verdicts and zone paths.
-        let mut inbound = Vec::with_capacity(est.workloads.len());
-        for w in &est.workloads {
-            if !w.serving() {
-                inbound.push(None);
-                continue;
-            }
-            let (verdict, port) = paths::weakest_inbound(&self.mesh, est, w);
-            let (zone, zone_label, policies) = network_zone(est, w);
-            let mut entry =
-                WorkloadInbound { inbound: verdict, port, network_policies: policies, zone: None };
-            if let Some(zone) = zone.filter(|_| entry.inbound.admission != Admission::Nobody) {
-                let zn = self.graph.node(zone.clone(), NodeKind::Zone, &zone_label, None);
-                let wn = self.graph.get(&w.id).expect("workload node");
-                let hop = paths::zone_hop(&zone, w, &entry.inbound, port, &zone_label);
-                let e = self.graph.edge(zn, wn, GEdge::new(EdgeKind::Reaches, zone_label.clone()));
-                let ed = self.graph.edge_data_mut(e);
-                ed.auth = Some(hop.auth);
-                ed.identity = Some(hop.identity);
-                insert_path(&mut paths, hop);
-                entry.zone = Some(zone);
-            }
-            inbound.push(Some(entry));
-        }
+        // Inbound verdicts and zone hops: pure per workload, so computed in parallel.
+        let zones: Vec<Option<(WorkloadInbound, Option<(String, Hop)>)>> = est
+            .workloads
+            .par_iter()
+            .map(|w| {
+                if !w.serving() {
+                    return None;
+                }
+                let (verdict, port) = paths::weakest_inbound(mesh, est, w);
+                let (zone, zone_label, policies) = network_zone(est, w);
+                let mut entry =
+                    WorkloadInbound { inbound: verdict, port, network_policies: policies, zone: None };
+                let hop = zone.filter(|_| entry.inbound.admission != Admission::Nobody).map(|zone| {
+                    let hop = paths::zone_hop(&zone, w, &entry.inbound, port, &zone_label);
+                    entry.zone = Some(zone);
+                    (zone_label, hop)
+                });
+                Some((entry, hop))
+            })
+            .collect();
 
-        // Call paths.
-        let mut by_service: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (wi, w) in est.workloads.iter().enumerate() {
-            for &si in &w.services {
-                by_service.entry(si).or_default().push(wi);
-            }
-        }
+        // Call hops, also pure per call.
         let mut creds_by_workload: HashMap<usize, Vec<usize>> = HashMap::new();
         for (ci, c) in self.calls.credentials.iter().enumerate() {
             creds_by_workload.entry(c.workload).or_default().push(ci);
         }
-        for call in &self.calls.calls {
-            let caller = &est.workloads[call.caller];
-            let credential = creds_by_workload
-                .get(&call.caller)
-                .into_iter()
-                .flatten()
-                .map(|&ci| &self.calls.credentials[ci])
-                .find(|c| c.target.as_ref() == Some(&call.target))
-                .map(|c| (c.name.clone(), c.source.clone()));
-            match &call.target {
-                Target::Service(si) => {
-                    let svc = est.services[*si];
-                    let fqdn = normalize_host(&svc.meta.name, svc.meta.ns());
-                    let client = ClientSide {
-                        tls: (caller.mesh == crate::estate::Mesh::Istio)
-                            .then(|| self.mesh.client_tls(&fqdn, caller.ns, &est.istio_root))
-                            .flatten(),
-                    };
-                    let service_port = call
-                        .port
-                        .and_then(|p| svc.ports.iter().find(|sp| sp.port == p))
-                        .or_else(|| svc.ports.first());
-                    for &ti in by_service.get(si).map_or(&[][..], Vec::as_slice) {
-                        if ti == call.caller {
-                            continue;
-                        }
-                        let target = &est.workloads[ti];
-                        let port =
-                            service_port.and_then(|sp| paths::resolve_target_port(target, &sp.target_port));
-                        let inb = self.mesh.inbound(est, target, port);
-                        let via = match service_port {
-                            Some(sp) => format!(
-                                "service {}/{}:{} (via {})",
-                                svc.meta.ns(),
-                                svc.meta.name,
-                                sp.port,
-                                call.via
-                            ),
-                            None => format!("service {}/{} (via {})", svc.meta.ns(), svc.meta.name, call.via),
-                        };
-                        let hop = paths::call_hop(
-                            caller,
-                            target,
-                            via,
-                            &inb,
-                            &client,
-                            credential.clone(),
-                            &call.source,
-                        );
-                        let (cn, tn) = (
-                            self.graph.get(&caller.id).expect("caller"),
-                            self.graph.get(&target.id).expect("target"),
-                        );
-                        let e = self.graph.edge(
-                            cn,
-                            tn,
-                            GEdge::new(EdgeKind::Calls, format!("calls {}", target.display())),
-                        );
-                        let ed = self.graph.edge_data_mut(e);
-                        ed.auth = Some(hop.auth);
-                        ed.identity = Some(hop.identity);
-                        insert_path(&mut paths, hop);
-                    }
+        let calls = &self.calls;
+        let call_hops: Vec<Vec<(Hop, EdgeKind, String)>> = calls
+            .calls
+            .par_iter()
+            .map(|call| {
+                let caller = &est.workloads[call.caller];
+                let credential = creds_by_workload
+                    .get(&call.caller)
+                    .into_iter()
+                    .flatten()
+                    .map(|&ci| &calls.credentials[ci])
+                    .find(|c| c.target.as_ref() == Some(&call.target))
+                    .map(|c| (c.name.clone(), c.source.clone()));
+                match &call.target {
+                    Target::Service(si) => call_hops_to_service(est, mesh, call, *si, credential),
+                    Target::External(host) => vec![(
+                        external_hop(caller, host, call, credential),
+                        EdgeKind::CallsExternal,
+                        format!("calls {host}"),
+                    )],
                 }
-                Target::External(host) => {
-                    let xid = format!("external:{host}");
-                    let xn = self.graph.node(xid.clone(), NodeKind::External, host, None);
-                    let cn = self.graph.get(&caller.id).expect("caller");
-                    let (auth, identity, detail) = match &credential {
-                        Some((name, _)) => (
-                            ztpath_reports::AuthMethod::StaticSecret,
-                            IdentityState::Lost,
-                            format!(
-                                "{} authenticates to {host} with the static credential {name}, not a workload identity",
-                                caller.display()
-                            ),
-                        ),
-                        None => (
-                            ztpath_reports::AuthMethod::Unknown,
-                            IdentityState::Unknown,
-                            format!(
-                                "{} calls {host}; how it authenticates is not in the configuration read",
-                                caller.display()
-                            ),
-                        ),
-                    };
-                    let mut sources = vec![call.source.clone()];
-                    sources.extend(credential.iter().map(|(_, s)| s.clone()));
-                    let e =
-                        self.graph.edge(cn, xn, GEdge::new(EdgeKind::CallsExternal, format!("calls {host}")));
-                    let ed = self.graph.edge_data_mut(e);
-                    ed.auth = Some(auth);
-                    ed.identity = Some(identity);
-                    insert_path(
-                        &mut paths,
-                        Hop {
-                            from: caller.id.clone(),
-                            to: xid,
-                            via: Some(call.via.clone()),
-                            auth,
-                            identity,
-                            detail,
-                            evidence: paths::evidence(&sources),
-                        },
-                    );
-                }
+            })
+            .collect();
+
+        // Apply to the graph in input order (deterministic).
+        let mut inbound = Vec::with_capacity(zones.len());
+        for (w, z) in est.workloads.iter().zip(zones) {
+            let Some((entry, hop)) = z else {
+                inbound.push(None);
+                continue;
+            };
+            if let Some((label, hop)) = hop {
+                let zn = self.graph.node(hop.from.clone(), NodeKind::Zone, &label, None);
+                let wn = self.graph.get(&w.id).expect("workload node");
+                let e = self.graph.edge(zn, wn, GEdge::new(EdgeKind::Reaches, label));
+                let ed = self.graph.edge_data_mut(e);
+                ed.auth = Some(hop.auth);
+                ed.identity = Some(hop.identity);
+                insert_path(&mut paths, hop);
             }
+            inbound.push(Some(entry));
         }
+        for (hop, kind, label) in call_hops.into_iter().flatten() {
+            let cn = self.graph.get(&hop.from).expect("caller");
+            let tn = match kind {
+                EdgeKind::CallsExternal => {
+                    let host = hop.to.trim_start_matches("external:").to_owned();
+                    self.graph.node(hop.to.clone(), NodeKind::External, &host, None)
+                }
+                _ => self.graph.get(&hop.to).expect("target"),
+            };
+            let e = self.graph.edge(cn, tn, GEdge::new(kind, label));
+            let ed = self.graph.edge_data_mut(e);
+            ed.auth = Some(hop.auth);
+            ed.identity = Some(hop.identity);
+            insert_path(&mut paths, hop);
+        }
+        let est = &self.estate;
 
         let workload_index: HashMap<&str, usize> =
             est.workloads.iter().enumerate().map(|(i, w)| (w.id.as_str(), i)).collect();
@@ -452,6 +401,80 @@ impl<'a> Analysis<'a> {
             self.paths.push(p);
         }
         self.inbound = inbound;
+    }
+}
+
+/// Hops of one call to a Service: one per workload the Service selects.
+fn call_hops_to_service(
+    est: &Estate<'_>,
+    mesh: &MeshIndex<'_>,
+    call: &crate::calls::Call,
+    si: usize,
+    credential: Option<(String, Source)>,
+) -> Vec<(Hop, EdgeKind, String)> {
+    let caller = &est.workloads[call.caller];
+    let svc = est.services[si];
+    let fqdn = normalize_host(&svc.meta.name, svc.meta.ns());
+    let client = ClientSide {
+        tls: (caller.mesh == crate::estate::Mesh::Istio)
+            .then(|| mesh.client_tls(&fqdn, caller.ns, &est.istio_root))
+            .flatten(),
+    };
+    let service_port =
+        call.port.and_then(|p| svc.ports.iter().find(|sp| sp.port == p)).or_else(|| svc.ports.first());
+    let mut out = Vec::new();
+    for &ti in &est.service_workloads[si] {
+        if ti == call.caller {
+            continue;
+        }
+        let target = &est.workloads[ti];
+        let port = service_port.and_then(|sp| paths::resolve_target_port(target, &sp.target_port));
+        let inb = mesh.inbound(est, target, port);
+        let via = match service_port {
+            Some(sp) => format!("service {}/{}:{} (via {})", svc.meta.ns(), svc.meta.name, sp.port, call.via),
+            None => format!("service {}/{} (via {})", svc.meta.ns(), svc.meta.name, call.via),
+        };
+        let hop = paths::call_hop(caller, target, via, &inb, &client, credential.clone(), &call.source);
+        out.push((hop, EdgeKind::Calls, format!("calls {}", target.display())));
+    }
+    out
+}
+
+/// The hop of a call to a host outside the estate.
+fn external_hop(
+    caller: &crate::estate::WorkloadView<'_>,
+    host: &str,
+    call: &crate::calls::Call,
+    credential: Option<(String, Source)>,
+) -> Hop {
+    let (auth, identity, detail) = match &credential {
+        Some((name, _)) => (
+            ztpath_reports::AuthMethod::StaticSecret,
+            IdentityState::Lost,
+            format!(
+                "{} authenticates to {host} with the static credential {name}, not a workload identity",
+                caller.display()
+            ),
+        ),
+        None => (
+            ztpath_reports::AuthMethod::Unknown,
+            IdentityState::Unknown,
+            format!(
+                "{} calls {host}; how it authenticates is not in the configuration read",
+                caller.display()
+            ),
+        ),
+    };
+    let mut sources = vec![call.source.clone()];
+    sources.extend(credential.into_iter().map(|(_, s)| s));
+    Hop {
+        from: caller.id.clone(),
+        to: format!("external:{host}"),
+        via: Some(call.via.clone()),
+        auth,
+        identity,
+        detail,
+        evidence: paths::evidence(&sources),
     }
 }
 
@@ -524,4 +547,22 @@ pub fn service_id(ns: &str, name: &str) -> String {
 }
 pub fn literal_id(workload: &str, name: &str) -> String {
     format!("literal:{workload}/{name}")
+}
+
+/// Prints the time of each step of the analysis when `ZTPATH_TIMINGS` is set.
+struct PhaseClock {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl PhaseClock {
+    fn new() -> PhaseClock {
+        PhaseClock { on: std::env::var_os("ZTPATH_TIMINGS").is_some(), last: std::time::Instant::now() }
+    }
+    fn lap(&mut self, what: &str) {
+        if self.on {
+            eprintln!("ztpath timings:   analyse/{what} {:.3}s", self.last.elapsed().as_secs_f64());
+        }
+        self.last = std::time::Instant::now();
+    }
 }

@@ -33,6 +33,15 @@ pub struct Timings {
     pub analyse: Duration,
     pub rules: Duration,
     pub report: Duration,
+    /// Resident memory (MiB) after each phase, when the platform tells.
+    pub rss_mib: Vec<(&'static str, u64)>,
+}
+
+/// Resident set size of this process in MiB (Linux; `None` elsewhere).
+pub fn rss_mib() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096 / (1024 * 1024))
 }
 
 /// Reads the paths, analyses the estate and returns the report (with phase timings).
@@ -41,6 +50,7 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> (Report, Timings) {
     let start = Instant::now();
     let inventory = ztpath_probes::read_paths(paths);
     t.read = start.elapsed();
+    t.rss_mib.extend(rss_mib().map(|m| ("read", m)));
     let report = analyse(&inventory, options, &mut t);
     (report, t)
 }
@@ -50,11 +60,14 @@ pub fn analyse(inventory: &ztpath_probes::Inventory, options: &Options, t: &mut 
     let start = Instant::now();
     let analysis = engine::Analysis::new(inventory, options.clone());
     t.analyse = start.elapsed();
+    t.rss_mib.extend(rss_mib().map(|m| ("analyse", m)));
     let start = Instant::now();
     let findings = rules::run(&analysis);
     t.rules = start.elapsed();
+    t.rss_mib.extend(rss_mib().map(|m| ("rules", m)));
     let start = Instant::now();
     let report = report::build(inventory, &analysis, findings);
     t.report = start.elapsed();
+    t.rss_mib.extend(rss_mib().map(|m| ("report", m)));
     report
 }

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use ztpath_probes::Source;
 use ztpath_reports::{Finding, RuleInfo, Severity, Subject};
@@ -111,14 +112,15 @@ impl Sink<'_> {
 
 /// Runs every rule and returns the findings, most severe first, with the paths they sit on.
 pub fn run(a: &Analysis<'_>) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for rule in RULES {
-        let mut sink = Sink { rule, hits: BTreeMap::new() };
-        (rule.check)(a, &mut sink);
-        for ((subject, key), hit) in sink.hits {
-            findings.push(to_finding(rule, subject, &key, hit));
-        }
-    }
+    // Rules are independent pure functions: run them in parallel, then merge in a fixed order.
+    let mut findings: Vec<Finding> = RULES
+        .par_iter()
+        .flat_map_iter(|rule| {
+            let mut sink = Sink { rule, hits: BTreeMap::new() };
+            (rule.check)(a, &mut sink);
+            sink.hits.into_iter().map(move |((subject, key), hit)| to_finding(rule, subject, &key, hit))
+        })
+        .collect();
     findings.sort_by(|x, y| {
         (x.severity, &x.rule, &x.subject, &x.id).cmp(&(y.severity, &y.rule, &y.subject, &y.id))
     });

@@ -464,7 +464,29 @@ pub fn credential_name(name: &str) -> bool {
     {
         return false;
     }
-    if n.contains("AUTHOR") || n.ends_with("_URL") || n.ends_with("_HOST") {
+    if n.contains("AUTHOR")
+        || [
+            "_URL",
+            "_URI",
+            "_HOST",
+            "_ADDR",
+            "_ADDRESS",
+            "_ENDPOINT",
+            "_SERVER",
+            "_PORT",
+            "_MODE",
+            "_ENABLED",
+            "_TYPE",
+            "_ISSUER",
+            "_AUDIENCE",
+            "_PROVIDER",
+            "_METHOD",
+            "_TTL",
+            "_TIMEOUT",
+        ]
+        .iter()
+        .any(|s| n.ends_with(s))
+    {
         return false;
     }
     [

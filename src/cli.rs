@@ -176,7 +176,11 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
             .map_err(|e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))?,
         None => write_stdout(&buf)?,
     }
-    timings.report += start.elapsed();
+    let render = start.elapsed();
+    timings.report += render;
+    if std::env::var_os("ZTPATH_TIMINGS").is_some() {
+        eprintln!("ztpath timings:   render {:.3}s", render.as_secs_f64());
+    }
     if std::env::var_os("ZTPATH_TIMINGS").is_some() {
         let total = timings.read + timings.analyse + timings.rules + timings.report;
         let pct = |d: std::time::Duration| 100.0 * d.as_secs_f64() / total.as_secs_f64().max(1e-9);

@@ -90,6 +90,11 @@ impl<'a> Analysis<'a> {
         self.path_index.get(id).map(|&i| &self.paths[i])
     }
 
+    /// Position of a path in `paths`.
+    pub fn path_position(&self, id: &str) -> Option<usize> {
+        self.path_index.get(id).copied()
+    }
+
     fn build_graph(&mut self) {
         let est = &self.estate;
         let g = &mut self.graph;

@@ -317,7 +317,7 @@ fn decide_mesh(w: &Workload, ns_labels: &StringMap, ns_annotations: &StringMap) 
     if let Some(why) = linkerd {
         return (Mesh::Linkerd, format!("Linkerd proxy injected ({why})"));
     }
-    (Mesh::None, "no sidecar: not in an injected namespace and not annotated for injection".to_owned())
+    (Mesh::None, "not in an injected namespace and not annotated for injection".to_owned())
 }
 
 fn collect_references(view: &mut WorkloadView<'_>) {

@@ -66,7 +66,7 @@ pub fn analyse(inventory: &ztpath_probes::Inventory, options: &Options, t: &mut 
     t.rules = start.elapsed();
     t.rss_mib.extend(rss_mib().map(|m| ("rules", m)));
     let start = Instant::now();
-    let report = report::build(inventory, &analysis, findings);
+    let report = report::build(inventory, analysis, findings);
     t.report = start.elapsed();
     t.rss_mib.extend(rss_mib().map(|m| ("report", m)));
     report

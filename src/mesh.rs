@@ -112,8 +112,7 @@ impl<'a> MeshIndex<'a> {
             Mesh::None => Inbound {
                 transport: Transport::Plaintext,
                 transport_reason: format!(
-                    "{} has no mesh sidecar ({}), so callers are not authenticated by the transport",
-                    w.display(),
+                    "no mesh sidecar ({}), so callers are not authenticated by the transport",
                     w.mesh_reason
                 ),
                 transport_evidence: vec![w.meta().source.clone()],

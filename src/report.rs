@@ -1,6 +1,6 @@
 //! Analysis + findings → the Report (the only place that knows both the engine and the schema).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 
 use ztpath_probes::Inventory;
 use ztpath_reports::{Diagnostic, Edge, Finding, Node, Report, SCHEMA_VERSION, Severity, Summary, Tool};
@@ -10,24 +10,32 @@ use crate::graph::{EdgeKind, NodeKind};
 use crate::rules;
 
 /// Builds the report. Every list is sorted so that the same input gives the same bytes.
-pub fn build(inv: &Inventory, a: &Analysis<'_>, mut findings: Vec<Finding>) -> Report {
-    // Link findings and paths both ways.
-    let mut paths = a.paths.clone();
-    let index: BTreeMap<String, usize> = paths.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
-    let mut flagged: BTreeSet<(String, String)> = BTreeSet::new();
+pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -> Report {
+    // Link findings and paths both ways. The analysis is consumed: its paths and blast radius
+    // move into the report instead of being copied.
+    let mut paths = std::mem::take(&mut a.paths);
+    let mut on_paths: Vec<Vec<String>> = vec![Vec::new(); paths.len()];
     for f in &mut findings {
-        f.paths.retain(|p| index.contains_key(p));
+        f.paths.retain(|p| a.path_position(p).is_some());
         for p in &f.paths {
-            let i = index[p];
-            paths[i].findings.push(f.id.clone());
-            for hop in &paths[i].hops {
-                flagged.insert((hop.from.clone(), hop.to.clone()));
+            if let Some(i) = a.path_position(p) {
+                on_paths[i].push(f.id.clone());
             }
         }
     }
-    for p in &mut paths {
+    let mut flagged: HashSet<(&str, &str)> = HashSet::new();
+    for (p, ids) in paths.iter_mut().zip(on_paths) {
+        if ids.is_empty() {
+            continue;
+        }
+        p.findings = ids;
         p.findings.sort();
         p.findings.dedup();
+    }
+    for p in paths.iter().filter(|p| !p.findings.is_empty()) {
+        for hop in &p.hops {
+            flagged.insert((hop.from.as_str(), hop.to.as_str()));
+        }
     }
 
     let mut nodes: Vec<Node> = a
@@ -48,11 +56,11 @@ pub fn build(inv: &Inventory, a: &Analysis<'_>, mut findings: Vec<Finding>) -> R
         .edges()
         .filter(|(_, _, e)| !matches!(e.kind, EdgeKind::Can | EdgeKind::Contains | EdgeKind::ActsAs))
         .map(|(f, t, e)| {
-            let (from, to) = (a.graph.node_data(f).id.clone(), a.graph.node_data(t).id.clone());
-            let flag = flagged.contains(&(from.clone(), to.clone()));
+            let (from, to) = (&a.graph.node_data(f).id, &a.graph.node_data(t).id);
+            let flag = flagged.contains(&(from.as_str(), to.as_str()));
             Edge {
-                from,
-                to,
+                from: from.clone(),
+                to: to.clone(),
                 kind: e.kind.as_str().to_owned(),
                 auth: e.auth,
                 identity: e.identity,
@@ -98,7 +106,7 @@ pub fn build(inv: &Inventory, a: &Analysis<'_>, mut findings: Vec<Finding>) -> R
         nodes,
         edges,
         paths,
-        blast_radius: a.blast.clone(),
+        blast_radius: std::mem::take(&mut a.blast),
         findings,
         rules: rules::RULES.iter().map(|r| rules::info(r)).collect(),
         diagnostics,

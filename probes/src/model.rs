@@ -63,22 +63,20 @@ impl fmt::Display for Fingerprint {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Sensitive {
     text: String,
-    fingerprint: Fingerprint,
 }
 
 impl Sensitive {
     /// Wraps a value.
     pub fn new(text: String) -> Sensitive {
-        let fingerprint = Fingerprint::of(text.as_bytes());
-        Sensitive { text, fingerprint }
+        Sensitive { text }
     }
     /// The value itself: for analysis only, never for output.
     pub fn expose(&self) -> &str {
         &self.text
     }
-    /// The value's fingerprint.
-    pub fn fingerprint(&self) -> &Fingerprint {
-        &self.fingerprint
+    /// The value's fingerprint (computed on demand: most values are never shown).
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(self.text.as_bytes())
     }
     /// Length in characters.
     pub fn len(&self) -> usize {
@@ -92,7 +90,7 @@ impl Sensitive {
 
 impl fmt::Debug for Sensitive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Sensitive({})", self.fingerprint)
+        write!(f, "Sensitive({})", self.fingerprint())
     }
 }
 

@@ -271,7 +271,7 @@ fn parse_one(text: &str) -> Result<Option<Node>, YamlError> {
             Event::Scalar(text, style, anchor, tag) => {
                 nodes += 1;
                 let tag_suffix = tag.as_ref().map(|t| t.suffix.as_str());
-                Some((Node { line, value: scalar(&text, style, tag_suffix) }, anchor))
+                Some((Node { line, value: scalar(text, style, tag_suffix) }, anchor))
             }
             Event::Alias(id) => {
                 let Some(Some(target)) = anchors.get(id) else {
@@ -330,7 +330,7 @@ fn parse_one(text: &str) -> Result<Option<Node>, YamlError> {
             None => root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map { entries, key, .. }) => match key.take() {
-                None => *key = Some(key_text(&node)),
+                None => *key = Some(key_text(node)),
                 Some(k) => {
                     if k == "<<" {
                         merge_into(entries, node);
@@ -370,20 +370,21 @@ fn count_nodes(node: &Node) -> usize {
     }
 }
 
-fn key_text(node: &Node) -> String {
-    match &node.value {
+fn key_text(node: Node) -> String {
+    match node.value {
+        Value::Str(s) => s,
         Value::Null => String::new(),
         Value::Seq(_) | Value::Map(_) => "<complex key>".to_owned(),
         _ => node.string().unwrap_or_default(),
     }
 }
 
-fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
+fn scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&str>) -> Value {
     if style != ScalarStyle::Plain {
-        return Value::Str(text.to_owned());
+        return Value::Str(text.into_owned());
     }
     match tag {
-        Some("str") => return Value::Str(text.to_owned()),
+        Some("str") => return Value::Str(text.into_owned()),
         Some("int") => {
             if let Ok(i) = text.parse() {
                 return Value::Int(i);
@@ -391,7 +392,7 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
         }
         _ => {}
     }
-    match text {
+    match &*text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
@@ -418,7 +419,7 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
             return Value::Float(f);
         }
     }
-    Value::Str(text.to_owned())
+    Value::Str(text.into_owned())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width, presets};
 
 use crate::{BlastRadius, Credential, Evidence, Finding, Report, Severity};
 
@@ -90,6 +90,12 @@ fn new_table(header: &[&str]) -> Table {
 
 fn findings_table(findings: &[Finding]) -> Table {
     let mut table = new_table(&["Severity", "Rule", "Subject", "Finding", "Evidence"]);
+    // The message is what people read: cap the columns around it so it gets the width.
+    for (column, max) in [(2, 34), (4, 36)] {
+        if let Some(c) = table.column_mut(column) {
+            c.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(max)));
+        }
+    }
     for f in findings {
         table.add_row(vec![
             Cell::new(f.severity.map_or("-", Severity::as_str)),

@@ -139,6 +139,10 @@ fn describe(caps: impl Iterator<Item = (Capability, Scope)>) -> String {
     let mut items: Vec<(Capability, Scope)> = caps.collect();
     items.sort();
     items.dedup();
+    // `*` on `*` already says everything the other capabilities would at the same scope.
+    let wild: Vec<Scope> =
+        items.iter().filter(|(c, _)| *c == Capability::Wildcard).map(|(_, s)| s.clone()).collect();
+    items.retain(|(c, s)| *c == Capability::Wildcard || !wild.contains(s));
     items.iter().map(|(c, s)| format!("{} {}", c.describe(), s.describe())).collect::<Vec<_>>().join(", ")
 }
 

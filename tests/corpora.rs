@@ -189,17 +189,14 @@ fn corpus_private_keys(dir: &Path, out: &mut BTreeSet<String>) {
             } else if let Some((_, v)) = t.split_once(": ") {
                 // `tls.key: <base64 of a PEM private key>` in Secret data.
                 let v = v.trim().trim_matches('"');
-                if v.len() > 40 {
-                    if let Some(pem) = common::base64_decode(v).and_then(|b| String::from_utf8(b).ok()) {
-                        if pem.contains("PRIVATE KEY") {
-                            out.insert(v.to_string());
-                            out.extend(
-                                pem.lines()
-                                    .filter(|l| !l.starts_with("-----") && l.len() >= 20)
-                                    .map(str::to_string),
-                            );
-                        }
-                    }
+                if v.len() > 40
+                    && let Some(pem) = common::base64_decode(v).and_then(|b| String::from_utf8(b).ok())
+                    && pem.contains("PRIVATE KEY")
+                {
+                    out.insert(v.to_string());
+                    out.extend(
+                        pem.lines().filter(|l| !l.starts_with("-----") && l.len() >= 20).map(str::to_string),
+                    );
                 }
             }
         }
@@ -705,10 +702,10 @@ fn ingress_controllers_read_every_secret() {
     );
 }
 
-#[test]
 // Regression: `credential_name` used to match any name containing `AUTH`, so OAUTH_PROVIDER=github
 // was reported as a credential literal (ZT005 high + ZT004); AUTH is meant as a prefix only
 // (fixtures ZT004/good/03).
+#[test]
 fn vouch_proxy_oauth_provider_is_not_a_credential() {
     let Some(c) = corpora() else { return };
     let file = "kubernetes__ingress-nginx/docs/examples/auth/oauth-external-auth/vouch-proxy.yaml";
@@ -738,4 +735,16 @@ fn cluster_wide_secret_reader_token_is_wide_without_secrets_in_the_input() {
         b.reaches
     );
     expect_finding(&r, "ZT009", "ServiceAccountToken", "ingress-nginx", "ingress-nginx token", None);
+}
+
+#[test]
+fn whole_corpus_output_is_deterministic() {
+    let Some(c) = corpora() else { return };
+    // The engine works in parallel; the report must not depend on scheduling.
+    for format in ["json", "dot"] {
+        let args = ["scan", c, "--format", format, "--fail-on", "never"];
+        let (_, first, _) = run(&args);
+        let (_, second, _) = run(&args);
+        assert!(!first.is_empty() && first == second, "two runs of {args:?} differ");
+    }
 }

@@ -60,10 +60,10 @@ fn key_value(line: &str) -> Option<(String, String)> {
         return None;
     }
     let mut v = v.trim().to_string();
-    if !v.starts_with(['"', '\'']) {
-        if let Some(i) = v.find(" #") {
-            v.truncate(i);
-        }
+    if !v.starts_with(['"', '\''])
+        && let Some(i) = v.find(" #")
+    {
+        v.truncate(i);
     }
     Some((k.trim_matches(['"', '\'']).to_string(), v.trim().trim_matches(['"', '\'']).to_string()))
 }
@@ -116,10 +116,10 @@ fn url_passwords(value: &str, out: &mut BTreeSet<String>) {
     while let Some(i) = rest.find("://") {
         rest = &rest[i + 3..];
         let authority = rest.split(['/', ' ', '"', '\'']).next().unwrap_or("");
-        if let Some((userinfo, _)) = authority.rsplit_once('@') {
-            if let Some((_, pass)) = userinfo.split_once(':') {
-                out.insert(pass.to_string());
-            }
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && let Some((_, pass)) = userinfo.split_once(':')
+        {
+            out.insert(pass.to_string());
         }
     }
 }
@@ -196,14 +196,16 @@ fn extract(text: &str) -> BTreeSet<String> {
                 _ => {}
             }
             // Env entries: `- name: X` followed by `value: Y`.
-            if key == "name" && line.trim_start().starts_with("- ") && credential_name(&value) {
-                if let Some((k, v)) = lines.get(i + 1).and_then(|l| key_value(l)) {
-                    if k == "value" && !v.contains("://") {
-                        raw.insert(v.clone());
-                        if let Some(t) = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("Basic ")) {
-                            raw.insert(t.to_string());
-                        }
-                    }
+            if key == "name"
+                && line.trim_start().starts_with("- ")
+                && credential_name(&value)
+                && let Some((k, v)) = lines.get(i + 1).and_then(|l| key_value(l))
+                && k == "value"
+                && !v.contains("://")
+            {
+                raw.insert(v.clone());
+                if let Some(t) = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("Basic ")) {
+                    raw.insert(t.to_string());
                 }
             }
             token_shapes(&value, &mut out);

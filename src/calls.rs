@@ -251,10 +251,11 @@ impl Calls {
                 let mut seen: BTreeSet<(Target, String)> = BTreeSet::new();
                 let mut url_targets: Vec<(String, Target)> = Vec::new();
                 for (name, value, src, is_env) in &refs {
+                    let addressy = url_name(name);
                     for r in host_refs(value.expose()) {
-                        let strong = r.scheme || r.port.is_some() || url_name(name);
+                        let strong = r.scheme || r.port.is_some() || addressy;
                         let Some(target) =
-                            resolve(estate, w.ns, &r.host, strong, r.scheme || (*is_env && url_name(name)))
+                            resolve(estate, w.ns, &r.host, strong, r.scheme || (*is_env && addressy))
                         else {
                             continue;
                         };
@@ -426,6 +427,9 @@ fn resolve(
             }
         }
         [name, ns] => lookup(name, ns).or_else(|| external(host, external_ok)),
+        // The API server's in-cluster name: an endpoint of its own, not a workload of the input.
+        ["kubernetes", "default", ..] => lookup("kubernetes", "default")
+            .or_else(|| Some(Target::External("kubernetes.default.svc".to_owned()))),
         [name, ns, "svc", ..] => lookup(name, ns),
         _ => external(host, external_ok),
     }
@@ -445,6 +449,9 @@ fn external(host: &str, ok: bool) -> Option<Target> {
 
 /// Env or key names that carry an address.
 pub fn url_name(name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
     let n = name.to_ascii_uppercase();
     ["URL", "URI", "HOST", "ADDR", "ENDPOINT", "SERVER", "DSN", "CONNECTION", "BROKERS", "UPSTREAM"]
         .iter()

@@ -156,8 +156,9 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
     }
     if report.summary.objects == 0 {
         eprintln!(
-            "ztpath: nothing readable in {}",
-            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            "ztpath: nothing readable in {}: no Kubernetes object found ({} file(s) read)",
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+            report.summary.files
         );
         return Ok(2);
     }

@@ -100,6 +100,25 @@ impl<'a> Analysis<'a> {
         let g = &mut self.graph;
         let inv = est.inv;
 
+        // Permission scopes exist for every namespace, even one whose Secrets the input omits: a
+        // cluster-wide Secret reader is dangerous whether or not the Secrets are in the files.
+        // A cluster-wide grant is one edge to the cluster scope, which contains the namespaces'.
+        for (scope, what) in
+            [("secrets", "all Secrets"), ("pods", "all pods"), ("identities", "all service accounts")]
+        {
+            let all =
+                g.node(format!("scope:{scope}/*"), NodeKind::Scope, &format!("{what} in the cluster"), None);
+            for ns in &est.namespace_names {
+                let n = g.node(
+                    format!("scope:{scope}/{ns}"),
+                    NodeKind::Scope,
+                    &format!("{what} in {ns}"),
+                    Some(ns),
+                );
+                g.edge(all, n, GEdge::new(EdgeKind::Contains, format!("includes namespace {ns}")));
+            }
+        }
+
         // Identities and the credentials that become them.
         for sa in &inv.service_accounts {
             let ns = sa.meta.ns();
@@ -254,7 +273,6 @@ impl<'a> Analysis<'a> {
         }
 
         // RBAC: bound roles, and dangerous capabilities as edges to scope nodes.
-        let namespaces: Vec<&str> = est.namespace_names.iter().copied().collect();
         let mut sa_keys: BTreeSet<(String, String)> = BTreeSet::new();
         for (_, n) in g.nodes() {
             if n.kind == NodeKind::ServiceAccount {
@@ -277,20 +295,23 @@ impl<'a> Analysis<'a> {
                 );
                 g.edge(san, rn, GEdge::new(EdgeKind::BoundTo, grant.via()));
                 for cap in capabilities(grant.rule) {
+                    // What each capability lets its holder take over, within the grant's scope.
                     let scopes: &[&str] = match cap {
                         Capability::ReadSecrets => &["secrets"],
                         Capability::CreatePods | Capability::ExecPods => &["pods", "identities"],
-                        Capability::Impersonate | Capability::MintTokens => &["identities"],
-                        Capability::Wildcard => &["secrets", "pods", "identities"],
-                        _ => &[],
+                        Capability::Impersonate | Capability::MintTokens | Capability::ApproveCsr => {
+                            &["identities"]
+                        }
+                        Capability::NodesProxy | Capability::Webhooks => &["pods"],
+                        Capability::Wildcard | Capability::BindEscalate => &["secrets", "pods", "identities"],
                     };
-                    let target_ns: Vec<&str> = match &grant.scope {
-                        Scope::Cluster => namespaces.clone(),
-                        Scope::Namespace(n) => vec![n.as_str()],
+                    let target = match &grant.scope {
+                        Scope::Cluster => "*",
+                        Scope::Namespace(n) => n.as_str(),
                     };
                     for scope in scopes {
-                        for tns in &target_ns {
-                            if let Some(sc) = g.get(&format!("scope:{scope}/{tns}")) {
+                        {
+                            if let Some(sc) = g.get(&format!("scope:{scope}/{target}")) {
                                 let label = format!(
                                     "can {} {} ({})",
                                     cap.describe(),
@@ -312,7 +333,7 @@ impl<'a> Analysis<'a> {
         let mut paths: BTreeMap<String, AuthPath> = BTreeMap::new();
 
         // Inbound verdicts and zone hops: pure per workload, so computed in parallel.
-        let zones: Vec<Option<(WorkloadInbound, Option<(String, Hop)>)>> = est
+        let zones: Vec<Option<ZoneResult>> = est
             .workloads
             .par_iter()
             .map(|w| {
@@ -482,6 +503,9 @@ fn external_hop(
         evidence: paths::evidence(&sources),
     }
 }
+
+/// A serving workload's inbound verdict and, when some zone reaches it, the zone's label and hop.
+type ZoneResult = (WorkloadInbound, Option<(String, Hop)>);
 
 fn insert_path(paths: &mut BTreeMap<String, AuthPath>, hop: Hop) {
     let id = format!("path:{}->{}", hop.from, hop.to);

@@ -93,6 +93,8 @@ pub struct Estate<'a> {
     pub service_workloads: Vec<Vec<usize>>,
     /// Workload index by node id.
     pub workload_index: HashMap<String, usize>,
+    /// Workloads by namespace.
+    pub workloads_by_ns: HashMap<&'a str, Vec<usize>>,
     /// NetworkPolicies by namespace.
     pub network_policies: HashMap<&'a str, Vec<&'a ztpath_probes::NetworkPolicy>>,
     /// Workloads by (namespace, service account).
@@ -239,6 +241,7 @@ impl<'a> Estate<'a> {
             service_index,
             service_workloads,
             workload_index,
+            workloads_by_ns: by_ns,
             network_policies,
             workloads_by_sa,
             istio_root,
@@ -254,6 +257,11 @@ impl<'a> Estate<'a> {
     /// Annotations of a namespace (empty when not declared).
     pub fn namespace_annotations(&self, ns: &str) -> &StringMap {
         self.namespaces.get(ns).map_or(&*EMPTY, |(_, a)| a)
+    }
+
+    /// Workloads of a namespace (indexes into `workloads`).
+    pub fn workloads_in(&self, ns: &str) -> &[usize] {
+        self.workloads_by_ns.get(ns).map_or(&[], Vec::as_slice)
     }
 
     /// NetworkPolicies of a namespace.

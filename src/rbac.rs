@@ -347,8 +347,8 @@ impl Capability {
         match self {
             Capability::Wildcard => "all verbs on all resources (*)",
             Capability::ReadSecrets => "read Secrets (get/list/watch)",
-            Capability::CreatePods => "create pods or pod controllers",
-            Capability::ExecPods => "exec/attach into pods",
+            Capability::CreatePods => "create pods or change pod controllers",
+            Capability::ExecPods => "exec/attach into pods or patch them",
             Capability::Impersonate => "impersonate other identities",
             Capability::BindEscalate => "bind or escalate roles",
             Capability::NodesProxy => "nodes/proxy (kubelet API)",
@@ -380,11 +380,15 @@ pub fn capabilities(rule: &PolicyRule) -> Vec<Capability> {
         ("batch", "cronjobs"),
         ("", "replicationcontrollers"),
     ];
-    if controllers.iter().any(|(g, r)| allows("create", g, r)) {
+    // Creating a controller, or changing its pod template, runs a pod as any service account.
+    if controllers.iter().any(|(g, r)| ["create", "update", "patch"].iter().any(|v| allows(v, g, r))) {
         caps.push(Capability::CreatePods);
     }
-    // Before Kubernetes 1.35 `get` on pods/exec was enough (WebSocket upgrade).
-    if ["create", "get"].iter().any(|v| allows(v, "", "pods/exec") || allows(v, "", "pods/attach")) {
+    // Before Kubernetes 1.35 `get` on pods/exec was enough (WebSocket upgrade); patching a pod can
+    // swap its container image, which runs code with that pod's identity and mounts.
+    if ["create", "get"].iter().any(|v| allows(v, "", "pods/exec") || allows(v, "", "pods/attach"))
+        || ["update", "patch"].iter().any(|v| allows(v, "", "pods"))
+    {
         caps.push(Capability::ExecPods);
     }
     if has_verb("impersonate")

@@ -263,7 +263,7 @@ fn checkov_default_service_account_bound_to_cluster_admin() {
 }
 
 #[test]
-#[ignore = "engine bug: a binding to the implicit `default` ServiceAccount is reported as dangling (ZT010 medium `... service account whoa/default, which does not exist`) on ClusterRoleBinding destroy-k8s and RoleBinding whoa/read-pods when checkov's example_DefaultServiceAccountBinding folder is read as one estate (the PASSED file declares ServiceAccount whoa/supercool); `default` exists in every namespace (fixtures/README convention, ZT010/good/03)"]
+
 fn checkov_binding_to_the_implicit_default_account_is_not_dangling() {
     let Some(c) = corpora() else { return };
     let r = scan(c, &[&format!("{CHECKOV}/checks/example_DefaultServiceAccountBinding")]);
@@ -477,7 +477,7 @@ fn kubehound_namespaced_secret_reads_count_in_the_blast_radius() {
 }
 
 #[test]
-#[ignore = "engine gap: KubeHound POD_PATCH.yaml grants ServiceAccount default/pod-patch-sa `patch` on pods (a running pod's image can be swapped to run code with that pod's identity and mounted secrets, KubeHound's POD_PATCH attack edge), but ZT008 does not list patch/update on pods or pod controllers among dangerous permissions"]
+
 fn kubehound_pod_patch_is_an_escalation() {
     let Some(c) = corpora() else { return };
     let r = scan(c, &[&format!("{KUBEHOUND}/POD_PATCH.yaml")]);
@@ -719,7 +719,7 @@ fn vouch_proxy_oauth_provider_is_not_a_credential() {
 }
 
 #[test]
-#[ignore = "engine bug: the blast radius drops a cluster-wide dangerous permission when the input holds no Secret object: the automounted token of ServiceAccount ingress-nginx/ingress-nginx (ZT008 critical: list/watch secrets cluster-wide) scores 10 (identity only) when deploy.yaml is read alone, so no ZT009; adding any unrelated Secret to the input adds the permission, the cluster-wide bonus and ZT009 (same for haproxy-ingress.yaml alone)"]
+
 fn cluster_wide_secret_reader_token_is_wide_without_secrets_in_the_input() {
     let Some(c) = corpora() else { return };
     let r = scan(c, &["kubernetes__ingress-nginx/deploy/static/provider/aws/deploy.yaml"]);

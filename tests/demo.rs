@@ -333,7 +333,7 @@ fn external_endpoints_of_the_readme_are_called() {
 }
 
 #[test]
-#[ignore = "engine gap: README decision 9 says `KUBE_API_URL=https://kubernetes.default.svc` of legacy/inventory-sync is an external endpoint (namespace `default` and its `kubernetes` Service are not in the input), but the engine makes no external:kubernetes.default.svc node, calls-external edge or path for it (so ZT004 on CronJob legacy/inventory-sync lists no path)"]
+
 fn kubernetes_api_is_an_external_endpoint() {
     let report = demo();
     let (from, to) = EXPECTED_EXTERNAL[7];

@@ -12,12 +12,20 @@ use rayon::prelude::*;
 use crate::common::object_meta;
 use crate::model::{Diagnostic, Inventory, Source};
 use crate::yaml::{self, Node};
-use crate::{istio, k8s, linkerd};
+use crate::{aws, edge, envoy, haproxy, istio, k8s, linkerd, nginx};
 
 /// Files larger than this are reported and skipped.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+/// Text configuration formats read by their own modules, which see all their files at once
+/// (nginx resolves `include`s, so a file included by another is not read twice as a root).
+#[derive(Default)]
+struct TextConfigs {
+    nginx: Vec<PathBuf>,
+    haproxy: Vec<PathBuf>,
+}
 
 /// Reads every file under the given paths. Directories are walked recursively for `.yaml`,
 /// `.yml` and `.json` files (hidden entries skipped); files named explicitly are read whatever
@@ -25,8 +33,9 @@ const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 pub fn read_paths(paths: &[PathBuf]) -> Inventory {
     let mut inventory = Inventory::default();
     let mut files = Vec::new();
+    let mut text = TextConfigs::default();
     for path in paths {
-        collect(path, true, &mut files, &mut inventory);
+        collect(path, true, &mut files, &mut text, &mut inventory);
     }
     files.sort();
     files.dedup();
@@ -34,10 +43,26 @@ pub fn read_paths(paths: &[PathBuf]) -> Inventory {
     for part in parts {
         inventory.extend(part);
     }
+    for list in [&mut text.nginx, &mut text.haproxy] {
+        list.sort();
+        list.dedup();
+    }
+    if !text.nginx.is_empty() {
+        inventory.extend(nginx::read_files(&text.nginx));
+    }
+    if !text.haproxy.is_empty() {
+        inventory.extend(haproxy::read_files(&text.haproxy));
+    }
     inventory
 }
 
-fn collect(path: &Path, explicit: bool, files: &mut Vec<PathBuf>, inventory: &mut Inventory) {
+fn collect(
+    path: &Path,
+    explicit: bool,
+    files: &mut Vec<PathBuf>,
+    text: &mut TextConfigs,
+    inventory: &mut Inventory,
+) {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
@@ -64,15 +89,20 @@ fn collect(path: &Path, explicit: bool, files: &mut Vec<PathBuf>, inventory: &mu
             if name.to_string_lossy().starts_with('.') {
                 continue;
             }
-            collect(&entry.path(), false, files, inventory);
+            collect(&entry.path(), false, files, text, inventory);
         }
-    } else if explicit
-        || path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-    {
-        files.push(path.to_path_buf());
+    } else {
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if EXTENSIONS.contains(&ext.as_str()) {
+            files.push(path.to_path_buf());
+        } else if haproxy::is_candidate(path, name, &ext, explicit) {
+            text.haproxy.push(path.to_path_buf());
+        } else if nginx::is_candidate(path, name, &ext, explicit) {
+            text.nginx.push(path.to_path_buf());
+        } else if explicit {
+            files.push(path.to_path_buf());
+        }
     }
 }
 
@@ -139,13 +169,18 @@ fn read_object(node: &Node, file: &Arc<str>, inventory: &mut Inventory, depth: u
         return;
     }
     if kind.is_empty() {
-        *inventory.skipped_kinds.entry("(no kind)".to_owned()).or_default() += 1;
+        // Configuration that is not a Kubernetes object: an Envoy bootstrap, an AWS Config item.
+        if !envoy::read_document(node, file, inventory) && !aws::read_document(node, file, inventory) {
+            *inventory.skipped_kinds.entry("(no kind)".to_owned()).or_default() += 1;
+        }
         return;
     }
     inventory.objects_read += 1;
     let meta = object_meta(node, file);
     let group = meta.api_version.split('/').next().unwrap_or("").to_owned();
-    let handled = if group.ends_with("istio.io") {
+    let handled = if edge::handles(&meta) {
+        edge::read(node, &meta, inventory)
+    } else if group.ends_with("istio.io") {
         istio::read(node, &meta, inventory)
     } else if group.ends_with("linkerd.io") {
         linkerd::read(node, &meta, inventory)

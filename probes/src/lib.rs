@@ -9,11 +9,16 @@
 //! - [`files`]: walking files and directories, dispatching documents by `kind`;
 //! - [`k8s`]: core Kubernetes kinds; [`istio`], [`linkerd`]: service-mesh policy.
 
+pub mod aws;
+pub mod edge;
+pub mod envoy;
 pub mod files;
+pub mod haproxy;
 pub mod istio;
 pub mod k8s;
 pub mod linkerd;
 pub mod model;
+pub mod nginx;
 pub mod yaml;
 
 mod common;

@@ -50,6 +50,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             if !empty && !star {
                 continue;
             }
+            let workloads = selected(a, p);
             let why = if empty {
                 "has an empty rule, which matches every request"
             } else {
@@ -63,10 +64,10 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                     "Istio ALLOW AuthorizationPolicy {}/{} {why}; it applies to {}.",
                     p.meta.ns(),
                     p.meta.name,
-                    scope_of(a, p)
+                    scope_of(a, &workloads, p)
                 ),
                 evidence: vec![p.meta.source.at(rule.line.max(p.meta.source.line))],
-                paths: paths_of_istio_policy(a, p),
+                paths: paths_of(a, &workloads),
             });
         }
     }
@@ -168,11 +169,9 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         if ns.meta.annotations.get(KEY).is_some_and(|v| v == "all-unauthenticated") {
             let paths = a
                 .estate
-                .workloads
+                .workloads_in(&ns.meta.name)
                 .iter()
-                .enumerate()
-                .filter(|(_, w)| w.ns == ns.meta.name)
-                .flat_map(|(wi, _)| a.paths_into[wi].iter().map(|&p| a.paths[p].id.clone()))
+                .flat_map(|&wi| a.paths_into[wi].iter().map(|&p| a.paths[p].id.clone()))
                 .collect();
             sink.push(Hit {
                 severity: sink.default_severity(),
@@ -198,25 +197,26 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-fn selects(a: &Analysis<'_>, p: &IstioAuthorizationPolicy, w: &crate::estate::WorkloadView<'_>) -> bool {
-    let root = a.estate.istio_root.as_str();
-    (p.meta.ns() == w.ns || p.meta.ns() == root)
-        && p.target_refs.is_empty()
+fn selects(p: &IstioAuthorizationPolicy, w: &crate::estate::WorkloadView<'_>) -> bool {
+    p.target_refs.is_empty()
         && p.selector.as_ref().is_none_or(|s| s.iter().all(|(k, v)| w.w.pod.labels.get(k) == Some(v)))
 }
 
-fn scope_of(a: &Analysis<'_>, p: &IstioAuthorizationPolicy) -> String {
-    let n = a.estate.workloads.iter().filter(|w| selects(a, p, w)).count();
-    let root = if p.meta.ns() == a.estate.istio_root { " (root namespace: mesh-wide)" } else { "" };
-    format!("{n} workload(s) in the input{root}")
+/// The workloads a policy applies to: its namespace's, or every workload from the root namespace.
+fn selected(a: &Analysis<'_>, p: &IstioAuthorizationPolicy) -> Vec<usize> {
+    let candidates: Vec<usize> = if p.meta.ns() == a.estate.istio_root {
+        (0..a.estate.workloads.len()).collect()
+    } else {
+        a.estate.workloads_in(p.meta.ns()).to_vec()
+    };
+    candidates.into_iter().filter(|&wi| selects(p, &a.estate.workloads[wi])).collect()
 }
 
-fn paths_of_istio_policy(a: &Analysis<'_>, p: &IstioAuthorizationPolicy) -> Vec<String> {
-    a.estate
-        .workloads
-        .iter()
-        .enumerate()
-        .filter(|(_, w)| selects(a, p, w))
-        .flat_map(|(wi, _)| a.paths_into[wi].iter().map(|&i| a.paths[i].id.clone()))
-        .collect()
+fn scope_of(a: &Analysis<'_>, selected: &[usize], p: &IstioAuthorizationPolicy) -> String {
+    let root = if p.meta.ns() == a.estate.istio_root { " (root namespace: mesh-wide)" } else { "" };
+    format!("{} workload(s) in the input{root}", selected.len())
+}
+
+fn paths_of(a: &Analysis<'_>, selected: &[usize]) -> Vec<String> {
+    selected.iter().flat_map(|&wi| a.paths_into[wi].iter().map(|&i| a.paths[i].id.clone())).collect()
 }

@@ -27,7 +27,8 @@ to a dedicated, audited identity. Bind groups such as `system:serviceaccounts` o
 ClusterRoles and the built-in `cluster-admin`/`admin`/`edit`:\n\n\
 - `*` verbs on `*` resources;\n\
 - `get`/`list`/`watch` on Secrets cluster-wide (`list` and `watch` return the values too);\n\
-- `create` on pods or pod controllers; `pods/exec`/`pods/attach` (`get` is enough before Kubernetes 1.35);\n\
+- `create` on pods, `create`/`update`/`patch` on pod controllers; `pods/exec`/`pods/attach` (`get` is enough \
+before Kubernetes 1.35), `update`/`patch` on pods (an image swap runs code as the pod);\n\
 - `impersonate`; `bind`/`escalate` on roles; `get`/`create` on `nodes/proxy`; `create` on \
 `serviceaccounts/token`; approving CSRs; changing admission webhooks.\n\n\
 Any of these granted cluster-wide is **critical**; within one namespace, **high**. Namespace-scoped Secret reads are counted in the blast radius (ZT009), not here. Group bindings are reported once, \

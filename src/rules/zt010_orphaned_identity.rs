@@ -49,7 +49,8 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 evidence: std::iter::once(obj.meta.source.clone()).chain(bindings.iter().map(|(b, line)| b.meta.source.at(*line))).collect(),
                 paths: Vec::new(),
             }),
-            None if namespaces_with_sas.contains(ns.as_str()) => {
+            // Every namespace has a `default` service account, whether or not the input shows it.
+            None if namespaces_with_sas.contains(ns.as_str()) && sa != "default" => {
                 for (b, line) in bindings {
                     sink.push(Hit {
                         severity: Severity::Medium,

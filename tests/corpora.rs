@@ -569,7 +569,7 @@ fn istio_samples_without_sidecars_accept_plaintext() {
 }
 
 #[test]
-#[ignore = "engine gap: istio samples/security/spire/spire-quickstart.yaml line 907-910 closes a flow sequence (`args: [ ... ]`) at the indentation of its key; kubectl and libyaml accept it, the reader refuses the whole spire-agent DaemonSet document (`:910: not valid YAML/JSON: invalid indentation`), so the DaemonSet is missing and ServiceAccount spire/spire-agent gets a false ZT010 (bound, no workload)"]
+
 fn spire_quickstart_is_read_whole() {
     let Some(c) = corpora() else { return };
     let file = format!("{c}/{ISTIO}/samples/security/spire/spire-quickstart.yaml");

@@ -164,7 +164,7 @@ impl Node {
 pub fn parse_documents(text: &str) -> Vec<Result<Node, YamlError>> {
     let mut out = Vec::new();
     for chunk in split_documents(text) {
-        match parse_one(chunk.text) {
+        match parse_lenient(chunk.text) {
             Ok(Some(mut node)) => {
                 shift_lines(&mut node, chunk.first_line - 1);
                 out.push(Ok(node));
@@ -177,6 +177,51 @@ pub fn parse_documents(text: &str) -> Vec<Result<Node, YamlError>> {
         }
     }
     out
+}
+
+/// Parses a document, accepting one thing that kubectl (go-yaml) and libyaml accept but a strict
+/// parser refuses: a flow collection closed (`]` or `}`) at the indentation of its key, as in
+///
+/// ```yaml
+///   args: [
+///       "-a", "b",
+///   ]
+/// ```
+///
+/// When the error points at such a closing line, that line is indented one more column and the
+/// document parsed again. Line numbers are unchanged.
+fn parse_lenient(text: &str) -> Result<Option<Node>, YamlError> {
+    let mut owned: Option<String> = None;
+    for _ in 0..16 {
+        let current = owned.as_deref().unwrap_or(text);
+        match parse_one(current) {
+            Err(e) if e.reason.contains("indentation") => {
+                let Some(fixed) = indent_closing_line(current, e.line) else { return Err(e) };
+                owned = Some(fixed);
+            }
+            other => return other,
+        }
+    }
+    parse_one(owned.as_deref().unwrap_or(text))
+}
+
+/// The text with line `line` (1-based) indented by one space, when that line only closes a flow
+/// collection.
+fn indent_closing_line(text: &str, line: u32) -> Option<String> {
+    let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+    let target = text.split_inclusive('\n').nth(idx)?;
+    let trimmed = target.trim();
+    if !(trimmed.starts_with(']') || trimmed.starts_with('}')) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 1);
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i == idx {
+            out.push(' ');
+        }
+        out.push_str(l);
+    }
+    Some(out)
 }
 
 struct Chunk<'a> {
@@ -485,6 +530,14 @@ mod tests {
             .remove(0)
             .unwrap();
         assert_eq!(json.field("items").items()[0].line, 4);
+    }
+
+    #[test]
+    fn flow_sequence_closed_at_key_indentation_is_accepted() {
+        let text = "spec:\n  args: [\n      \"-a\", \"b\",\n  ]\n  env: x\n";
+        let doc = parse_documents(text).remove(0).unwrap();
+        assert_eq!(doc.at(&["spec", "args"]).unwrap().strings(), vec!["-a", "b"]);
+        assert_eq!(doc.at(&["spec", "env"]).unwrap().line, 5);
     }
 
     #[test]

@@ -135,7 +135,7 @@ pub fn read_text(file: &str, text: &str) -> Inventory {
     let file: Arc<str> = file.into();
     let mut inventory = Inventory { files_read: 1, ..Inventory::default() };
     let looks_templated = text.contains("{{");
-    for doc in yaml::parse_documents(text) {
+    for doc in yaml::parse_documents_keeping(text, modelled_kind) {
         match doc {
             Ok(node) => read_object(&node, &file, &mut inventory, 0),
             Err(e) => {
@@ -152,6 +152,53 @@ pub fn read_text(file: &str, text: &str) -> Inventory {
         }
     }
     inventory
+}
+
+/// Kinds some probe reads (and `List`s, which hold them). Documents of other kinds are only
+/// checked for syntax and counted, never built.
+fn modelled_kind(kind: &str) -> bool {
+    const KINDS: &[&str] = &[
+        // core Kubernetes
+        "Namespace",
+        "Pod",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "Job",
+        "CronJob",
+        "Service",
+        "ServiceAccount",
+        "Secret",
+        "ConfigMap",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "NetworkPolicy",
+        // Istio
+        "PeerAuthentication",
+        "AuthorizationPolicy",
+        "RequestAuthentication",
+        "DestinationRule",
+        "Gateway",
+        "VirtualService",
+        // Linkerd
+        "Server",
+        "ServerAuthorization",
+        "MeshTLSAuthentication",
+        "NetworkAuthentication",
+        // edge: Ingress and Gateway API
+        "Ingress",
+        "HTTPRoute",
+        "GRPCRoute",
+        "TLSRoute",
+        "TCPRoute",
+        "BackendTLSPolicy",
+        "ReferenceGrant",
+    ];
+    kind.ends_with("List") || KINDS.contains(&kind)
 }
 
 /// Dispatches one object by kind; unwraps `List` and `*List` objects.

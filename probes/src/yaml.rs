@@ -162,8 +162,32 @@ impl Node {
 /// Parses every document of a YAML or JSON text. Each document is parsed on its own, so one
 /// broken document gives one `Err` and the others are still returned. Empty documents are dropped.
 pub fn parse_documents(text: &str) -> Vec<Result<Node, YamlError>> {
+    parse_documents_keeping(text, |_| true)
+}
+
+/// Like [`parse_documents`], but a block-style document whose top-level `kind:` is not wanted is
+/// only checked for syntax, not built: it comes back as a mapping holding just its `kind`. Half
+/// the objects of a real cluster dump are kinds an audit does not model (HPAs, PDBs, monitors…).
+pub fn parse_documents_keeping(text: &str, wanted: impl Fn(&str) -> bool) -> Vec<Result<Node, YamlError>> {
     let mut out = Vec::new();
     for chunk in split_documents(text) {
+        if let Some((kind, line)) = top_level_kind(chunk.text).filter(|(k, _)| !wanted(k)) {
+            match check_syntax(chunk.text) {
+                Ok(()) => {
+                    let line = line + chunk.first_line - 1;
+                    let kind_node = Node { line, value: Value::Str(kind.to_owned()) };
+                    out.push(Ok(Node {
+                        line: chunk.first_line,
+                        value: Value::Map(vec![("kind".to_owned(), kind_node)]),
+                    }));
+                }
+                Err(mut e) => {
+                    e.line += chunk.first_line - 1;
+                    out.push(Err(e));
+                }
+            }
+            continue;
+        }
         match parse_lenient(chunk.text) {
             Ok(Some(mut node)) => {
                 shift_lines(&mut node, chunk.first_line - 1);
@@ -222,6 +246,26 @@ fn indent_closing_line(text: &str, line: u32) -> Option<String> {
         out.push_str(l);
     }
     Some(out)
+}
+
+/// The value of a `kind:` key written in column 0 (block style), with its line.
+fn top_level_kind(text: &str) -> Option<(&str, u32)> {
+    for (n, line) in (1u32..).zip(text.lines()) {
+        if let Some(rest) = line.strip_prefix("kind:") {
+            let v = rest.split('#').next().unwrap_or("").trim().trim_matches(|c| c == '"' || c == '\'');
+            return (!v.is_empty() && !v.contains(char::is_whitespace)).then_some((v, n));
+        }
+    }
+    None
+}
+
+/// Runs the parser over a document without building it.
+fn check_syntax(text: &str) -> Result<(), YamlError> {
+    let mut parser = Parser::new_from_str(text);
+    while let Some(event) = parser.next_event() {
+        event.map_err(|e| scan_error(&e))?;
+    }
+    Ok(())
 }
 
 struct Chunk<'a> {
@@ -530,6 +574,18 @@ mod tests {
             .remove(0)
             .unwrap();
         assert_eq!(json.field("items").items()[0].line, 4);
+    }
+
+    #[test]
+    fn unwanted_kinds_are_checked_not_built() {
+        let text = "kind: HorizontalPodAutoscaler\nspec: {a: 1}\n---\nkind: Pod\nmetadata: {name: p}\n---\nkind: PodDisruptionBudget\nspec: [\n";
+        let docs = parse_documents_keeping(text, |k| k == "Pod");
+        assert_eq!(docs.len(), 3);
+        let hpa = docs[0].as_ref().unwrap();
+        assert_eq!(hpa.entries().len(), 1, "only the kind is kept");
+        assert_eq!(hpa.field("kind").as_str().unwrap(), "HorizontalPodAutoscaler");
+        assert_eq!(docs[1].as_ref().unwrap().at(&["metadata", "name"]).unwrap().as_str().unwrap(), "p");
+        assert!(docs[2].as_ref().unwrap_err().line >= 8, "syntax errors are still reported");
     }
 
     #[test]

@@ -27,19 +27,19 @@ pub enum Transport {
     Strict,
 }
 
-/// Who is admitted, as far as identity goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Who is admitted, as far as identity goes; ordered from the narrowest to the widest.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Admission {
+    /// No one is admitted (Istio `spec: {}`, Linkerd `deny`, a Server with no authorization).
+    Nobody,
     /// Callers are admitted by name (principals, namespaces, service accounts, JWT principals).
     Named,
+    /// An external authorizer decides (Istio CUSTOM).
+    External,
     /// Any authenticated mesh workload is admitted (no names).
     AnyMeshed,
     /// Anyone who can reach the port is admitted.
     Anyone,
-    /// An external authorizer decides (Istio CUSTOM).
-    External,
-    /// No one is admitted (Istio `spec: {}`, Linkerd `deny`, a Server with no authorization).
-    Nobody,
 }
 
 /// The inbound verdict for one workload port, with the reason and the deciding configuration.
@@ -258,7 +258,7 @@ impl<'a> MeshIndex<'a> {
             for rule in p.rules.iter().flatten() {
                 any_rule = true;
                 let (adm, why) = classify_istio_rule(rule);
-                if adm != Admission::Named && worst.as_ref().is_none_or(|(a, ..)| rank(&adm) > rank(a)) {
+                if adm != Admission::Named && worst.as_ref().is_none_or(|(a, ..)| adm > *a) {
                     let explicit = adm == Admission::AnyMeshed
                         || rule.from.is_empty() && rule.to.is_empty() && rule.when.is_empty();
                     worst = Some((
@@ -383,7 +383,7 @@ impl<'a> MeshIndex<'a> {
         let mut best: Option<(Admission, bool, String, Source)> = None;
         let mut consider = |adm: Admission, explicit: bool, why: String, src: Source| {
             // Several authorizations add up: the widest admission decides.
-            if best.as_ref().is_none_or(|(a, ..)| rank(&adm) > rank(a)) {
+            if best.as_ref().is_none_or(|(a, ..)| adm > *a) {
                 best = Some((adm, explicit, why, src));
             }
         };
@@ -532,7 +532,7 @@ fn classify_istio_rule(rule: &IstioRule) -> (Admission, String) {
         } else {
             (Admission::Anyone, "a source that names no identity admits every caller".to_owned())
         };
-        if rank(&adm) > rank(&worst.0) {
+        if adm > worst.0 {
             worst = (adm, why);
         }
     }
@@ -551,12 +551,7 @@ fn classify_linkerd_policy(estate: &Estate<'_>, p: &LinkerdAuthorizationPolicy) 
         let ns = r.namespace.as_deref().unwrap_or(p.meta.ns());
         match r.kind.as_str() {
             "MeshTLSAuthentication" => {
-                if let Some(m) = inv
-                    .linkerd
-                    .mesh_tls_authentications
-                    .iter()
-                    .find(|m| m.meta.name == r.name && m.meta.ns() == ns)
-                {
+                if let Some(m) = inv.linkerd.mesh_tls_authentication(ns, &r.name) {
                     if m.identities.iter().any(|i| i == "*") {
                         adm = Admission::AnyMeshed;
                         explicit = true;
@@ -572,14 +567,9 @@ fn classify_linkerd_policy(estate: &Estate<'_>, p: &LinkerdAuthorizationPolicy) 
                 }
             }
             "NetworkAuthentication" => {
-                let open = inv
-                    .linkerd
-                    .network_authentications
-                    .iter()
-                    .find(|n| n.meta.name == r.name && n.meta.ns() == ns)
-                    .is_some_and(|n| {
-                        n.networks.iter().any(|(cidr, _)| cidr == "0.0.0.0/0" || cidr == "::/0")
-                    });
+                let open = inv.linkerd.network_authentication(ns, &r.name).is_some_and(|n| {
+                    n.networks.iter().any(|(cidr, _)| cidr == "0.0.0.0/0" || cidr == "::/0")
+                });
                 // A network authentication alone admits by address: anyone on those networks.
                 if p.required_authentications.len() == 1 {
                     adm = Admission::Anyone;
@@ -616,16 +606,6 @@ fn default_inbound_policy(estate: &Estate<'_>, w: &WorkloadView<'_>) -> (String,
         return (v.clone(), "cluster default from linkerd-config".to_owned(), src.clone());
     }
     ("all-unauthenticated".to_owned(), "Linkerd's built-in default".to_owned(), w.meta().source.clone())
-}
-
-fn rank(a: &Admission) -> u8 {
-    match a {
-        Admission::Nobody => 0,
-        Admission::Named => 1,
-        Admission::External => 2,
-        Admission::AnyMeshed => 3,
-        Admission::Anyone => 4,
-    }
 }
 
 /// Is `port` in a Linkerd port list such as `"25,587,4190-4191"`?

@@ -50,8 +50,7 @@ pub fn weakest_inbound<'a>(
             None => true,
             Some((cur, _)) => {
                 inbound.transport < cur.transport
-                    || (inbound.transport == cur.transport
-                        && admission_rank(&inbound.admission) > admission_rank(&cur.admission))
+                    || (inbound.transport == cur.transport && inbound.admission > cur.admission)
             }
         };
         if weaker {
@@ -59,16 +58,6 @@ pub fn weakest_inbound<'a>(
         }
     }
     worst.expect("ports is not empty")
-}
-
-fn admission_rank(a: &Admission) -> u8 {
-    match a {
-        Admission::Nobody => 0,
-        Admission::Named => 1,
-        Admission::External => 2,
-        Admission::AnyMeshed => 3,
-        Admission::Anyone => 4,
-    }
 }
 
 pub fn evidence(sources: &[Source]) -> Vec<Evidence> {

@@ -259,51 +259,33 @@ fn builtin_cluster_role(name: &str) -> Option<&'static Role> {
             aggregation: vec![],
         };
         let rw = vec!["get", "list", "watch", "create", "update", "patch", "delete"];
+        // What `admin` and `edit` share: run and enter pods, read Secrets, act as service accounts.
+        let workload_rules = || {
+            vec![
+                (
+                    vec![""],
+                    vec![
+                        "pods",
+                        "pods/exec",
+                        "pods/attach",
+                        "pods/portforward",
+                        "secrets",
+                        "configmaps",
+                        "services",
+                        "serviceaccounts",
+                    ],
+                    rw.clone(),
+                ),
+                (vec!["apps", "batch"], vec!["*"], rw.clone()),
+                (vec![""], vec!["serviceaccounts"], vec!["impersonate"]),
+            ]
+        };
+        let mut admin = workload_rules();
+        admin.push((vec!["rbac.authorization.k8s.io"], vec!["roles", "rolebindings"], rw.clone()));
         vec![
             role("cluster-admin", vec![(vec!["*"], vec!["*"], vec!["*"])]),
-            role(
-                "admin",
-                vec![
-                    (
-                        vec![""],
-                        vec![
-                            "pods",
-                            "pods/exec",
-                            "pods/attach",
-                            "pods/portforward",
-                            "secrets",
-                            "configmaps",
-                            "services",
-                            "serviceaccounts",
-                        ],
-                        rw.clone(),
-                    ),
-                    (vec!["apps", "batch"], vec!["*"], rw.clone()),
-                    (vec!["rbac.authorization.k8s.io"], vec!["roles", "rolebindings"], rw.clone()),
-                    (vec![""], vec!["serviceaccounts"], vec!["impersonate"]),
-                ],
-            ),
-            role(
-                "edit",
-                vec![
-                    (
-                        vec![""],
-                        vec![
-                            "pods",
-                            "pods/exec",
-                            "pods/attach",
-                            "pods/portforward",
-                            "secrets",
-                            "configmaps",
-                            "services",
-                            "serviceaccounts",
-                        ],
-                        rw.clone(),
-                    ),
-                    (vec!["apps", "batch"], vec!["*"], rw),
-                    (vec![""], vec!["serviceaccounts"], vec!["impersonate"]),
-                ],
-            ),
+            role("admin", admin),
+            role("edit", workload_rules()),
             role(
                 "view",
                 vec![(

@@ -826,6 +826,16 @@ pub struct LinkerdInventory {
 }
 
 impl LinkerdInventory {
+    /// The MeshTLSAuthentication `name` in `namespace`.
+    pub fn mesh_tls_authentication(&self, namespace: &str, name: &str) -> Option<&MeshTlsAuthentication> {
+        self.mesh_tls_authentications.iter().find(|m| m.meta.name == name && m.meta.ns() == namespace)
+    }
+
+    /// The NetworkAuthentication `name` in `namespace`.
+    pub fn network_authentication(&self, namespace: &str, name: &str) -> Option<&NetworkAuthentication> {
+        self.network_authentications.iter().find(|n| n.meta.name == name && n.meta.ns() == namespace)
+    }
+
     fn extend(&mut self, other: LinkerdInventory) {
         self.servers.extend(other.servers);
         self.server_authorizations.extend(other.server_authorizations);

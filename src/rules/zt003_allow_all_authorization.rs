@@ -98,11 +98,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             let ns = r.namespace.as_deref().unwrap_or(p.meta.ns());
             match r.kind.as_str() {
                 "MeshTLSAuthentication" => {
-                    if let Some(m) = inv
-                        .linkerd
-                        .mesh_tls_authentications
-                        .iter()
-                        .find(|m| m.meta.name == r.name && m.meta.ns() == ns)
+                    if let Some(m) = inv.linkerd.mesh_tls_authentication(ns, &r.name)
                         && m.identities.iter().any(|i| i == "*")
                     {
                         reasons.push(format!(
@@ -113,11 +109,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                     }
                 }
                 "NetworkAuthentication" => {
-                    if let Some(n) = inv
-                        .linkerd
-                        .network_authentications
-                        .iter()
-                        .find(|n| n.meta.name == r.name && n.meta.ns() == ns)
+                    if let Some(n) = inv.linkerd.network_authentication(ns, &r.name)
                         && n.networks.iter().any(|(c, _)| c == "0.0.0.0/0" || c == "::/0")
                     {
                         reasons

@@ -142,9 +142,17 @@ fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
 
 fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths };
+    let format = match args.format {
+        Some(FormatArg::Table) => Format::Table,
+        Some(FormatArg::Json) => Format::Json,
+        Some(FormatArg::Dot) => Format::Dot,
+        None if args.output.is_none() && std::io::stdout().is_terminal() => Format::Table,
+        None => Format::Json,
+    };
     let options = Options {
         blast_radius_threshold: args.blast_radius_threshold,
         max_token_seconds: args.max_token_seconds,
+        graph_in_report: format != Format::Table,
     };
     let (report, mut timings) = scan(&paths, &options);
     for d in &report.diagnostics {
@@ -156,19 +164,12 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
     }
     if report.summary.objects == 0 {
         eprintln!(
-            "ztpath: nothing readable in {}: no Kubernetes object found ({} file(s) read)",
+            "ztpath: nothing readable in {}: no Kubernetes object or proxy configuration found ({} file(s) read)",
             paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
             report.summary.files
         );
         return Ok(2);
     }
-    let format = match args.format {
-        Some(FormatArg::Table) => Format::Table,
-        Some(FormatArg::Json) => Format::Json,
-        Some(FormatArg::Dot) => Format::Dot,
-        None if args.output.is_none() && std::io::stdout().is_terminal() => Format::Table,
-        None => Format::Json,
-    };
     let start = Instant::now();
     let mut buf = Vec::new();
     ztpath_reports::render(&report, format, &mut buf)?;

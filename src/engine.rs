@@ -20,11 +20,14 @@ pub struct Options {
     pub blast_radius_threshold: u64,
     /// Projected token lifetime (seconds) above which ZT006 fires.
     pub max_token_seconds: i64,
+    /// Put the graph (nodes, edges) and the auth paths in the Report. The table view shows
+    /// neither, so the CLI leaves them out for it; JSON and DOT carry them.
+    pub graph_in_report: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { blast_radius_threshold: 30, max_token_seconds: 86_400 }
+        Options { blast_radius_threshold: 30, max_token_seconds: 86_400, graph_in_report: true }
     }
 }
 
@@ -51,6 +54,8 @@ pub struct Analysis<'a> {
     pub paths_into: Vec<Vec<usize>>,
     /// Credentials ranked by blast radius.
     pub blast: Vec<ztpath_reports::BlastRadius>,
+    /// Paths through proxies and load balancers, with the facts the proxy rules read.
+    pub proxy_paths: Vec<crate::proxies::ProxyPath>,
     pub options: Options,
 }
 
@@ -70,6 +75,7 @@ impl<'a> Analysis<'a> {
             path_index: HashMap::new(),
             paths_into: vec![Vec::new(); estate.workloads.len()],
             blast: Vec::new(),
+            proxy_paths: Vec::new(),
             graph: AuthGraph::default(),
             estate,
             mesh,
@@ -80,6 +86,7 @@ impl<'a> Analysis<'a> {
         a.build_graph();
         clock.lap("graph");
         a.build_paths();
+        crate::proxies::add_proxy_paths(&mut a);
         clock.lap("paths");
         a.blast = crate::blast::blast_radius(&a);
         clock.lap("blast");
@@ -88,6 +95,20 @@ impl<'a> Analysis<'a> {
 
     pub fn path(&self, id: &str) -> Option<&AuthPath> {
         self.path_index.get(id).map(|&i| &self.paths[i])
+    }
+
+    /// Adds a path (or returns the one with the same id) and indexes it; returns its position.
+    pub fn add_path(&mut self, path: AuthPath) -> usize {
+        if let Some(&i) = self.path_index.get(&path.id) {
+            return i;
+        }
+        let i = self.paths.len();
+        if let Some(&wi) = self.estate.workload_index.get(&path.to) {
+            self.paths_into[wi].push(i);
+        }
+        self.path_index.insert(path.id.clone(), i);
+        self.paths.push(path);
+        i
     }
 
     /// Position of a path in `paths`.

@@ -23,6 +23,8 @@ pub enum NodeKind {
     External,
     /// A permission scope: every Secret, or every pod/identity, of one namespace.
     Scope,
+    /// A proxy or load balancer (a hop on auth paths).
+    Proxy,
 }
 
 impl NodeKind {
@@ -36,6 +38,7 @@ impl NodeKind {
             NodeKind::Zone => "zone",
             NodeKind::External => "external",
             NodeKind::Scope => "scope",
+            NodeKind::Proxy => "proxy",
         }
     }
 }

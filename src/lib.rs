@@ -15,6 +15,7 @@ pub mod estate;
 pub mod graph;
 pub mod mesh;
 pub mod paths;
+pub mod proxies;
 pub mod rbac;
 pub mod report;
 pub mod rules;

@@ -245,18 +245,22 @@ pub fn auth_strength(a: AuthMethod) -> u8 {
     match a {
         AuthMethod::Plaintext => 0,
         AuthMethod::StaticSecret => 1,
-        AuthMethod::Unknown => 2,
-        AuthMethod::OptionalMtls => 3,
-        AuthMethod::BearerToken => 4,
-        AuthMethod::MeshMtls => 5,
+        AuthMethod::Unknown | AuthMethod::TlsPassthrough => 2,
+        AuthMethod::ServerTls => 3,
+        AuthMethod::OptionalMtls => 4,
+        AuthMethod::BearerToken => 5,
+        AuthMethod::ClientCertificate => 6,
+        AuthMethod::MeshMtls => 7,
     }
 }
 
 pub fn identity_strength(i: IdentityState) -> u8 {
     match i {
-        IdentityState::Lost => 0,
-        IdentityState::Terminated => 1,
-        IdentityState::Unknown => 2,
-        IdentityState::Preserved => 3,
+        IdentityState::Spoofable => 0,
+        IdentityState::Lost => 1,
+        IdentityState::Terminated => 2,
+        IdentityState::Unknown => 3,
+        IdentityState::Propagated => 4,
+        IdentityState::Preserved => 5,
     }
 }

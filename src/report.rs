@@ -38,10 +38,11 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         }
     }
 
+    let with_graph = a.options.graph_in_report;
     let mut nodes: Vec<Node> = a
         .graph
         .nodes()
-        .filter(|(_, n)| n.kind != NodeKind::Scope)
+        .filter(|(_, n)| with_graph && n.kind != NodeKind::Scope)
         .map(|(_, n)| Node {
             id: n.id.clone(),
             kind: n.kind.as_str().to_owned(),
@@ -54,7 +55,9 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
     let mut edges: Vec<Edge> = a
         .graph
         .edges()
-        .filter(|(_, _, e)| !matches!(e.kind, EdgeKind::Can | EdgeKind::Contains | EdgeKind::ActsAs))
+        .filter(|(_, _, e)| {
+            with_graph && !matches!(e.kind, EdgeKind::Can | EdgeKind::Contains | EdgeKind::ActsAs)
+        })
         .map(|(f, t, e)| {
             let (from, to) = (&a.graph.node_data(f).id, &a.graph.node_data(t).id);
             let flag = flagged.contains(&(from.as_str(), to.as_str()));
@@ -69,6 +72,12 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         })
         .collect();
     edges.sort_by(|x, y| (&x.from, &x.to, &x.kind).cmp(&(&y.from, &y.to, &y.kind)));
+    drop(flagged);
+    paths.sort_by(|x, y| x.id.cmp(&y.id));
+    let path_count = paths.len();
+    if !with_graph {
+        paths.clear();
+    }
 
     let mut by_severity: BTreeMap<String, usize> =
         Severity::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
@@ -94,7 +103,7 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         workloads: a.estate.workloads.len(),
         identities: a.graph.count(NodeKind::ServiceAccount),
         credentials: a.graph.count(NodeKind::Credential),
-        paths: paths.len(),
+        paths: path_count,
         findings: by_severity,
         diagnostics: diagnostics.len(),
         skipped_kinds: inv.skipped_kinds.clone(),

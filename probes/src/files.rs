@@ -48,11 +48,16 @@ pub fn read_paths(paths: &[PathBuf]) -> Inventory {
         list.dedup();
     }
     if !text.nginx.is_empty() {
-        inventory.extend(nginx::read_files(&text.nginx));
+        let mut part = nginx::read_files(&text.nginx);
+        part.objects_read += part.proxies.len();
+        inventory.extend(part);
     }
     if !text.haproxy.is_empty() {
-        inventory.extend(haproxy::read_files(&text.haproxy));
+        let mut part = haproxy::read_files(&text.haproxy);
+        part.objects_read += part.proxies.len();
+        inventory.extend(part);
     }
+    aws::assemble_aws_proxies(&mut inventory);
     inventory
 }
 
@@ -217,7 +222,9 @@ fn read_object(node: &Node, file: &Arc<str>, inventory: &mut Inventory, depth: u
     }
     if kind.is_empty() {
         // Configuration that is not a Kubernetes object: an Envoy bootstrap, an AWS Config item.
-        if !envoy::read_document(node, file, inventory) && !aws::read_document(node, file, inventory) {
+        if envoy::read_document(node, file, inventory) || aws::read_document(node, file, inventory) {
+            inventory.objects_read += 1;
+        } else {
             *inventory.skipped_kinds.entry("(no kind)".to_owned()).or_default() += 1;
         }
         return;

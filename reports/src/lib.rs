@@ -199,6 +199,13 @@ pub enum AuthMethod {
     StaticSecret,
     /// A bearer token (e.g. a service-account or JWT) sent by the caller.
     BearerToken,
+    /// A client certificate outside a mesh (a proxy's listener, or a proxy's own certificate
+    /// towards its backend).
+    ClientCertificate,
+    /// TLS that authenticates only the server: the caller stays anonymous.
+    ServerTls,
+    /// TLS passed through a proxy undecrypted: the backend decides.
+    TlsPassthrough,
     /// Not known from the configuration read.
     Unknown,
 }
@@ -212,6 +219,9 @@ impl AuthMethod {
             AuthMethod::Plaintext => "plaintext",
             AuthMethod::StaticSecret => "static-secret",
             AuthMethod::BearerToken => "bearer-token",
+            AuthMethod::ClientCertificate => "client-certificate",
+            AuthMethod::ServerTls => "server-tls",
+            AuthMethod::TlsPassthrough => "tls-passthrough",
             AuthMethod::Unknown => "unknown",
         }
     }
@@ -223,6 +233,11 @@ impl AuthMethod {
 pub enum IdentityState {
     /// The callee sees the caller's own workload identity.
     Preserved,
+    /// A proxy verified the caller and forwards its identity in a way the next hop can trust
+    /// (a header it sets itself from the verified certificate, XFCC `SANITIZE_SET`).
+    Propagated,
+    /// A header carrying an identity reaches the callee with a value the client can choose.
+    Spoofable,
     /// A hop ends the caller's identity and goes on with its own.
     Terminated,
     /// The callee cannot tell who called.
@@ -236,6 +251,8 @@ impl IdentityState {
     pub fn as_str(self) -> &'static str {
         match self {
             IdentityState::Preserved => "preserved",
+            IdentityState::Propagated => "propagated",
+            IdentityState::Spoofable => "spoofable",
             IdentityState::Terminated => "terminated",
             IdentityState::Lost => "lost",
             IdentityState::Unknown => "unknown",

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width, presets};
+use rayon::prelude::*;
 
 use crate::{BlastRadius, Credential, Evidence, Finding, Report, Severity};
 
@@ -34,11 +35,7 @@ fn to_text(report: &Report) -> String {
     let mut sections: Vec<String> = Vec::new();
 
     if !report.findings.is_empty() {
-        sections.push(format!(
-            "Findings ({})\n{}\n",
-            report.findings.len(),
-            findings_table(&report.findings)
-        ));
+        sections.push(format!("Findings ({})\n{}\n", report.findings.len(), findings_text(&report.findings)));
     }
 
     if !report.blast_radius.is_empty() {
@@ -88,13 +85,49 @@ fn new_table(header: &[&str]) -> Table {
     table
 }
 
-fn findings_table(findings: &[Finding]) -> Table {
-    let mut table = new_table(&["Severity", "Rule", "Subject", "Finding", "Evidence"]);
-    // The message is what people read: cap the columns around it so it gets the width.
-    for (column, max) in [(2, 34), (4, 36)] {
-        if let Some(c) = table.column_mut(column) {
-            c.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(max)));
-        }
+/// Rows per independently rendered piece of a large findings table.
+const CHUNK_ROWS: usize = 1000;
+/// Column widths (content plus padding) of a large findings table; with the borders they add
+/// up to [`WIDTH`].
+const FIXED_WIDTHS: [u16; 5] = [10, 7, 34, 67, 36];
+
+/// The findings table as text. A large table is rendered in pieces of [`CHUNK_ROWS`] rows in
+/// parallel, all with the same fixed column widths, and the pieces are joined without their inner
+/// borders: the result reads as one table, and a 30,000-row estate renders in a fraction of the
+/// time.
+fn findings_text(findings: &[Finding]) -> String {
+    if findings.len() <= CHUNK_ROWS {
+        return findings_table(findings, true, None).to_string();
+    }
+    let chunks: Vec<&[Finding]> = findings.chunks(CHUNK_ROWS).collect();
+    let last = chunks.len() - 1;
+    let pieces: Vec<String> = chunks
+        .par_iter()
+        .enumerate()
+        .map(|(i, rows)| {
+            let text = findings_table(rows, i == 0, Some(FIXED_WIDTHS)).to_string();
+            let lines: Vec<&str> = text.lines().collect();
+            // Keep the top border on the first piece and the bottom border on the last.
+            let from = usize::from(i != 0);
+            let to = if i == last { lines.len() } else { lines.len() - 1 };
+            let mut piece = lines[from..to].join("\n");
+            if i != last {
+                piece.push('\n');
+            }
+            piece
+        })
+        .collect();
+    pieces.concat()
+}
+
+fn findings_table(findings: &[Finding], header: bool, widths: Option<[u16; 5]>) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH);
+    if header {
+        table.set_header(vec!["Severity", "Rule", "Subject", "Finding", "Evidence"]);
     }
     for f in findings {
         table.add_row(vec![
@@ -104,6 +137,24 @@ fn findings_table(findings: &[Finding]) -> Table {
             Cell::new(cell_text(&f.message)),
             Cell::new(cell_text(&evidence_text(&f.evidence))),
         ]);
+    }
+    match widths {
+        // Fixed widths, so that separately rendered pieces line up.
+        Some(widths) => {
+            for (i, w) in widths.into_iter().enumerate() {
+                if let Some(c) = table.column_mut(i) {
+                    c.set_constraint(ColumnConstraint::Absolute(Width::Fixed(w)));
+                }
+            }
+        }
+        // The message is what people read: cap the columns around it so it gets the width.
+        None => {
+            for (column, max) in [(2, 34), (4, 36)] {
+                if let Some(c) = table.column_mut(column) {
+                    c.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(max)));
+                }
+            }
+        }
     }
     table
 }

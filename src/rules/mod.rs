@@ -26,6 +26,13 @@ mod zt008_overprivileged_identity;
 mod zt009_excessive_blast_radius;
 mod zt010_orphaned_identity;
 mod zt011_unneeded_token_automount;
+mod zt101_identity_terminated_at_proxy;
+mod zt102_identity_substituted_by_proxy;
+mod zt103_spoofable_identity_header;
+mod zt104_client_cert_not_enforced;
+mod zt105_unverified_upstream_tls;
+mod zt106_plaintext_to_backend;
+mod zt107_passthrough_without_client_auth;
 
 /// A rule's declaration.
 pub struct Rule {
@@ -64,6 +71,13 @@ pub static RULES: &[&Rule] = &[
     &zt009_excessive_blast_radius::RULE,
     &zt010_orphaned_identity::RULE,
     &zt011_unneeded_token_automount::RULE,
+    &zt101_identity_terminated_at_proxy::RULE,
+    &zt102_identity_substituted_by_proxy::RULE,
+    &zt103_spoofable_identity_header::RULE,
+    &zt104_client_cert_not_enforced::RULE,
+    &zt105_unverified_upstream_tls::RULE,
+    &zt106_plaintext_to_backend::RULE,
+    &zt107_passthrough_without_client_auth::RULE,
 ];
 
 /// Finds a rule by id (case-insensitive) or name.
@@ -232,6 +246,53 @@ pub fn doc_page(rule: &Rule) -> String {
 /// Subject helpers.
 pub fn subject(kind: &str, namespace: Option<&str>, name: &str) -> Subject {
     Subject { kind: kind.to_owned(), namespace: namespace.map(str::to_owned), name: name.to_owned() }
+}
+
+/// The subject for a proxy or load balancer: the Kubernetes object, or the configuration file.
+pub fn proxy_subject(p: &ztpath_probes::Proxy) -> Subject {
+    use ztpath_probes::ProxyKind as K;
+    let kind = match p.kind {
+        K::IngressNginx | K::IngressAlb | K::Ingress => "Ingress",
+        K::Gateway | K::IstioGateway => "Gateway",
+        K::ServiceLoadBalancer => "Service",
+        K::Envoy => "EnvoyConfig",
+        K::Nginx => "NginxConfig",
+        K::Haproxy => "HaproxyConfig",
+        K::AwsAlb | K::AwsNlb => "LoadBalancer",
+    };
+    subject(kind, p.namespace.as_deref(), &p.name)
+}
+
+/// A finding on a path through a proxy: one per proxy listener, listing its paths.
+pub fn proxy_hit(
+    a: &Analysis<'_>,
+    sink: &mut Sink<'_>,
+    p: &crate::proxies::ProxyPath,
+    severity: Severity,
+    what: &str,
+) {
+    let proxy = &a.estate.inv.proxies[p.proxy];
+    let listener = &proxy.listeners[p.listener];
+    let path = &a.paths[p.path];
+    let detail = path.hops.last().map_or(String::new(), |h| h.detail.clone());
+    let evidence: Vec<Source> = path
+        .hops
+        .iter()
+        .flat_map(|h| h.evidence.iter().map(|e| Source { file: e.file.as_str().into(), line: e.line }))
+        .collect();
+    sink.push(Hit {
+        severity,
+        subject: proxy_subject(proxy),
+        key: listener.name.clone(),
+        message: format!(
+            "{} listener {} (port {}): {what} ({detail}).",
+            proxy.name,
+            listener.name,
+            listener.port.map_or_else(|| "?".to_owned(), |n| n.to_string())
+        ),
+        evidence,
+        paths: vec![path.id.clone()],
+    });
 }
 
 /// The subject for a workload.

@@ -1,0 +1,375 @@
+//! Proxies and load balancers as hops on the auth paths.
+//!
+//! A path through a proxy is `clients → proxy → backend`. The first hop says how the proxy's
+//! listener authenticates the client (plaintext, server-only TLS, optional or unverified client
+//! certificates, required client certificates, passthrough). The second says what reaches the
+//! backend: plaintext or TLS, whether the proxy verifies the backend, and what becomes of the
+//! caller's identity: propagated in a header the proxy sets from the verified certificate (or XFCC
+//! `SANITIZE_SET`), substituted by the proxy's own certificate, spoofable through a header the
+//! client controls, or lost. STANDARDS.md §4.5, §6, §7 and §8.1 give the semantics.
+
+use ztpath_probes::{
+    BackendTarget, ClientCertMode, HeaderAction, IdentityHeader, ListenerTls, Proxy, ProxyListener,
+    ProxyRoute, Source, XfccMode,
+};
+use ztpath_reports::{AuthMethod, AuthPath, Hop, IdentityState};
+
+use crate::engine::Analysis;
+use crate::estate::Mesh;
+use crate::graph::{EdgeKind, GEdge, NodeKind};
+use crate::paths::{auth_strength, evidence, identity_strength};
+
+/// Id of the node standing for clients outside the estate.
+pub const CLIENTS: &str = "external:clients";
+
+/// What the rules need to know about one path through a proxy.
+#[derive(Clone, Debug)]
+pub struct ProxyPath {
+    pub proxy: usize,
+    pub listener: usize,
+    pub route: usize,
+    /// Index into `Analysis::paths`.
+    pub path: usize,
+    /// The backend workload, when the route resolves to one.
+    pub target: Option<usize>,
+    /// The listener verifies a client certificate (an identity exists at the proxy).
+    pub client_verified: bool,
+    /// What reaches the backend.
+    pub identity: IdentityState,
+    /// The identity header (or XFCC mode) that a client can forge, when spoofable.
+    pub spoofable_by: Option<String>,
+    /// The proxy presents its own certificate to the backend.
+    pub substitutes: Option<String>,
+}
+
+/// The id of a proxy's node.
+pub fn proxy_id(p: &Proxy) -> String {
+    format!("proxy:{:?}/{}/{}", p.kind, p.namespace.as_deref().unwrap_or("-"), p.name).to_lowercase()
+}
+
+/// Adds proxy nodes, edges and paths to the analysis.
+pub fn add_proxy_paths(a: &mut Analysis<'_>) {
+    let inv = a.estate.inv;
+    if inv.proxies.is_empty() {
+        return;
+    }
+    let clients = a.graph.node(CLIENTS.to_owned(), NodeKind::External, "clients outside the estate", None);
+    for (pi, p) in inv.proxies.iter().enumerate() {
+        let pid = proxy_id(p);
+        let pn = a.graph.node(pid.clone(), NodeKind::Proxy, &p.name, p.namespace.as_deref());
+        a.graph.set_attr(pn, "proxy", format!("{:?}", p.kind));
+        for (li, l) in p.listeners.iter().enumerate() {
+            let first = client_hop(&pid, p, l);
+            let e = a.graph.edge(
+                clients,
+                pn,
+                GEdge::new(EdgeKind::Reaches, format!("connects to {} port {}", p.name, port_text(l))),
+            );
+            let ed = a.graph.edge_data_mut(e);
+            ed.auth = Some(first.auth);
+            ed.identity = Some(first.identity);
+            for (ri, r) in l.routes.iter().enumerate() {
+                for target in resolve_backend(a, p, r) {
+                    let (second, facts) = backend_hop(a, &pid, p, l, r, &first, &target);
+                    let tn = match &target {
+                        Resolved::Workload(wi) => {
+                            a.graph.get(&a.estate.workloads[*wi].id).expect("workload node")
+                        }
+                        Resolved::Other(id, name) => a.graph.node(id.clone(), NodeKind::External, name, None),
+                    };
+                    let e = a.graph.edge(
+                        pn,
+                        tn,
+                        GEdge::new(EdgeKind::Calls, format!("forwards to {}", a.graph.node_data(tn).id)),
+                    );
+                    let ed = a.graph.edge_data_mut(e);
+                    ed.auth = Some(second.auth);
+                    ed.identity = Some(second.identity);
+                    let to = second.to.clone();
+                    let id = format!("path:{CLIENTS}->{pid}#{}/route-{ri}->{to}", l.name);
+                    let (auth, identity) = weakest(&[&first, &second]);
+                    let path = AuthPath {
+                        id: id.clone(),
+                        from: CLIENTS.to_owned(),
+                        to,
+                        hops: vec![first.clone(), second],
+                        auth: Some(auth),
+                        identity: Some(identity),
+                        findings: Vec::new(),
+                    };
+                    let index = a.add_path(path);
+                    let target_workload = match target {
+                        Resolved::Workload(wi) => Some(wi),
+                        Resolved::Other(..) => None,
+                    };
+                    a.proxy_paths.push(ProxyPath {
+                        proxy: pi,
+                        listener: li,
+                        route: ri,
+                        path: index,
+                        target: target_workload,
+                        client_verified: l.tls == ListenerTls::Terminate
+                            && l.client_cert == ClientCertMode::Required,
+                        identity: facts.identity,
+                        spoofable_by: facts.spoofable_by,
+                        substitutes: facts.substitutes,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn port_text(l: &ProxyListener) -> String {
+    l.port.map_or_else(|| "?".to_owned(), |p| p.to_string())
+}
+
+/// The weakest method and identity state of a path's hops.
+fn weakest(hops: &[&Hop]) -> (AuthMethod, IdentityState) {
+    let auth = hops.iter().map(|h| h.auth).min_by_key(|a| auth_strength(*a)).unwrap_or(AuthMethod::Unknown);
+    let identity = hops
+        .iter()
+        .map(|h| h.identity)
+        .min_by_key(|i| identity_strength(*i))
+        .unwrap_or(IdentityState::Unknown);
+    (auth, identity)
+}
+
+/// The first hop: how the listener authenticates its clients.
+fn client_hop(pid: &str, p: &Proxy, l: &ProxyListener) -> Hop {
+    let at = format!("{} listener {} (port {})", p.name, l.name, port_text(l));
+    let jwt = l.jwt.iter().any(|j| j.enforced && j.verified);
+    let (auth, identity, detail) = match (l.tls, l.client_cert) {
+        (ListenerTls::Plaintext, _) if jwt => (
+            AuthMethod::BearerToken,
+            IdentityState::Preserved,
+            format!("{at} takes plaintext but requires a verified JWT"),
+        ),
+        (ListenerTls::Plaintext, _) => (
+            AuthMethod::Plaintext,
+            IdentityState::Lost,
+            format!("{at} accepts plaintext: clients are anonymous"),
+        ),
+        (ListenerTls::Passthrough, _) => (
+            AuthMethod::TlsPassthrough,
+            IdentityState::Unknown,
+            format!("{at} passes TLS through undecrypted: only the backend can authenticate the client"),
+        ),
+        (ListenerTls::Terminate, ClientCertMode::Required) => (
+            AuthMethod::ClientCertificate,
+            IdentityState::Preserved,
+            format!("{at} terminates TLS and requires a client certificate verified against a CA"),
+        ),
+        (ListenerTls::Terminate, ClientCertMode::Optional) => (
+            AuthMethod::OptionalMtls,
+            IdentityState::Lost,
+            format!(
+                "{at} terminates TLS; a client certificate is asked for but not required, so anonymous clients get in"
+            ),
+        ),
+        (ListenerTls::Terminate, ClientCertMode::Unverified) => (
+            AuthMethod::ClientCertificate,
+            IdentityState::Spoofable,
+            format!(
+                "{at} accepts client certificates without verifying them against a CA: any self-made certificate passes"
+            ),
+        ),
+        (ListenerTls::Terminate, ClientCertMode::None) if jwt => (
+            AuthMethod::BearerToken,
+            IdentityState::Preserved,
+            format!("{at} terminates TLS and requires a verified JWT"),
+        ),
+        (ListenerTls::Terminate, ClientCertMode::None) => (
+            AuthMethod::ServerTls,
+            IdentityState::Lost,
+            format!("{at} terminates TLS without asking for a client certificate: clients are anonymous"),
+        ),
+    };
+    Hop {
+        from: CLIENTS.to_owned(),
+        to: pid.to_owned(),
+        via: Some(format!("{} port {}", l.name, port_text(l))),
+        auth,
+        identity,
+        detail,
+        evidence: evidence(&[p.source.at(l.line.max(p.source.line))]),
+    }
+}
+
+/// Where a route leads.
+enum Resolved {
+    Workload(usize),
+    /// A node id and name for a backend outside the input (an address, an unresolved upstream).
+    Other(String, String),
+}
+
+fn resolve_backend(a: &Analysis<'_>, p: &Proxy, r: &ProxyRoute) -> Vec<Resolved> {
+    let est = &a.estate;
+    let service = |ns: &str, name: &str| {
+        est.service_index.get(&(ns, name)).map(|&si| est.service_workloads[si].clone())
+    };
+    let found = match &r.backend.target {
+        BackendTarget::Service { namespace, name, .. } => service(namespace, name),
+        BackendTarget::Address { host, .. } => {
+            // A Service DNS name (`svc.ns`, `svc.ns.svc.cluster.local`), else a host of its own.
+            let parts: Vec<&str> = host.split('.').collect();
+            match parts.as_slice() {
+                [name, ns] | [name, ns, "svc", ..] => service(ns, name),
+                [name] => p.namespace.as_deref().and_then(|ns| service(ns, name)),
+                _ => None,
+            }
+        }
+        BackendTarget::Named(_) => None,
+    };
+    match found {
+        Some(ws) if !ws.is_empty() => ws.into_iter().map(Resolved::Workload).collect(),
+        _ => {
+            let (id, name) = match &r.backend.target {
+                BackendTarget::Service { namespace, name, .. } => {
+                    (format!("service:{namespace}/{name}"), format!("{namespace}/{name}"))
+                }
+                BackendTarget::Address { host, port } => {
+                    let hp = port.map_or_else(|| host.clone(), |p| format!("{host}:{p}"));
+                    (format!("external:{hp}"), hp)
+                }
+                BackendTarget::Named(n) => (format!("upstream:{}/{n}", proxy_id(p)), n.clone()),
+            };
+            vec![Resolved::Other(id, name)]
+        }
+    }
+}
+
+/// Facts about the second hop that the rules read.
+struct BackendFacts {
+    identity: IdentityState,
+    spoofable_by: Option<String>,
+    substitutes: Option<String>,
+}
+
+/// The identity headers in force for a route: the route's own when it sets any (nginx drops the
+/// inherited ones then), else the listener's.
+fn headers<'p>(l: &'p ProxyListener, r: &'p ProxyRoute) -> &'p [IdentityHeader] {
+    r.identity_headers.as_deref().unwrap_or(&l.identity_headers)
+}
+
+fn backend_hop(
+    a: &Analysis<'_>,
+    pid: &str,
+    p: &Proxy,
+    l: &ProxyListener,
+    r: &ProxyRoute,
+    first: &Hop,
+    target: &Resolved,
+) -> (Hop, BackendFacts) {
+    let b = &r.backend;
+    let (to, target_name, meshed) = match target {
+        Resolved::Workload(wi) => {
+            let w = &a.estate.workloads[*wi];
+            (w.id.clone(), w.display(), w.mesh != Mesh::None)
+        }
+        Resolved::Other(id, name) => (id.clone(), name.clone(), false),
+    };
+    let hdrs = headers(l, r);
+    // A route that sets its own headers drops the listener's (nginx): an identity header the
+    // listener sets, and so the backend expects, then arrives with whatever the client sent.
+    let dropped: Vec<IdentityHeader> = match &r.identity_headers {
+        Some(own) => l
+            .identity_headers
+            .iter()
+            .filter(|h| matches!(h.action, HeaderAction::Set { .. }))
+            .filter(|h| !own.iter().any(|o| o.name.eq_ignore_ascii_case(&h.name)))
+            .map(|h| IdentityHeader { name: h.name.clone(), action: HeaderAction::PassThrough, line: r.line })
+            .collect(),
+        None => Vec::new(),
+    };
+    let verified = l.tls == ListenerTls::Terminate && l.client_cert == ClientCertMode::Required;
+    let set_from_cert =
+        hdrs.iter().find(|h| matches!(h.action, HeaderAction::Set { from_client_cert: true }));
+    let forged = hdrs
+        .iter()
+        .chain(&dropped)
+        .find(|h| matches!(h.action, HeaderAction::PassThrough | HeaderAction::Append));
+    let xfcc_forgeable = match l.xfcc {
+        Some(XfccMode::AlwaysForwardOnly) => {
+            Some("x-forwarded-client-cert (ALWAYS_FORWARD_ONLY forwards what the client sent)".to_owned())
+        }
+        Some(m @ (XfccMode::ForwardOnly | XfccMode::AppendForward)) if !verified => {
+            Some(format!("x-forwarded-client-cert ({m:?} passes client-sent elements on)"))
+        }
+        _ => None,
+    };
+    let xfcc_propagates = verified && matches!(l.xfcc, Some(XfccMode::SanitizeSet | XfccMode::AppendForward));
+    let substitutes = b
+        .substitutes_identity
+        .clone()
+        .or_else(|| b.client_cert.then(|| "the proxy's own client certificate".to_owned()));
+
+    let (identity, why, spoofable_by) = if l.tls == ListenerTls::Passthrough {
+        (
+            IdentityState::Unknown,
+            "TLS passes through: the backend must authenticate the client itself".to_owned(),
+            None,
+        )
+    } else if let Some(h) = forged {
+        (
+            IdentityState::Spoofable,
+            format!("header `{}` reaches the backend with whatever value the client sent", h.name),
+            Some(h.name.clone()),
+        )
+    } else if let Some(x) = xfcc_forgeable.clone() {
+        (IdentityState::Spoofable, format!("{x} reaches the backend"), Some(x))
+    } else if first.identity == IdentityState::Spoofable {
+        (
+            IdentityState::Spoofable,
+            "the client certificate was not verified, so whatever identity it claims is forwarded".to_owned(),
+            None,
+        )
+    } else if verified && (set_from_cert.is_some() || xfcc_propagates) {
+        let how = set_from_cert.map_or_else(
+            || format!("XFCC {:?}", l.xfcc.unwrap_or(XfccMode::SanitizeSet)),
+            |h| format!("header `{}` set from the verified certificate", h.name),
+        );
+        (IdentityState::Propagated, format!("the caller's identity is forwarded in {how}"), None)
+    } else if let Some(s) = &substitutes {
+        (IdentityState::Terminated, format!("the backend sees {s}, not the caller"), None)
+    } else if verified {
+        (
+            IdentityState::Lost,
+            "the verified client identity ends at the proxy: nothing forwards it".to_owned(),
+            None,
+        )
+    } else {
+        (IdentityState::Lost, "no caller identity reaches the backend".to_owned(), None)
+    };
+    let (auth, transport) = if l.tls == ListenerTls::Passthrough {
+        (AuthMethod::TlsPassthrough, "the client's TLS session continues to the backend".to_owned())
+    } else if !b.tls {
+        let mesh_note = if meshed && matches!(p.kind, ztpath_probes::ProxyKind::IstioGateway) {
+            " (the mesh may add mTLS)"
+        } else {
+            ""
+        };
+        (AuthMethod::Plaintext, format!("the proxy forwards in plaintext{mesh_note}"))
+    } else if b.verify_server != Some(true) {
+        (AuthMethod::ServerTls, "the proxy uses TLS to the backend but does not verify its certificate: that is encryption, not authentication".to_owned())
+    } else if b.client_cert {
+        (
+            AuthMethod::ClientCertificate,
+            "the proxy uses mutual TLS to the backend with its own certificate".to_owned(),
+        )
+    } else {
+        (AuthMethod::ServerTls, "the proxy uses verified TLS to the backend".to_owned())
+    };
+    let mut sources: Vec<Source> = vec![p.source.at(r.line.max(b.line).max(p.source.line))];
+    sources.extend(hdrs.iter().map(|h| p.source.at(h.line)));
+    let hop = Hop {
+        from: pid.to_owned(),
+        to,
+        via: Some(format!("route {} → {target_name}", r.matches)),
+        auth,
+        identity,
+        detail: format!("{transport}; {why}"),
+        evidence: evidence(&sources),
+    };
+    (hop, BackendFacts { identity, spoofable_by, substitutes })
+}

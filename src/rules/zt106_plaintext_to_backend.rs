@@ -1,0 +1,51 @@
+//! ZT106: a load balancer or proxy forwards to its backend in plaintext.
+
+use ztpath_probes::{ListenerTls, ProxyKind};
+use ztpath_reports::Severity;
+
+use super::{Rule, Sink};
+use crate::engine::Analysis;
+use crate::estate::Mesh;
+
+pub static RULE: Rule = Rule {
+    id: "ZT106",
+    name: "plaintext-to-backend",
+    title: "Proxy or load balancer forwards in plaintext",
+    severity: Severity::Medium,
+    owasp_nhi: &["NHI4:2025"],
+    nist_800_207: &["T2"],
+    rationale: "Behind the edge, the request (with its tokens, cookies and identity headers) crosses the network \
+in clear, and the backend cannot tell the proxy from any other sender on that network. Terminating TLS at a load \
+balancer and forwarding plaintext is the classic implicit-trust perimeter that NIST SP 800-207 §2.2 warns \
+against.",
+    remediation: "Re-encrypt to the backend and authenticate the hop: HTTPS/TLS target groups with the target \
+authenticating callers, a verified upstream TLS context, ingress-nginx `backend-protocol: HTTPS` with \
+`proxy-ssl-verify`, a Gateway API `BackendTLSPolicy`, or put the backend (and the proxy) in the mesh with STRICT \
+mTLS.",
+    detects: "A path through a proxy or load balancer whose backend hop is plaintext, when the backend is not a \
+meshed workload (whose sidecar may add mTLS) — for AWS load balancers and `LoadBalancer` Services always. \
+**High** when the listener terminated TLS (the client was promised an encrypted channel).",
+    check,
+};
+
+fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
+    for p in &a.proxy_paths {
+        let proxy = &a.estate.inv.proxies[p.proxy];
+        let listener = &proxy.listeners[p.listener];
+        let route = &listener.routes[p.route];
+        if route.backend.tls || listener.tls == ListenerTls::Passthrough {
+            continue;
+        }
+        let lb = matches!(
+            proxy.kind,
+            ProxyKind::AwsAlb | ProxyKind::AwsNlb | ProxyKind::IngressAlb | ProxyKind::ServiceLoadBalancer
+        );
+        let meshed = p.target.is_some_and(|wi| a.estate.workloads[wi].mesh != Mesh::None);
+        if meshed && !lb {
+            continue;
+        }
+        let severity =
+            if listener.tls == ListenerTls::Terminate { Severity::High } else { sink.default_severity() };
+        super::proxy_hit(a, sink, p, severity, "the hop to the backend is plaintext");
+    }
+}

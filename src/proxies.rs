@@ -120,6 +120,15 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
     }
 }
 
+/// A place in a listener's configuration: its own file when it has one (an included nginx file,
+/// a listener read from another AWS Config file), else the proxy's.
+pub fn at(p: &Proxy, l: &ProxyListener, line: u32) -> Source {
+    match &l.file {
+        Some(file) => Source { file: file.clone(), line },
+        None => p.source.at(if line == 0 { p.source.line } else { line }),
+    }
+}
+
 fn port_text(l: &ProxyListener) -> String {
     l.port.map_or_else(|| "?".to_owned(), |p| p.to_string())
 }
@@ -137,52 +146,52 @@ fn weakest(hops: &[&Hop]) -> (AuthMethod, IdentityState) {
 
 /// The first hop: how the listener authenticates its clients.
 fn client_hop(pid: &str, p: &Proxy, l: &ProxyListener) -> Hop {
-    let at = format!("{} listener {} (port {})", p.name, l.name, port_text(l));
+    let place = format!("{} listener {} (port {})", p.name, l.name, port_text(l));
     let jwt = l.jwt.iter().any(|j| j.enforced && j.verified);
     let (auth, identity, detail) = match (l.tls, l.client_cert) {
         (ListenerTls::Plaintext, _) if jwt => (
             AuthMethod::BearerToken,
             IdentityState::Preserved,
-            format!("{at} takes plaintext but requires a verified JWT"),
+            format!("{place} takes plaintext but requires a verified JWT"),
         ),
         (ListenerTls::Plaintext, _) => (
             AuthMethod::Plaintext,
             IdentityState::Lost,
-            format!("{at} accepts plaintext: clients are anonymous"),
+            format!("{place} accepts plaintext: clients are anonymous"),
         ),
         (ListenerTls::Passthrough, _) => (
             AuthMethod::TlsPassthrough,
             IdentityState::Unknown,
-            format!("{at} passes TLS through undecrypted: only the backend can authenticate the client"),
+            format!("{place} passes TLS through undecrypted: only the backend can authenticate the client"),
         ),
         (ListenerTls::Terminate, ClientCertMode::Required) => (
             AuthMethod::ClientCertificate,
             IdentityState::Preserved,
-            format!("{at} terminates TLS and requires a client certificate verified against a CA"),
+            format!("{place} terminates TLS and requires a client certificate verified against a CA"),
         ),
         (ListenerTls::Terminate, ClientCertMode::Optional) => (
             AuthMethod::OptionalMtls,
             IdentityState::Lost,
             format!(
-                "{at} terminates TLS; a client certificate is asked for but not required, so anonymous clients get in"
+                "{place} terminates TLS; a client certificate is asked for but not required, so anonymous clients get in"
             ),
         ),
         (ListenerTls::Terminate, ClientCertMode::Unverified) => (
             AuthMethod::ClientCertificate,
             IdentityState::Spoofable,
             format!(
-                "{at} accepts client certificates without verifying them against a CA: any self-made certificate passes"
+                "{place} accepts client certificates without verifying them against a CA: any self-made certificate passes"
             ),
         ),
         (ListenerTls::Terminate, ClientCertMode::None) if jwt => (
             AuthMethod::BearerToken,
             IdentityState::Preserved,
-            format!("{at} terminates TLS and requires a verified JWT"),
+            format!("{place} terminates TLS and requires a verified JWT"),
         ),
         (ListenerTls::Terminate, ClientCertMode::None) => (
             AuthMethod::ServerTls,
             IdentityState::Lost,
-            format!("{at} terminates TLS without asking for a client certificate: clients are anonymous"),
+            format!("{place} terminates TLS without asking for a client certificate: clients are anonymous"),
         ),
     };
     Hop {
@@ -192,7 +201,7 @@ fn client_hop(pid: &str, p: &Proxy, l: &ProxyListener) -> Hop {
         auth,
         identity,
         detail,
-        evidence: evidence(&[p.source.at(l.line.max(p.source.line))]),
+        evidence: evidence(&[at(p, l, l.line)]),
     }
 }
 
@@ -360,8 +369,8 @@ fn backend_hop(
     } else {
         (AuthMethod::ServerTls, "the proxy uses verified TLS to the backend".to_owned())
     };
-    let mut sources: Vec<Source> = vec![p.source.at(r.line.max(b.line).max(p.source.line))];
-    sources.extend(hdrs.iter().map(|h| p.source.at(h.line)));
+    let mut sources: Vec<Source> = vec![at(p, l, r.line.max(b.line))];
+    sources.extend(hdrs.iter().map(|h| at(p, l, h.line)));
     let hop = Hop {
         from: pid.to_owned(),
         to,

@@ -58,6 +58,7 @@ pub fn read_paths(paths: &[PathBuf]) -> Inventory {
         inventory.extend(part);
     }
     aws::assemble_aws_proxies(&mut inventory);
+    edge::assemble(&mut inventory);
     inventory
 }
 

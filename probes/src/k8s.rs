@@ -30,7 +30,11 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
             let template = node.at(&["spec", "jobTemplate", "spec", "template"]).unwrap_or(node);
             inventory.workloads.push(Workload { meta: meta.clone(), pod: pod_spec(template, meta, false) });
         }
-        ("Service", "") => inventory.services.push(service(node, meta)),
+        ("Service", "") => {
+            inventory.services.push(service(node, meta));
+            // A LoadBalancer Service is also an edge hop.
+            crate::edge::service_load_balancer(node, meta, inventory);
+        }
         ("ServiceAccount", "") => inventory.service_accounts.push(service_account(node, meta)),
         ("Secret", "") => inventory.secrets.push(secret(node, meta)),
         ("ConfigMap", "") => read_config_map(node, meta, inventory),

@@ -214,6 +214,11 @@ pub struct Inventory {
     pub linkerd: LinkerdInventory,
     /// Proxies and load balancers.
     pub proxies: Vec<Proxy>,
+    /// AWS load-balancer resources waiting to be joined into `proxies` (see [`AwsLbItem`]).
+    pub aws_lb_items: Vec<AwsLbItem>,
+    /// Gateway API and Istio Gateway objects waiting to be joined into `proxies` by
+    /// [`crate::edge::assemble`] (routes and gateways arrive in separate documents).
+    pub edge_items: crate::edge::EdgeItems,
     /// Documents or files that could not be read.
     pub diagnostics: Vec<Diagnostic>,
     /// Kinds seen but not modelled, with counts.
@@ -239,6 +244,8 @@ impl Inventory {
         self.istio.extend(other.istio);
         self.linkerd.extend(other.linkerd);
         self.proxies.extend(other.proxies);
+        self.aws_lb_items.extend(other.aws_lb_items);
+        self.edge_items.extend(other.edge_items);
         self.diagnostics.extend(other.diagnostics);
         for (k, n) in other.skipped_kinds {
             *self.skipped_kinds.entry(k).or_default() += n;
@@ -1090,6 +1097,10 @@ pub struct ProxyListener {
     pub routes: Vec<ProxyRoute>,
     /// Line of the listener.
     pub line: u32,
+    /// File that `line` (and the lines of this listener's routes, backends and headers) refer
+    /// to, when it is not the proxy's own `source.file`: an nginx `server` block in an included
+    /// file. `None`: the proxy's file.
+    pub file: Option<Arc<str>>,
 }
 
 /// A route from a listener to a backend.
@@ -1127,6 +1138,36 @@ pub enum BackendTarget {
     },
     /// A named upstream, cluster, backend or target group not resolved to addresses.
     Named(String),
+}
+
+/// An AWS load-balancer resource (ELBv2 LoadBalancer, Listener or TargetGroup) read from an AWS
+/// Config configuration item or an ELBv2 `describe-*` output, waiting to be joined.
+///
+/// Files are read one at a time, while a listener, its load balancer and its target groups may be
+/// in different documents or files. The AWS reader collects them here; once every file is read,
+/// `aws::assemble_aws_proxies` joins them by ARN into [`Proxy`] items and empties this list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AwsLbItem {
+    /// `AWS::ElasticLoadBalancingV2::LoadBalancer`, `::Listener` or `::TargetGroup`.
+    pub resource_type: String,
+    /// ARN of the resource.
+    pub arn: String,
+    /// `resourceName`, when given.
+    pub name: Option<String>,
+    /// `configurationItemStatus`, when given (`ResourceDeleted`, …).
+    pub status: Option<String>,
+    /// `configurationItemCaptureTime` as written: of several items for one resource, the latest
+    /// wins.
+    pub capture_time: Option<String>,
+    /// The resource's configuration. A JSON string (API shape) is parsed again; its nodes then
+    /// carry the item's line.
+    pub configuration: crate::yaml::Node,
+    /// `supplementaryConfiguration`, its string values parsed the same way.
+    pub supplementary: crate::yaml::Node,
+    /// Tags.
+    pub tags: StringMap,
+    /// The configuration item's file and line.
+    pub source: Source,
 }
 
 /// How the proxy talks to a backend.

@@ -59,7 +59,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                     l.name,
                     l.port.map_or_else(|| "?".to_owned(), |n| n.to_string())
                 ),
-                evidence: vec![p.source.at(l.line.max(p.source.line))],
+                evidence: vec![crate::proxies::at(p, l, l.line)],
                 paths,
             });
         }

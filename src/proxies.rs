@@ -38,6 +38,9 @@ pub struct ProxyPath {
     pub identity: IdentityState,
     /// The identity header (or XFCC mode) that a client can forge, when spoofable.
     pub spoofable_by: Option<String>,
+    /// The backend is known to rely on it: the proxy sets it elsewhere, forwards XFCC, or
+    /// forwards an unverified certificate. Otherwise the header merely passes through unsanitised.
+    pub spoof_relied_on: bool,
     /// The proxy presents its own certificate to the backend.
     pub substitutes: Option<String>,
 }
@@ -112,6 +115,7 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
                             && l.client_cert == ClientCertMode::Required,
                         identity: facts.identity,
                         spoofable_by: facts.spoofable_by,
+                        spoof_relied_on: facts.relied_on,
                         substitutes: facts.substitutes,
                     });
                 }
@@ -252,6 +256,7 @@ fn resolve_backend(a: &Analysis<'_>, p: &Proxy, r: &ProxyRoute) -> Vec<Resolved>
 struct BackendFacts {
     identity: IdentityState,
     spoofable_by: Option<String>,
+    relied_on: bool,
     substitutes: Option<String>,
 }
 
@@ -380,5 +385,11 @@ fn backend_hop(
         detail: format!("{transport}; {why}"),
         evidence: evidence(&sources),
     };
-    (hop, BackendFacts { identity, spoofable_by, substitutes })
+    let relied_on = identity == IdentityState::Spoofable
+        && (spoofable_by.is_none()
+            || xfcc_forgeable.is_some()
+            || forged.is_some_and(|h| {
+                dropped.iter().any(|d| d.name == h.name) || matches!(h.action, HeaderAction::Append)
+            }));
+    (hop, BackendFacts { identity, spoofable_by, relied_on, substitutes })
 }

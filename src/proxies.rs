@@ -122,6 +122,7 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
             }
         }
     }
+    chain_paths(a);
 }
 
 /// A place in a listener's configuration: its own file when it has one (an included nginx file,
@@ -130,6 +131,58 @@ pub fn at(p: &Proxy, l: &ProxyListener, line: u32) -> Source {
     match &l.file {
         Some(file) => Source { file: file.clone(), line },
         None => p.source.at(if line == 0 { p.source.line } else { line }),
+    }
+}
+
+/// Does this workload run proxy `q`? Istio and Gateway API gateways say so with a selector; the
+/// ingress-nginx controller is recognised by its standard label.
+fn runs(q: &Proxy, labels: &ztpath_probes::StringMap) -> bool {
+    match &q.runs_on {
+        Some(sel) if !sel.is_empty() => sel.iter().all(|(k, v)| labels.get(k) == Some(v)),
+        _ => {
+            q.kind == ztpath_probes::ProxyKind::IngressNginx
+                && labels.get("app.kubernetes.io/name").is_some_and(|v| v == "ingress-nginx")
+        }
+    }
+}
+
+/// Joins proxies in front of each other: when a proxy forwards to the workload that runs another
+/// proxy (a load balancer in front of an ingress controller or a gateway), the paths through the
+/// second one get a longer form that starts at the first: clients → LB → gateway → backend.
+fn chain_paths(a: &mut Analysis<'_>) {
+    let inv = a.estate.inv;
+    let mut combined = Vec::new();
+    for front in &a.proxy_paths {
+        let Some(wi) = front.target else { continue };
+        let labels = &a.estate.workloads[wi].w.pod.labels;
+        for back in
+            a.proxy_paths.iter().filter(|b| b.proxy != front.proxy && runs(&inv.proxies[b.proxy], labels))
+        {
+            let f = &a.paths[front.path];
+            let b = &a.paths[back.path];
+            let (Some(first), Some(mut middle), Some(last)) =
+                (f.hops.first(), f.hops.last().cloned(), b.hops.last())
+            else {
+                continue;
+            };
+            // The front proxy's hop now ends at the back proxy, the workload that runs it.
+            middle.to = b.hops[0].to.clone();
+            let hops = vec![first.clone(), middle, last.clone()];
+            let refs: Vec<&Hop> = hops.iter().collect();
+            let (auth, identity) = weakest(&refs);
+            combined.push(AuthPath {
+                id: format!("{}=>{}", f.id, b.id.trim_start_matches("path:")),
+                from: CLIENTS.to_owned(),
+                to: b.to.clone(),
+                hops,
+                auth: Some(auth),
+                identity: Some(identity),
+                findings: Vec::new(),
+            });
+        }
+    }
+    for path in combined {
+        a.add_path(path);
     }
 }
 

@@ -816,7 +816,7 @@ fn class(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
 #[derive(Default)]
 struct Loader {
     /// Parsed files by canonical path.
-    parsed: HashMap<PathBuf, Rc<Vec<Directive>>>,
+    parsed: HashMap<PathBuf, Option<Rc<Vec<Directive>>>>,
     diagnostics: Vec<Diagnostic>,
     files_read: usize,
 }
@@ -836,7 +836,7 @@ impl Loader {
     fn load(&mut self, path: &Path) -> Option<Rc<Vec<Directive>>> {
         let key = canonical(path);
         if let Some(p) = self.parsed.get(&key) {
-            return Some(Rc::clone(p));
+            return p.clone();
         }
         let file: Arc<str> = path.display().to_string().into();
         let fail =
@@ -859,18 +859,14 @@ impl Loader {
                 None
             }
         };
-        let directives = match bytes {
-            Some(bytes) => {
-                self.files_read += 1;
-                let (directives, error) = parse(&String::from_utf8_lossy(&bytes), &file);
-                self.diagnostics.extend(error);
-                directives
-            }
-            None => Vec::new(),
-        };
-        let rc = Rc::new(directives);
-        self.parsed.insert(key, Rc::clone(&rc));
-        Some(rc)
+        let directives = bytes.map(|bytes| {
+            self.files_read += 1;
+            let (directives, error) = parse(&String::from_utf8_lossy(&bytes), &file);
+            self.diagnostics.extend(error);
+            Rc::new(directives)
+        });
+        self.parsed.insert(key, directives.clone());
+        directives
     }
 
     /// The files a root reaches through `include`, without building anything.
@@ -1655,6 +1651,15 @@ mod tests {
         let ports: Vec<Option<u32>> =
             inv.proxies.iter().flat_map(|p| p.listeners.iter().map(|l| l.port)).collect();
         assert_eq!(ports, vec![Some(80), Some(8080)]);
+    }
+
+    #[test]
+    fn unreadable_root_is_one_diagnostic() {
+        let dir = tempfile::tempdir().unwrap();
+        let inv = read_files(&[dir.path().join("nginx.conf")]);
+        assert_eq!(inv.diagnostics.len(), 1, "{:?}", inv.diagnostics);
+        assert!(inv.diagnostics[0].reason.starts_with("cannot read"));
+        assert!(inv.proxies.is_empty());
     }
 
     #[test]

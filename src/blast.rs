@@ -8,7 +8,9 @@
 //! their calls (a call reaches a service but takes nothing over). Static credentials *unlock*
 //! the peer they authenticate to.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use petgraph::graph::NodeIndex;
 use rayon::prelude::*;
@@ -60,7 +62,7 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
     let g = &a.graph;
     // For each reached step: the step it was reached from and the edge's label (strings are
     // built only for the chains that are listed).
-    let mut parent: HashMap<Step, Option<(Step, &str)>> = HashMap::new();
+    let mut parent: HashMap<Step, Option<(Step, &str)>> = HashMap::default();
     let mut queue = VecDeque::new();
     parent.insert((start, Mode::Own), None);
     queue.push_back((start, Mode::Own));

@@ -1,6 +1,8 @@
 //! Inventory → identity graph → auth paths. The rules then read the [`Analysis`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use rayon::prelude::*;
 use ztpath_probes::{Inventory, Source};
@@ -72,7 +74,7 @@ impl<'a> Analysis<'a> {
         let mut a = Analysis {
             inbound: Vec::new(),
             paths: Vec::new(),
-            path_index: HashMap::new(),
+            path_index: HashMap::default(),
             paths_into: vec![Vec::new(); estate.workloads.len()],
             blast: Vec::new(),
             proxy_paths: Vec::new(),
@@ -375,7 +377,7 @@ impl<'a> Analysis<'a> {
             .collect();
 
         // Call hops, also pure per call.
-        let mut creds_by_workload: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut creds_by_workload: HashMap<usize, Vec<usize>> = HashMap::default();
         for (ci, c) in self.calls.credentials.iter().enumerate() {
             creds_by_workload.entry(c.workload).or_default().push(ci);
         }

@@ -4,7 +4,9 @@
 //! Everything here is derived once, in input order, so that later stages stay linear and
 //! deterministic.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use ztpath_probes::{
     EnvFrom, EnvValue, Inventory, ObjectMeta, ProjectedSource, Secret, Service, ServiceAccount, StringMap,
@@ -114,7 +116,7 @@ impl<'a> Estate<'a> {
         let trust_domain =
             mesh_config.and_then(|m| m.trust_domain.clone()).unwrap_or_else(|| "cluster.local".to_owned());
 
-        let mut namespaces: HashMap<&str, (&StringMap, &StringMap)> = HashMap::new();
+        let mut namespaces: HashMap<&str, (&StringMap, &StringMap)> = HashMap::default();
         for ns in &inv.namespaces {
             namespaces.insert(ns.meta.name.as_str(), (&ns.meta.labels, &ns.meta.annotations));
         }
@@ -153,16 +155,16 @@ impl<'a> Estate<'a> {
             });
         }
 
-        let mut service_accounts = HashMap::new();
+        let mut service_accounts = HashMap::default();
         for sa in &inv.service_accounts {
             service_accounts.entry((sa.meta.ns(), sa.meta.name.as_str())).or_insert(sa);
         }
-        let mut secrets = HashMap::new();
+        let mut secrets = HashMap::default();
         for s in &inv.secrets {
             secrets.entry((s.meta.ns(), s.meta.name.as_str())).or_insert(s);
         }
         let mut services = Vec::new();
-        let mut service_index = HashMap::new();
+        let mut service_index = HashMap::default();
         for s in &inv.services {
             if service_index.contains_key(&(s.meta.ns(), s.meta.name.as_str())) {
                 continue;
@@ -186,7 +188,7 @@ impl<'a> Estate<'a> {
         }
 
         // Services select workloads in their namespace by pod labels.
-        let mut by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_ns: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, w) in workloads.iter().enumerate() {
             by_ns.entry(w.ns).or_default().push(i);
         }
@@ -200,7 +202,7 @@ impl<'a> Estate<'a> {
             }
         }
 
-        let mut network_policies: HashMap<&str, Vec<&ztpath_probes::NetworkPolicy>> = HashMap::new();
+        let mut network_policies: HashMap<&str, Vec<&ztpath_probes::NetworkPolicy>> = HashMap::default();
         for p in &inv.network_policies {
             network_policies.entry(p.meta.ns()).or_default().push(p);
         }
@@ -211,7 +213,7 @@ impl<'a> Estate<'a> {
             }
         }
         let workload_index = workloads.iter().enumerate().map(|(i, w)| (w.id.clone(), i)).collect();
-        let mut workloads_by_sa: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        let mut workloads_by_sa: HashMap<(&str, &str), Vec<usize>> = HashMap::default();
         for (i, view) in workloads.iter_mut().enumerate() {
             let pod = &view.w.pod;
             let sa = service_accounts.get(&(view.ns, view.sa.as_str())).copied();

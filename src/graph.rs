@@ -5,7 +5,9 @@
 //! "this identity can read every Secret of namespace N" is one edge to a scope node, never an
 //! edge per Secret: the graph stays linear in the size of the estate.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;

@@ -7,7 +7,7 @@
 //! inbound policy is `all-unauthenticated` unless an annotation or the install says otherwise,
 //! and once a Server covers a port only its authorizations admit callers.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ztpath_probes::{
     AuthzAction, ClientTlsMode, DestinationRule, IstioAuthorizationPolicy, IstioRule,
@@ -69,12 +69,12 @@ impl<'a> MeshIndex<'a> {
     pub fn new(estate: &Estate<'a>) -> MeshIndex<'a> {
         let inv = estate.inv;
         let mut idx = MeshIndex {
-            pa: HashMap::new(),
-            authz: HashMap::new(),
-            dr_by_host: HashMap::new(),
-            servers: HashMap::new(),
-            server_authz: HashMap::new(),
-            l5d_policies: HashMap::new(),
+            pa: HashMap::default(),
+            authz: HashMap::default(),
+            dr_by_host: HashMap::default(),
+            servers: HashMap::default(),
+            server_authz: HashMap::default(),
+            l5d_policies: HashMap::default(),
         };
         for p in &inv.istio.peer_authentications {
             idx.pa.entry(p.meta.ns()).or_default().push(p);

@@ -3,7 +3,9 @@
 //! accounts (`system:serviceaccounts`, `system:serviceaccounts:<ns>`, `system:authenticated`) are
 //! applied to every service account they cover without copying the grant per account.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use ztpath_probes::{Inventory, PolicyRule, Role, RoleBinding, Source};
 
@@ -99,8 +101,8 @@ pub struct ResolvedBinding<'a> {
 
 impl<'a> Rbac<'a> {
     pub fn new(inv: &'a Inventory) -> Rbac<'a> {
-        let mut cluster_roles: HashMap<&str, &Role> = HashMap::new();
-        let mut roles: HashMap<(&str, &str), &Role> = HashMap::new();
+        let mut cluster_roles: HashMap<&str, &Role> = HashMap::default();
+        let mut roles: HashMap<(&str, &str), &Role> = HashMap::default();
         for r in &inv.roles {
             if r.meta.kind == "ClusterRole" {
                 cluster_roles.entry(r.meta.name.as_str()).or_insert(r);
@@ -111,10 +113,10 @@ impl<'a> Rbac<'a> {
         let aggregated = expand_aggregation(inv);
 
         let mut rbac = Rbac {
-            by_sa: HashMap::new(),
-            by_sa_namespace: HashMap::new(),
+            by_sa: HashMap::default(),
+            by_sa_namespace: HashMap::default(),
             to_all: Vec::new(),
-            named_subjects: HashMap::new(),
+            named_subjects: HashMap::default(),
             other_subjects: 0,
             bindings: Vec::new(),
         };
@@ -204,7 +206,7 @@ impl<'a> Rbac<'a> {
 /// ClusterRole name → the ClusterRoles its aggregation rule selects (by their labels), transitively.
 fn expand_aggregation(inv: &Inventory) -> HashMap<&str, Vec<&Role>> {
     let cluster_roles: Vec<&Role> = inv.roles.iter().filter(|r| r.meta.kind == "ClusterRole").collect();
-    let mut out: HashMap<&str, Vec<&Role>> = HashMap::new();
+    let mut out: HashMap<&str, Vec<&Role>> = HashMap::default();
     for r in cluster_roles.iter().filter(|r| !r.aggregation.is_empty()) {
         let mut picked: Vec<&Role> = Vec::new();
         let mut names = BTreeSet::new();

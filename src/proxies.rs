@@ -136,7 +136,7 @@ pub fn at(p: &Proxy, l: &ProxyListener, line: u32) -> Source {
 
 /// Does this workload run proxy `q`? Istio and Gateway API gateways say so with a selector; the
 /// ingress-nginx controller is recognised by its standard label.
-fn runs(q: &Proxy, labels: &ztpath_probes::StringMap) -> bool {
+pub fn runs(q: &Proxy, labels: &ztpath_probes::StringMap) -> bool {
     match &q.runs_on {
         Some(sel) if !sel.is_empty() => sel.iter().all(|(k, v)| labels.get(k) == Some(v)),
         _ => {

@@ -35,9 +35,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         let backend_requires = p.target.is_some_and(|wi| {
             let labels = &a.estate.workloads[wi].w.pod.labels;
             inv.proxies.iter().any(|q| {
-                q.runs_on
-                    .as_ref()
-                    .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
+                crate::proxies::runs(q, labels)
                     && q.listeners
                         .iter()
                         .any(|l| l.tls == ListenerTls::Terminate && l.client_cert == ClientCertMode::Required)

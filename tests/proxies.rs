@@ -1,0 +1,122 @@
+//! Paths through proxies and load balancers: the multi-tier estate of fixtures/proxies/multi-tier
+//! (an NLB in front of the ingress-nginx controller, Ingress rules with and without client
+//! certificates, an Istio gateway with optional client certificates) and the proxy rules.
+
+mod common;
+
+use common::scan_json;
+use ztpath_reports::{AuthMethod, AuthPath, IdentityState, Report};
+
+const MULTI: &str = "fixtures/proxies/multi-tier";
+
+fn path_ending<'r>(r: &'r Report, proxy: &str, target: &str) -> &'r AuthPath {
+    r.paths.iter().find(|p| p.hops.len() == 2 && p.hops[0].to == proxy && p.to == target).unwrap_or_else(
+        || {
+            panic!(
+                "no path through {proxy} to {target}; paths: {:#?}",
+                r.paths.iter().map(|p| &p.id).collect::<Vec<_>>()
+            )
+        },
+    )
+}
+
+#[test]
+fn hops_through_each_proxy_have_the_expected_verdicts() {
+    let r = scan_json(&[MULTI]);
+    // Client certificate required and verified, then forwarded by the controller: propagated.
+    let orders = path_ending(&r, "proxy:ingressnginx/shop/orders", "workload:shop/Deployment/orders");
+    assert_eq!(
+        (orders.hops[0].auth, orders.hops[0].identity),
+        (AuthMethod::ClientCertificate, IdentityState::Preserved)
+    );
+    assert_eq!(orders.hops[1].identity, IdentityState::Propagated, "{:#?}", orders.hops[1]);
+    // No auth-tls: anonymous clients over server-only TLS, client-sent ssl-client-* headers pass.
+    let legacy = path_ending(&r, "proxy:ingressnginx/legacy/legacy", "workload:legacy/Deployment/legacy");
+    assert_eq!((legacy.hops[0].auth, legacy.hops[0].identity), (AuthMethod::ServerTls, IdentityState::Lost));
+    assert_eq!(legacy.hops[1].identity, IdentityState::Spoofable);
+    assert_eq!(legacy.hops[1].auth, AuthMethod::ServerTls, "HTTPS to the backend without proxy-ssl-verify");
+    assert_eq!(legacy.identity, Some(IdentityState::Spoofable), "the path's verdict is its weakest hop");
+    // OPTIONAL_MUTUAL: anonymous clients get in.
+    let reports =
+        path_ending(&r, "proxy:istiogateway/istio-ingress/public", "workload:shop/Deployment/reports");
+    assert_eq!(
+        (reports.hops[0].auth, reports.hops[0].identity),
+        (AuthMethod::OptionalMtls, IdentityState::Lost)
+    );
+    // The NLB passes TLS through to the controller.
+    let nlb = path_ending(
+        &r,
+        "proxy:serviceloadbalancer/ingress-nginx/ingress-nginx-controller",
+        "workload:ingress-nginx/Deployment/ingress-nginx-controller",
+    );
+    assert_eq!(nlb.hops[0].auth, AuthMethod::TlsPassthrough);
+}
+
+#[test]
+fn a_load_balancer_in_front_of_the_controller_gives_three_hop_paths() {
+    let r = scan_json(&[MULTI]);
+    let chained: Vec<&AuthPath> = r.paths.iter().filter(|p| p.hops.len() == 3).collect();
+    let ends: Vec<&str> = chained.iter().map(|p| p.to.as_str()).collect();
+    assert!(ends.contains(&"workload:shop/Deployment/orders"), "{ends:?}");
+    assert!(ends.contains(&"workload:legacy/Deployment/legacy"), "{ends:?}");
+    for p in &chained {
+        assert_eq!(p.from, "external:clients");
+        assert_eq!(p.hops[0].to, "proxy:serviceloadbalancer/ingress-nginx/ingress-nginx-controller");
+        assert!(p.hops[2].from.starts_with("proxy:ingressnginx/"), "{:#?}", p.hops);
+    }
+}
+
+#[test]
+fn proxy_findings_are_the_expected_ones() {
+    let r = scan_json(&[MULTI]);
+    let mut got: Vec<(String, String, String)> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule.starts_with("ZT1"))
+        .map(|f| {
+            (
+                f.rule.clone(),
+                f.severity.map(|s| s.to_string()).unwrap_or_default(),
+                common::subject(&f.subject),
+            )
+        })
+        .collect();
+    got.sort();
+    let expected: Vec<(String, String, String)> = [
+        ("ZT103", "medium", "Ingress legacy/legacy"),
+        ("ZT104", "medium", "Gateway istio-ingress/public"),
+        ("ZT105", "medium", "Ingress legacy/legacy"),
+    ]
+    .iter()
+    .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+    .collect();
+    assert_eq!(got, expected);
+    // Each finding lists the path it sits on and points at the Ingress or Gateway file.
+    for f in r.findings.iter().filter(|f| f.rule.starts_with("ZT1")) {
+        assert!(!f.paths.is_empty() || f.rule == "ZT104", "{f:#?}");
+        assert!(f.evidence.iter().all(|e| e.file.starts_with(MULTI) && e.line > 0), "{:#?}", f.evidence);
+    }
+}
+
+#[test]
+fn orders_would_be_flagged_without_forwarding_the_certificate() {
+    // The same Ingress without pass-certificate-to-upstream: the client-sent ssl-client-cert
+    // header is not overwritten, so the orders path becomes spoofable (medium).
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in ["controller.yaml", "gateway.yaml", "apps.yaml"] {
+        std::fs::copy(common::path(&format!("{MULTI}/{name}")), dir.path().join(name)).expect("copy");
+    }
+    let ingress = std::fs::read_to_string(common::path(&format!("{MULTI}/ingress.yaml"))).expect("read");
+    let changed = ingress.replace(
+        "auth-tls-pass-certificate-to-upstream: \"true\"",
+        "auth-tls-pass-certificate-to-upstream: \"false\"",
+    );
+    assert_ne!(ingress, changed);
+    std::fs::write(dir.path().join("ingress.yaml"), changed).expect("write");
+    let r = scan_json(&[dir.path().to_str().expect("utf-8 path")]);
+    assert!(
+        r.findings.iter().any(|f| f.rule == "ZT103" && common::subject(&f.subject) == "Ingress shop/orders"),
+        "{}",
+        common::describe(&r.findings.iter().collect::<Vec<_>>())
+    );
+}

@@ -25,11 +25,14 @@ pub struct Options {
     /// Put the graph (nodes, edges) and the auth paths in the Report. The table view shows
     /// neither, so the CLI leaves them out for it; JSON and DOT carry them.
     pub graph_in_report: bool,
+    /// Do not free the inventory and the analysis when done: for a process that exits right
+    /// after reporting (the CLI). Library users keep the default, `false`.
+    pub skip_teardown: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { blast_radius_threshold: 30, max_token_seconds: 86_400, graph_in_report: true }
+        Options { blast_radius_threshold: 30, max_token_seconds: 86_400, graph_in_report: true, skip_teardown: false }
     }
 }
 

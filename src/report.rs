@@ -108,7 +108,7 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         diagnostics: diagnostics.len(),
         skipped_kinds: inv.skipped_kinds.clone(),
     };
-    Report {
+    let report = Report {
         schema_version: SCHEMA_VERSION.to_owned(),
         tool: Tool { name: "ztpath".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() },
         summary,
@@ -119,5 +119,9 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         findings,
         rules: rules::RULES.iter().map(|r| rules::info(r)).collect(),
         diagnostics,
+    };
+    if a.options.skip_teardown {
+        std::mem::forget(a);
     }
+    report
 }

@@ -32,7 +32,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { blast_radius_threshold: 30, max_token_seconds: 86_400, graph_in_report: true, skip_teardown: false }
+        Options {
+            blast_radius_threshold: 30,
+            max_token_seconds: 86_400,
+            graph_in_report: true,
+            skip_teardown: false,
+        }
     }
 }
 

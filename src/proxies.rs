@@ -59,6 +59,7 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
     let clients = a.graph.node(CLIENTS.to_owned(), NodeKind::External, "clients outside the estate", None);
     for (pi, p) in inv.proxies.iter().enumerate() {
         let pid = proxy_id(p);
+        let proxy_mesh = mesh_of(a, p);
         let pn = a.graph.node(pid.clone(), NodeKind::Proxy, &p.name, p.namespace.as_deref());
         a.graph.set_attr(pn, "proxy", format!("{:?}", p.kind));
         for (li, l) in p.listeners.iter().enumerate() {
@@ -73,7 +74,7 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
             ed.identity = Some(first.identity);
             for (ri, r) in l.routes.iter().enumerate() {
                 for target in resolve_backend(a, p, r) {
-                    let (second, facts) = backend_hop(a, &pid, p, l, r, &first, &target);
+                    let (second, facts) = backend_hop(a, proxy_mesh, &pid, p, l, r, &first, &target);
                     let tn = match &target {
                         Resolved::Workload(wi) => {
                             a.graph.get(&a.estate.workloads[*wi].id).expect("workload node")
@@ -319,8 +320,19 @@ fn headers<'p>(l: &'p ProxyListener, r: &'p ProxyRoute) -> &'p [IdentityHeader] 
     r.identity_headers.as_deref().unwrap_or(&l.identity_headers)
 }
 
+/// The mesh the proxy itself is in: an Istio gateway is; an ingress controller is when the pods
+/// that run it have the sidecar.
+fn mesh_of(a: &Analysis<'_>, p: &Proxy) -> Mesh {
+    if matches!(p.kind, ztpath_probes::ProxyKind::IstioGateway) {
+        return Mesh::Istio;
+    }
+    a.estate.workloads.iter().find(|w| runs(p, &w.w.pod.labels)).map_or(Mesh::None, |w| w.mesh)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn backend_hop(
     a: &Analysis<'_>,
+    proxy_mesh: Mesh,
     pid: &str,
     p: &Proxy,
     l: &ProxyListener,
@@ -329,13 +341,22 @@ fn backend_hop(
     target: &Resolved,
 ) -> (Hop, BackendFacts) {
     let b = &r.backend;
-    let (to, target_name, meshed) = match target {
+    let (to, target_name, target_mesh) = match target {
         Resolved::Workload(wi) => {
             let w = &a.estate.workloads[*wi];
-            (w.id.clone(), w.display(), w.mesh != Mesh::None)
+            (w.id.clone(), w.display(), w.mesh)
         }
-        Resolved::Other(id, name) => (id.clone(), name.clone(), false),
+        Resolved::Other(id, name) => (id.clone(), name.clone(), Mesh::None),
     };
+    let strict_backend = match target {
+        Resolved::Workload(wi) => {
+            let w = &a.estate.workloads[*wi];
+            target_mesh != Mesh::None
+                && a.mesh.inbound(&a.estate, w, None).transport == crate::mesh::Transport::Strict
+        }
+        Resolved::Other(..) => false,
+    };
+    let mesh_hop = target_mesh != Mesh::None && proxy_mesh == target_mesh && !b.tls;
     let hdrs = headers(l, r);
     // A route that sets its own headers drops the listener's (nginx): an identity header the
     // listener sets, and so the backend expects, then arrives with whatever the client sent.
@@ -399,6 +420,12 @@ fn backend_hop(
         (IdentityState::Propagated, format!("the caller's identity is forwarded in {how}"), None)
     } else if let Some(s) = &substitutes {
         (IdentityState::Terminated, format!("the backend sees {s}, not the caller"), None)
+    } else if mesh_hop && verified {
+        (
+            IdentityState::Terminated,
+            "the backend sees the proxy's mesh identity, not the caller's".to_owned(),
+            None,
+        )
     } else if verified {
         (
             IdentityState::Lost,
@@ -410,13 +437,21 @@ fn backend_hop(
     };
     let (auth, transport) = if l.tls == ListenerTls::Passthrough {
         (AuthMethod::TlsPassthrough, "the client's TLS session continues to the backend".to_owned())
+    } else if mesh_hop {
+        (
+            AuthMethod::MeshMtls,
+            format!(
+                "the {} mesh carries the hop with mTLS and the proxy's own workload identity",
+                target_mesh.as_str()
+            ),
+        )
+    } else if !b.tls && strict_backend {
+        (
+            AuthMethod::MeshMtls,
+            "the backend requires mesh mTLS and the proxy is not in its mesh: the hop is refused".to_owned(),
+        )
     } else if !b.tls {
-        let mesh_note = if meshed && matches!(p.kind, ztpath_probes::ProxyKind::IstioGateway) {
-            " (the mesh may add mTLS)"
-        } else {
-            ""
-        };
-        (AuthMethod::Plaintext, format!("the proxy forwards in plaintext{mesh_note}"))
+        (AuthMethod::Plaintext, "the proxy forwards in plaintext".to_owned())
     } else if b.verify_server != Some(true) {
         (AuthMethod::ServerTls, "the proxy uses TLS to the backend but does not verify its certificate: that is encryption, not authentication".to_owned())
     } else if b.client_cert {
@@ -427,6 +462,10 @@ fn backend_hop(
     } else {
         (AuthMethod::ServerTls, "the proxy uses verified TLS to the backend".to_owned())
     };
+    // A hop the backend refuses carries no identity at all.
+    let refused = !b.tls && strict_backend && !mesh_hop && l.tls != ListenerTls::Passthrough;
+    let (identity, spoofable_by) =
+        if refused { (IdentityState::Unknown, None) } else { (identity, spoofable_by) };
     let mut sources: Vec<Source> = vec![at(p, l, r.line.max(b.line))];
     sources.extend(hdrs.iter().map(|h| at(p, l, h.line)));
     let hop = Hop {
@@ -435,7 +474,7 @@ fn backend_hop(
         via: Some(format!("route {} → {target_name}", r.matches)),
         auth,
         identity,
-        detail: format!("{transport}; {why}"),
+        detail: if refused { transport } else { format!("{transport}; {why}") },
         evidence: evidence(&sources),
     };
     let relied_on = identity == IdentityState::Spoofable

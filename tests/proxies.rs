@@ -30,13 +30,22 @@ fn hops_through_each_proxy_have_the_expected_verdicts() {
         (AuthMethod::ClientCertificate, IdentityState::Preserved)
     );
     assert_eq!(orders.hops[1].identity, IdentityState::Propagated, "{:#?}", orders.hops[1]);
+    // The controller runs with a sidecar, so the hop to the STRICT backend is mesh mTLS.
+    assert_eq!(orders.hops[1].auth, AuthMethod::MeshMtls, "{:#?}", orders.hops[1]);
     // No auth-tls: anonymous clients over server-only TLS, client-sent ssl-client-* headers pass.
     let legacy = path_ending(&r, "proxy:ingressnginx/legacy/legacy", "workload:legacy/Deployment/legacy");
     assert_eq!((legacy.hops[0].auth, legacy.hops[0].identity), (AuthMethod::ServerTls, IdentityState::Lost));
     assert_eq!(legacy.hops[1].identity, IdentityState::Spoofable);
     assert_eq!(legacy.hops[1].auth, AuthMethod::ServerTls, "HTTPS to the backend without proxy-ssl-verify");
     assert_eq!(legacy.identity, Some(IdentityState::Spoofable), "the path's verdict is its weakest hop");
-    // OPTIONAL_MUTUAL: anonymous clients get in.
+    // OPTIONAL_MUTUAL: anonymous clients get in; the gateway reaches the backend over the mesh with
+    // its own identity.
+    assert_eq!(
+        path_ending(&r, "proxy:istiogateway/istio-ingress/public", "workload:shop/Deployment/reports").hops
+            [1]
+        .auth,
+        AuthMethod::MeshMtls
+    );
     let reports =
         path_ending(&r, "proxy:istiogateway/istio-ingress/public", "workload:shop/Deployment/reports");
     assert_eq!(
@@ -119,4 +128,22 @@ fn orders_would_be_flagged_without_forwarding_the_certificate() {
         "{}",
         common::describe(&r.findings.iter().collect::<Vec<_>>())
     );
+}
+
+#[test]
+fn an_unmeshed_proxy_is_refused_by_a_strict_backend() {
+    // Without the controller's sidecar, its plaintext hop to the STRICT `orders` is refused.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in ["ingress.yaml", "gateway.yaml", "apps.yaml"] {
+        std::fs::copy(common::path(&format!("{MULTI}/{name}")), dir.path().join(name)).expect("copy");
+    }
+    let controller =
+        std::fs::read_to_string(common::path(&format!("{MULTI}/controller.yaml"))).expect("read");
+    let unmeshed = controller.replace("labels: {istio-injection: enabled}", "labels: {}");
+    assert_ne!(controller, unmeshed);
+    std::fs::write(dir.path().join("controller.yaml"), unmeshed).expect("write");
+    let r = scan_json(&[dir.path().to_str().expect("utf-8 path")]);
+    let orders = path_ending(&r, "proxy:ingressnginx/shop/orders", "workload:shop/Deployment/orders");
+    assert_eq!(orders.hops[1].identity, IdentityState::Unknown);
+    assert!(orders.hops[1].detail.contains("refused"), "{}", orders.hops[1].detail);
 }

@@ -4,6 +4,8 @@
 //! multi-file estate in `fixtures/proxies/aws`. Every fact asserted here was read from the files
 //! themselves. The corpus tests are skipped when the corpora are absent.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use ztpath_probes::{
@@ -11,19 +13,7 @@ use ztpath_probes::{
     read_paths,
 };
 
-fn corpus(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora").join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: corpus {} not found", path.display());
-        None
-    }
-}
-
-fn read(relative: &str) -> Option<Inventory> {
-    corpus(relative).map(|p| read_paths(&[p]))
-}
+use common::{corpus, read};
 
 fn by_name<'a>(inv: &'a Inventory, name: &str) -> &'a Proxy {
     inv.proxies.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("no proxy {name}"))

@@ -4,22 +4,14 @@
 //! (copied verbatim under `shared/corpora`). Every fact asserted here was read from the files
 //! themselves. The tests are skipped when the corpora are absent.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use ztpath_probes::{
     BackendTarget, ClientCertMode, HeaderAction, Inventory, ListenerTls, Proxy, ProxyKind, ProxyListener,
     XfccMode, edge, read_paths,
 };
 
-fn corpus(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora").join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: corpus {} not found", path.display());
-        None
-    }
-}
+use common::corpus;
 
 /// Reads a corpus and joins gateways and routes (a no-op once `read_paths` does it itself).
 fn read(relative: &str) -> Option<Inventory> {

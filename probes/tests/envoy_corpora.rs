@@ -3,26 +3,16 @@
 //! `fixtures/proxies/envoy`. Every fact asserted here was read from the files themselves. The
 //! corpus tests are skipped when the corpora are absent.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use ztpath_probes::{
     BackendTarget, ClientCertMode, HeaderAction, Inventory, ListenerTls, Proxy, ProxyKind, ProxyListener,
     XfccMode, read_paths,
 };
 
-fn corpus(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora").join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: corpus {} not found", path.display());
-        None
-    }
-}
-
-fn read(relative: &str) -> Option<Inventory> {
-    corpus(relative).map(|p| read_paths(&[p]))
-}
+use common::read;
 
 fn fixture(name: &str) -> Inventory {
     read_paths(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/proxies/envoy").join(name)])

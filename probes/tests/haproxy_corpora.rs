@@ -3,21 +3,15 @@
 //! fact asserted here was read from the files themselves. The corpus test is skipped when the
 //! corpora are absent.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use ztpath_probes::{
     BackendTarget, ClientCertMode, HeaderAction, IdentityHeader, ListenerTls, Proxy, ProxyKind, read_paths,
 };
 
-fn corpus(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora").join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: corpus {} not found", path.display());
-        None
-    }
-}
+use common::corpus;
 
 #[test]
 fn kubernetes_ingress_cfg_files() {

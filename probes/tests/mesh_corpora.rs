@@ -2,27 +2,16 @@
 //! linkerd/linkerd2 repositories (copied verbatim under `shared/corpora`). Every fact asserted
 //! here was read from the files themselves. The tests are skipped when the corpora are absent.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use ztpath_probes::{
     AuthzAction, ClientTlsMode, Inventory, IstioAuthorizationPolicy, IstioRule, MtlsMode, ObjectRef,
-    PeerAuthentication, read_paths,
+    PeerAuthentication,
 };
 
-fn corpus(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora").join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: corpus {} not found", path.display());
-        None
-    }
-}
-
-fn read(relative: &str) -> Option<Inventory> {
-    corpus(relative).map(|p| read_paths(&[p]))
-}
+use common::read;
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()

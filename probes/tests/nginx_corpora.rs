@@ -3,6 +3,8 @@
 //! estate of `fixtures/proxies/nginx/edge`. Every fact asserted here was read from the files
 //! themselves. The corpus tests are skipped when the corpora are absent.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use ztpath_probes::{
@@ -10,15 +12,7 @@ use ztpath_probes::{
     ProxyListener, read_paths,
 };
 
-fn corpus(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora").join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: corpus {} not found", path.display());
-        None
-    }
-}
+use common::corpus;
 
 fn nginx(inv: &Inventory) -> Vec<&Proxy> {
     inv.proxies.iter().filter(|p| p.kind == ProxyKind::Nginx).collect()

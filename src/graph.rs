@@ -52,6 +52,8 @@ pub enum EdgeKind {
     Calls,
     /// workload → external host.
     CallsExternal,
+    /// proxy or load balancer → the backend it forwards to.
+    Forwards,
     /// workload → service account.
     RunsAs,
     /// workload → credential it loads.
@@ -79,6 +81,7 @@ impl EdgeKind {
         match self {
             EdgeKind::Calls => "calls",
             EdgeKind::CallsExternal => "calls-external",
+            EdgeKind::Forwards => "forwards",
             EdgeKind::RunsAs => "runs-as",
             EdgeKind::UsesCredential => "uses-credential",
             EdgeKind::AuthenticatesAs => "authenticates-as",

@@ -84,7 +84,7 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
                     let e = a.graph.edge(
                         pn,
                         tn,
-                        GEdge::new(EdgeKind::Calls, format!("forwards to {}", a.graph.node_data(tn).id)),
+                        GEdge::new(EdgeKind::Forwards, format!("forwards to {}", a.graph.node_data(tn).id)),
                     );
                     let ed = a.graph.edge_data_mut(e);
                     ed.auth = Some(second.auth);

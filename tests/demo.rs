@@ -11,13 +11,13 @@ use ztpath_reports::{AuthMethod, IdentityState, Report};
 
 const DEMO: &str = "fixtures/demo";
 
-/// (rule, severity, subject kind, namespace, name), sorted. Rows 1-39 of the "Expected findings
+/// (rule, severity, subject kind, namespace, name), sorted. Rows 1-42 of the "Expected findings
 /// (complete)" table of fixtures/demo/README.md; severities as the rule pages (docs/rules) grade
 /// them: ZT001 high when not meshed, medium for PERMISSIVE / Linkerd unauthenticated; ZT005 high
 /// for literals and ConfigMaps, medium for committed Secret data; ZT006 medium for a projected
 /// token; ZT007 high across namespaces; ZT008 critical cluster-wide; ZT010 medium for a dangling
 /// binding, low for an unused account.
-const EXPECTED: [(&str, &str, &str, &str, &str); 39] = [
+const EXPECTED: [(&str, &str, &str, &str, &str); 42] = [
     ("ZT001", "high", "Deployment", "legacy", "billing"),
     ("ZT001", "high", "Deployment", "legacy", "legacy-web"),
     ("ZT001", "medium", "Deployment", "analytics", "dashboard"),
@@ -57,6 +57,9 @@ const EXPECTED: [(&str, &str, &str, &str, &str); 39] = [
     ("ZT011", "low", "Deployment", "analytics", "dashboard"),
     ("ZT011", "low", "Deployment", "legacy", "legacy-web"),
     ("ZT011", "low", "Job", "legacy", "db-migrate"),
+    ("ZT103", "medium", "Ingress", "payments", "partner-api"),
+    ("ZT105", "medium", "Ingress", "payments", "partner-api"),
+    ("ZT106", "high", "Ingress", "legacy", "billing-public"),
 ];
 
 /// The in-cluster call edges of the README's "Expected call edges" table (rows 1-12), as node ids.
@@ -504,7 +507,7 @@ fn table_ends_with_the_one_line_summary() {
     );
     assert_eq!(last, expected, "the last line of the table output is the summary of the JSON report");
     assert!(stdout.ends_with('\n'));
-    assert_eq!(s.files, 7);
+    assert_eq!(s.files, 8);
     assert_eq!(s.workloads, 16, "README: 16 workloads");
     assert_eq!(s.diagnostics, 0);
     assert!(stderr.trim().is_empty(), "no diagnostics for the demo: {stderr}");

@@ -84,7 +84,9 @@ fn write_node(scope: &mut Scope<'_, '_>, node: &Node) {
 fn write_edge(scope: &mut Scope<'_, '_>, edge: &Edge) {
     let edge_stmt = scope.edge(quoted_id(&edge.from), quoted_id(&edge.to));
     let mut attrs = edge_stmt.attributes();
-    let color = if edge.kind == "calls" {
+    // Hops of auth paths (workload calls, and proxies forwarding to backends) are styled by how
+    // the caller's identity is carried; structural edges stay thin and gray.
+    let color = if edge.kind == "calls" || edge.kind == "forwards" || edge.auth.is_some() {
         let (style, color) = call_look(edge.auth, edge.identity);
         let label = edge.auth.map_or("calls", AuthMethod::as_str);
         let tooltip = format!(
@@ -127,6 +129,7 @@ fn shape(kind: &str) -> &'static str {
         "role" => "hexagon",
         "zone" => "doubleoctagon",
         "external" => "diamond",
+        "proxy" => "component",
         _ => "plaintext",
     }
 }

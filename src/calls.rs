@@ -591,6 +591,10 @@ fn looks_like_reference(v: &str) -> bool {
 
 /// Recognises well-known credential formats regardless of the name they are stored under.
 pub fn token_shape(v: &str) -> Option<&'static str> {
+    // Every format below is at least 20 characters long; most values are short settings.
+    if v.len() < 20 {
+        return None;
+    }
     let alnum_upper = |s: &str| s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if v.contains("-----BEGIN") && v.contains("PRIVATE KEY-----") {
         return Some("PEM private key");

@@ -8,6 +8,7 @@
 //! `SANITIZE_SET`), substituted by the proxy's own certificate, spoofable through a header the
 //! client controls, or lost. STANDARDS.md §4.5, §6, §7 and §8.1 give the semantics.
 
+use rustc_hash::FxHashMap as HashMap;
 use ztpath_probes::{
     BackendTarget, ClientCertMode, HeaderAction, IdentityHeader, ListenerTls, Proxy, ProxyListener,
     ProxyRoute, Source, XfccMode,
@@ -57,9 +58,10 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
         return;
     }
     let clients = a.graph.node(CLIENTS.to_owned(), NodeKind::External, "clients outside the estate", None);
+    let runners = runners(a);
     for (pi, p) in inv.proxies.iter().enumerate() {
         let pid = proxy_id(p);
-        let proxy_mesh = mesh_of(a, p);
+        let proxy_mesh = mesh_of(a, p, &runners[pi]);
         let pn = a.graph.node(pid.clone(), NodeKind::Proxy, &p.name, p.namespace.as_deref());
         a.graph.set_attr(pn, "proxy", format!("{:?}", p.kind));
         for (li, l) in p.listeners.iter().enumerate() {
@@ -123,7 +125,7 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
             }
         }
     }
-    chain_paths(a);
+    chain_paths(a, &runners);
 }
 
 /// A place in a listener's configuration: its own file when it has one (an included nginx file,
@@ -150,15 +152,29 @@ pub fn runs(q: &Proxy, labels: &ztpath_probes::StringMap) -> bool {
 /// Joins proxies in front of each other: when a proxy forwards to the workload that runs another
 /// proxy (a load balancer in front of an ingress controller or a gateway), the paths through the
 /// second one get a longer form that starts at the first: clients → LB → gateway → backend.
-fn chain_paths(a: &mut Analysis<'_>) {
-    let inv = a.estate.inv;
+fn chain_paths(a: &mut Analysis<'_>, runners: &[Vec<usize>]) {
+    // Which proxies each workload runs, and the paths through each proxy.
+    let mut runs_on_workload: HashMap<usize, Vec<usize>> = HashMap::default();
+    for (pi, ws) in runners.iter().enumerate() {
+        for &wi in ws {
+            runs_on_workload.entry(wi).or_default().push(pi);
+        }
+    }
+    let mut by_proxy: HashMap<usize, Vec<usize>> = HashMap::default();
+    for (i, pp) in a.proxy_paths.iter().enumerate() {
+        by_proxy.entry(pp.proxy).or_default().push(i);
+    }
     let mut combined = Vec::new();
     for front in &a.proxy_paths {
         let Some(wi) = front.target else { continue };
-        let labels = &a.estate.workloads[wi].w.pod.labels;
-        for back in
-            a.proxy_paths.iter().filter(|b| b.proxy != front.proxy && runs(&inv.proxies[b.proxy], labels))
-        {
+        let backs = runs_on_workload
+            .get(&wi)
+            .into_iter()
+            .flatten()
+            .filter(|&&q| q != front.proxy)
+            .flat_map(|q| by_proxy.get(q).into_iter().flatten())
+            .map(|&i| &a.proxy_paths[i]);
+        for back in backs {
             let f = &a.paths[front.path];
             let b = &a.paths[back.path];
             let (Some(first), Some(mut middle), Some(last)) =
@@ -322,11 +338,36 @@ fn headers<'p>(l: &'p ProxyListener, r: &'p ProxyRoute) -> &'p [IdentityHeader] 
 
 /// The mesh the proxy itself is in: an Istio gateway is; an ingress controller is when the pods
 /// that run it have the sidecar.
-fn mesh_of(a: &Analysis<'_>, p: &Proxy) -> Mesh {
+fn mesh_of(a: &Analysis<'_>, p: &Proxy, runners: &[usize]) -> Mesh {
     if matches!(p.kind, ztpath_probes::ProxyKind::IstioGateway) {
         return Mesh::Istio;
     }
-    a.estate.workloads.iter().find(|w| runs(p, &w.w.pod.labels)).map_or(Mesh::None, |w| w.mesh)
+    runners.first().map_or(Mesh::None, |&wi| a.estate.workloads[wi].mesh)
+}
+
+/// For each proxy, the workloads that run it. Proxies with the same selector (every ingress-nginx
+/// Ingress shares the controller) are resolved once, so this stays linear in the estate.
+fn runners(a: &Analysis<'_>) -> Vec<Vec<usize>> {
+    let mut memo: HashMap<String, Vec<usize>> = HashMap::default();
+    a.estate
+        .inv
+        .proxies
+        .iter()
+        .map(|p| {
+            let key = match (&p.runs_on, p.kind) {
+                (Some(sel), _) if !sel.is_empty() => format!("{sel:?}"),
+                (_, ztpath_probes::ProxyKind::IngressNginx) => "ingress-nginx".to_owned(),
+                _ => return Vec::new(),
+            };
+            memo.entry(key)
+                .or_insert_with(|| {
+                    (0..a.estate.workloads.len())
+                        .filter(|&wi| runs(p, &a.estate.workloads[wi].w.pod.labels))
+                        .collect()
+                })
+                .clone()
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -141,7 +141,7 @@ pub fn read_text(file: &str, text: &str) -> Inventory {
     let file: Arc<str> = file.into();
     let mut inventory = Inventory { files_read: 1, ..Inventory::default() };
     let looks_templated = text.contains("{{");
-    for doc in yaml::parse_documents_keeping(text, modelled_kind) {
+    for doc in yaml::documents(text, modelled_kind) {
         match doc {
             Ok(node) => read_object(&node, &file, &mut inventory, 0),
             Err(e) => {

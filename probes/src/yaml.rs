@@ -169,38 +169,45 @@ pub fn parse_documents(text: &str) -> Vec<Result<Node, YamlError>> {
 /// only checked for syntax, not built: it comes back as a mapping holding just its `kind`. Half
 /// the objects of a real cluster dump are kinds an audit does not model (HPAs, PDBs, monitors…).
 pub fn parse_documents_keeping(text: &str, wanted: impl Fn(&str) -> bool) -> Vec<Result<Node, YamlError>> {
-    let mut out = Vec::new();
-    for chunk in split_documents(text) {
+    documents(text, wanted).collect()
+}
+
+/// The documents of a text, one at a time: each tree can be used and dropped before the next is
+/// built, which keeps the working set small on large files. Same rules as
+/// [`parse_documents_keeping`].
+pub fn documents<'t>(
+    text: &'t str,
+    wanted: impl Fn(&str) -> bool + 't,
+) -> impl Iterator<Item = Result<Node, YamlError>> + 't {
+    split_documents(text).into_iter().filter_map(move |chunk| {
+        let shift = chunk.first_line - 1;
         if let Some((kind, line)) = top_level_kind(chunk.text).filter(|(k, _)| !wanted(k)) {
-            match check_syntax(chunk.text) {
+            return Some(match check_syntax(chunk.text) {
                 Ok(()) => {
-                    let line = line + chunk.first_line - 1;
-                    let kind_node = Node { line, value: Value::Str(kind.to_owned()) };
-                    out.push(Ok(Node {
+                    let kind_node = Node { line: line + shift, value: Value::Str(kind.to_owned()) };
+                    Ok(Node {
                         line: chunk.first_line,
                         value: Value::Map(vec![("kind".to_owned(), kind_node)]),
-                    }));
+                    })
                 }
                 Err(mut e) => {
-                    e.line += chunk.first_line - 1;
-                    out.push(Err(e));
+                    e.line += shift;
+                    Err(e)
                 }
-            }
-            continue;
+            });
         }
         match parse_lenient(chunk.text) {
             Ok(Some(mut node)) => {
-                shift_lines(&mut node, chunk.first_line - 1);
-                out.push(Ok(node));
+                shift_lines(&mut node, shift);
+                Some(Ok(node))
             }
-            Ok(None) => {}
+            Ok(None) => None,
             Err(mut e) => {
-                e.line += chunk.first_line - 1;
-                out.push(Err(e));
+                e.line += shift;
+                Some(Err(e))
             }
         }
-    }
-    out
+    })
 }
 
 /// Parses a document, accepting one thing that kubectl (go-yaml) and libyaml accept but a strict

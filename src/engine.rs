@@ -431,7 +431,22 @@ impl<'a> Analysis<'a> {
             }
             inbound.push(Some(entry));
         }
-        for (hop, kind, label) in call_hops.into_iter().flatten() {
+        // Callers that authorization policies name: the policy says they are meant to call.
+        let est = &self.estate;
+        let named: Vec<(Hop, EdgeKind, String)> = policy_callers(est)
+            .into_iter()
+            .filter(|(c, t, ..)| {
+                !paths.contains_key(&format!("path:{}->{}", est.workloads[*c].id, est.workloads[*t].id))
+            })
+            .map(|(c, t, via, src)| {
+                let (caller, target) = (&est.workloads[c], &est.workloads[t]);
+                let inb = self.mesh.inbound(est, target, None);
+                let client = ClientSide { tls: None };
+                let hop = paths::call_hop(caller, target, via, &inb, &client, None, &src);
+                (hop, EdgeKind::Calls, format!("calls {}", target.display()))
+            })
+            .collect();
+        for (hop, kind, label) in call_hops.into_iter().flatten().chain(named) {
             let cn = self.graph.get(&hop.from).expect("caller");
             let tn = match kind {
                 EdgeKind::CallsExternal => {
@@ -533,6 +548,140 @@ fn external_hop(
         detail,
         evidence: paths::evidence(&sources),
     }
+}
+
+/// (caller, target) pairs named by authorization policies: Istio ALLOW rules' `principals`
+/// (`<td>/ns/<ns>/sa/<sa>`) and `serviceAccounts` (`<ns>/<sa>`), Linkerd MeshTLSAuthentication
+/// identities and identityRefs and ServerAuthorization service accounts, each with the policy as
+/// evidence. Wildcards name no one in particular and are skipped.
+fn policy_callers(est: &Estate<'_>) -> Vec<(usize, usize, String, Source)> {
+    let inv = est.inv;
+    let mut out = Vec::new();
+    let sa_of_principal = |p: &str| -> Option<(String, String)> {
+        let p = p.strip_prefix("spiffe://").unwrap_or(p);
+        let parts: Vec<&str> = p.split('/').collect();
+        match parts.as_slice() {
+            [_, "ns", ns, "sa", sa] if !ns.contains('*') && !sa.contains('*') => {
+                Some(((*ns).to_owned(), (*sa).to_owned()))
+            }
+            _ => None,
+        }
+    };
+    let mut push = |callers: &[(String, String)], targets: &[usize], via: String, src: &Source| {
+        for (ns, sa) in callers {
+            for &c in est.workloads_of_sa(ns, sa) {
+                for &t in targets {
+                    if c != t {
+                        out.push((c, t, via.clone(), src.clone()));
+                    }
+                }
+            }
+        }
+    };
+    for p in &inv.istio.authorization_policies {
+        if p.action != ztpath_probes::AuthzAction::Allow || !p.target_refs.is_empty() {
+            continue;
+        }
+        let candidates: Vec<usize> = if p.meta.ns() == est.istio_root {
+            (0..est.workloads.len()).collect()
+        } else {
+            est.workloads_in(p.meta.ns()).to_vec()
+        };
+        let targets: Vec<usize> = candidates
+            .into_iter()
+            .filter(|&wi| {
+                p.selector.as_ref().is_none_or(|sel| {
+                    sel.iter().all(|(k, v)| est.workloads[wi].w.pod.labels.get(k) == Some(v))
+                })
+            })
+            .collect();
+        if targets.is_empty() {
+            continue;
+        }
+        for rule in p.rules.iter().flatten() {
+            let mut callers = Vec::new();
+            for src in &rule.from {
+                callers.extend(src.principals.iter().filter_map(|pr| sa_of_principal(pr)));
+                callers.extend(src.service_accounts.iter().filter_map(|s| {
+                    s.split_once('/')
+                        .filter(|(ns, sa)| !ns.contains('*') && !sa.contains('*'))
+                        .map(|(ns, sa)| (ns.to_owned(), sa.to_owned()))
+                }));
+            }
+            let via = format!("named by AuthorizationPolicy {}/{}", p.meta.ns(), p.meta.name);
+            push(&callers, &targets, via, &p.meta.source.at(rule.line.max(p.meta.source.line)));
+        }
+    }
+    // Linkerd: identities are `<sa>.<ns>.serviceaccount.identity.linkerd.<td>`.
+    let sa_of_identity = |id: &str| -> Option<(String, String)> {
+        let mut parts = id.split('.');
+        let (sa, ns, kind) = (parts.next()?, parts.next()?, parts.next()?);
+        (kind == "serviceaccount" && !sa.contains('*') && !ns.contains('*'))
+            .then(|| (ns.to_owned(), sa.to_owned()))
+    };
+    let server_targets = |ns: &str, name: &str| -> Vec<usize> {
+        inv.linkerd
+            .servers
+            .iter()
+            .filter(|s| s.meta.ns() == ns && s.meta.name == name)
+            .flat_map(|s| {
+                est.workloads_in(ns)
+                    .iter()
+                    .copied()
+                    .filter(|&wi| {
+                        s.pod_selector
+                            .as_ref()
+                            .is_some_and(|sel| sel.matches(&est.workloads[wi].w.pod.labels))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    for p in &inv.linkerd.authorization_policies {
+        if p.target.kind != "Server" {
+            continue;
+        }
+        let targets = server_targets(p.meta.ns(), &p.target.name);
+        let mut callers = Vec::new();
+        for r in &p.required_authentications {
+            let ns = r.namespace.as_deref().unwrap_or(p.meta.ns());
+            match r.kind.as_str() {
+                "MeshTLSAuthentication" => {
+                    if let Some(m) = inv.linkerd.mesh_tls_authentication(ns, &r.name) {
+                        callers.extend(m.identities.iter().filter_map(|i| sa_of_identity(i)));
+                        callers.extend(m.identity_refs.iter().filter(|i| i.kind == "ServiceAccount").map(
+                            |i| {
+                                (
+                                    i.namespace.clone().unwrap_or_else(|| m.meta.ns().to_owned()),
+                                    i.name.clone(),
+                                )
+                            },
+                        ));
+                    }
+                }
+                "ServiceAccount" => callers.push((ns.to_owned(), r.name.clone())),
+                _ => {}
+            }
+        }
+        let via = format!("named by AuthorizationPolicy {}/{}", p.meta.ns(), p.meta.name);
+        push(&callers, &targets, via, &p.meta.source);
+    }
+    for a in &inv.linkerd.server_authorizations {
+        let Some(server) = &a.server_name else { continue };
+        let targets = server_targets(a.meta.ns(), server);
+        let mut callers: Vec<(String, String)> =
+            a.identities.iter().filter_map(|i| sa_of_identity(i)).collect();
+        callers.extend(
+            a.service_accounts
+                .iter()
+                .map(|(ns, sa)| (ns.clone().unwrap_or_else(|| a.meta.ns().to_owned()), sa.clone())),
+        );
+        let via = format!("named by ServerAuthorization {}/{}", a.meta.ns(), a.meta.name);
+        push(&callers, &targets, via, &a.meta.source.at(a.client_line.max(a.meta.source.line)));
+    }
+    out.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    out.dedup_by(|x, y| x.0 == y.0 && x.1 == y.1);
+    out
 }
 
 /// A serving workload's inbound verdict and, when some zone reaches it, the zone's label and hop.

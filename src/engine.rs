@@ -679,7 +679,7 @@ fn policy_callers(est: &Estate<'_>) -> Vec<(usize, usize, String, Source)> {
         let via = format!("named by ServerAuthorization {}/{}", a.meta.ns(), a.meta.name);
         push(&callers, &targets, via, &a.meta.source.at(a.client_line.max(a.meta.source.line)));
     }
-    out.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    out.sort_by_key(|x| (x.0, x.1));
     out.dedup_by(|x, y| x.0 == y.0 && x.1 == y.1);
     out
 }

@@ -180,9 +180,7 @@ mod tests {
     use crate::sample;
 
     fn render_string(report: &Report) -> String {
-        let mut out = Vec::new();
-        render(report, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
+        sample::render_to_string(render, report)
     }
 
     /// What a small DOT lexer sees: the unescaped contents of every quoted string, and the

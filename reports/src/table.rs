@@ -266,9 +266,7 @@ mod tests {
     use crate::{Diagnostic, sample};
 
     fn render_string(report: &Report) -> String {
-        let mut out = Vec::new();
-        render(report, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
+        sample::render_to_string(render, report)
     }
 
     #[test]

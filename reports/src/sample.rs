@@ -198,6 +198,16 @@ pub(crate) fn report() -> Report {
 }
 
 /// Checks that hold across all three formats.
+/// Renders with one of the format modules' `render` functions into a string.
+pub(crate) fn render_to_string(
+    render: fn(&Report, &mut dyn std::io::Write) -> std::io::Result<()>,
+    report: &Report,
+) -> String {
+    let mut out = Vec::new();
+    render(report, &mut out).expect("rendering into memory cannot fail");
+    String::from_utf8(out).expect("renderers write UTF-8")
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -259,14 +269,4 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(&outputs[1]).unwrap();
         assert!(doc["blast_radius"][0]["credential"].get("fingerprint").is_none());
     }
-}
-
-/// Renders with one of the format modules' `render` functions into a string.
-pub(crate) fn render_to_string(
-    render: fn(&Report, &mut dyn std::io::Write) -> std::io::Result<()>,
-    report: &Report,
-) -> String {
-    let mut out = Vec::new();
-    render(report, &mut out).expect("rendering into memory cannot fail");
-    String::from_utf8(out).expect("renderers write UTF-8")
 }

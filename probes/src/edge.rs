@@ -322,20 +322,7 @@ fn new_listener(
     tls: ListenerTls,
     line: u32,
 ) -> ProxyListener {
-    ProxyListener {
-        name,
-        port,
-        hosts,
-        tls,
-        client_cert: ClientCertMode::None,
-        xfcc: None,
-        identity_headers: Vec::new(),
-        jwt: Vec::new(),
-        authz: Vec::new(),
-        routes: Vec::new(),
-        line,
-        file: None,
-    }
+    ProxyListener::new(name, port, hosts, tls, line)
 }
 
 fn new_proxy(kind: ProxyKind, meta: &ObjectMeta) -> Proxy {
@@ -1376,14 +1363,7 @@ fn gateway_backend(
     } else {
         BackendTarget::Named(format!("{}/{}", b.kind, b.name))
     };
-    let mut backend = ProxyBackend {
-        target,
-        tls: false,
-        verify_server: None,
-        client_cert: false,
-        substitutes_identity: None,
-        line: b.line,
-    };
+    let mut backend = ProxyBackend::plain(target, b.line);
     let route_ns = route.meta.ns();
     if b.namespace != route_ns {
         let granted = grants.iter().any(|g| {
@@ -1680,15 +1660,8 @@ fn assemble_istio(items: &EdgeItems, namespaces: &[Namespace], services: &[Servi
                                     "VirtualService {vs_ns}/{}: {}",
                                     vs.meta.name, r.description
                                 ),
-                                backend: ProxyBackend {
-                                    target,
-                                    // The mesh decides gateway-to-service TLS (DestinationRules).
-                                    tls: false,
-                                    verify_server: None,
-                                    client_cert: false,
-                                    substitutes_identity: None,
-                                    line,
-                                },
+                                // The mesh decides gateway-to-service TLS (DestinationRules).
+                                backend: ProxyBackend::plain(target, line),
                                 identity_headers: None,
                                 line: if same_file { r.line } else { listener.line },
                             });

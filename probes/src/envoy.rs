@@ -341,20 +341,7 @@ fn read_chain(
         (name.ends_with("tcp_proxy") || ty.ends_with(".TcpProxy")).then(|| typed_config(flt).0)
     });
 
-    let mut listener = ProxyListener {
-        name,
-        port,
-        hosts: server_names.clone(),
-        tls: ListenerTls::Plaintext,
-        client_cert: ClientCertMode::None,
-        xfcc: None,
-        identity_headers: Vec::new(),
-        jwt: Vec::new(),
-        authz: Vec::new(),
-        routes: Vec::new(),
-        line,
-        file: None,
-    };
+    let mut listener = ProxyListener::new(name, port, server_names.clone(), ListenerTls::Plaintext, line);
 
     // Network-level authorization filters.
     for flt in filters {
@@ -480,14 +467,7 @@ fn read_hcm(
 fn unresolved_route(matches: &str, name: &str, line: u32) -> ProxyRoute {
     ProxyRoute {
         matches: matches.into(),
-        backend: ProxyBackend {
-            target: BackendTarget::Named(name.into()),
-            tls: false,
-            verify_server: None,
-            client_cert: false,
-            substitutes_identity: None,
-            line,
-        },
+        backend: ProxyBackend::plain(BackendTarget::Named(name.into()), line),
         identity_headers: None,
         line,
     }
@@ -519,14 +499,10 @@ fn read_route_config(rc: &Node, ctx: &Ctx<'_>, listener: &mut ProxyListener) {
             for cluster in route_clusters(action) {
                 let found = match &cluster {
                     RouteCluster::Name(name) => backends(ctx, name, action.line),
-                    RouteCluster::Header(header) => vec![ProxyBackend {
-                        target: BackendTarget::Named(format!("cluster named by request header {header}")),
-                        tls: false,
-                        verify_server: None,
-                        client_cert: false,
-                        substitutes_identity: None,
-                        line: action.line,
-                    }],
+                    RouteCluster::Header(header) => vec![ProxyBackend::plain(
+                        BackendTarget::Named(format!("cluster named by request header {header}")),
+                        action.line,
+                    )],
                 };
                 for backend in found {
                     listener.routes.push(ProxyRoute {
@@ -602,14 +578,7 @@ fn tcp_clusters(tcp: &Node) -> Vec<String> {
 /// cluster is not in this document or has no static endpoints (EDS, ORIGINAL_DST, …).
 fn backends(ctx: &Ctx<'_>, name: &str, line: u32) -> Vec<ProxyBackend> {
     let Some(cluster) = ctx.clusters.get(name).copied() else {
-        return vec![ProxyBackend {
-            target: BackendTarget::Named(name.into()),
-            tls: false,
-            verify_server: None,
-            client_cert: false,
-            substitutes_identity: None,
-            line,
-        }];
+        return vec![ProxyBackend::plain(BackendTarget::Named(name.into()), line)];
     };
     let upstream = upstream_tls(cluster);
     let make = |target: BackendTarget| ProxyBackend {

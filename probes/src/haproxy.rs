@@ -805,14 +805,7 @@ fn backend_routes(
 ) -> Vec<ProxyRoute> {
     let named = |target: BackendTarget| ProxyRoute {
         matches: matches.clone(),
-        backend: ProxyBackend {
-            target,
-            tls: false,
-            verify_server: None,
-            client_cert: false,
-            substitutes_identity: None,
-            line,
-        },
+        backend: ProxyBackend::plain(target, line),
         identity_headers: None,
         line,
     };

@@ -1103,6 +1103,32 @@ pub struct ProxyListener {
     pub file: Option<Arc<str>>,
 }
 
+impl ProxyListener {
+    /// A listener with nothing but its address and TLS mode; the readers fill in the rest.
+    pub fn new(
+        name: String,
+        port: Option<u32>,
+        hosts: Vec<String>,
+        tls: ListenerTls,
+        line: u32,
+    ) -> ProxyListener {
+        ProxyListener {
+            name,
+            port,
+            hosts,
+            tls,
+            client_cert: ClientCertMode::None,
+            xfcc: None,
+            identity_headers: Vec::new(),
+            jwt: Vec::new(),
+            authz: Vec::new(),
+            routes: Vec::new(),
+            line,
+            file: None,
+        }
+    }
+}
+
 /// A route from a listener to a backend.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProxyRoute {
@@ -1186,6 +1212,20 @@ pub struct ProxyBackend {
     pub substitutes_identity: Option<String>,
     /// Line.
     pub line: u32,
+}
+
+impl ProxyBackend {
+    /// A backend reached in plaintext, with no credential of the proxy's.
+    pub fn plain(target: BackendTarget, line: u32) -> ProxyBackend {
+        ProxyBackend {
+            target,
+            tls: false,
+            verify_server: None,
+            client_cert: false,
+            substitutes_identity: None,
+            line,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -302,7 +302,13 @@ fn resolve_backend(a: &Analysis<'_>, p: &Proxy, r: &ProxyRoute) -> Vec<Resolved>
                 _ => None,
             }
         }
-        BackendTarget::Named(_) => None,
+        // An AWS target group bound to a Service by a TargetGroupBinding.
+        BackendTarget::Named(tg) => est
+            .inv
+            .target_group_bindings
+            .iter()
+            .find(|b| &b.target_group == tg)
+            .and_then(|b| service(b.meta.ns(), &b.service)),
     };
     match found {
         Some(ws) if !ws.is_empty() => ws.into_iter().map(Resolved::Workload).collect(),

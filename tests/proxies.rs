@@ -147,3 +147,19 @@ fn an_unmeshed_proxy_is_refused_by_a_strict_backend() {
     assert_eq!(orders.hops[1].identity, IdentityState::Unknown);
     assert!(orders.hops[1].detail.contains("refused"), "{}", orders.hops[1].detail);
 }
+
+#[test]
+fn an_aws_target_group_joins_its_kubernetes_service_through_a_target_group_binding() {
+    let r = scan_json(&["fixtures/proxies/aws", "fixtures/proxies/aws-binding"]);
+    let alb = r
+        .paths
+        .iter()
+        .find(|p| p.hops.len() == 2 && p.hops[0].to == "proxy:awsalb/-/shop-edge")
+        .expect("a path through the shop-edge ALB");
+    assert_eq!(alb.to, "workload:shop/Deployment/storefront", "{alb:#?}");
+    // The ALB forwards the client's certificate chain without verifying it (mTLS passthrough).
+    assert_eq!(alb.hops[0].identity, IdentityState::Spoofable);
+    // Without the binding, the target group stays an unresolved upstream.
+    let alone = scan_json(&["fixtures/proxies/aws"]);
+    assert!(alone.paths.iter().any(|p| p.to.starts_with("upstream:proxy:awsalb/-/shop-edge/")));
+}

@@ -203,6 +203,8 @@ fn modelled_kind(kind: &str) -> bool {
         "TCPRoute",
         "BackendTLSPolicy",
         "ReferenceGrant",
+        // AWS Load Balancer Controller
+        "TargetGroupBinding",
     ];
     kind.ends_with("List") || KINDS.contains(&kind)
 }

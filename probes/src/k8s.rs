@@ -42,6 +42,24 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
         ("RoleBinding" | "ClusterRoleBinding", "rbac.authorization.k8s.io") => {
             inventory.role_bindings.push(role_binding(node, meta));
         }
+        ("TargetGroupBinding", "elbv2.k8s.aws") => {
+            let spec = node.field("spec");
+            // ARN: arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>
+            let from_arn = spec.field("targetGroupARN").string().and_then(|arn| {
+                arn.split("targetgroup/").nth(1).and_then(|r| r.split('/').next()).map(str::to_owned)
+            });
+            if let (Some(target_group), Some(service)) = (
+                spec.field("targetGroupName").string().or(from_arn),
+                spec.at(&["serviceRef", "name"]).and_then(Node::string),
+            ) {
+                inventory.target_group_bindings.push(crate::model::TargetGroupBinding {
+                    meta: meta.clone(),
+                    target_group,
+                    service,
+                    port: spec.at(&["serviceRef", "port"]).and_then(Node::string),
+                });
+            }
+        }
         ("NetworkPolicy", "networking.k8s.io" | "extensions") => {
             inventory.network_policies.push(network_policy(node, meta));
         }

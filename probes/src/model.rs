@@ -214,6 +214,8 @@ pub struct Inventory {
     pub linkerd: LinkerdInventory,
     /// Proxies and load balancers.
     pub proxies: Vec<Proxy>,
+    /// AWS Load Balancer Controller TargetGroupBindings: which Service an AWS target group feeds.
+    pub target_group_bindings: Vec<TargetGroupBinding>,
     /// AWS load-balancer resources waiting to be joined into `proxies` (see [`AwsLbItem`]).
     pub aws_lb_items: Vec<AwsLbItem>,
     /// Gateway API and Istio Gateway objects waiting to be joined into `proxies` by
@@ -244,6 +246,7 @@ impl Inventory {
         self.istio.extend(other.istio);
         self.linkerd.extend(other.linkerd);
         self.proxies.extend(other.proxies);
+        self.target_group_bindings.extend(other.target_group_bindings);
         self.aws_lb_items.extend(other.aws_lb_items);
         self.edge_items.extend(other.edge_items);
         self.diagnostics.extend(other.diagnostics);
@@ -1127,6 +1130,20 @@ impl ProxyListener {
             file: None,
         }
     }
+}
+
+/// A TargetGroupBinding (`elbv2.k8s.aws`): an AWS target group registered with the pods behind a
+/// Service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetGroupBinding {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// The target group's name (from `targetGroupName`, or the name part of `targetGroupARN`).
+    pub target_group: String,
+    /// `serviceRef.name` (in the binding's namespace).
+    pub service: String,
+    /// `serviceRef.port` (number or name).
+    pub port: Option<String>,
 }
 
 /// A route from a listener to a backend.

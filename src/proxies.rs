@@ -151,7 +151,8 @@ pub fn runs(q: &Proxy, labels: &ztpath_probes::StringMap) -> bool {
 
 /// Joins proxies in front of each other: when a proxy forwards to the workload that runs another
 /// proxy (a load balancer in front of an ingress controller or a gateway), the paths through the
-/// second one get a longer form that starts at the first: clients → LB → gateway → backend.
+/// second one get a longer form that starts at the first: clients → LB → gateway → backend. Calls
+/// from workloads to a proxy's pods are extended the same way.
 fn chain_paths(a: &mut Analysis<'_>, runners: &[Vec<usize>]) {
     // Which proxies each workload runs, and the paths through each proxy.
     let mut runs_on_workload: HashMap<usize, Vec<usize>> = HashMap::default();
@@ -190,6 +191,33 @@ fn chain_paths(a: &mut Analysis<'_>, runners: &[Vec<usize>]) {
             combined.push(AuthPath {
                 id: format!("{}=>{}", f.id, b.id.trim_start_matches("path:")),
                 from: CLIENTS.to_owned(),
+                to: b.to.clone(),
+                hops,
+                auth: Some(auth),
+                identity: Some(identity),
+                findings: Vec::new(),
+            });
+        }
+    }
+    // A workload calling the Service of a proxy's pods (an internal gateway, an ingress
+    // controller) goes on through that proxy: caller → proxy → backend.
+    for call in a.paths.iter().filter(|p| p.hops.len() == 1 && p.from.starts_with("workload:")) {
+        let Some(&wi) = a.estate.workload_index.get(&call.to) else { continue };
+        let backs = runs_on_workload
+            .get(&wi)
+            .into_iter()
+            .flatten()
+            .flat_map(|q| by_proxy.get(q).into_iter().flatten());
+        for &bi in backs {
+            let b = &a.paths[a.proxy_paths[bi].path];
+            let (Some(mut first), Some(last)) = (call.hops.first().cloned(), b.hops.last()) else { continue };
+            first.to = b.hops[0].to.clone();
+            let hops = vec![first, last.clone()];
+            let refs: Vec<&Hop> = hops.iter().collect();
+            let (auth, identity) = weakest(&refs);
+            combined.push(AuthPath {
+                id: format!("{}=>{}", call.id, b.id.trim_start_matches("path:")),
+                from: call.from.clone(),
                 to: b.to.clone(),
                 hops,
                 auth: Some(auth),

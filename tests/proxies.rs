@@ -163,3 +163,18 @@ fn an_aws_target_group_joins_its_kubernetes_service_through_a_target_group_bindi
     let alone = scan_json(&["fixtures/proxies/aws"]);
     assert!(alone.paths.iter().any(|p| p.to.starts_with("upstream:proxy:awsalb/-/shop-edge/")));
 }
+
+#[test]
+fn a_workload_calling_the_ingress_controller_goes_on_through_it() {
+    let r = scan_json(&[MULTI]);
+    let through: Vec<&AuthPath> = r
+        .paths
+        .iter()
+        .filter(|p| p.from == "workload:legacy/Deployment/batch-client" && p.hops.len() == 2)
+        .collect();
+    let ends: Vec<&str> = through.iter().map(|p| p.to.as_str()).collect();
+    assert!(ends.contains(&"workload:shop/Deployment/orders"), "{ends:?}");
+    for p in &through {
+        assert!(p.hops[0].to.starts_with("proxy:ingressnginx/"), "{:#?}", p.hops);
+    }
+}

@@ -388,6 +388,16 @@ fn runners(a: &Analysis<'_>) -> Vec<Vec<usize>> {
         .proxies
         .iter()
         .map(|p| {
+            // A proxy configured from a ConfigMap runs in the workloads that mount it.
+            if let Some((ns, cm)) = p.attrs.get("configmap").and_then(|c| c.split_once('/')) {
+                return a
+                    .estate
+                    .workloads_in(ns)
+                    .iter()
+                    .copied()
+                    .filter(|&wi| a.estate.workloads[wi].config_maps.contains(cm))
+                    .collect();
+            }
             let key = match (&p.runs_on, p.kind) {
                 (Some(sel), _) if !sel.is_empty() => format!("{sel:?}"),
                 (_, ztpath_probes::ProxyKind::IngressNginx) => "ingress-nginx".to_owned(),

@@ -178,3 +178,25 @@ fn a_workload_calling_the_ingress_controller_goes_on_through_it() {
         assert!(p.hops[0].to.starts_with("proxy:ingressnginx/"), "{:#?}", p.hops);
     }
 }
+
+#[test]
+fn an_envoy_config_in_a_config_map_runs_in_the_pods_that_mount_it() {
+    let r = scan_json(&["fixtures/proxies/envoy-in-cluster"]);
+    let proxy = "proxy:envoy/shop/edge-envoy/envoy.yaml";
+    // web calls the envoy Service, and the call goes on through the Envoy configuration.
+    let through = r
+        .paths
+        .iter()
+        .find(|p| p.from == "workload:shop/Deployment/web" && p.hops.len() == 2)
+        .unwrap_or_else(|| panic!("{:#?}", r.paths.iter().map(|p| &p.id).collect::<Vec<_>>()));
+    assert_eq!(through.hops[0].to, proxy);
+    assert_eq!(through.to, "workload:shop/Deployment/orders");
+    assert_eq!(through.hops[1].auth, AuthMethod::ServerTls, "upstream TLS without a validation context");
+    // The finding points into the manifest, at the lines inside the ConfigMap.
+    let f = r.findings.iter().find(|f| f.rule == "ZT105").expect("ZT105 on the embedded Envoy config");
+    assert!(
+        f.evidence.iter().all(|e| e.file.ends_with("envoy-in-cluster/estate.yaml") && e.line > 10),
+        "{:#?}",
+        f.evidence
+    );
+}

@@ -341,9 +341,30 @@ fn read_config_map(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) {
         {
             inventory.linkerd.cluster_default_policy = Some(policy);
         }
+        read_embedded_envoy(meta, key, &text, value.line, inventory);
         data.push((key.clone(), Sensitive::new(text), value.line));
     }
     inventory.config_maps.push(crate::model::ConfigMap { meta: meta.clone(), data });
+}
+
+/// An Envoy configuration shipped in a ConfigMap (the usual way to run Envoy on Kubernetes): read
+/// it as a proxy whose pods are the workloads that mount the ConfigMap. Lines point into the
+/// manifest: the embedded text is parsed with as many leading newlines as its key's line.
+fn read_embedded_envoy(meta: &ObjectMeta, key: &str, text: &str, line: u32, inventory: &mut Inventory) {
+    let yamlish = [".yaml", ".yml", ".json"].iter().any(|e| key.ends_with(e));
+    if !yamlish || !(text.contains("static_resources") || text.contains("filter_chains")) {
+        return;
+    }
+    let padded = format!("{}{text}", "\n".repeat(line as usize));
+    let before = inventory.proxies.len();
+    for doc in crate::yaml::parse_documents(&padded).into_iter().flatten() {
+        crate::envoy::read_document(&doc, &meta.source.file, inventory);
+    }
+    for p in &mut inventory.proxies[before..] {
+        p.namespace = meta.namespace.clone();
+        p.name = format!("{}/{key}", meta.name);
+        p.attrs.insert("configmap".to_owned(), format!("{}/{}", meta.ns(), meta.name));
+    }
 }
 
 fn role(node: &Node, meta: &ObjectMeta) -> Role {

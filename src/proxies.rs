@@ -154,6 +154,8 @@ pub fn runs(q: &Proxy, labels: &ztpath_probes::StringMap) -> bool {
 /// second one get a longer form that starts at the first: clients → LB → gateway → backend. Calls
 /// from workloads to a proxy's pods are extended the same way.
 fn chain_paths(a: &mut Analysis<'_>, runners: &[Vec<usize>]) {
+    /// Chains longer than this many proxies are not followed (and a proxy is never re-entered).
+    const MAX_PROXIES: usize = 4;
     // Which proxies each workload runs, and the paths through each proxy.
     let mut runs_on_workload: HashMap<usize, Vec<usize>> = HashMap::default();
     for (pi, ws) in runners.iter().enumerate() {
@@ -165,66 +167,92 @@ fn chain_paths(a: &mut Analysis<'_>, runners: &[Vec<usize>]) {
     for (i, pp) in a.proxy_paths.iter().enumerate() {
         by_proxy.entry(pp.proxy).or_default().push(i);
     }
-    let mut combined = Vec::new();
-    for front in &a.proxy_paths {
-        let Some(wi) = front.target else { continue };
-        let backs = runs_on_workload
-            .get(&wi)
-            .into_iter()
-            .flatten()
-            .filter(|&&q| q != front.proxy)
-            .flat_map(|q| by_proxy.get(q).into_iter().flatten())
-            .map(|&i| &a.proxy_paths[i]);
-        for back in backs {
-            let f = &a.paths[front.path];
-            let b = &a.paths[back.path];
-            let (Some(first), Some(mut middle), Some(last)) =
-                (f.hops.first(), f.hops.last().cloned(), b.hops.last())
-            else {
-                continue;
-            };
-            // The front proxy's hop now ends at the back proxy, the workload that runs it.
-            middle.to = b.hops[0].to.clone();
-            let hops = vec![first.clone(), middle, last.clone()];
-            let refs: Vec<&Hop> = hops.iter().collect();
-            let (auth, identity) = weakest(&refs);
-            combined.push(AuthPath {
-                id: format!("{}=>{}", f.id, b.id.trim_start_matches("path:")),
-                from: CLIENTS.to_owned(),
-                to: b.to.clone(),
-                hops,
-                auth: Some(auth),
-                identity: Some(identity),
-                findings: Vec::new(),
-            });
-        }
+    // A partial chain: its hops, its id, where it starts, the workload it ends at, and the
+    // proxies it went through.
+    struct Chain {
+        hops: Vec<Hop>,
+        id: String,
+        from: String,
+        to: String,
+        target: Option<usize>,
+        proxies: Vec<usize>,
     }
-    // A workload calling the Service of a proxy's pods (an internal gateway, an ingress
-    // controller) goes on through that proxy: caller → proxy → backend.
-    for call in a.paths.iter().filter(|p| p.hops.len() == 1 && p.from.starts_with("workload:")) {
-        let Some(&wi) = a.estate.workload_index.get(&call.to) else { continue };
-        let backs = runs_on_workload
-            .get(&wi)
-            .into_iter()
-            .flatten()
-            .flat_map(|q| by_proxy.get(q).into_iter().flatten());
-        for &bi in backs {
-            let b = &a.paths[a.proxy_paths[bi].path];
-            let (Some(mut first), Some(last)) = (call.hops.first().cloned(), b.hops.last()) else { continue };
-            first.to = b.hops[0].to.clone();
-            let hops = vec![first, last.clone()];
-            let refs: Vec<&Hop> = hops.iter().collect();
+    // Start from every path through a proxy, and from every call of one workload to another.
+    let mut frontier: Vec<Chain> = a
+        .proxy_paths
+        .iter()
+        .map(|pp| {
+            let p = &a.paths[pp.path];
+            Chain {
+                hops: p.hops.clone(),
+                id: p.id.clone(),
+                from: p.from.clone(),
+                to: p.to.clone(),
+                target: pp.target,
+                proxies: vec![pp.proxy],
+            }
+        })
+        .chain(a.paths.iter().filter(|p| p.hops.len() == 1 && p.from.starts_with("workload:")).map(|p| {
+            Chain {
+                hops: p.hops.clone(),
+                id: p.id.clone(),
+                from: p.from.clone(),
+                to: p.to.clone(),
+                target: a.estate.workload_index.get(&p.to).copied(),
+                proxies: Vec::new(),
+            }
+        }))
+        .collect();
+    let mut combined = Vec::new();
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for chain in &frontier {
+            let Some(wi) = chain.target else { continue };
+            if chain.proxies.len() >= MAX_PROXIES {
+                continue;
+            }
+            let backs = runs_on_workload
+                .get(&wi)
+                .into_iter()
+                .flatten()
+                .filter(|q| !chain.proxies.contains(q))
+                .flat_map(|q| by_proxy.get(q).into_iter().flatten());
+            for &bi in backs {
+                let back = &a.proxy_paths[bi];
+                let b = &a.paths[back.path];
+                let (Some(entry), Some(last)) = (b.hops.first(), b.hops.last()) else { continue };
+                // The chain's last hop now ends at the next proxy, run by the workload it reached.
+                let mut hops = chain.hops.clone();
+                if let Some(h) = hops.last_mut() {
+                    h.to = entry.to.clone();
+                }
+                hops.push(last.clone());
+                let mut proxies = chain.proxies.clone();
+                proxies.push(back.proxy);
+                next.push(Chain {
+                    hops,
+                    id: format!("{}=>{}", chain.id, b.id.trim_start_matches("path:")),
+                    from: chain.from.clone(),
+                    to: b.to.clone(),
+                    target: back.target,
+                    proxies,
+                });
+            }
+        }
+        for chain in &next {
+            let refs: Vec<&Hop> = chain.hops.iter().collect();
             let (auth, identity) = weakest(&refs);
             combined.push(AuthPath {
-                id: format!("{}=>{}", call.id, b.id.trim_start_matches("path:")),
-                from: call.from.clone(),
-                to: b.to.clone(),
-                hops,
+                id: chain.id.clone(),
+                from: chain.from.clone(),
+                to: chain.to.clone(),
+                hops: chain.hops.clone(),
                 auth: Some(auth),
                 identity: Some(identity),
                 findings: Vec::new(),
             });
         }
+        frontier = next;
     }
     for path in combined {
         a.add_path(path);

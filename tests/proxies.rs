@@ -200,3 +200,71 @@ fn an_envoy_config_in_a_config_map_runs_in_the_pods_that_mount_it() {
         f.evidence
     );
 }
+
+const EDGE_IN_FRONT_OF_ENVOY: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: ingress-nginx}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: ingress-nginx-controller
+  namespace: ingress-nginx
+  annotations:
+    service.beta.kubernetes.io/aws-load-balancer-type: nlb
+spec:
+  type: LoadBalancer
+  selector: {app.kubernetes.io/name: ingress-nginx}
+  ports: [{name: https, port: 443, targetPort: 443}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ingress-nginx-controller, namespace: ingress-nginx}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: ingress-nginx}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: ingress-nginx}}
+    spec:
+      automountServiceAccountToken: false
+      containers: [{name: controller, image: registry.k8s.io/ingress-nginx/controller:v1.12.0, ports: [{containerPort: 443}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop-api, namespace: shop}
+spec:
+  ingressClassName: nginx
+  tls: [{hosts: [api.shop.example], secretName: api-tls}]
+  rules:
+  - host: api.shop.example
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: envoy, port: {number: 8080}}}}
+"#;
+
+#[test]
+fn load_balancer_ingress_envoy_and_service_chain_into_one_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        common::path("fixtures/proxies/envoy-in-cluster/estate.yaml"),
+        dir.path().join("estate.yaml"),
+    )
+    .expect("copy");
+    std::fs::write(dir.path().join("edge.yaml"), EDGE_IN_FRONT_OF_ENVOY).expect("write");
+    let r = scan_json(&[dir.path().to_str().expect("utf-8 path")]);
+    let long =
+        r.paths.iter().find(|p| p.hops.len() == 4).unwrap_or_else(|| {
+            panic!("no 4-hop path: {:#?}", r.paths.iter().map(|p| &p.id).collect::<Vec<_>>())
+        });
+    let through: Vec<&str> = long.hops.iter().map(|h| h.to.as_str()).collect();
+    assert_eq!(
+        through,
+        [
+            "proxy:serviceloadbalancer/ingress-nginx/ingress-nginx-controller",
+            "proxy:ingressnginx/shop/shop-api",
+            "proxy:envoy/shop/edge-envoy/envoy.yaml",
+            "workload:shop/Deployment/orders",
+        ]
+    );
+    assert_eq!(long.from, "external:clients");
+}

@@ -419,6 +419,26 @@ fn read_hcm(
             mode
         }
     };
+    // With SANITIZE_SET or APPEND_FORWARD, Envoy writes its own XFCC element from the verified
+    // client certificate: `Hash` always (and `By` when its own certificate has a URI SAN), plus
+    // what `set_current_client_cert_details` asks for.
+    if matches!(listener.xfcc, Some(XfccMode::SanitizeSet | XfccMode::AppendForward)) {
+        let details = key(hcm, "set_current_client_cert_details");
+        let mut fields = vec!["Hash"];
+        for (k, name) in
+            [("subject", "Subject"), ("uri", "URI"), ("dns", "DNS"), ("cert", "Cert"), ("chain", "Chain")]
+        {
+            if details.and_then(|d| key(d, k)).and_then(Node::as_bool) == Some(true) {
+                fields.push(name);
+            }
+        }
+        let line = key(hcm, "forward_client_cert_details").map_or(hcm.line, |v| v.line);
+        listener.identity_headers.push(IdentityHeader {
+            name: format!("x-forwarded-client-cert ({})", fields.join(", ")),
+            action: HeaderAction::Set { from_client_cert: true },
+            line,
+        });
+    }
 
     for flt in list(f(hcm, "http_filters")) {
         if key(flt, "disabled").and_then(Node::as_bool) == Some(true) {

@@ -263,6 +263,14 @@ fn fixture_edge_xfcc_modes() {
     let mtls = listener(p, "partners_mtls");
     assert_eq!((mtls.tls, mtls.client_cert), (ListenerTls::Terminate, ClientCertMode::Required));
     assert_eq!(mtls.xfcc, Some(XfccMode::SanitizeSet));
+    // SANITIZE_SET writes Envoy's own XFCC element, with the fields set_current_client_cert_details
+    // asks for.
+    assert!(
+        mtls.identity_headers.iter().any(|h| h.name == "x-forwarded-client-cert (Hash, Subject, URI)"
+            && h.action == HeaderAction::Set { from_client_cert: true }),
+        "{:#?}",
+        mtls.identity_headers
+    );
     assert_eq!(mtls.jwt.len(), 1);
     assert!(mtls.jwt[0].enforced && mtls.jwt[0].verified);
     assert_eq!(mtls.routes[0].matches, "api.example.com/orders");

@@ -41,7 +41,9 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         if !matches!(inb.admission, Admission::Anyone | Admission::AnyMeshed) || inb.admission_explicit {
             continue;
         }
-        let who = if inb.admission == Admission::AnyMeshed {
+        // With STRICT mTLS only mesh workloads get through, but any of them does.
+        let strict = inb.transport == crate::mesh::Transport::Strict;
+        let who = if inb.admission == Admission::AnyMeshed || strict {
             "any meshed workload"
         } else {
             "any caller that can reach it"

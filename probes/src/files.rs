@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::common::object_meta;
 use crate::model::{Diagnostic, Inventory, Source};
 use crate::yaml::{self, Node};
-use crate::{aws, edge, envoy, haproxy, istio, k8s, linkerd, nginx};
+use crate::{aws, edge, envoy, haproxy, iam, istio, k8s, linkerd, nginx};
 
 /// Files larger than this are reported and skipped.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
@@ -100,7 +100,7 @@ fn collect(
     } else {
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if EXTENSIONS.contains(&ext.as_str()) {
+        if EXTENSIONS.contains(&ext.as_str()) || ext == "csv" {
             files.push(path.to_path_buf());
         } else if haproxy::is_candidate(path, name, &ext, explicit) {
             text.haproxy.push(path.to_path_buf());
@@ -140,6 +140,16 @@ fn read_file(path: &Path) -> Inventory {
 pub fn read_text(file: &str, text: &str) -> Inventory {
     let file: Arc<str> = file.into();
     let mut inventory = Inventory { files_read: 1, ..Inventory::default() };
+    // CSV: only the IAM credential report is read; other CSV files are not configuration.
+    if file.to_ascii_lowercase().ends_with(".csv") {
+        if iam::is_credential_report(&file, text) {
+            let (rows, diagnostics) = iam::read_credential_report(&file, text);
+            inventory.objects_read += rows.len();
+            inventory.iam.credential_report.extend(rows);
+            inventory.diagnostics.extend(diagnostics);
+        }
+        return inventory;
+    }
     let looks_templated = text.contains("{{");
     for doc in yaml::documents(text, modelled_kind) {
         match doc {
@@ -225,7 +235,15 @@ fn read_object(node: &Node, file: &Arc<str>, inventory: &mut Inventory, depth: u
     }
     if kind.is_empty() {
         // Configuration that is not a Kubernetes object: an Envoy bootstrap, an AWS Config item.
-        if envoy::read_document(node, file, inventory) || aws::read_document(node, file, inventory) {
+        if let Some((rows, diagnostics)) = iam::read_credential_report_json(node, file) {
+            // `aws iam get-credential-report` output: the CSV inside `Content`.
+            inventory.objects_read += rows.len();
+            inventory.iam.credential_report.extend(rows);
+            inventory.diagnostics.extend(diagnostics);
+        } else if envoy::read_document(node, file, inventory)
+            || aws::read_document(node, file, inventory)
+            || iam::read_document(node, file, inventory)
+        {
             inventory.objects_read += 1;
         } else {
             *inventory.skipped_kinds.entry("(no kind)".to_owned()).or_default() += 1;
@@ -260,6 +278,19 @@ mod tests {
             "kind: List\nitems:\n- kind: Widget\n  metadata: {name: a}\n- kind: Widget\n  metadata: {name: b}\n",
         );
         assert_eq!(inv.skipped_kinds.get("Widget"), Some(&2));
+    }
+
+    #[test]
+    fn iam_documents_and_credential_reports_are_read() {
+        let gaad = r#"{"UserDetailList": [{"UserName": "ci", "Arn": "arn:aws:iam::111122223333:user/ci"}],
+                       "GroupDetailList": [], "RoleDetailList": [], "Policies": []}"#;
+        let inv = read_text("gaad.json", gaad);
+        assert_eq!(inv.iam.users.len(), 1);
+        assert_eq!(inv.objects_read, 1);
+        let csv = "user,arn,user_creation_time,password_enabled,access_key_1_active\nci,arn:aws:iam::111122223333:user/ci,2020-01-01T00:00:00+00:00,false,true\n";
+        let inv = read_text("credential_report.csv", csv);
+        assert_eq!(inv.iam.credential_report.len(), 1, "{:?}", inv.diagnostics);
+        assert!(read_text("other.csv", "a,b\n1,2\n").diagnostics.is_empty(), "other CSV files are not ours");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod edge;
 pub mod envoy;
 pub mod files;
 pub mod haproxy;
+pub mod iam;
 pub mod istio;
 pub mod k8s;
 pub mod linkerd;

@@ -221,6 +221,8 @@ pub struct Inventory {
     /// Gateway API and Istio Gateway objects waiting to be joined into `proxies` by
     /// [`crate::edge::assemble`] (routes and gateways arrive in separate documents).
     pub edge_items: crate::edge::EdgeItems,
+    /// AWS IAM users, groups, roles, managed policies and credential-report rows.
+    pub iam: crate::iam::IamInventory,
     /// Documents or files that could not be read.
     pub diagnostics: Vec<Diagnostic>,
     /// Kinds seen but not modelled, with counts.
@@ -249,6 +251,7 @@ impl Inventory {
         self.target_group_bindings.extend(other.target_group_bindings);
         self.aws_lb_items.extend(other.aws_lb_items);
         self.edge_items.extend(other.edge_items);
+        self.iam.extend(other.iam);
         self.diagnostics.extend(other.diagnostics);
         for (k, n) in other.skipped_kinds {
             *self.skipped_kinds.entry(k).or_default() += n;

@@ -751,3 +751,24 @@ fn whole_corpus_output_is_deterministic() {
         assert!(!first.is_empty() && first == second, "two runs of {args:?} differ");
     }
 }
+
+// duo-labs/cloudmapper: a demo account's IAM dumps.
+
+#[test]
+fn cloudmapper_root_key_and_open_trust_policy() {
+    let Some(c) = corpora() else { return };
+    let r = scan(c, &["duo-labs__cloudmapper"]);
+    // iam-get-credential-report.json: the root row has access_key_1_active true.
+    expect_finding(
+        &r,
+        "ZT204",
+        "AccessKey",
+        "",
+        "arn:aws:iam::123456789012:root/access-key-1",
+        Some(Severity::Critical),
+    );
+    // iam-get-account-authorization-details.json: bad_role trusts {"AWS": "*"} with no condition.
+    expect_finding(&r, "ZT205", "IAMRole", "", "bad_role", Some(Severity::Critical));
+    // The other roles trust AWS services only.
+    assert_eq!(r.findings.iter().filter(|f| f.rule == "ZT205").count(), 1);
+}

@@ -33,6 +33,9 @@ mod zt104_client_cert_not_enforced;
 mod zt105_unverified_upstream_tls;
 mod zt106_plaintext_to_backend;
 mod zt107_passthrough_without_client_auth;
+mod zt204_root_access_key;
+mod zt205_open_trust_policy;
+mod zt206_unconstrained_web_identity_trust;
 
 /// A rule's declaration.
 pub struct Rule {
@@ -78,6 +81,9 @@ pub static RULES: &[&Rule] = &[
     &zt105_unverified_upstream_tls::RULE,
     &zt106_plaintext_to_backend::RULE,
     &zt107_passthrough_without_client_auth::RULE,
+    &zt204_root_access_key::RULE,
+    &zt205_open_trust_policy::RULE,
+    &zt206_unconstrained_web_identity_trust::RULE,
 ];
 
 /// Finds a rule by id (case-insensitive) or name.

@@ -80,6 +80,7 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
                     Some(Mode::Own)
                 }
                 (NodeKind::ServiceAccount, Mode::Own, EdgeKind::ActsAs) => Some(Mode::ActAs),
+                (NodeKind::ServiceAccount, Mode::Own, EdgeKind::AssumesRole) => Some(Mode::Own),
                 (NodeKind::Scope, Mode::Own, EdgeKind::Contains) => Some(Mode::Own),
                 (NodeKind::Workload, Mode::Own, EdgeKind::UsesCredential | EdgeKind::RunsAs) => {
                     Some(Mode::Own)
@@ -98,7 +99,7 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
             parent.insert(key, Some((cur, e.label.as_str())));
             let tk = g.node_data(t).kind;
             let category = match (tk, next_mode, terminal) {
-                (NodeKind::ServiceAccount, ..) => Some("identity"),
+                (NodeKind::ServiceAccount | NodeKind::IamRole, ..) => Some("identity"),
                 (NodeKind::Credential, Mode::Own, _) => Some("secret"),
                 (NodeKind::Workload, Mode::Own, _) => Some("workload"),
                 (NodeKind::Workload | NodeKind::Service | NodeKind::External, _, true) => Some("service"),

@@ -241,6 +241,25 @@ impl<'a> Analysis<'a> {
                 GEdge::new(EdgeKind::Contains, format!("includes service account {}/{}", w.ns, w.sa)),
             );
         }
+        // AWS: IAM roles, and the service accounts that become them through IRSA (the
+        // `eks.amazonaws.com/role-arn` annotation; whether the role's trust policy lets them is
+        // ZT206's concern).
+        for role in &inv.iam.roles {
+            let n = g.node(format!("iam-role:{}", role.arn), NodeKind::IamRole, &role.name, None);
+            g.set_attr(n, "arn", role.arn.clone());
+        }
+        for sa in &inv.service_accounts {
+            let Some(arn) = sa.meta.annotations.get("eks.amazonaws.com/role-arn") else { continue };
+            let ns = sa.meta.ns();
+            let san = g.node(sa_id(ns, &sa.meta.name), NodeKind::ServiceAccount, &sa.meta.name, Some(ns));
+            let name = arn.rsplit('/').next().unwrap_or(arn);
+            let rn = g.node(format!("iam-role:{arn}"), NodeKind::IamRole, name, None);
+            g.edge(
+                san,
+                rn,
+                GEdge::new(EdgeKind::AssumesRole, format!("assumes AWS IAM role {arn} through IRSA")),
+            );
+        }
         for sa in &inv.service_accounts {
             let ns = sa.meta.ns();
             let ids = g.node(

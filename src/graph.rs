@@ -27,6 +27,8 @@ pub enum NodeKind {
     Scope,
     /// A proxy or load balancer (a hop on auth paths).
     Proxy,
+    /// An AWS IAM role.
+    IamRole,
 }
 
 impl NodeKind {
@@ -41,6 +43,7 @@ impl NodeKind {
             NodeKind::External => "external",
             NodeKind::Scope => "scope",
             NodeKind::Proxy => "proxy",
+            NodeKind::IamRole => "iam-role",
         }
     }
 }
@@ -74,6 +77,8 @@ pub enum EdgeKind {
     Can,
     /// scope → member (secret, workload or service account).
     Contains,
+    /// service account → the AWS IAM role it becomes (IRSA).
+    AssumesRole,
 }
 
 impl EdgeKind {
@@ -92,6 +97,7 @@ impl EdgeKind {
             EdgeKind::ActsAs => "acts-as",
             EdgeKind::Can => "can",
             EdgeKind::Contains => "contains",
+            EdgeKind::AssumesRole => "assumes-role",
         }
     }
 }

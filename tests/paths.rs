@@ -144,3 +144,54 @@ fn callers_named_by_authorization_policies_have_paths() {
         && e.from == "workload:bank/Deployment/teller"
         && e.to == "workload:bank/Deployment/vault"));
 }
+
+const IRSA: &str = r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: orders
+  namespace: shop
+  annotations:
+    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/orders-irsa
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: orders, namespace: shop}
+spec:
+  selector: {matchLabels: {app: orders}}
+  template:
+    metadata: {labels: {app: orders}}
+    spec:
+      serviceAccountName: orders
+      containers: [{name: orders, image: example/orders:1}]
+"#;
+
+const GAAD: &str = r#"{"UserDetailList": [], "GroupDetailList": [], "Policies": [],
+ "RoleDetailList": [{"RoleName": "orders-irsa", "Arn": "arn:aws:iam::111122223333:role/orders-irsa",
+   "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+     "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"},
+     "Action": "sts:AssumeRoleWithWebIdentity"}]},
+   "AttachedManagedPolicies": [], "RolePolicyList": []}]}"#;
+
+#[test]
+fn a_pod_token_reaches_its_aws_role_through_irsa() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("k8s.yaml"), IRSA).expect("write");
+    std::fs::write(dir.path().join("gaad.json"), GAAD).expect("write");
+    let r = scan_json(&[dir.path().to_str().expect("utf-8 path")]);
+    let token = r
+        .blast_radius
+        .iter()
+        .find(|b| b.credential.id == "token:shop/orders")
+        .expect("blast radius of the orders token");
+    let role = token
+        .reaches
+        .iter()
+        .find(|x| x.target == "iam-role:arn:aws:iam::111122223333:role/orders-irsa")
+        .unwrap_or_else(|| panic!("{:#?}", token.reaches));
+    assert_eq!(role.kind, "identity");
+    assert!(role.chain.iter().any(|s| s.contains("through IRSA")), "{:#?}", role.chain);
+    assert!(r.edges.iter().any(|e| e.kind == "assumes-role" && e.from == "sa:shop/orders"));
+    // The role's trust policy has no `sub` condition: any service account of the cluster could take it.
+    assert!(r.findings.iter().any(|f| f.rule == "ZT206" && f.subject.name == "orders-irsa"));
+}

@@ -130,6 +130,7 @@ fn shape(kind: &str) -> &'static str {
         "zone" => "doubleoctagon",
         "external" => "diamond",
         "proxy" => "component",
+        "iam-role" => "house",
         _ => "plaintext",
     }
 }

@@ -598,22 +598,10 @@ fn policy_callers(est: &Estate<'_>) -> Vec<(usize, usize, String, Source)> {
         }
     };
     for p in &inv.istio.authorization_policies {
-        if p.action != ztpath_probes::AuthzAction::Allow || !p.target_refs.is_empty() {
+        if p.action != ztpath_probes::AuthzAction::Allow {
             continue;
         }
-        let candidates: Vec<usize> = if p.meta.ns() == est.istio_root {
-            (0..est.workloads.len()).collect()
-        } else {
-            est.workloads_in(p.meta.ns()).to_vec()
-        };
-        let targets: Vec<usize> = candidates
-            .into_iter()
-            .filter(|&wi| {
-                p.selector.as_ref().is_none_or(|sel| {
-                    sel.iter().all(|(k, v)| est.workloads[wi].w.pod.labels.get(k) == Some(v))
-                })
-            })
-            .collect();
+        let targets = est.istio_policy_targets(p);
         if targets.is_empty() {
             continue;
         }

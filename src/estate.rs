@@ -266,6 +266,24 @@ impl<'a> Estate<'a> {
         self.workloads_by_ns.get(ns).map_or(&[], Vec::as_slice)
     }
 
+    /// The workloads a sidecar-enforced Istio AuthorizationPolicy applies to: those of its
+    /// namespace (every namespace for the root namespace) that its selector matches. Policies
+    /// with `targetRefs` apply to waypoints and gateways, not sidecars: none.
+    pub fn istio_policy_targets(&self, p: &ztpath_probes::IstioAuthorizationPolicy) -> Vec<usize> {
+        if !p.target_refs.is_empty() {
+            return Vec::new();
+        }
+        let selected = |wi: &usize| {
+            let labels = &self.workloads[*wi].w.pod.labels;
+            p.selector.as_ref().is_none_or(|s| s.iter().all(|(k, v)| labels.get(k) == Some(v)))
+        };
+        if p.meta.ns() == self.istio_root {
+            (0..self.workloads.len()).filter(selected).collect()
+        } else {
+            self.workloads_in(p.meta.ns()).iter().copied().filter(selected).collect()
+        }
+    }
+
     /// NetworkPolicies of a namespace.
     pub fn network_policies_in(&self, ns: &str) -> &[&'a ztpath_probes::NetworkPolicy] {
         self.network_policies.get(ns).map_or(&[], Vec::as_slice)

@@ -50,7 +50,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             if !empty && !star {
                 continue;
             }
-            let workloads = selected(a, p);
+            let workloads = a.estate.istio_policy_targets(p);
             let why = if empty {
                 "has an empty rule, which matches every request"
             } else {
@@ -187,21 +187,6 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             });
         }
     }
-}
-
-fn selects(p: &IstioAuthorizationPolicy, w: &crate::estate::WorkloadView<'_>) -> bool {
-    p.target_refs.is_empty()
-        && p.selector.as_ref().is_none_or(|s| s.iter().all(|(k, v)| w.w.pod.labels.get(k) == Some(v)))
-}
-
-/// The workloads a policy applies to: its namespace's, or every workload from the root namespace.
-fn selected(a: &Analysis<'_>, p: &IstioAuthorizationPolicy) -> Vec<usize> {
-    let candidates: Vec<usize> = if p.meta.ns() == a.estate.istio_root {
-        (0..a.estate.workloads.len()).collect()
-    } else {
-        a.estate.workloads_in(p.meta.ns()).to_vec()
-    };
-    candidates.into_iter().filter(|&wi| selects(p, &a.estate.workloads[wi])).collect()
 }
 
 fn scope_of(a: &Analysis<'_>, selected: &[usize], p: &IstioAuthorizationPolicy) -> String {

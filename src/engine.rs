@@ -66,6 +66,8 @@ pub struct Analysis<'a> {
     pub blast: Vec<ztpath_reports::BlastRadius>,
     /// Paths through proxies and load balancers, with the facts the proxy rules read.
     pub proxy_paths: Vec<crate::proxies::ProxyPath>,
+    /// The proxies each workload runs (by workload index), as the proxy paths joined them.
+    pub proxies_run_by: HashMap<usize, Vec<usize>>,
     pub options: Options,
 }
 
@@ -86,6 +88,7 @@ impl<'a> Analysis<'a> {
             paths_into: vec![Vec::new(); estate.workloads.len()],
             blast: Vec::new(),
             proxy_paths: Vec::new(),
+            proxies_run_by: HashMap::default(),
             graph: AuthGraph::default(),
             estate,
             mesh,

@@ -125,7 +125,12 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
             }
         }
     }
-    chain_paths(a, &runners);
+    for (pi, ws) in runners.iter().enumerate() {
+        for &wi in ws {
+            a.proxies_run_by.entry(wi).or_default().push(pi);
+        }
+    }
+    chain_paths(a);
 }
 
 /// A place in a listener's configuration: its own file when it has one (an included nginx file,
@@ -139,7 +144,7 @@ pub fn at(p: &Proxy, l: &ProxyListener, line: u32) -> Source {
 
 /// Does this workload run proxy `q`? Istio and Gateway API gateways say so with a selector; the
 /// ingress-nginx controller is recognised by its standard label.
-pub fn runs(q: &Proxy, labels: &ztpath_probes::StringMap) -> bool {
+fn runs(q: &Proxy, labels: &ztpath_probes::StringMap) -> bool {
     match &q.runs_on {
         Some(sel) if !sel.is_empty() => sel.iter().all(|(k, v)| labels.get(k) == Some(v)),
         _ => {
@@ -153,16 +158,11 @@ pub fn runs(q: &Proxy, labels: &ztpath_probes::StringMap) -> bool {
 /// proxy (a load balancer in front of an ingress controller or a gateway), the paths through the
 /// second one get a longer form that starts at the first: clients → LB → gateway → backend. Calls
 /// from workloads to a proxy's pods are extended the same way.
-fn chain_paths(a: &mut Analysis<'_>, runners: &[Vec<usize>]) {
+fn chain_paths(a: &mut Analysis<'_>) {
     /// Chains longer than this many proxies are not followed (and a proxy is never re-entered).
     const MAX_PROXIES: usize = 4;
-    // Which proxies each workload runs, and the paths through each proxy.
-    let mut runs_on_workload: HashMap<usize, Vec<usize>> = HashMap::default();
-    for (pi, ws) in runners.iter().enumerate() {
-        for &wi in ws {
-            runs_on_workload.entry(wi).or_default().push(pi);
-        }
-    }
+    let runs_on_workload = &a.proxies_run_by;
+    // The paths through each proxy.
     let mut by_proxy: HashMap<usize, Vec<usize>> = HashMap::default();
     for (i, pp) in a.proxy_paths.iter().enumerate() {
         by_proxy.entry(pp.proxy).or_default().push(i);

@@ -32,13 +32,12 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             continue;
         }
         // A backend that is itself a proxy requiring client certificates authenticates the client.
-        let backend_requires = p.target.is_some_and(|wi| {
-            let labels = &a.estate.workloads[wi].w.pod.labels;
-            inv.proxies.iter().any(|q| {
-                crate::proxies::runs(q, labels)
-                    && q.listeners
-                        .iter()
-                        .any(|l| l.tls == ListenerTls::Terminate && l.client_cert == ClientCertMode::Required)
+        let backend_requires = p.target.and_then(|wi| a.proxies_run_by.get(&wi)).is_some_and(|qs| {
+            qs.iter().any(|&q| {
+                inv.proxies[q]
+                    .listeners
+                    .iter()
+                    .any(|l| l.tls == ListenerTls::Terminate && l.client_cert == ClientCertMode::Required)
             })
         });
         if !backend_requires {

@@ -29,6 +29,12 @@ pub struct IamInventory {
     pub policies: Vec<ManagedPolicy>,
     /// Rows of IAM credential reports.
     pub credential_report: Vec<CredentialReportRow>,
+    /// Access keys from `list-access-keys` (with last use when known).
+    pub access_keys: Vec<AccessKey>,
+    /// IAM OIDC identity providers (EKS clusters' issuers, CI issuers such as GitHub Actions).
+    pub oidc_providers: Vec<OidcProvider>,
+    /// EKS Pod Identity associations (cluster, namespace, service account -> role).
+    pub pod_identity_associations: Vec<PodIdentityAssociation>,
 }
 
 impl IamInventory {
@@ -39,6 +45,9 @@ impl IamInventory {
         self.roles.extend(other.roles);
         self.policies.extend(other.policies);
         self.credential_report.extend(other.credential_report);
+        self.access_keys.extend(other.access_keys);
+        self.oidc_providers.extend(other.oidc_providers);
+        self.pod_identity_associations.extend(other.pod_identity_associations);
     }
 
     /// True when nothing was read.
@@ -48,6 +57,9 @@ impl IamInventory {
             && self.roles.is_empty()
             && self.policies.is_empty()
             && self.credential_report.is_empty()
+            && self.access_keys.is_empty()
+            && self.oidc_providers.is_empty()
+            && self.pod_identity_associations.is_empty()
     }
 }
 
@@ -286,6 +298,62 @@ pub struct Condition {
     pub key: String,
     /// Values (numbers and booleans in canonical text form).
     pub values: Vec<String>,
+}
+
+/// An access key of an IAM user (`list-access-keys` item, optionally joined with
+/// `get-access-key-last-used`). The key id is an identifier, not the secret; the secret access
+/// key is never read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessKey {
+    /// `UserName`.
+    pub user: String,
+    /// `AccessKeyId` (`AKIA…`).
+    pub id: String,
+    /// `Status` is `Active`.
+    pub active: bool,
+    /// `CreateDate`, as written.
+    pub create_date: Option<String>,
+    /// `AccessKeyLastUsed.LastUsedDate`, as written (`None`: never used, or not known).
+    pub last_used_date: Option<String>,
+    /// `AccessKeyLastUsed.ServiceName` (`N/A` is `None`).
+    pub last_used_service: Option<String>,
+    /// File and line of the entry.
+    pub source: Source,
+}
+
+/// An IAM OIDC identity provider (`get-open-id-connect-provider` output, or the ARN alone from
+/// `list-open-id-connect-providers`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcProvider {
+    /// The provider's ARN (`arn:aws:iam::<acct>:oidc-provider/<host/path>`).
+    pub arn: String,
+    /// `Url` (issuer host and path, without scheme), when known.
+    pub url: Option<String>,
+    /// `ClientIDList` (audiences).
+    pub client_ids: Vec<String>,
+    /// `ThumbprintList`.
+    pub thumbprints: Vec<String>,
+    /// File and line of the entry.
+    pub source: Source,
+}
+
+/// An EKS Pod Identity association (`eks describe-pod-identity-association` or
+/// `list-pod-identity-associations` item): pods of `service_account` in `namespace` of
+/// `cluster` receive credentials of `role_arn`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodIdentityAssociation {
+    /// `clusterName`.
+    pub cluster: String,
+    /// `namespace`.
+    pub namespace: String,
+    /// `serviceAccount`.
+    pub service_account: String,
+    /// `roleArn` (absent in list output, which has no role).
+    pub role_arn: Option<String>,
+    /// `associationArn`.
+    pub association_arn: Option<String>,
+    /// File and line of the entry.
+    pub source: Source,
 }
 
 /// One access key's columns in the credential report. `N/A` and empty cells are `None`; other

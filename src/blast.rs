@@ -75,12 +75,27 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
                 (NodeKind::Credential, Mode::Own, EdgeKind::AuthenticatesAs | EdgeKind::Unlocks) => {
                     Some(Mode::Own)
                 }
-                (NodeKind::ServiceAccount, Mode::Own, EdgeKind::Can) => {
+                // Reading a narrow set of AWS secrets is reaching those secrets, not holding a
+                // dangerous permission; account-wide reads are permissions.
+                (NodeKind::IamRole | NodeKind::IamUser, Mode::Own, EdgeKind::Can)
+                    if g.node_data(t).kind == NodeKind::AwsResource && !e.label.contains("account-wide") =>
+                {
+                    Some(Mode::Own)
+                }
+                (
+                    NodeKind::ServiceAccount | NodeKind::IamRole | NodeKind::IamUser,
+                    Mode::Own,
+                    EdgeKind::Can,
+                ) => {
                     permissions.push((format!("{}: {}", g.node_data(n).id, e.label), cur));
                     Some(Mode::Own)
                 }
                 (NodeKind::ServiceAccount, Mode::Own, EdgeKind::ActsAs) => Some(Mode::ActAs),
-                (NodeKind::ServiceAccount, Mode::Own, EdgeKind::AssumesRole) => Some(Mode::Own),
+                (
+                    NodeKind::ServiceAccount | NodeKind::IamRole | NodeKind::IamUser | NodeKind::Credential,
+                    Mode::Own,
+                    EdgeKind::AssumesRole,
+                ) => Some(Mode::Own),
                 (NodeKind::Scope, Mode::Own, EdgeKind::Contains) => Some(Mode::Own),
                 (NodeKind::Workload, Mode::Own, EdgeKind::UsesCredential | EdgeKind::RunsAs) => {
                     Some(Mode::Own)
@@ -99,8 +114,8 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
             parent.insert(key, Some((cur, e.label.as_str())));
             let tk = g.node_data(t).kind;
             let category = match (tk, next_mode, terminal) {
-                (NodeKind::ServiceAccount | NodeKind::IamRole, ..) => Some("identity"),
-                (NodeKind::Credential, Mode::Own, _) => Some("secret"),
+                (NodeKind::ServiceAccount | NodeKind::IamRole | NodeKind::IamUser, ..) => Some("identity"),
+                (NodeKind::Credential | NodeKind::AwsResource, Mode::Own, _) => Some("secret"),
                 (NodeKind::Workload, Mode::Own, _) => Some("workload"),
                 (NodeKind::Workload | NodeKind::Service | NodeKind::External, _, true) => Some("service"),
                 _ => None,
@@ -151,8 +166,12 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
             });
         }
     }
-    // A dangerous permission over the whole cluster outweighs any count of namespaced items.
-    let cluster_wide = permissions.iter().filter(|(what, _)| what.contains("cluster-wide")).count() as u64;
+    // A dangerous permission over the whole cluster (or AWS account) outweighs any count of
+    // namespaced items.
+    let cluster_wide = permissions
+        .iter()
+        .filter(|(what, _)| what.contains("cluster-wide") || what.contains("account-wide"))
+        .count() as u64;
     let score =
         counts.iter().map(|(k, n)| weight(k) * *n as u64).sum::<u64>() + CLUSTER_WIDE_BONUS * cluster_wide;
     Some(BlastRadius { credential: credential_of(a, start), score, counts, reaches })
@@ -207,6 +226,23 @@ pub fn credential_of(a: &Analysis<'_>, n: NodeIndex) -> Credential {
             }
         }
         "service-account-token"
+    } else if id.starts_with("aws-key:") {
+        if let Some(k) = a.aws.keys.iter().find(|k| k.node_id() == id) {
+            evidence.push(Evidence { file: k.source.file.to_string(), line: k.source.line });
+        }
+        "aws-access-key"
+    } else if id.starts_with("oidc-token:") {
+        // Where the trust policy admits the token.
+        for entries in a.aws.entries.values() {
+            for e in entries {
+                if let crate::aws::Assumer::Federated { issuer, subject } = &e.assumer
+                    && crate::aws::graph::federated_id(issuer, subject) == id
+                {
+                    evidence.push(Evidence { file: e.evidence.file.to_string(), line: e.evidence.line });
+                }
+            }
+        }
+        "oidc-token"
     } else {
         // A literal is carried by the workloads with an edge to it; find it by workload and name.
         for (w, _) in a.graph.incoming(n) {

@@ -56,6 +56,23 @@ struct ScanArgs {
     /// Projected token lifetime in seconds above which ZT006 fires.
     #[arg(long, default_value_t = Options::default().max_token_seconds)]
     max_token_seconds: i64,
+    /// Reference date for credential ages (YYYY-MM-DD, UTC). Default: today. Set it for
+    /// reproducible reports.
+    #[arg(long, value_parser = parse_date)]
+    now: Option<i64>,
+    /// Access-key age in days above which ZT202 fires.
+    #[arg(long, default_value_t = Options::default().max_key_age_days)]
+    max_key_age_days: i64,
+    /// Days without use after which ZT203 fires for an active access key.
+    #[arg(long, default_value_t = Options::default().max_key_unused_days)]
+    max_key_unused_days: i64,
+}
+
+fn parse_date(text: &str) -> Result<i64, String> {
+    match crate::aws::dates::parse_day(text) {
+        Some(d) if text.trim().len() == 10 => Ok(d),
+        _ => Err(format!("`{text}` is not a date of the form YYYY-MM-DD")),
+    }
 }
 
 #[derive(clap::Args)]
@@ -153,6 +170,9 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
         blast_radius_threshold: args.blast_radius_threshold,
         max_token_seconds: args.max_token_seconds,
         graph_in_report: format != Format::Table,
+        today: args.now.unwrap_or_else(crate::aws::dates::today),
+        max_key_age_days: args.max_key_age_days,
+        max_key_unused_days: args.max_key_unused_days,
         skip_teardown: true,
     };
     let (report, mut timings) = scan(&paths, &options);

@@ -25,6 +25,13 @@ pub struct Options {
     /// Put the graph (nodes, edges) and the auth paths in the Report. The table view shows
     /// neither, so the CLI leaves them out for it; JSON and DOT carry them.
     pub graph_in_report: bool,
+    /// Today, as days since 1970-01-01 (UTC): the reference for key ages. Set it (`--now`) for
+    /// reproducible reports.
+    pub today: i64,
+    /// Access-key age in days above which ZT202 fires.
+    pub max_key_age_days: i64,
+    /// Days without use after which ZT203 fires for an active access key.
+    pub max_key_unused_days: i64,
     /// Do not free the inventory and the analysis when done: for a process that exits right
     /// after reporting (the CLI). Library users keep the default, `false`.
     pub skip_teardown: bool,
@@ -36,6 +43,9 @@ impl Default for Options {
             blast_radius_threshold: 30,
             max_token_seconds: 86_400,
             graph_in_report: true,
+            today: crate::aws::dates::today(),
+            max_key_age_days: 90,
+            max_key_unused_days: 90,
             skip_teardown: false,
         }
     }
@@ -55,6 +65,8 @@ pub struct Analysis<'a> {
     pub estate: Estate<'a>,
     pub mesh: MeshIndex<'a>,
     pub rbac: Rbac<'a>,
+    /// AWS IAM: principals, capabilities, trust and the ways into each role.
+    pub aws: crate::aws::AwsModel<'a>,
     pub calls: Calls,
     pub graph: AuthGraph,
     pub inbound: Vec<Option<WorkloadInbound>>,
@@ -78,6 +90,7 @@ impl<'a> Analysis<'a> {
         clock.lap("estate");
         let mesh = MeshIndex::new(&estate);
         let rbac = Rbac::new(inv);
+        let aws = crate::aws::AwsModel::new(&estate);
         clock.lap("mesh+rbac");
         let calls = Calls::discover(&estate);
         clock.lap("calls");
@@ -93,6 +106,7 @@ impl<'a> Analysis<'a> {
             estate,
             mesh,
             rbac,
+            aws,
             calls,
             options,
         };
@@ -244,25 +258,8 @@ impl<'a> Analysis<'a> {
                 GEdge::new(EdgeKind::Contains, format!("includes service account {}/{}", w.ns, w.sa)),
             );
         }
-        // AWS: IAM roles, and the service accounts that become them through IRSA (the
-        // `eks.amazonaws.com/role-arn` annotation; whether the role's trust policy lets them is
-        // ZT206's concern).
-        for role in &inv.iam.roles {
-            let n = g.node(format!("iam-role:{}", role.arn), NodeKind::IamRole, &role.name, None);
-            g.set_attr(n, "arn", role.arn.clone());
-        }
-        for sa in &inv.service_accounts {
-            let Some(arn) = sa.meta.annotations.get("eks.amazonaws.com/role-arn") else { continue };
-            let ns = sa.meta.ns();
-            let san = g.node(sa_id(ns, &sa.meta.name), NodeKind::ServiceAccount, &sa.meta.name, Some(ns));
-            let name = arn.rsplit('/').next().unwrap_or(arn);
-            let rn = g.node(format!("iam-role:{arn}"), NodeKind::IamRole, name, None);
-            g.edge(
-                san,
-                rn,
-                GEdge::new(EdgeKind::AssumesRole, format!("assumes AWS IAM role {arn} through IRSA")),
-            );
-        }
+        // AWS IAM: principals, keys, what they can do and who becomes which role.
+        crate::aws::graph::add(g, &self.aws);
         for sa in &inv.service_accounts {
             let ns = sa.meta.ns();
             let ids = g.node(

@@ -29,6 +29,18 @@ pub enum NodeKind {
     Proxy,
     /// An AWS IAM role.
     IamRole,
+    /// An AWS IAM user.
+    IamUser,
+    /// An AWS IAM group.
+    IamGroup,
+    /// An AWS managed policy.
+    IamPolicy,
+    /// An IAM OIDC identity provider.
+    OidcProvider,
+    /// An EC2 instance profile.
+    InstanceProfile,
+    /// AWS resources named by a policy (an ARN pattern).
+    AwsResource,
 }
 
 impl NodeKind {
@@ -44,6 +56,12 @@ impl NodeKind {
             NodeKind::Scope => "scope",
             NodeKind::Proxy => "proxy",
             NodeKind::IamRole => "iam-role",
+            NodeKind::IamUser => "iam-user",
+            NodeKind::IamGroup => "iam-group",
+            NodeKind::IamPolicy => "iam-policy",
+            NodeKind::OidcProvider => "oidc-provider",
+            NodeKind::InstanceProfile => "instance-profile",
+            NodeKind::AwsResource => "aws-resource",
         }
     }
 }
@@ -77,8 +95,15 @@ pub enum EdgeKind {
     Can,
     /// scope → member (secret, workload or service account).
     Contains,
-    /// service account → the AWS IAM role it becomes (IRSA).
+    /// service account, IAM principal, federated token or instance profile → the AWS IAM role
+    /// it can become.
     AssumesRole,
+    /// IAM user → group.
+    MemberOf,
+    /// IAM principal → managed policy attached to it.
+    HasPolicy,
+    /// OIDC provider → role whose trust policy accepts its tokens.
+    Federates,
 }
 
 impl EdgeKind {
@@ -98,6 +123,9 @@ impl EdgeKind {
             EdgeKind::Can => "can",
             EdgeKind::Contains => "contains",
             EdgeKind::AssumesRole => "assumes-role",
+            EdgeKind::MemberOf => "member-of",
+            EdgeKind::HasPolicy => "has-policy",
+            EdgeKind::Federates => "federates",
         }
     }
 }
@@ -229,7 +257,11 @@ impl AuthGraph {
                     s.kind == NodeKind::Credential && t.kind == NodeKind::ServiceAccount
                 }
                 EdgeKind::Reaches => s.kind == NodeKind::Zone && t.kind == NodeKind::Workload,
-                EdgeKind::Can => s.kind == NodeKind::ServiceAccount && t.kind == NodeKind::Scope,
+                EdgeKind::Can => {
+                    matches!(s.kind, NodeKind::ServiceAccount | NodeKind::IamRole | NodeKind::IamUser)
+                        && matches!(t.kind, NodeKind::Scope | NodeKind::AwsResource)
+                }
+                EdgeKind::AssumesRole => t.kind == NodeKind::IamRole,
                 _ => true,
             };
             if !ok {

@@ -7,6 +7,7 @@
 //! findings; [`report`] writes the [`ztpath_reports::Report`] that the renderers print.
 //! See docs/architecture.md.
 
+pub mod aws;
 pub mod blast;
 pub mod calls;
 pub mod cli;
@@ -47,9 +48,19 @@ pub fn rss_mib() -> Option<u64> {
 
 /// Reads the paths, analyses the estate and returns the report (with phase timings).
 pub fn scan(paths: &[PathBuf], options: &Options) -> (Report, Timings) {
+    scan_with(paths, None, options)
+}
+
+/// Like [`scan`], adding an Inventory collected elsewhere (a live AWS account) to what the paths
+/// hold; with no path, that Inventory alone is analysed.
+pub fn scan_with(paths: &[PathBuf], extra: Option<ztpath_probes::Inventory>, options: &Options) -> (Report, Timings) {
     let mut t = Timings::default();
     let start = Instant::now();
-    let inventory = ztpath_probes::read_paths(paths);
+    let mut inventory =
+        if paths.is_empty() { ztpath_probes::Inventory::default() } else { ztpath_probes::read_paths(paths) };
+    if let Some(extra) = extra {
+        inventory.extend(extra);
+    }
     t.read = start.elapsed();
     t.rss_mib.extend(rss_mib().map(|m| ("read", m)));
     let report = analyse(&inventory, options, &mut t);

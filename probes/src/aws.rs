@@ -1,18 +1,12 @@
 //! AWS load balancers (ALB, NLB) from AWS Config configuration items, and from ELBv2
 //! `describe-load-balancers` / `describe-listeners` / `describe-target-groups` output.
 //!
-//! Accepted document shapes (STANDARDS.md 8.3):
-//! - one configuration item, in the API shape (`accountId`, `arn`, `version`, `configuration` as
-//!   a JSON **string**, relationships with `relationshipName`) or in the delivery shape
-//!   (`awsAccountId`, `ARN`, `configurationItemVersion`, `configuration` as an object,
-//!   relationships with `name`);
-//! - `{"configurationItems": [...]}`: GetResourceConfigHistory, and the delivered history and
-//!   snapshot files (`fileVersion`, `configSnapshotId`);
-//! - `{"baseConfigurationItems": [...]}`: BatchGetResourceConfig;
-//! - `{"configurationItem": {...}}`: the SNS ConfigurationItemChangeNotification and a Config
-//!   rule's `invokingEvent` (also when that event, or an SNS `Message`, is itself a JSON string);
-//! - `{"Results": ["{...}", ...]}`: SelectResourceConfig, each result a JSON string;
-//! - ELBv2 `describe-*` output (`LoadBalancers`, `Listeners`, `TargetGroups`).
+//! Configuration items are taken out of their envelopes by the crate's `config_items` module (one item in
+//! the API or the delivery shape, `configurationItems`, `baseConfigurationItems`,
+//! `configurationItem`, string-wrapped `invokingEvent` / SNS `Message`, SelectResourceConfig
+//! `Results`; STANDARDS.md 8.3), which also hands the IAM items of the same document to
+//! [`crate::iam`]. This module reads the ELBv2 ones and the `describe-*` output (`LoadBalancers`,
+//! `Listeners`, `TargetGroups`).
 //!
 //! Only `AWS::ElasticLoadBalancingV2::{LoadBalancer, Listener, TargetGroup}` are read; a document
 //! holding none of them is not this module's (other readers or the skip count take it). Keys of
@@ -32,11 +26,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::config_items::{self, str_value};
 use crate::model::{
     AwsLbItem, BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory,
     ListenerTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
 };
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{Node, Value};
 
 const LOAD_BALANCER: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
 const LISTENER: &str = "AWS::ElasticLoadBalancingV2::Listener";
@@ -45,228 +40,132 @@ const TARGET_GROUP: &str = "AWS::ElasticLoadBalancingV2::TargetGroup";
 static NULL: Node = Node { line: 0, value: Value::Null };
 
 /// Reads a document holding AWS Config configuration items (or ELBv2 describe output) of load
-/// balancers, listeners or target groups; false when it holds none.
-pub(crate) fn read_document(node: &Node, file: &Arc<str>, inventory: &mut Inventory) -> bool {
-    let mut reader = Reader { file, items: Vec::new(), diagnostics: Vec::new(), consumed: false };
-    reader.document(node, 0);
-    inventory.aws_lb_items.extend(reader.items);
-    inventory.diagnostics.extend(reader.diagnostics);
-    reader.consumed
+/// balancers, listeners or target groups; false when it holds none. (The file walker reads
+/// Config envelopes once for every family instead, and calls [`read_describe_output`] itself.)
+pub fn read_document(node: &Node, file: &Arc<str>, inventory: &mut Inventory) -> bool {
+    let items = config_items::items(node, &[config_items::ELBV2]);
+    let items: Vec<&Node> = items.iter().map(|i| &**i).collect();
+    read_config_items(&items, file, inventory) || read_describe_output(node, file, inventory)
 }
 
-struct Reader<'a> {
-    file: &'a Arc<str>,
-    items: Vec<AwsLbItem>,
-    diagnostics: Vec<Diagnostic>,
-    consumed: bool,
+/// Reads ELBv2 configuration items (found by [`config_items::items`]) into
+/// [`Inventory::aws_lb_items`]; other resource types are ignored. False when none was an ELBv2
+/// load balancer, listener or target group.
+pub(crate) fn read_config_items(items: &[&Node], file: &Arc<str>, inventory: &mut Inventory) -> bool {
+    let mut consumed = false;
+    for item in items {
+        consumed |= read_item(item, file, inventory);
+    }
+    consumed
 }
 
-impl Reader<'_> {
-    fn document(&mut self, node: &Node, depth: usize) {
-        if depth > 2 {
-            return;
-        }
-        // A bare array of configuration items (as some tools save them).
-        if node.is_seq() {
-            for item in node.items().iter().filter(|i| is_config_item(i)) {
-                self.item(item);
-            }
-            return;
-        }
-        if !node.is_map() {
-            return;
-        }
-        if is_config_item(node) {
-            self.item(node);
-            return;
-        }
-        for wrapper in ["configurationItems", "baseConfigurationItems"] {
-            if let Some(list) = node.get(wrapper).filter(|l| l.is_seq()) {
-                for item in list.items().iter().filter(|i| is_config_item(i)) {
-                    self.item(item);
-                }
-                return;
-            }
-        }
-        if let Some(item) = node.get("configurationItem") {
-            if let Some(text) = str_value(item) {
-                if let Some(parsed) = self.parse_embedded(text, item.line, false)
-                    && is_config_item(&parsed)
-                {
-                    self.item(&parsed);
-                }
-            } else if is_config_item(item) {
-                self.item(item);
-            }
-            return;
-        }
-        // A Config rule event or an SNS envelope whose payload is a JSON string.
-        for (field, marker) in [("invokingEvent", None), ("Message", Some(("Type", "Notification")))] {
-            let Some(payload) = node.get(field) else { continue };
-            let Some(text) = str_value(payload) else { continue };
-            if marker.is_some_and(|(k, v)| node.get(k).and_then(Node::string).as_deref() != Some(v)) {
+/// Reads ELBv2 `describe-load-balancers` / `describe-listeners` / `describe-target-groups`
+/// output; false when the document is none of them.
+pub fn read_describe_output(node: &Node, file: &Arc<str>, inventory: &mut Inventory) -> bool {
+    if !node.is_map() {
+        return false;
+    }
+    let mut consumed = false;
+    for (field, resource_type, arn_key, name_key) in [
+        ("LoadBalancers", LOAD_BALANCER, "LoadBalancerArn", "LoadBalancerName"),
+        ("Listeners", LISTENER, "ListenerArn", ""),
+        ("TargetGroups", TARGET_GROUP, "TargetGroupArn", "TargetGroupName"),
+    ] {
+        let Some(list) = node.get(field).filter(|l| l.is_seq()) else { continue };
+        for entry in list.items() {
+            let Some(arn) = entry.get(arn_key).and_then(Node::string).filter(|a| a.starts_with("arn:"))
+            else {
                 continue;
-            }
-            if text.contains("configurationItem")
-                && let Some(parsed) = self.parse_embedded(text, payload.line, false)
-            {
-                self.document(&parsed, depth + 1);
-            }
-            return;
-        }
-        if let Some(results) = node.get("Results").filter(|r| r.is_seq()) {
-            for result in results.items() {
-                let Some(text) = str_value(result) else { continue };
-                if !text.contains("AWS::ElasticLoadBalancingV2::") {
-                    continue;
-                }
-                if let Some(parsed) = self.parse_embedded(text, result.line, false)
-                    && is_config_item(&parsed)
-                {
-                    self.item(&parsed);
-                }
-            }
-            return;
-        }
-        for (field, resource_type, arn_key, name_key) in [
-            ("LoadBalancers", LOAD_BALANCER, "LoadBalancerArn", "LoadBalancerName"),
-            ("Listeners", LISTENER, "ListenerArn", ""),
-            ("TargetGroups", TARGET_GROUP, "TargetGroupArn", "TargetGroupName"),
-        ] {
-            let Some(list) = node.get(field).filter(|l| l.is_seq()) else { continue };
-            for entry in list.items() {
-                let Some(arn) = entry.get(arn_key).and_then(Node::string).filter(|a| a.starts_with("arn:"))
-                else {
-                    continue;
-                };
-                self.consumed = true;
-                self.items.push(AwsLbItem {
-                    resource_type: resource_type.to_owned(),
-                    arn,
-                    name: entry.get(name_key).and_then(Node::string),
-                    status: None,
-                    capture_time: None,
-                    configuration: entry.clone(),
-                    supplementary: NULL.clone(),
-                    tags: StringMap::new(),
-                    source: Source { file: Arc::clone(self.file), line: entry.line },
-                });
-            }
-        }
-    }
-
-    /// One configuration item; ignored unless it is an ELBv2 load balancer, listener or target
-    /// group.
-    fn item(&mut self, node: &Node) {
-        let resource_type = node.field("resourceType").string().unwrap_or_default();
-        if ![LOAD_BALANCER, LISTENER, TARGET_GROUP].contains(&resource_type.as_str()) {
-            return;
-        }
-        self.consumed = true;
-        let line = node.line;
-        let configuration = match node.get("configuration") {
-            Some(c) => match str_value(c) {
-                Some(text) if text.trim().is_empty() => NULL.clone(),
-                Some(text) => self.parse_embedded(text, c.line, true).unwrap_or_else(|| NULL.clone()),
-                None => c.clone(),
-            },
-            None => NULL.clone(),
-        };
-        let supplementary = match node.get("supplementaryConfiguration") {
-            Some(s) if s.is_map() => Node {
-                line: s.line,
-                value: Value::Map(
-                    s.entries()
-                        .iter()
-                        .map(|(k, v)| {
-                            let parsed = str_value(v)
-                                .filter(|t| t.trim_start().starts_with(['{', '[']))
-                                .and_then(|t| self.parse_embedded(t, v.line, true));
-                            (k.clone(), parsed.unwrap_or_else(|| v.clone()))
-                        })
-                        .collect(),
-                ),
-            },
-            _ => NULL.clone(),
-        };
-        let mut tags: StringMap = node.field("tags").string_map().into_iter().collect();
-        for tag in ci(&supplementary, "Tags").map(Node::items).unwrap_or_default() {
-            if let (Some(k), Some(v)) =
-                (ci(tag, "key").and_then(Node::string), ci(tag, "value").and_then(Node::string))
-            {
-                tags.insert(k, v);
-            }
-        }
-        let own_arn_key = match resource_type.as_str() {
-            LOAD_BALANCER => "loadBalancerArn",
-            LISTENER => "ListenerArn",
-            _ => "TargetGroupArn",
-        };
-        let arn = ["arn", "ARN"]
-            .iter()
-            .find_map(|k| node.get(k).and_then(Node::string))
-            .or_else(|| node.field("resourceId").string().filter(|r| r.starts_with("arn:")))
-            .or_else(|| ci(&configuration, own_arn_key).and_then(Node::string))
-            .or_else(|| node.field("resourceId").string())
-            .unwrap_or_default();
-        self.items.push(AwsLbItem {
-            resource_type,
-            arn,
-            name: node.field("resourceName").string(),
-            status: node.field("configurationItemStatus").string(),
-            capture_time: node.field("configurationItemCaptureTime").string(),
-            configuration,
-            supplementary,
-            tags,
-            source: Source { file: Arc::clone(self.file), line },
-        });
-    }
-
-    /// Parses JSON held in a string. Its lines cannot be mapped to the file: every node gets the
-    /// line of the string. A failure is reported when `report` (the item is ours), else ignored.
-    fn parse_embedded(&mut self, text: &str, line: u32, report: bool) -> Option<Node> {
-        let reason = match yaml::parse_documents(text).into_iter().next() {
-            Some(Ok(mut node)) => {
-                relocate(&mut node, line);
-                return Some(node);
-            }
-            Some(Err(e)) => e.reason,
-            None => "empty".to_owned(),
-        };
-        if report {
-            self.diagnostics.push(Diagnostic {
-                source: Source { file: Arc::clone(self.file), line },
-                reason: format!("configuration item: embedded JSON is not valid: {reason}"),
+            };
+            consumed = true;
+            inventory.aws_lb_items.push(AwsLbItem {
+                resource_type: resource_type.to_owned(),
+                arn,
+                name: entry.get(name_key).and_then(Node::string),
+                status: None,
+                capture_time: None,
+                configuration: entry.clone(),
+                supplementary: NULL.clone(),
+                tags: StringMap::new(),
+                source: Source { file: Arc::clone(file), line: entry.line },
             });
         }
-        None
     }
+    consumed
 }
 
-/// A configuration item in either shape: a `resourceType` of AWS and a configuration, status or
-/// ARN. A resource schema (`"resourceType": "string"`) is not one.
-fn is_config_item(node: &Node) -> bool {
-    node.is_map()
-        && node.field("resourceType").as_str().is_some_and(|t| t.starts_with("AWS::"))
-        && ["configuration", "configurationItemStatus", "arn", "ARN", "resourceId"]
-            .iter()
-            .any(|k| node.get(k).is_some())
-}
-
-fn str_value(node: &Node) -> Option<&str> {
-    match &node.value {
-        Value::Str(s) => Some(s),
-        _ => None,
+/// One configuration item; ignored (false) unless it is an ELBv2 load balancer, listener or
+/// target group.
+fn read_item(node: &Node, file: &Arc<str>, inventory: &mut Inventory) -> bool {
+    let resource_type = node.field("resourceType").string().unwrap_or_default();
+    if ![LOAD_BALANCER, LISTENER, TARGET_GROUP].contains(&resource_type.as_str()) {
+        return false;
     }
-}
-
-fn relocate(node: &mut Node, line: u32) {
-    node.line = line;
-    match &mut node.value {
-        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, line)),
-        Value::Map(entries) => entries.iter_mut().for_each(|(_, n)| relocate(n, line)),
-        _ => {}
+    let line = node.line;
+    let configuration = match config_items::configuration(node, file) {
+        Ok(c) => c.into_owned(),
+        Err(diagnostic) => {
+            inventory.diagnostics.push(diagnostic);
+            NULL.clone()
+        }
+    };
+    let mut embedded = |text: &str, line: u32| match config_items::parse_embedded(text, line) {
+        Ok(parsed) => Some(parsed),
+        Err(reason) => {
+            inventory.diagnostics.push(Diagnostic {
+                source: Source { file: Arc::clone(file), line },
+                reason: format!("configuration item: embedded JSON is not valid: {reason}"),
+            });
+            None
+        }
+    };
+    let supplementary = match node.get("supplementaryConfiguration") {
+        Some(s) if s.is_map() => Node {
+            line: s.line,
+            value: Value::Map(
+                s.entries()
+                    .iter()
+                    .map(|(k, v)| {
+                        let parsed = str_value(v)
+                            .filter(|t| t.trim_start().starts_with(['{', '[']))
+                            .and_then(|t| embedded(t, v.line));
+                        (k.clone(), parsed.unwrap_or_else(|| v.clone()))
+                    })
+                    .collect(),
+            ),
+        },
+        _ => NULL.clone(),
+    };
+    let mut tags: StringMap = node.field("tags").string_map().into_iter().collect();
+    for tag in ci(&supplementary, "Tags").map(Node::items).unwrap_or_default() {
+        if let (Some(k), Some(v)) =
+            (ci(tag, "key").and_then(Node::string), ci(tag, "value").and_then(Node::string))
+        {
+            tags.insert(k, v);
+        }
     }
+    let own_arn_key = match resource_type.as_str() {
+        LOAD_BALANCER => "loadBalancerArn",
+        LISTENER => "ListenerArn",
+        _ => "TargetGroupArn",
+    };
+    let arn = config_items::arn(node)
+        .or_else(|| node.field("resourceId").string().filter(|r| r.starts_with("arn:")))
+        .or_else(|| ci(&configuration, own_arn_key).and_then(Node::string))
+        .or_else(|| node.field("resourceId").string())
+        .unwrap_or_default();
+    inventory.aws_lb_items.push(AwsLbItem {
+        resource_type,
+        arn,
+        name: node.field("resourceName").string(),
+        status: node.field("configurationItemStatus").string(),
+        capture_time: node.field("configurationItemCaptureTime").string(),
+        configuration,
+        supplementary,
+        tags,
+        source: Source { file: Arc::clone(file), line },
+    });
+    true
 }
 
 /// The child at `key`, ignoring ASCII case.
@@ -636,6 +535,7 @@ fn target_group_backend(
 mod tests {
     use super::*;
     use crate::files::read_text;
+    use crate::yaml;
 
     const LB_ARN: &str =
         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188";

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::common::object_meta;
 use crate::model::{Diagnostic, Inventory, Source};
 use crate::yaml::{self, Node};
-use crate::{aws, edge, envoy, haproxy, iam, istio, k8s, linkerd, nginx};
+use crate::{aws, config_items, edge, envoy, haproxy, iam, istio, k8s, linkerd, nginx};
 
 /// Files larger than this are reported and skipped.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
@@ -241,7 +241,11 @@ fn read_object(node: &Node, file: &Arc<str>, inventory: &mut Inventory, depth: u
             inventory.iam.credential_report.extend(rows);
             inventory.diagnostics.extend(diagnostics);
         } else if envoy::read_document(node, file, inventory)
-            || aws::read_document(node, file, inventory)
+            // AWS Config items (ELBv2 and IAM families, in one walk of the envelope), then ELBv2
+            // `describe-*` output, then IAM CLI output (GAAD, get-role, access keys, OIDC
+            // providers, EKS Pod Identity associations…).
+            || config_items::read_document(node, file, inventory)
+            || aws::read_describe_output(node, file, inventory)
             || iam::read_document(node, file, inventory)
         {
             inventory.objects_read += 1;
@@ -291,6 +295,46 @@ mod tests {
         let inv = read_text("credential_report.csv", csv);
         assert_eq!(inv.iam.credential_report.len(), 1, "{:?}", inv.diagnostics);
         assert!(read_text("other.csv", "a,b\n1,2\n").diagnostics.is_empty(), "other CSV files are not ours");
+    }
+
+    #[test]
+    fn one_config_envelope_feeds_the_load_balancer_and_iam_readers() {
+        let snapshot = r#"{"fileVersion": "1.0", "configSnapshotId": "s", "configurationItems": [
+  {"ARN": "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/n/1",
+   "resourceType": "AWS::ElasticLoadBalancingV2::LoadBalancer", "configuration": {"type": "network"}},
+  {"ARN": "arn:aws:iam::1:role/r", "resourceType": "AWS::IAM::Role",
+   "configuration": {"roleName": "r", "arn": "arn:aws:iam::1:role/r"}},
+  {"ARN": "arn:aws:s3:::b", "resourceType": "AWS::S3::Bucket", "configuration": {}}
+]}"#;
+        let inv = read_text("snapshot.json", snapshot);
+        assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
+        assert_eq!((inv.aws_lb_items.len(), inv.iam.roles.len(), inv.objects_read), (1, 1, 1));
+        assert_eq!(inv.iam.roles[0].source.line, 4);
+        assert!(inv.skipped_kinds.is_empty());
+    }
+
+    #[test]
+    fn iam_cli_outputs_are_dispatched_and_other_documents_still_skipped() {
+        for text in [
+            r#"{"AccessKeyMetadata": [{"UserName": "u", "AccessKeyId": "AKIA1", "Status": "Active"}]}"#,
+            r#"{"OpenIDConnectProviderList": [{"Arn": "arn:aws:iam::1:oidc-provider/example.com"}]}"#,
+            r#"{"Url": "example.com", "ClientIDList": ["sts.amazonaws.com"], "ThumbprintList": []}"#,
+            r#"{"association": {"clusterName": "c", "namespace": "n", "serviceAccount": "s"}}"#,
+            r#"{"associations": [{"clusterName": "c", "namespace": "n", "serviceAccount": "s"}]}"#,
+        ] {
+            let inv = read_text("out.json", text);
+            assert!(inv.diagnostics.is_empty(), "{text}: {:?}", inv.diagnostics);
+            assert_eq!((inv.objects_read, inv.iam.is_empty()), (1, false), "{text}");
+        }
+        for text in [
+            r#"{"resourceType": "AWS::S3::Bucket", "arn": "arn:aws:s3:::b", "configuration": {}}"#,
+            r#"{"configurationItems": []}"#,
+            r#"{"Url": "https://example.com"}"#,
+        ] {
+            let inv = read_text("other.json", text);
+            assert_eq!(inv.skipped_kinds.get("(no kind)"), Some(&1), "{text}");
+            assert_eq!(inv.objects_read, 0, "{text}");
+        }
     }
 
     #[test]

@@ -1,18 +1,39 @@
-//! AWS IAM read from files: `aws iam get-account-authorization-details` output (GAAD), single
-//! `aws iam get-role` / `get-user` outputs, and the IAM credential report (CSV).
+//! AWS IAM read from files. Accepted shapes:
+//! - `aws iam get-account-authorization-details` output (GAAD): `UserDetailList`,
+//!   `GroupDetailList`, `RoleDetailList` and `Policies`, the format cloudsplaining and PMapper
+//!   read; single `aws iam get-role` / `get-user` outputs;
+//! - AWS Config configuration items of `AWS::IAM::User`, `AWS::IAM::Role`, `AWS::IAM::Group`,
+//!   `AWS::IAM::Policy` (and `AWS::IAM::OIDCProvider`), in every envelope Config uses (STANDARDS.md
+//!   8.3; unwrapped by the crate's shared `config_items` walk, which the ELBv2 reader uses too).
+//!   Their `configuration` (an object, or a JSON string in the API shape) has the API's fields in
+//!   camelCase (`roleName`, `assumeRolePolicyDocument`, `attachedManagedPolicies[].policyArn`,
+//!   `policyVersionList[].document`…); keys are matched without regard to case, so one reader
+//!   serves both. Each resource keeps the line of its item; of several items for a resource in
+//!   one document the latest wins and a deleted resource is dropped;
+//! - `aws iam list-access-keys` output (`AccessKeyMetadata`), whose entries may carry the
+//!   `AccessKeyLastUsed` of `get-access-key-last-used` (`N/A` service: never used), and such a
+//!   joined record on its own;
+//! - `aws iam list-open-id-connect-providers` output (the ARNs; the issuer is the ARN's part
+//!   after `oidc-provider/`) and `aws iam get-open-id-connect-provider` output (which has no ARN:
+//!   an added `Arn` or `OpenIDConnectProviderArn` is read, else the ARN is left empty);
+//! - `aws eks describe-pod-identity-association` (`association`) and
+//!   `aws eks list-pod-identity-associations` (`associations`, which carry no role) output;
+//! - the IAM credential report, read by [`read_credential_report`] (CSV text) and
+//!   [`read_credential_report_json`] (the `aws iam get-credential-report` JSON wrapper); it is not
+//!   offered to the file walker by [`read_document`].
 //!
-//! GAAD is the format cloudsplaining and PMapper read: `UserDetailList`, `GroupDetailList`,
-//! `RoleDetailList` and `Policies`. Policy documents arrive either as JSON objects (the CLI decodes
-//! them) or as URL-encoded JSON strings (the raw API, `%7B%22Version%22…`); both are read into the
-//! same [`PolicyDocument`]. A decoded document has no lines of its own, so all its parts carry the
-//! line of the field that held it.
+//! Policy documents arrive as JSON objects (the CLI decodes them), as URL-encoded JSON strings
+//! (the raw API, `%7B%22Version%22…`, and Config items), as plain JSON strings, or as lists of
+//! documents (Config); all are read into the same [`PolicyDocument`] by [`policy_document`]. A
+//! document decoded from a string has no lines of its own, so all its parts carry the line of
+//! the field that held it.
 //!
-//! The credential report is read by [`read_credential_report`] (CSV text) and
-//! [`read_credential_report_json`] (the `aws iam get-credential-report` JSON wrapper); it is not
-//! offered to the file walker by [`read_document`].
+//! A malformed entry gives a [`Diagnostic`] with its file and line and is skipped (or kept with
+//! what could be read, as said at each reader); nothing here panics on input.
 
 use std::sync::Arc;
 
+use crate::config_items;
 use crate::model::{Diagnostic, Inventory, Source};
 use crate::yaml::{self, Node, Value};
 
@@ -403,15 +424,21 @@ impl CredentialReportRow {
 }
 
 // ---------------------------------------------------------------------------------------------
-// GAAD and get-role / get-user
+// Dispatch: GAAD, get-role / get-user, access keys, OIDC providers, Pod Identity associations
 // ---------------------------------------------------------------------------------------------
 
 const GAAD_KEYS: [&str; 3] = ["UserDetailList", "GroupDetailList", "RoleDetailList"];
 
-/// Reads one document without a `kind` when it is IAM: GAAD output, or a single `get-role` /
-/// `get-user` output. Returns false, adding nothing, for anything else (AWS Config items, Envoy
-/// configs, bare policy documents, credential-report wrappers…).
+/// Reads one document without a `kind` when it is IAM CLI output: GAAD, a single `get-role` /
+/// `get-user` output, `list-access-keys` output (or one joined access-key record),
+/// `get-open-id-connect-provider` / `list-open-id-connect-providers` output, or EKS
+/// `describe-pod-identity-association` / `list-pod-identity-associations` output. Returns false,
+/// adding nothing, for anything else (AWS Config items, which [`read_config_document`] reads,
+/// Envoy configs, bare policy documents, credential-report wrappers…).
 pub fn read_document(node: &Node, file: &Arc<str>, inventory: &mut Inventory) -> bool {
+    if !node.is_map() {
+        return false;
+    }
     if is_gaad(node) {
         read_gaad(node, file, inventory);
         return true;
@@ -420,28 +447,55 @@ pub fn read_document(node: &Node, file: &Arc<str>, inventory: &mut Inventory) ->
         let n = node.field(key);
         node.entries().len() == 1 && n.is_map() && n.get(name).is_some() && n.get("Arn").is_some()
     };
+    let diags = &mut inventory.diagnostics;
+    let iam = &mut inventory.iam;
     if single("Role", "RoleName") {
-        let role = read_role(node.field("Role"), file, &mut inventory.diagnostics);
-        inventory.iam.roles.push(role);
+        iam.roles.push(read_role(node.field("Role"), file, diags));
         return true;
     }
     if single("User", "UserName") {
-        let user = read_user(node.field("User"), file, &mut inventory.diagnostics);
-        inventory.iam.users.push(user);
+        iam.users.push(read_user(node.field("User"), file, diags));
+        return true;
+    }
+    if let Some(list) = node.get("AccessKeyMetadata").filter(|l| l.is_seq()) {
+        iam.access_keys.extend(list.items().iter().filter_map(|k| read_access_key(k, file, diags)));
+        return true;
+    }
+    if is_access_key_record(node) {
+        iam.access_keys.extend(read_access_key(node, file, diags));
+        return true;
+    }
+    if let Some(list) = node.get("OpenIDConnectProviderList").filter(|l| l.is_seq()) {
+        iam.oidc_providers.extend(list.items().iter().filter_map(|p| read_listed_provider(p, file, diags)));
+        return true;
+    }
+    if is_oidc_provider_output(node) {
+        iam.oidc_providers.push(read_oidc_provider(node, file, None, node.line));
+        return true;
+    }
+    if let Some(association) = node.get("association").filter(|a| is_pod_identity_association(a)) {
+        iam.pod_identity_associations.extend(read_pod_identity(association, file, diags));
+        return true;
+    }
+    if let Some(list) = node.get("associations").filter(|l| l.items().iter().any(is_pod_identity_association))
+    {
+        iam.pod_identity_associations
+            .extend(list.items().iter().filter_map(|a| read_pod_identity(a, file, diags)));
         return true;
     }
     false
 }
 
-/// Parses a text (as the file walker would) and reads its IAM documents; for tests and tools
-/// that want IAM only. Syntax errors become diagnostics.
+/// Parses a text (as the file walker would) and reads its IAM documents, CLI output and AWS
+/// Config items alike; for tests and tools that want IAM only. Syntax errors become diagnostics.
 pub fn read_iam_text(file: &str, text: &str) -> (IamInventory, Vec<Diagnostic>) {
     let file: Arc<str> = file.into();
     let mut inventory = Inventory::default();
     for doc in yaml::parse_documents(text) {
         match doc {
             Ok(node) => {
-                read_document(&node, &file, &mut inventory);
+                let _ = read_document(&node, &file, &mut inventory)
+                    || read_config_document(&node, &file, &mut inventory);
             }
             Err(e) => inventory.diagnostics.push(Diagnostic {
                 source: Source { file: Arc::clone(&file), line: e.line },
@@ -502,186 +556,535 @@ fn src(file: &Arc<str>, line: u32) -> Source {
     Source { file: Arc::clone(file), line }
 }
 
-fn opt(node: &Node, key: &str) -> Option<String> {
-    node.field(key).string()
+/// The child at `key`, or else the one whose key differs only in ASCII case: the IAM API writes
+/// `RoleName`, `AttachedManagedPolicies`, `PolicyArn`; AWS Config writes `roleName`,
+/// `attachedManagedPolicies`, `policyArn` (and `ClientIdList` for `ClientIDList`).
+fn fld<'a>(node: &'a Node, key: &str) -> &'a Node {
+    node.get(key)
+        .or_else(|| node.entries().iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+        .unwrap_or_else(|| node.field(key))
 }
 
-fn required(node: &Node, key: &str, file: &Arc<str>, what: &str, diags: &mut Vec<Diagnostic>) -> String {
-    match node.field(key).string() {
+fn opt(node: &Node, key: &str) -> Option<String> {
+    fld(node, key).string()
+}
+
+/// What the item around a configuration says of its resource: used where the configuration
+/// lacks a field (an AWS Config item also carries `resourceName`, `arn`, `resourceId`,
+/// `resourceCreationTime`, `tags`), and the item's line as the evidence line. Empty for IAM API
+/// output.
+#[derive(Default)]
+struct Around {
+    name: Option<String>,
+    arn: Option<String>,
+    id: Option<String>,
+    created: Option<String>,
+    tags: Vec<(String, String)>,
+    line: Option<u32>,
+}
+
+impl Around {
+    fn line(&self, node: &Node) -> u32 {
+        self.line.unwrap_or(node.line)
+    }
+}
+
+fn required(
+    node: &Node,
+    key: &str,
+    fallback: Option<&String>,
+    at: u32,
+    file: &Arc<str>,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> String {
+    match opt(node, key).filter(|s| !s.is_empty()).or_else(|| fallback.cloned()) {
         Some(s) => s,
         None => {
-            diags
-                .push(Diagnostic { source: src(file, node.line), reason: format!("{what} without `{key}`") });
+            diags.push(Diagnostic { source: src(file, at), reason: format!("{what} without `{key}`") });
             String::new()
         }
     }
 }
 
 fn attached(node: &Node) -> Vec<AttachedPolicy> {
-    node.field("AttachedManagedPolicies")
+    fld(node, "AttachedManagedPolicies")
         .items()
         .iter()
         .filter_map(|p| {
-            let arn = p.field("PolicyArn").string()?;
-            let name =
-                p.field("PolicyName").string().unwrap_or_else(|| arn.rsplit('/').next().unwrap_or("").into());
+            let arn = opt(p, "PolicyArn")?;
+            let name = opt(p, "PolicyName").unwrap_or_else(|| arn.rsplit('/').next().unwrap_or("").into());
             Some(AttachedPolicy { name, arn })
         })
         .collect()
 }
 
 fn inline(node: &Node, key: &str, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> Vec<InlinePolicy> {
-    node.field(key)
+    fld(node, key)
         .items()
         .iter()
         .filter(|p| p.is_map())
         .map(|p| InlinePolicy {
-            name: p.field("PolicyName").string().unwrap_or_default(),
-            document: policy_document(p.field("PolicyDocument"), file, diags),
+            name: opt(p, "PolicyName").unwrap_or_default(),
+            document: policy_document(fld(p, "PolicyDocument"), file, diags),
             source: src(file, p.line),
         })
         .collect()
 }
 
+/// `Tags` as a mapping, or as a list of `Key`/`Value` (`key`/`value` in AWS Config) entries.
 fn tags(node: &Node) -> Vec<(String, String)> {
-    let tags = node.field("Tags");
+    let tags = fld(node, "Tags");
     if tags.is_map() {
         return tags.string_map();
     }
-    tags.items()
-        .iter()
-        .filter_map(|t| Some((t.field("Key").string()?, t.field("Value").string().unwrap_or_default())))
-        .collect()
+    tags.items().iter().filter_map(|t| Some((opt(t, "Key")?, opt(t, "Value").unwrap_or_default()))).collect()
+}
+
+/// The configuration's tags, then the item's tags for keys the configuration lacks.
+fn merged_tags(node: &Node, around: &Around) -> Vec<(String, String)> {
+    let mut all = tags(node);
+    for (k, v) in &around.tags {
+        if !all.iter().any(|(have, _)| have == k) {
+            all.push((k.clone(), v.clone()));
+        }
+    }
+    all
 }
 
 fn boundary(node: &Node) -> Option<String> {
-    node.at(&["PermissionsBoundary", "PermissionsBoundaryArn"]).and_then(Node::string)
+    opt(fld(node, "PermissionsBoundary"), "PermissionsBoundaryArn")
 }
 
 fn read_user(node: &Node, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> IamUser {
+    user_from(node, &Around::default(), file, diags)
+}
+
+fn user_from(node: &Node, around: &Around, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> IamUser {
+    let line = around.line(node);
     IamUser {
-        name: required(node, "UserName", file, "IAM user", diags),
-        arn: required(node, "Arn", file, "IAM user", diags),
-        id: opt(node, "UserId"),
+        name: required(node, "UserName", around.name.as_ref(), line, file, "IAM user", diags),
+        arn: required(node, "Arn", around.arn.as_ref(), line, file, "IAM user", diags),
+        id: opt(node, "UserId").or_else(|| around.id.clone()),
         path: opt(node, "Path"),
-        create_date: opt(node, "CreateDate"),
-        groups: node.field("GroupList").strings(),
+        create_date: opt(node, "CreateDate").or_else(|| around.created.clone()),
+        groups: fld(node, "GroupList").strings(),
         attached_policies: attached(node),
         inline_policies: inline(node, "UserPolicyList", file, diags),
         permissions_boundary: boundary(node),
-        tags: tags(node),
-        source: src(file, node.line),
+        tags: merged_tags(node, around),
+        source: src(file, line),
     }
 }
 
 fn read_group(node: &Node, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> IamGroup {
+    group_from(node, &Around::default(), file, diags)
+}
+
+fn group_from(node: &Node, around: &Around, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> IamGroup {
+    let line = around.line(node);
     IamGroup {
-        name: required(node, "GroupName", file, "IAM group", diags),
-        arn: required(node, "Arn", file, "IAM group", diags),
-        id: opt(node, "GroupId"),
+        name: required(node, "GroupName", around.name.as_ref(), line, file, "IAM group", diags),
+        arn: required(node, "Arn", around.arn.as_ref(), line, file, "IAM group", diags),
+        id: opt(node, "GroupId").or_else(|| around.id.clone()),
         path: opt(node, "Path"),
-        create_date: opt(node, "CreateDate"),
+        create_date: opt(node, "CreateDate").or_else(|| around.created.clone()),
         attached_policies: attached(node),
         inline_policies: inline(node, "GroupPolicyList", file, diags),
-        source: src(file, node.line),
+        source: src(file, line),
     }
 }
 
 fn read_role(node: &Node, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> IamRole {
+    role_from(node, &Around::default(), file, diags)
+}
+
+fn role_from(node: &Node, around: &Around, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> IamRole {
+    let line = around.line(node);
     IamRole {
-        name: required(node, "RoleName", file, "IAM role", diags),
-        arn: required(node, "Arn", file, "IAM role", diags),
-        id: opt(node, "RoleId"),
+        name: required(node, "RoleName", around.name.as_ref(), line, file, "IAM role", diags),
+        arn: required(node, "Arn", around.arn.as_ref(), line, file, "IAM role", diags),
+        id: opt(node, "RoleId").or_else(|| around.id.clone()),
         path: opt(node, "Path"),
-        create_date: opt(node, "CreateDate"),
-        trust_policy: policy_document(node.field("AssumeRolePolicyDocument"), file, diags),
+        create_date: opt(node, "CreateDate").or_else(|| around.created.clone()),
+        trust_policy: policy_document(fld(node, "AssumeRolePolicyDocument"), file, diags),
         attached_policies: attached(node),
         inline_policies: inline(node, "RolePolicyList", file, diags),
-        instance_profiles: node
-            .field("InstanceProfileList")
+        instance_profiles: fld(node, "InstanceProfileList")
             .items()
             .iter()
             .filter_map(|p| {
-                Some(InstanceProfile { name: p.field("InstanceProfileName").string()?, arn: opt(p, "Arn") })
+                Some(InstanceProfile { name: opt(p, "InstanceProfileName")?, arn: opt(p, "Arn") })
             })
             .collect(),
         permissions_boundary: boundary(node),
-        tags: tags(node),
-        last_used: node.at(&["RoleLastUsed", "LastUsedDate"]).and_then(Node::string),
-        max_session_duration: node.field("MaxSessionDuration").as_i64(),
-        source: src(file, node.line),
+        tags: merged_tags(node, around),
+        last_used: opt(fld(node, "RoleLastUsed"), "LastUsedDate"),
+        max_session_duration: fld(node, "MaxSessionDuration").as_i64(),
+        source: src(file, line),
     }
 }
 
 fn read_managed_policy(node: &Node, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> ManagedPolicy {
+    managed_policy_from(node, &Around::default(), file, diags)
+}
+
+fn managed_policy_from(
+    node: &Node,
+    around: &Around,
+    file: &Arc<str>,
+    diags: &mut Vec<Diagnostic>,
+) -> ManagedPolicy {
+    let line = around.line(node);
     ManagedPolicy {
-        name: required(node, "PolicyName", file, "managed policy", diags),
-        arn: required(node, "Arn", file, "managed policy", diags),
-        id: opt(node, "PolicyId"),
+        name: required(node, "PolicyName", around.name.as_ref(), line, file, "managed policy", diags),
+        arn: required(node, "Arn", around.arn.as_ref(), line, file, "managed policy", diags),
+        id: opt(node, "PolicyId").or_else(|| around.id.clone()),
         path: opt(node, "Path"),
         default_version_id: opt(node, "DefaultVersionId"),
-        attachment_count: node.field("AttachmentCount").as_i64(),
-        permissions_boundary_usage_count: node.field("PermissionsBoundaryUsageCount").as_i64(),
-        is_attachable: node.field("IsAttachable").as_bool(),
-        versions: node
-            .field("PolicyVersionList")
+        attachment_count: fld(node, "AttachmentCount").as_i64(),
+        permissions_boundary_usage_count: fld(node, "PermissionsBoundaryUsageCount").as_i64(),
+        is_attachable: fld(node, "IsAttachable").as_bool(),
+        versions: fld(node, "PolicyVersionList")
             .items()
             .iter()
             .filter(|v| v.is_map())
             .map(|v| PolicyVersion {
                 version_id: opt(v, "VersionId"),
-                is_default: v.field("IsDefaultVersion").as_bool().unwrap_or(false),
+                is_default: fld(v, "IsDefaultVersion").as_bool().unwrap_or(false),
                 create_date: opt(v, "CreateDate"),
-                document: policy_document(v.field("Document"), file, diags),
+                document: policy_document(fld(v, "Document"), file, diags),
             })
             .collect(),
-        source: src(file, node.line),
+        source: src(file, line),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AWS Config configuration items
+// ---------------------------------------------------------------------------------------------
+
+const CONFIG_USER: &str = "AWS::IAM::User";
+const CONFIG_ROLE: &str = "AWS::IAM::Role";
+const CONFIG_GROUP: &str = "AWS::IAM::Group";
+const CONFIG_POLICY: &str = "AWS::IAM::Policy";
+const CONFIG_OIDC_PROVIDER: &str = "AWS::IAM::OIDCProvider";
+const CONFIG_TYPES: [&str; 5] = [CONFIG_USER, CONFIG_ROLE, CONFIG_GROUP, CONFIG_POLICY, CONFIG_OIDC_PROVIDER];
+
+/// Reads the IAM configuration items a document holds, in any of the envelopes AWS Config uses
+/// (one item in the API or delivery shape, `configurationItems`, `baseConfigurationItems`,
+/// `configurationItem`, SelectResourceConfig `Results`…); false when it holds none this module
+/// reads. The file walker reads these documents through the shared Config reader, which also
+/// hands ELBv2 items to the load-balancer reader; this entry point is for IAM-only callers.
+pub fn read_config_document(node: &Node, file: &Arc<str>, inventory: &mut Inventory) -> bool {
+    let found = config_items::items(node, &[config_items::IAM]);
+    let found: Vec<&Node> = found.iter().map(|i| &**i).collect();
+    read_config_items(&found, file, inventory)
+}
+
+/// Reads `AWS::IAM::{User, Role, Group, Policy, OIDCProvider}` configuration items into the same
+/// structures as the IAM API output (the configuration's camelCase keys are matched without
+/// regard to case). Of several items for one resource the latest wins and a deleted resource is
+/// dropped (within the items given). Each resource keeps the line of its item. An item with an
+/// empty configuration (`ResourceNotRecorded`, `{}`) gives nothing; false when no item was
+/// taken, so that the document is counted as skipped.
+pub(crate) fn read_config_items(items: &[&Node], file: &Arc<str>, inventory: &mut Inventory) -> bool {
+    let ours: Vec<&Node> =
+        items.iter().copied().filter(|i| CONFIG_TYPES.contains(&config_items::resource_type(i))).collect();
+    // A deletion is information even when nothing is left to read.
+    let mut consumed = ours.iter().any(|i| config_items::is_deleted(i));
+    let diags = &mut inventory.diagnostics;
+    let iam = &mut inventory.iam;
+    for item in config_items::latest(&ours) {
+        let configuration = match config_items::configuration(item, file) {
+            Ok(c) => c,
+            Err(diagnostic) => {
+                diags.push(diagnostic);
+                consumed = true;
+                continue;
+            }
+        };
+        if configuration.is_null() || (configuration.is_map() && configuration.entries().is_empty()) {
+            continue;
+        }
+        consumed = true;
+        let resource_type = config_items::resource_type(item);
+        if !configuration.is_map() {
+            diags.push(Diagnostic {
+                source: src(file, item.line),
+                reason: format!("{resource_type} configuration item: `configuration` is not an object"),
+            });
+            continue;
+        }
+        let around = Around {
+            name: item.get("resourceName").and_then(Node::string).filter(|n| !n.is_empty()),
+            arn: config_items::arn(item),
+            id: item.get("resourceId").and_then(Node::string),
+            created: item.get("resourceCreationTime").and_then(Node::string),
+            tags: tags(item),
+            line: Some(item.line),
+        };
+        let cfg = &*configuration;
+        match resource_type {
+            CONFIG_USER => iam.users.push(user_from(cfg, &around, file, diags)),
+            CONFIG_ROLE => iam.roles.push(role_from(cfg, &around, file, diags)),
+            CONFIG_GROUP => iam.groups.push(group_from(cfg, &around, file, diags)),
+            CONFIG_POLICY => iam.policies.push(managed_policy_from(cfg, &around, file, diags)),
+            _ => iam.oidc_providers.push(read_oidc_provider(cfg, file, around.arn.clone(), item.line)),
+        }
+    }
+    consumed
+}
+
+// ---------------------------------------------------------------------------------------------
+// Access keys, OIDC providers, EKS Pod Identity associations
+// ---------------------------------------------------------------------------------------------
+
+/// One joined access-key record at the top of a document (`UserName`, `AccessKeyId` and a
+/// `Status` or an `AccessKeyLastUsed`).
+fn is_access_key_record(node: &Node) -> bool {
+    node.get("AccessKeyId").is_some()
+        && node.get("UserName").is_some()
+        && (node.get("Status").is_some() || node.get("AccessKeyLastUsed").is_some())
+}
+
+/// A value that says "nothing": missing, empty, or `N/A` (how `GetAccessKeyLastUsed` marks a
+/// key that was never used).
+fn known(node: &Node) -> Option<String> {
+    node.string().filter(|s| !s.is_empty() && s != "N/A")
+}
+
+/// One `AccessKeyMetadata` entry (or joined record). The secret access key is never read.
+fn read_access_key(node: &Node, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> Option<AccessKey> {
+    let mut fail = |reason: String| {
+        diags.push(Diagnostic { source: src(file, node.line), reason });
+        None
+    };
+    if !node.is_map() {
+        return fail("access key entry is not an object; skipped".to_owned());
+    }
+    let (Some(id), Some(user)) = (known(node.field("AccessKeyId")), known(node.field("UserName"))) else {
+        return fail("access key entry without `AccessKeyId` or `UserName`; skipped".to_owned());
+    };
+    let status = node.field("Status").string();
+    let active = match status.as_deref() {
+        Some("Active") => true,
+        Some("Inactive") => false,
+        // Treated as usable: an audit should not hide a key whose state it cannot read.
+        other => {
+            fail(format!(
+                "access key {id} has status {}; treated as active",
+                other.map_or_else(|| "(none)".to_owned(), |s| format!("`{s}`"))
+            ));
+            true
+        }
+    };
+    let used = node.field("AccessKeyLastUsed");
+    if !(used.is_null() || used.is_map()) {
+        fail(format!("access key {id}: `AccessKeyLastUsed` is not an object; last use unknown"));
+    }
+    Some(AccessKey {
+        user,
+        id,
+        active,
+        create_date: known(node.field("CreateDate")),
+        last_used_date: known(used.field("LastUsedDate")),
+        last_used_service: known(used.field("ServiceName")),
+        source: src(file, node.line),
+    })
+}
+
+/// `get-open-id-connect-provider` output: a `ClientIDList` or `ThumbprintList`, with a `Url` or
+/// an added OIDC provider ARN.
+fn is_oidc_provider_output(node: &Node) -> bool {
+    let named = node.get("Url").is_some_and(|u| u.as_str().is_some())
+        || ["Arn", "OpenIDConnectProviderArn"]
+            .iter()
+            .any(|k| node.get(k).and_then(Node::as_str).is_some_and(|a| a.contains(":oidc-provider/")));
+    named && ["ClientIDList", "ThumbprintList"].iter().any(|k| node.field(k).is_seq())
+}
+
+/// The issuer (host and path) an OIDC provider ARN names: the part after `oidc-provider/`.
+fn issuer_of_provider_arn(arn: &str) -> Option<String> {
+    let (_, url) = arn.split_once(":oidc-provider/")?;
+    (!url.is_empty()).then(|| url.to_owned())
+}
+
+/// A provider object: `get-open-id-connect-provider` output (with an added `Arn` or
+/// `OpenIDConnectProviderArn` when the writer knew it) or the configuration of an
+/// `AWS::IAM::OIDCProvider` item. Without any ARN the provider is kept with an empty `arn`.
+fn read_oidc_provider(node: &Node, file: &Arc<str>, arn: Option<String>, line: u32) -> OidcProvider {
+    let arn = ["Arn", "OpenIDConnectProviderArn"]
+        .iter()
+        .find_map(|k| known(fld(node, k)))
+        .or(arn)
+        .unwrap_or_default();
+    let url = known(fld(node, "Url"))
+        .map(|u| u.trim_start_matches("https://").trim_end_matches('/').to_owned())
+        .or_else(|| issuer_of_provider_arn(&arn));
+    OidcProvider {
+        arn,
+        url,
+        client_ids: fld(node, "ClientIDList").strings(),
+        thumbprints: fld(node, "ThumbprintList").strings(),
+        source: src(file, line),
+    }
+}
+
+/// One `OpenIDConnectProviderList` entry: the ARN, and the issuer it names.
+fn read_listed_provider(node: &Node, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> Option<OidcProvider> {
+    let arn = known(node.field("Arn"));
+    match arn.as_deref().and_then(issuer_of_provider_arn) {
+        Some(url) => Some(OidcProvider {
+            arn: arn.unwrap_or_default(),
+            url: Some(url),
+            client_ids: Vec::new(),
+            thumbprints: Vec::new(),
+            source: src(file, node.line),
+        }),
+        None => {
+            diags.push(Diagnostic {
+                source: src(file, node.line),
+                reason: format!(
+                    "OpenIDConnectProviderList entry without an OIDC provider `Arn` ({}); skipped",
+                    arn.as_deref().unwrap_or("none")
+                ),
+            });
+            None
+        }
+    }
+}
+
+/// An object that looks like an EKS Pod Identity association (of `describe`, `create`,
+/// `list`…): it names a service account or has an association ARN.
+fn is_pod_identity_association(node: &Node) -> bool {
+    node.is_map() && (node.get("serviceAccount").is_some() || node.get("associationArn").is_some())
+}
+
+fn read_pod_identity(
+    node: &Node,
+    file: &Arc<str>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<PodIdentityAssociation> {
+    let get = |k: &str| node.get(k).and_then(Node::string).filter(|s| !s.is_empty());
+    let (cluster, namespace, service_account) = (get("clusterName"), get("namespace"), get("serviceAccount"));
+    let (Some(cluster), Some(namespace), Some(service_account)) = (cluster, namespace, service_account)
+    else {
+        let missing: Vec<&str> =
+            ["clusterName", "namespace", "serviceAccount"].into_iter().filter(|k| get(k).is_none()).collect();
+        diags.push(Diagnostic {
+            source: src(file, node.line),
+            reason: if node.is_map() {
+                format!("EKS Pod Identity association without `{}`; skipped", missing.join("`, `"))
+            } else {
+                "EKS Pod Identity association entry is not an object; skipped".to_owned()
+            },
+        });
+        return None;
+    };
+    Some(PodIdentityAssociation {
+        cluster,
+        namespace,
+        service_account,
+        role_arn: get("roleArn"),
+        association_arn: get("associationArn"),
+        source: src(file, node.line),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Policy documents
 // ---------------------------------------------------------------------------------------------
 
-/// Reads a policy document held by `node`: a mapping, or a string holding URL-encoded (or plain)
-/// JSON. `None` for a missing field; `None` with a diagnostic for one that cannot be read.
+/// Reads a policy document held by `node`:
+/// - a mapping;
+/// - a string holding JSON, plain or URL-encoded (RFC 3986 `%XX`; when that reading gives no
+///   policy and the text has `+`, the form encoding with `+` for a space is tried);
+/// - a list of documents (AWS Config writes a user's `policyDocument` and a policy version's
+///   `document` as a list), or a string holding one: all of them are read, as one document
+///   whose statements are theirs in order (IAM evaluates the union of statements, so this grants
+///   what the documents grant together). `Version` and `Id` are the first document's.
+///
+/// `None` for a missing field or an empty list; `None` with a diagnostic for one that cannot be
+/// read (in a list, the readable documents are kept and each unreadable one is reported).
 pub fn policy_document(node: &Node, file: &Arc<str>, diags: &mut Vec<Diagnostic>) -> Option<PolicyDocument> {
+    let fail = |diags: &mut Vec<Diagnostic>, why: &str| {
+        diags.push(Diagnostic {
+            source: src(file, node.line),
+            reason: format!("IAM policy document string could not be read: {why}"),
+        });
+        None
+    };
     match &node.value {
         Value::Null => None,
         Value::Map(_) => Some(document_from_map(node, file, false, None)),
+        Value::Seq(items) => {
+            let docs = items.iter().filter_map(|d| policy_document(d, file, diags)).collect();
+            merge_documents(docs, file, node.line)
+        }
         Value::Str(text) => {
-            let fail = |diags: &mut Vec<Diagnostic>, why: &str| {
-                diags.push(Diagnostic {
-                    source: src(file, node.line),
-                    reason: format!("IAM policy document string could not be read: {why}"),
-                });
-                None
+            let inner = match decode_document_text(text) {
+                Ok(inner) => inner,
+                Err(why) => return fail(diags, &why),
             };
-            let decoded = if text.trim_start().starts_with('{') {
-                text.clone()
-            } else {
-                match percent_decode(text) {
-                    Some(d) => d,
-                    None => return fail(diags, "bad URL encoding"),
+            match &inner.value {
+                Value::Map(_) => Some(document_from_map(&inner, file, true, Some(node.line))),
+                Value::Seq(items) if items.iter().all(Node::is_map) => {
+                    let docs =
+                        items.iter().map(|d| document_from_map(d, file, true, Some(node.line))).collect();
+                    merge_documents(docs, file, node.line)
                 }
-            };
-            let mut docs = yaml::parse_documents(&decoded).into_iter();
-            match docs.next() {
-                Some(Ok(inner)) if inner.is_map() => {
-                    Some(document_from_map(&inner, file, true, Some(node.line)))
-                }
-                Some(Ok(_)) | None => fail(diags, "not a JSON object"),
-                Some(Err(e)) => fail(diags, &format!("not valid JSON: {}", e.reason)),
+                _ => fail(diags, "not a JSON object"),
             }
         }
         _ => {
             diags.push(Diagnostic {
                 source: src(file, node.line),
-                reason: "IAM policy document is neither an object nor a string".to_owned(),
+                reason: "IAM policy document is neither an object, a list nor a string".to_owned(),
             });
             None
         }
     }
+}
+
+/// The JSON a policy-document string holds, plain or URL-encoded.
+fn decode_document_text(text: &str) -> Result<Node, String> {
+    let parse = |json: &str| match yaml::parse_documents(json).into_iter().next() {
+        Some(Ok(node)) => Ok(node),
+        Some(Err(e)) => Err(format!("not valid JSON: {}", e.reason)),
+        None => Err("not a JSON object".to_owned()),
+    };
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return parse(text);
+    }
+    let rfc = percent_decode(text).ok_or_else(|| "bad URL encoding".to_owned()).and_then(|d| parse(&d));
+    // A policy has a `Statement` (or is a list of documents); a form-encoded text read the
+    // RFC 3986 way keeps its `+`, which breaks the JSON or glues onto the keys.
+    let is_policy = |n: &Node| n.is_seq() || n.get("Statement").is_some();
+    if rfc.as_ref().is_ok_and(is_policy) || !text.contains('+') {
+        return rfc;
+    }
+    match percent_decode(&text.replace('+', "%20")).map(|d| parse(&d)) {
+        Some(Ok(form)) if is_policy(&form) => Ok(form),
+        _ => rfc,
+    }
+}
+
+/// One document made of several: their statements in order, `Version` and `Id` of the first,
+/// `encoded` when any was; the line of the field that held the list (or of the only document).
+fn merge_documents(docs: Vec<PolicyDocument>, file: &Arc<str>, line: u32) -> Option<PolicyDocument> {
+    if docs.len() <= 1 {
+        return docs.into_iter().next();
+    }
+    let mut docs = docs.into_iter();
+    let mut merged = docs.next()?;
+    merged.source = src(file, line);
+    for doc in docs {
+        merged.encoded |= doc.encoded;
+        merged.statements.extend(doc.statements);
+    }
+    Some(merged)
 }
 
 /// Decodes `%XX` escapes (RFC 3986; `+` is kept). `None` on a bad escape or non-UTF-8 result.
@@ -1009,5 +1412,430 @@ mod tests {
         assert!(!rows[0].access_keys[1].active, "column absent");
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].source.line, 3);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // AWS Config items, access keys, OIDC providers, Pod Identity associations
+    // -----------------------------------------------------------------------------------------
+
+    /// RFC 3986 encoding, as the IAM API writes policy documents.
+    fn url_encode(text: &str) -> String {
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    }
+
+    /// A JSON string literal holding `text`.
+    fn json_string(text: &str) -> String {
+        format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+
+    const IRSA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub":"system:serviceaccount:pay:api"}}}]}"#;
+
+    #[test]
+    fn config_role_api_shape_with_url_encoded_trust_policy_in_a_string_configuration() {
+        let inline = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*"},{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"}]}"#;
+        let configuration = format!(
+            r#"{{"path":"/","roleName":"pay-api","roleId":"AROAEXAMPLE","arn":"arn:aws:iam::111122223333:role/pay-api","createDate":"2024-01-02T03:04:05Z","assumeRolePolicyDocument":"{}","instanceProfileList":[{{"instanceProfileName":"pay-api","arn":"arn:aws:iam::111122223333:instance-profile/pay-api"}}],"rolePolicyList":[{{"policyName":"bucket","policyDocument":"{}"}}],"attachedManagedPolicies":[{{"policyName":"ReadOnlyAccess","policyArn":"arn:aws:iam::aws:policy/ReadOnlyAccess"}}],"permissionsBoundary":{{"permissionsBoundaryType":"Policy","permissionsBoundaryArn":"arn:aws:iam::111122223333:policy/boundary"}},"roleLastUsed":{{"lastUsedDate":"2024-05-01T00:00:00Z","region":"eu-west-1"}},"maxSessionDuration":3600,"tags":[{{"key":"team","value":"pay"}}]}}"#,
+            url_encode(IRSA_TRUST),
+            url_encode(inline)
+        );
+        let text = format!(
+            "{{\"version\": \"1.3\", \"accountId\": \"111122223333\",\n \"configurationItemStatus\": \"OK\", \"resourceType\": \"AWS::IAM::Role\",\n \"arn\": \"arn:aws:iam::111122223333:role/pay-api\", \"resourceId\": \"AROAEXAMPLE\", \"resourceName\": \"pay-api\",\n \"tags\": {{\"team\": \"other\", \"env\": \"prod\"}},\n \"configuration\": {}}}",
+            json_string(&configuration)
+        );
+        // Through the file walker (the shared Config reader) and through the IAM-only entry.
+        let walked = crate::files::read_text("role.json", &text);
+        assert!(walked.diagnostics.is_empty(), "{:?}", walked.diagnostics);
+        assert_eq!(walked.objects_read, 1);
+        let (iam, diags) = read_iam_text("role.json", &text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(iam, walked.iam);
+
+        assert_eq!(iam.roles.len(), 1);
+        let r = &iam.roles[0];
+        assert_eq!((r.name.as_str(), r.arn.as_str()), ("pay-api", "arn:aws:iam::111122223333:role/pay-api"));
+        assert_eq!((r.id.as_deref(), r.path.as_deref()), (Some("AROAEXAMPLE"), Some("/")));
+        assert_eq!(r.create_date.as_deref(), Some("2024-01-02T03:04:05Z"));
+        assert_eq!(r.source.line, 1, "the line of the configuration item");
+        assert_eq!(&*r.source.file, "role.json");
+
+        let trust = r.trust_policy.as_ref().expect("decoded trust policy");
+        assert!(trust.encoded);
+        assert_eq!(trust.source.line, 5, "the line of the `configuration` string");
+        let s = &trust.statements[0];
+        assert_eq!(s.principals[0].0, "Federated");
+        assert!(s.principals[0].1.ends_with(":oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"));
+        assert_eq!(s.actions, ["sts:AssumeRoleWithWebIdentity"]);
+        assert_eq!(s.conditions[0].key, "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub");
+        assert_eq!(s.conditions[0].values, ["system:serviceaccount:pay:api"]);
+
+        assert_eq!(r.inline_policies.len(), 1);
+        let p = &r.inline_policies[0];
+        assert_eq!(p.name, "bucket");
+        let effects: Vec<_> =
+            p.document.as_ref().expect("inline").statements.iter().map(|s| &s.effect).collect();
+        assert_eq!(effects, [&Effect::Allow, &Effect::Deny]);
+        assert_eq!(
+            r.attached_policies,
+            [AttachedPolicy {
+                name: "ReadOnlyAccess".into(),
+                arn: "arn:aws:iam::aws:policy/ReadOnlyAccess".into()
+            }]
+        );
+        assert_eq!(r.instance_profiles[0].name, "pay-api");
+        assert_eq!(r.permissions_boundary.as_deref(), Some("arn:aws:iam::111122223333:policy/boundary"));
+        assert_eq!(r.last_used.as_deref(), Some("2024-05-01T00:00:00Z"));
+        assert_eq!(r.max_session_duration, Some(3600));
+        let tags: Vec<(&str, &str)> = r.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(tags, [("team", "pay"), ("env", "prod")], "configuration tags first, then the item's");
+    }
+
+    #[test]
+    fn config_user_policy_document_list_is_read_whole() {
+        let encoded = url_encode(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["eks:DescribeCluster","eks:ListClusters"],"Resource":"*"},{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}]}"#,
+        );
+        let text = format!(
+            r#"{{"fileVersion": "1.0", "configurationItems": [
+ {{"configurationItemVersion": "1.3", "awsAccountId": "111122223333", "ARN": "arn:aws:iam::111122223333:user/ci",
+  "resourceType": "AWS::IAM::User", "resourceName": "ci", "configurationItemStatus": "OK",
+  "configuration": {{"userName": "ci", "userId": "AIDAEXAMPLE", "arn": "arn:aws:iam::111122223333:user/ci",
+    "groupList": ["deployers"],
+    "userPolicyList": [{{"policyName": "deploy", "policyDocument": [
+      {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}}]}},
+      "{encoded}"
+    ]}}],
+    "attachedManagedPolicies": [{{"policyName": "ELB-policy", "policyArn": "arn:aws:iam::111122223333:policy/ELB-policy"}}]}}}}
+]}}"#
+        );
+        let (iam, diags) = read_iam_text("users.json", &text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(iam.users.len(), 1);
+        let u = &iam.users[0];
+        assert_eq!((u.name.as_str(), u.id.as_deref(), u.source.line), ("ci", Some("AIDAEXAMPLE"), 2));
+        assert_eq!(u.groups, ["deployers"]);
+        assert_eq!(u.attached_policies[0].arn, "arn:aws:iam::111122223333:policy/ELB-policy");
+        let doc = u.inline_policies[0].document.as_ref().expect("documents");
+        assert_eq!(doc.statements.len(), 3, "both documents of the list");
+        assert_eq!(doc.source.line, 6, "the line of the list");
+        assert!(doc.encoded, "one of them was encoded");
+        let lines: Vec<u32> = doc.statements.iter().map(|s| s.line).collect();
+        assert_eq!(lines, [7, 8, 8]);
+        assert_eq!(doc.statements[0].actions, ["ecr:*"]);
+        assert_eq!(doc.statements[1].actions, ["eks:DescribeCluster", "eks:ListClusters"]);
+    }
+
+    #[test]
+    fn config_group_and_policy_from_batch_and_select_results() {
+        let v1 = url_encode(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+        );
+        let text = format!(
+            r#"{{"baseConfigurationItems": [
+  {{"arn": "arn:aws:iam::111122223333:policy/deploy", "resourceType": "AWS::IAM::Policy", "resourceId": "ANPAEXAMPLE",
+    "configuration": {{"policyName": "deploy", "policyId": "ANPAEXAMPLE", "arn": "arn:aws:iam::111122223333:policy/deploy",
+      "defaultVersionId": "v2", "attachmentCount": 3, "isAttachable": true,
+      "policyVersionList": [
+        {{"versionId": "v1", "isDefaultVersion": false, "document": "{v1}"}},
+        {{"versionId": "v2", "isDefaultVersion": true, "document": [
+          {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}}]}},
+          {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}}]}}]}}]}}}}
+], "unprocessedResourceKeys": []}}"#
+        );
+        let (iam, diags) = read_iam_text("batch.json", &text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let p = &iam.policies[0];
+        assert_eq!((p.name.as_str(), p.source.line), ("deploy", 2));
+        assert!(!p.is_aws_managed());
+        assert_eq!((p.attachment_count, p.is_attachable), (Some(3), Some(true)));
+        assert_eq!(p.versions.len(), 2);
+        assert_eq!(p.versions[0].document.as_ref().expect("v1").statements[0].actions, ["*"]);
+        let default = p.default_document().expect("v2");
+        let actions: Vec<_> = default.statements.iter().map(|s| s.actions[0].as_str()).collect();
+        assert_eq!(actions, ["ecs:*", "logs:*"]);
+
+        // SelectResourceConfig: each result a JSON string; other resource types are left alone.
+        let group = r#"{"resourceType":"AWS::IAM::Group","arn":"arn:aws:iam::111122223333:group/admins","configuration":{"groupName":"admins","groupId":"AGPAEXAMPLE","groupPolicyList":[],"attachedManagedPolicies":[{"policyName":"AdministratorAccess","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}]}}"#;
+        let bucket = r#"{"resourceType":"AWS::S3::Bucket","arn":"arn:aws:s3:::b","configuration":{}}"#;
+        let text = format!(
+            "{{\"Results\": [\n{},\n{}], \"QueryInfo\": {{}}}}",
+            json_string(bucket),
+            json_string(group)
+        );
+        let (iam, diags) = read_iam_text("select.json", &text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(iam.groups.len(), 1);
+        let g = &iam.groups[0];
+        assert_eq!(
+            (g.name.as_str(), g.arn.as_str(), g.source.line),
+            ("admins", "arn:aws:iam::111122223333:group/admins", 3)
+        );
+        assert_eq!(g.attached_policies[0].name, "AdministratorAccess");
+    }
+
+    #[test]
+    fn config_history_latest_item_wins_and_deleted_resources_are_dropped() {
+        let role = |time: &str, status: &str, action: &str| {
+            format!(
+                r#"{{"arn": "arn:aws:iam::1:role/r", "resourceType": "AWS::IAM::Role", "configurationItemCaptureTime": "{time}", "configurationItemStatus": "{status}",
+  "configuration": {{"roleName": "r", "assumeRolePolicyDocument": {{"Statement": [{{"Effect": "Allow", "Action": "{action}", "Principal": {{"Service": "ec2.amazonaws.com"}}}}]}}}}}}"#
+            )
+        };
+        let deleted_user = r#"{"ARN": "arn:aws:iam::1:user/gone", "resourceType": "AWS::IAM::User", "configurationItemStatus": "ResourceDeleted", "configuration": null}"#;
+        let text = format!(
+            "{{\"configurationItems\": [{}, {}, {}]}}",
+            role("2024-02-01T00:00:00Z", "OK", "sts:AssumeRole"),
+            role("2024-01-01T00:00:00Z", "ResourceDiscovered", "sts:TagSession"),
+            deleted_user
+        );
+        let (iam, diags) = read_iam_text("history.json", &text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(iam.roles.len(), 1);
+        assert_eq!(
+            iam.roles[0].trust_policy.as_ref().expect("trust").statements[0].actions,
+            ["sts:AssumeRole"]
+        );
+        assert!(iam.users.is_empty());
+
+        // A document whose only item is a deletion is taken (nothing left to read), not skipped.
+        let inv = crate::files::read_text("deleted.json", deleted_user);
+        assert!(inv.iam.is_empty() && inv.diagnostics.is_empty());
+        assert_eq!((inv.objects_read, inv.skipped_kinds.get("(no kind)")), (1, None));
+        let text = format!(
+            "{{\"configurationItems\": [{}, {}]}}",
+            role("2024-01-01T00:00:00Z", "OK", "sts:AssumeRole"),
+            role("2024-03-01T00:00:00Z", "ResourceDeleted", "sts:AssumeRole")
+        );
+        assert!(read_iam_text("h.json", &text).0.roles.is_empty());
+    }
+
+    #[test]
+    fn config_items_that_cannot_be_read_are_diagnostics() {
+        // A broken JSON string, a configuration that is not an object, a role whose name and ARN
+        // are only on the item, and one with neither.
+        let text = r#"{"configurationItems": [
+ {"arn": "arn:aws:iam::1:role/a", "resourceType": "AWS::IAM::Role",
+  "configuration": "{\"roleName\": "},
+ {"arn": "arn:aws:iam::1:role/b", "resourceType": "AWS::IAM::Role", "configuration": [1]},
+ {"ARN": "arn:aws:iam::1:role/c", "resourceName": "c", "resourceType": "AWS::IAM::Role", "configuration": {"path": "/"}},
+ {"resourceType": "AWS::IAM::Role", "configurationItemStatus": "OK", "configuration": {"path": "/x/"}}
+]}"#;
+        let (iam, diags) = read_iam_text("bad.json", text);
+        let at: Vec<u32> = diags.iter().map(|d| d.source.line).collect();
+        assert_eq!(at, [3, 4, 6, 6], "{diags:?}");
+        assert!(diags[0].reason.contains("embedded JSON"));
+        assert!(diags[1].reason.contains("not an object"));
+        assert!(diags.iter().all(|d| &*d.source.file == "bad.json"));
+        assert_eq!(iam.roles.len(), 2);
+        assert_eq!((iam.roles[0].name.as_str(), iam.roles[0].arn.as_str()), ("c", "arn:aws:iam::1:role/c"));
+        assert_eq!(iam.roles[1].path.as_deref(), Some("/x/"));
+    }
+
+    #[test]
+    fn access_keys_with_and_without_last_use() {
+        let text = r#"{"AccessKeyMetadata": [
+  {"UserName": "ci", "AccessKeyId": "AKIAEXAMPLE1", "Status": "Active", "CreateDate": "2020-01-01T00:00:00Z"},
+  {"UserName": "ci", "AccessKeyId": "AKIAEXAMPLE2", "Status": "Inactive", "CreateDate": "2021-01-01T00:00:00Z",
+   "AccessKeyLastUsed": {"LastUsedDate": "2021-06-01T00:00:00Z", "ServiceName": "s3", "Region": "eu-west-1"}},
+  {"UserName": "ci", "AccessKeyId": "AKIAEXAMPLE3", "Status": "Active", "AccessKeyLastUsed": {"ServiceName": "N/A", "Region": "N/A"}},
+  {"UserName": "ci"},
+  "AKIANOTANOBJECT",
+  {"UserName": "ci", "AccessKeyId": "AKIAEXAMPLE4", "Status": "Expired"}
+], "IsTruncated": false}"#;
+        let inv = crate::files::read_text("keys.json", text);
+        assert_eq!(inv.objects_read, 1);
+        let keys = &inv.iam.access_keys;
+        let ids: Vec<_> = keys.iter().map(|k| (k.id.as_str(), k.active, k.source.line)).collect();
+        assert_eq!(
+            ids,
+            [
+                ("AKIAEXAMPLE1", true, 2),
+                ("AKIAEXAMPLE2", false, 3),
+                ("AKIAEXAMPLE3", true, 5),
+                ("AKIAEXAMPLE4", true, 8)
+            ]
+        );
+        assert!(keys.iter().all(|k| k.user == "ci"));
+        assert_eq!(keys[0].create_date.as_deref(), Some("2020-01-01T00:00:00Z"));
+        assert_eq!((keys[0].last_used_date.as_deref(), keys[0].last_used_service.as_deref()), (None, None));
+        assert_eq!(keys[1].last_used_date.as_deref(), Some("2021-06-01T00:00:00Z"));
+        assert_eq!(keys[1].last_used_service.as_deref(), Some("s3"));
+        assert_eq!(
+            (keys[2].last_used_date.as_deref(), keys[2].last_used_service.as_deref()),
+            (None, None),
+            "N/A"
+        );
+        let at: Vec<u32> = inv.diagnostics.iter().map(|d| d.source.line).collect();
+        assert_eq!(at, [6, 7, 8], "{:?}", inv.diagnostics);
+        assert!(inv.diagnostics[2].reason.contains("treated as active"));
+
+        // One joined record on its own; a never-used key has a null date.
+        let text = r#"{"UserName": "bob", "AccessKeyId": "AKIABOB", "Status": "Active", "CreateDate": "2019-01-01T00:00:00Z",
+ "AccessKeyLastUsed": {"LastUsedDate": null, "ServiceName": "N/A", "Region": "N/A"}}"#;
+        let (iam, diags) = read_iam_text("bob.json", text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(iam.access_keys.len(), 1);
+        let k = &iam.access_keys[0];
+        assert_eq!((k.user.as_str(), k.id.as_str(), k.active), ("bob", "AKIABOB", true));
+        assert_eq!((k.last_used_date.as_deref(), k.last_used_service.as_deref()), (None, None));
+    }
+
+    #[test]
+    fn oidc_providers_listed_fetched_and_recorded() {
+        let text = r#"{"OpenIDConnectProviderList": [
+  {"Arn": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"},
+  {"Arn": "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},
+  {"Arn": "arn:aws:iam::111122223333:saml-provider/corp"},
+  {}
+]}"#;
+        let inv = crate::files::read_text("providers.json", text);
+        let got: Vec<_> = inv.iam.oidc_providers.iter().map(|p| (p.url.as_deref(), p.source.line)).collect();
+        assert_eq!(
+            got,
+            [
+                (Some("oidc.eks.eu-west-1.amazonaws.com/id/ABC"), 2),
+                (Some("token.actions.githubusercontent.com"), 3)
+            ]
+        );
+        assert_eq!(
+            inv.iam.oidc_providers[1].arn,
+            "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+        );
+        let at: Vec<u32> = inv.diagnostics.iter().map(|d| d.source.line).collect();
+        assert_eq!(at, [4, 5], "{:?}", inv.diagnostics);
+
+        // get-open-id-connect-provider has no ARN: kept with an empty one.
+        let text = r#"{"Url": "oidc.eks.eu-west-1.amazonaws.com/id/ABC", "ClientIDList": ["sts.amazonaws.com"],
+ "ThumbprintList": ["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"], "CreateDate": "2024-01-01T00:00:00Z", "Tags": []}"#;
+        let (iam, diags) = read_iam_text("get.json", text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let p = &iam.oidc_providers[0];
+        assert_eq!((p.arn.as_str(), p.url.as_deref()), ("", Some("oidc.eks.eu-west-1.amazonaws.com/id/ABC")));
+        assert_eq!(
+            (p.client_ids.as_slice(), p.thumbprints.len()),
+            (&["sts.amazonaws.com".to_owned()][..], 1)
+        );
+
+        // With an added ARN, and a URL written with its scheme.
+        let text = r#"{"OpenIDConnectProviderArn": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com",
+ "Url": "https://token.actions.githubusercontent.com", "ClientIDList": ["sts.amazonaws.com"], "ThumbprintList": []}"#;
+        let (iam, _) = read_iam_text("get.json", text);
+        let p = &iam.oidc_providers[0];
+        assert_eq!(p.arn, "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com");
+        assert_eq!(p.url.as_deref(), Some("token.actions.githubusercontent.com"));
+
+        // No `Url` (a writer that had none): the issuer comes from the ARN.
+        let text = r#"{"Arn": "arn:aws:iam::1:oidc-provider/oidc.example.com/id/9", "ClientIDList": [], "ThumbprintList": []}"#;
+        let (iam, diags) = read_iam_text("get.json", text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(iam.oidc_providers[0].url.as_deref(), Some("oidc.example.com/id/9"));
+
+        // An AWS Config item (`ClientIdList` in Config's spelling).
+        let text = r#"{"resourceType": "AWS::IAM::OIDCProvider", "arn": "arn:aws:iam::1:oidc-provider/oidc.example.com",
+ "configuration": {"Url": "oidc.example.com", "ClientIdList": ["sts.amazonaws.com"], "ThumbprintList": []}}"#;
+        let inv = crate::files::read_text("ci.json", text);
+        let p = &inv.iam.oidc_providers[0];
+        assert_eq!(
+            (p.arn.as_str(), p.url.as_deref()),
+            ("arn:aws:iam::1:oidc-provider/oidc.example.com", Some("oidc.example.com"))
+        );
+        assert_eq!(p.client_ids, ["sts.amazonaws.com"]);
+    }
+
+    #[test]
+    fn pod_identity_associations_described_and_listed() {
+        let text = r#"{"association": {"clusterName": "prod", "namespace": "pay", "serviceAccount": "api",
+  "roleArn": "arn:aws:iam::111122223333:role/pay-api",
+  "associationArn": "arn:aws:eks:eu-west-1:111122223333:podidentityassociation/prod/a-1", "associationId": "a-1",
+  "tags": {}, "createdAt": "2024-01-01T00:00:00Z", "modifiedAt": "2024-01-01T00:00:00Z"}}"#;
+        let inv = crate::files::read_text("describe.json", text);
+        assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
+        assert_eq!(inv.objects_read, 1);
+        assert_eq!(
+            inv.iam.pod_identity_associations,
+            [PodIdentityAssociation {
+                cluster: "prod".into(),
+                namespace: "pay".into(),
+                service_account: "api".into(),
+                role_arn: Some("arn:aws:iam::111122223333:role/pay-api".into()),
+                association_arn: Some(
+                    "arn:aws:eks:eu-west-1:111122223333:podidentityassociation/prod/a-1".into()
+                ),
+                source: Source { file: "describe.json".into(), line: 1 },
+            }]
+        );
+
+        let text = r#"{"associations": [
+  {"clusterName": "prod", "namespace": "pay", "serviceAccount": "api", "associationArn": "arn:aws:eks:eu-west-1:1:podidentityassociation/prod/a-1", "associationId": "a-1"},
+  {"clusterName": "prod", "serviceAccount": "worker", "associationArn": "arn:aws:eks:eu-west-1:1:podidentityassociation/prod/a-2", "associationId": "a-2"},
+  {"clusterName": "prod", "namespace": "ops", "serviceAccount": "bot", "associationArn": "arn:aws:eks:eu-west-1:1:podidentityassociation/prod/a-3", "ownerArn": "arn:aws:eks:eu-west-1:1:addon/prod/x/y"}
+], "nextToken": null}"#;
+        let (iam, diags) = read_iam_text("list.json", text);
+        let got: Vec<_> = iam
+            .pod_identity_associations
+            .iter()
+            .map(|a| (a.namespace.as_str(), a.service_account.as_str(), a.role_arn.is_none(), a.source.line))
+            .collect();
+        assert_eq!(got, [("pay", "api", true, 2), ("ops", "bot", true, 4)]);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].source.line, 3);
+        assert!(diags[0].reason.contains("`namespace`"), "{}", diags[0].reason);
+
+        // Lists of something else, and an empty list, are not taken.
+        for other in
+            [r#"{"associations": []}"#, r#"{"associations": [{"RouteTableId": "rtb-1", "Main": true}]}"#]
+        {
+            let inv = crate::files::read_text("other.json", other);
+            assert!(inv.iam.is_empty() && inv.diagnostics.is_empty(), "{other}");
+            assert_eq!(inv.skipped_kinds.get("(no kind)"), Some(&1), "{other}");
+        }
+    }
+
+    #[test]
+    fn policy_document_forms() {
+        let file: Arc<str> = "p.json".into();
+        let read = |text: &str| {
+            let node = yaml::parse_documents(text).remove(0).expect("json");
+            let mut diags = Vec::new();
+            let doc = policy_document(node.field("d"), &file, &mut diags);
+            (doc, diags)
+        };
+        // Form encoding: `+` for spaces between JSON tokens.
+        let form = "%7B+%22Version%22%3A+%222012-10-17%22%2C+%22Statement%22%3A+%5B%7B%22Effect%22%3A+%22Allow%22%2C+%22Action%22%3A+%22a%2Bb%3Ac%22%7D%5D%7D";
+        let (doc, diags) = read(&format!("{{\"d\": \"{form}\"}}"));
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(doc.expect("form").statements[0].actions, ["a+b:c"], "an encoded `+` stays a plus");
+        // A compact RFC 3986 text whose values hold a literal `+`.
+        let (doc, _) = read(&format!(
+            "{{\"d\": \"{}\"}}",
+            url_encode(
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::a+b/*"}]}"#
+            )
+        ));
+        assert_eq!(doc.expect("rfc").statements[0].resources, ["arn:aws:s3:::a+b/*"]);
+        // A plain JSON string holding a list of documents.
+        let list = r#"[{"Statement":{"Effect":"Allow","Action":"x:A"}},{"Statement":{"Effect":"Deny","Action":"x:B"}}]"#;
+        let (doc, diags) = read(&format!("{{\"d\": {}}}", json_string(list)));
+        assert!(diags.is_empty());
+        let doc = doc.expect("list");
+        assert!(doc.encoded);
+        assert_eq!(doc.statements.len(), 2);
+        // A list with an unreadable member: the rest is kept, the member reported.
+        let (doc, diags) = read(
+            "{\"d\": [\n{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"x:A\"}},\n\"%7B%22Vers\",\n7]}",
+        );
+        assert_eq!(doc.expect("kept").statements.len(), 1);
+        let at: Vec<u32> = diags.iter().map(|d| d.source.line).collect();
+        assert_eq!(at, [3, 4]);
+        // An empty list is no document.
+        let (doc, diags) = read(r#"{"d": []}"#);
+        assert!(doc.is_none() && diags.is_empty());
     }
 }

@@ -63,12 +63,13 @@ fn rdk_listener_item_is_plain_http_forwarding_to_a_target_group() {
 #[test]
 fn whole_rdk_corpus_only_elbv2_items_are_read() {
     let Some(inv) = read(RDK) else { return };
-    // Two ELBv2 items (a load balancer and a listener of another load balancer); the classic
-    // ELB, IAM, EC2, … items are left to other readers (AWS_LAMBDA_FUNCTION.json is a bare
-    // array, which the dispatcher does not offer to the readers).
+    // Two ELBv2 items (a load balancer and a listener of another load balancer); the four IAM
+    // items go to the IAM reader (iam_corpora.rs); the classic ELB, EC2, … items are skipped
+    // (AWS_LAMBDA_FUNCTION.json is a bare array, which the dispatcher does not offer to the
+    // readers).
     assert_eq!(inv.proxies.len(), 2);
     assert_eq!(inv.files_read, 27);
-    assert_eq!(inv.skipped_kinds.get("(no kind)"), Some(&23));
+    assert_eq!(inv.skipped_kinds.get("(no kind)"), Some(&19));
     assert_eq!(inv.skipped_kinds.get("(not an object)"), Some(&1));
     // The one diagnostic is the corpus's own broken JSON, not an AWS reader complaint.
     assert_eq!(inv.diagnostics.len(), 1, "{:?}", inv.diagnostics);

@@ -1,7 +1,8 @@
 //! The IAM reader against real `get-account-authorization-details` outputs, single policies and
-//! scanner results (salesforce/cloudsplaining test files) and an account dump with GAAD, a
-//! credential report and `get-role` outputs (duo-labs/cloudmapper demo account data), copied
-//! verbatim under `shared/corpora`. Every fact asserted here was read from the files themselves.
+//! scanner results (salesforce/cloudsplaining test files), an account dump with GAAD, a
+//! credential report and `get-role` outputs (duo-labs/cloudmapper demo account data), and the
+//! AWS Config configuration item examples of IAM users, roles, groups and policies
+//! (awslabs/aws-config-rdk), copied verbatim under `shared/corpora`. Every fact asserted here was read from the files themselves.
 //! The corpus tests are skipped when the corpora are absent.
 
 mod common;
@@ -10,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ztpath_probes::iam::{
-    Effect, IamInventory, IamRole, read_credential_report, read_credential_report_json, read_iam_text,
+    AttachedPolicy, Effect, IamInventory, IamRole, read_credential_report, read_credential_report_json,
+    read_iam_text,
 };
 use ztpath_probes::{Diagnostic, yaml};
 
@@ -18,6 +20,7 @@ use common::corpus;
 
 const GAAD_CS: &str = "salesforce__cloudsplaining/test/files/example-authz-details.json";
 const DEMO: &str = "duo-labs__cloudmapper/account-data/demo/us-east-1";
+const RDK: &str = "awslabs__aws-config-rdk/rdk/template/example_ci";
 
 fn read(relative: &str) -> Option<(IamInventory, Vec<Diagnostic>, String)> {
     let path = corpus(relative)?;
@@ -44,7 +47,12 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn every_corpus_file_is_read_without_panic() {
     let mut items = 0;
-    for dir in ["salesforce__cloudsplaining", "duo-labs__cloudmapper"] {
+    for dir in [
+        "salesforce__cloudsplaining",
+        "duo-labs__cloudmapper",
+        "awslabs__aws-config-rdk",
+        "awslabs__aws-config-resource-schema",
+    ] {
         let Some(root) = corpus(dir) else { return };
         let mut all = Vec::new();
         files(&root, &mut all);
@@ -62,7 +70,8 @@ fn every_corpus_file_is_read_without_panic() {
             assert!(rows.is_empty(), "{name}");
         }
     }
-    // cloudsplaining: 4 GAAD files of note, cloudmapper: GAAD + 4 get-role + 2 get-user.
+    // cloudsplaining: 4 GAAD files of note, cloudmapper: GAAD + 4 get-role + 2 get-user, rdk: 4
+    // Config items (the resource schemas are not items).
     assert!(items > 60, "{items}");
 }
 
@@ -284,4 +293,151 @@ fn documents_that_are_not_gaad_are_left_alone() {
         let Some((iam, diags, _)) = read(file) else { return };
         assert!(iam.is_empty() && diags.is_empty(), "{file}: {iam:?} {diags:?}");
     }
+}
+
+fn arns(policies: &[AttachedPolicy]) -> Vec<&str> {
+    policies.iter().map(|p| p.arn.as_str()).collect()
+}
+
+#[test]
+fn rdk_config_item_iam_user() {
+    // Delivery-shape keys (`ARN`, `configurationItemVersion`) next to `accountId`; the inline
+    // policy's `policyDocument` is a list of documents.
+    let Some((iam, diags, _)) = read(&format!("{RDK}/AWS_IAM_User.json")) else { return };
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(iam.users.len(), 1);
+    let u = &iam.users[0];
+    assert_eq!((u.name.as_str(), u.arn.as_str()), ("johndoe", "arn:aws:iam::112233445566:user/johndoe"));
+    assert_eq!((u.id.as_deref(), u.path.as_deref()), (Some("AIDAILEDWOGIPJFAKOJKW"), Some("/")));
+    assert_eq!(u.create_date.as_deref(), Some("2016-09-22T05:55:07.000Z"));
+    assert_eq!(u.source.line, 1, "the item's line");
+    assert_eq!(u.groups, ["MyTestGroup"]);
+    assert_eq!(
+        arns(&u.attached_policies),
+        [
+            "arn:aws:iam::264683526309:policy/ELB-policy",
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "arn:aws:iam::264683526309:policy/service-role/config-role-ap-northeast-1_AWSConfigDeliveryPermissions_ap-northeast-1",
+        ]
+    );
+    assert_eq!(u.inline_policies.len(), 1);
+    let p = &u.inline_policies[0];
+    assert_eq!((p.name.as_str(), p.source.line), ("policygen-johndoe-201611060951", 46));
+    let doc = p.document.as_ref().expect("the listed document");
+    assert!(!doc.encoded);
+    assert_eq!(doc.version.as_deref(), Some("2012-10-17"));
+    assert_eq!(doc.statements.len(), 1);
+    let s = &doc.statements[0];
+    assert_eq!((s.sid.as_deref(), &s.effect, s.line), (Some("Stmt1478454695000"), &Effect::Allow, 52));
+    assert_eq!(
+        (s.actions.as_slice(), s.resources.as_slice()),
+        (&["codedeploy:*".to_owned()][..], &["*".to_owned()][..])
+    );
+    assert!(u.permissions_boundary.is_none() && u.tags.is_empty());
+}
+
+#[test]
+fn rdk_config_item_iam_role() {
+    let Some((iam, diags, _)) = read(&format!("{RDK}/AWS_IAM_Role.json")) else { return };
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(iam.roles.len(), 1);
+    let r = &iam.roles[0];
+    assert_eq!(
+        (r.name.as_str(), r.arn.as_str()),
+        ("config-role-ezcrc2", "arn:aws:iam::264683526309:role/service-role/config-role-ezcrc2")
+    );
+    assert_eq!((r.id.as_deref(), r.path.as_deref()), (Some("AROAIY7FPU7KRV7IZBNPC"), Some("/service-role/")));
+    assert_eq!(r.source.line, 1);
+    let trust = r.trust_policy.as_ref().expect("trust policy");
+    assert!(!trust.encoded, "an object in this example");
+    assert_eq!(trust.source.line, 37);
+    assert_eq!(trust.statements.len(), 1);
+    let s = &trust.statements[0];
+    assert_eq!(s.principals, [("Service".to_owned(), "config.amazonaws.com".to_owned())]);
+    assert_eq!((s.actions.as_slice(), &s.effect), (&["sts:AssumeRole".to_owned()][..], &Effect::Allow));
+    assert_eq!((s.sid.as_deref(), s.line), (Some(""), 40));
+    assert!(!s.has_wildcard_principal() && s.conditions.is_empty());
+    assert_eq!(
+        arns(&r.attached_policies),
+        [
+            "arn:aws:iam::264683526309:policy/ELB-policy",
+            "arn:aws:iam::264683526309:policy/service-role/config-role-ezcrc2-AWSConfigDeliveryPermissions-us-west-2",
+            "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole",
+        ]
+    );
+    assert!(r.inline_policies.is_empty() && r.instance_profiles.is_empty());
+    assert!(r.permissions_boundary.is_none() && r.last_used.is_none());
+}
+
+#[test]
+fn rdk_config_item_iam_group() {
+    // `configurationItemStatus: ResourceDiscovered` is a live resource.
+    let Some((iam, diags, _)) = read(&format!("{RDK}/AWS_IAM_Group.json")) else { return };
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(iam.groups.len(), 1);
+    let g = &iam.groups[0];
+    assert_eq!(
+        (g.name.as_str(), g.arn.as_str()),
+        ("MyTestGroup", "arn:aws:iam::264683526309:group/MyTestGroup")
+    );
+    assert_eq!((g.id.as_deref(), g.source.line), (Some("AGPAJNIBGFRSRIKL7VAD6"), 1));
+    assert_eq!(arns(&g.attached_policies), ["arn:aws:iam::aws:policy/AdministratorAccess"]);
+    assert_eq!(g.attached_policies[0].name, "AdministratorAccess");
+    assert!(g.inline_policies.is_empty());
+    // Group membership is in the relationships (`Contains User`), not read as users.
+    assert!(iam.users.is_empty());
+}
+
+#[test]
+fn rdk_config_item_iam_policy() {
+    // The version's `document` is a list of documents, too.
+    let Some((iam, diags, _)) = read(&format!("{RDK}/AWS_IAM_Policy.json")) else { return };
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(iam.policies.len(), 1);
+    let p = &iam.policies[0];
+    assert_eq!(
+        (p.name.as_str(), p.arn.as_str()),
+        ("ELB-policy", "arn:aws:iam::264683526309:policy/ELB-policy")
+    );
+    assert!(!p.is_aws_managed());
+    assert_eq!((p.id.as_deref(), p.path.as_deref()), (Some("ANPAIJWML3NX3NT6UAGO4"), Some("/")));
+    assert_eq!(p.default_version_id.as_deref(), Some("v1"));
+    assert_eq!(
+        (p.attachment_count, p.is_attachable, p.permissions_boundary_usage_count),
+        (Some(4), Some(true), None)
+    );
+    assert_eq!(p.source.line, 1);
+    assert_eq!(p.versions.len(), 1);
+    let v = &p.versions[0];
+    assert_eq!((v.version_id.as_deref(), v.is_default), (Some("v1"), true));
+    assert_eq!(v.create_date.as_deref(), Some("April 29, 2016 10:11:26 AM"), "kept as written");
+    let doc = p.default_document().expect("default document");
+    assert_eq!(doc.statements.len(), 1);
+    let s = &doc.statements[0];
+    assert_eq!((s.sid.as_deref(), s.line), (Some("Stmt1461949544000"), 59));
+    assert_eq!(s.actions, ["elasticloadbalancing:Describe*"]);
+    assert_eq!(s.resources, ["*"]);
+}
+
+#[test]
+fn rdk_folder_through_the_file_walker() {
+    // The four IAM items are read by the walker too (one object each); the roles that Lambda
+    // and CodeBuild items name in their relationships are not items and are not invented.
+    let Some(inv) = common::read(RDK) else { return };
+    let iam = &inv.iam;
+    assert_eq!((iam.users.len(), iam.groups.len(), iam.roles.len(), iam.policies.len()), (1, 1, 1, 1));
+    assert!(iam.access_keys.is_empty() && iam.oidc_providers.is_empty());
+    let files = [
+        &*iam.users[0].source.file,
+        &*iam.groups[0].source.file,
+        &*iam.roles[0].source.file,
+        &*iam.policies[0].source.file,
+    ];
+    for (file, name) in files.iter().zip(["AWS_IAM_User", "AWS_IAM_Group", "AWS_IAM_Role", "AWS_IAM_Policy"])
+    {
+        assert!(file.ends_with(&format!("{name}.json")), "{file}");
+    }
+    // The one diagnostic is the corpus's own broken JSON, not an IAM reader complaint.
+    assert_eq!(inv.diagnostics.len(), 1, "{:?}", inv.diagnostics);
+    assert!(inv.diagnostics[0].source.file.ends_with("AWS_EC2_NetworkInterface.json"));
 }

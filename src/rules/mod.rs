@@ -33,9 +33,15 @@ mod zt104_client_cert_not_enforced;
 mod zt105_unverified_upstream_tls;
 mod zt106_plaintext_to_backend;
 mod zt107_passthrough_without_client_auth;
+mod zt201_static_key_despite_federation;
+mod zt202_stale_access_key;
+mod zt203_unused_access_key;
 mod zt204_root_access_key;
 mod zt205_open_trust_policy;
 mod zt206_unconstrained_web_identity_trust;
+mod zt207_shared_iam_role;
+mod zt208_role_across_environments;
+mod zt209_overprivileged_aws_principal;
 
 /// A rule's declaration.
 pub struct Rule {
@@ -81,9 +87,15 @@ pub static RULES: &[&Rule] = &[
     &zt105_unverified_upstream_tls::RULE,
     &zt106_plaintext_to_backend::RULE,
     &zt107_passthrough_without_client_auth::RULE,
+    &zt201_static_key_despite_federation::RULE,
+    &zt202_stale_access_key::RULE,
+    &zt203_unused_access_key::RULE,
     &zt204_root_access_key::RULE,
     &zt205_open_trust_policy::RULE,
     &zt206_unconstrained_web_identity_trust::RULE,
+    &zt207_shared_iam_role::RULE,
+    &zt208_role_across_environments::RULE,
+    &zt209_overprivileged_aws_principal::RULE,
 ];
 
 /// Finds a rule by id (case-insensitive) or name.

@@ -1,15 +1,16 @@
-//! ZT205: an IAM role that anyone (or a whole foreign account) can assume.
+//! ZT205: an IAM role that anyone, or a whole foreign account, can assume without a condition.
 
-use ztpath_probes::iam::Effect;
 use ztpath_reports::Severity;
 
 use super::{Hit, Rule, Sink, subject};
+use crate::aws::account_of;
+use crate::aws::trust::Trustee;
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
     id: "ZT205",
     name: "open-trust-policy",
-    title: "IAM role trust policy admits any principal",
+    title: "IAM role trust policy admits any principal, or a foreign account without conditions",
     severity: Severity::Critical,
     owasp_nhi: &["NHI5:2025", "NHI3:2025"],
     nist_800_207: &["T3", "T4", "T6"],
@@ -18,28 +19,37 @@ without a condition lets any AWS principal in any account assume it; the role's 
     remediation: "Name the principals that need the role (role ARNs, not `*`), and for cross-account access add \
 `sts:ExternalId` and `aws:PrincipalOrgID` / `aws:SourceAccount` conditions. Use a service principal for AWS \
 services.",
-    detects: "A role whose trust policy has an `Allow` statement with a wildcard principal (`\"*\"` or `AWS: \"*\"`) \
-and no `Condition`.",
+    detects: "A role whose trust policy has an `Allow` statement for `sts:AssumeRole*` with a wildcard principal \
+(`\"*\"` or `AWS: \"*\"`) and no `Condition` (critical), or naming another account's root (or bare account id) \
+with no `Condition`, so without `sts:ExternalId` (high: every identity of that account that its own policies \
+allow can become the role, and a third party serving many customers can be confused into using it).",
     check,
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     for role in &a.estate.inv.iam.roles {
         let Some(trust) = &role.trust_policy else { continue };
-        for st in &trust.statements {
-            if st.effect != Effect::Allow || !st.has_wildcard_principal() || !st.conditions.is_empty() {
+        let own = account_of(&role.arn);
+        for e in &a.aws.trust[role.arn.as_str()] {
+            if !e.assume || !e.conditions.is_empty() {
                 continue;
             }
-            sink.push(Hit {
-                severity: sink.default_severity(),
-                subject: subject("IAMRole", None, &role.name),
-                key: st.line.to_string(),
-                message: format!(
-                    "Role {} can be assumed by any AWS principal: its trust policy allows `{}` for `*` with no condition.",
-                    role.arn,
-                    st.actions.join(", ")
+            let (severity, who) = match &e.trustee {
+                Trustee::Anyone => (sink.default_severity(), "any AWS principal in any account".to_owned()),
+                Trustee::Account(acct) if Some(acct.as_str()) != own => (
+                    Severity::High,
+                    format!(
+                        "every principal of the foreign account {acct} (no sts:ExternalId or other condition)"
+                    ),
                 ),
-                evidence: vec![trust.source.at(st.line.max(trust.source.line))],
+                _ => continue,
+            };
+            sink.push(Hit {
+                severity,
+                subject: subject("IAMRole", None, &role.name),
+                key: e.line.to_string(),
+                message: format!("Role {} can be assumed by {who}.", role.arn),
+                evidence: vec![trust.source.at(e.line.max(trust.source.line))],
                 paths: Vec::new(),
             });
         }

@@ -54,7 +54,8 @@ pub fn scan_json(paths: &[&str]) -> Report {
 pub fn scan_json_full(paths: &[&str]) -> (i32, Report, String) {
     let mut args = vec!["scan"];
     args.extend_from_slice(paths);
-    args.extend_from_slice(&["--format", "json", "--fail-on", "never"]);
+    // A fixed reference date keeps credential ages (ZT202, ZT203) the same on every day.
+    args.extend_from_slice(&["--format", "json", "--fail-on", "never", "--now", "2026-11-25"]);
     let (code, stdout, stderr) = run(&args);
     let report: Report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(

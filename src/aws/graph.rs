@@ -1,0 +1,294 @@
+//! AWS IAM on the identity graph.
+//!
+//! Nodes: users, groups, roles, attached managed policies, OIDC providers, instance profiles,
+//! access keys (static credentials), federated tokens (a CI pipeline's OIDC token is a
+//! credential too) and the AWS resources named by the grants that matter (secret stores).
+//!
+//! Edges the blast-radius walk follows: a key *authenticates as* its user; a service account,
+//! federated token, instance profile, user or role *assumes* a role; a principal *can* act on an
+//! account scope (administrator, or every role that trusts the account) or a resource pattern.
+//! Edges for the architect's view only: *member of* a group, *has policy*, a provider *federates*
+//! a role.
+//!
+//! Whole-account reach stays one edge: "can assume every role that trusts account A" goes to one
+//! scope node, which contains those roles.
+
+use super::trust::{Trustee, issuer_of};
+use super::{Assumer, AwsModel, Principal, account_of, role_node_id, user_node_id};
+use crate::engine::sa_id;
+use crate::graph::{AuthGraph, EdgeKind, GEdge, NodeKind};
+
+/// Node id of the scope "every role that trusts account `acct`".
+pub fn assumable_scope_id(acct: &str) -> String {
+    format!("scope:aws-assumable/{acct}")
+}
+
+/// Node id of the scope "everything in account `acct`" (what an administrator holds).
+pub fn account_scope_id(acct: &str) -> String {
+    format!("scope:aws-account/{acct}")
+}
+
+/// Node id of a federated token: issuer and subject pattern.
+pub fn federated_id(issuer: &str, subject: &str) -> String {
+    format!("oidc-token:{issuer}#{subject}")
+}
+
+pub fn add(g: &mut AuthGraph, m: &AwsModel<'_>) {
+    let inv = m.inv;
+    for r in &inv.roles {
+        let n = g.node(role_node_id(&r.arn), NodeKind::IamRole, &r.name, None);
+        g.set_attr(n, "arn", r.arn.clone());
+    }
+    for x in &inv.groups {
+        let n = g.node(format!("iam-group:{}", x.arn), NodeKind::IamGroup, &x.name, None);
+        g.set_attr(n, "arn", x.arn.clone());
+    }
+    for u in &inv.users {
+        let n = g.node(user_node_id(&u.arn), NodeKind::IamUser, &u.name, None);
+        g.set_attr(n, "arn", u.arn.clone());
+        for gname in &u.groups {
+            let gid = inv
+                .groups
+                .iter()
+                .find(|x| &x.name == gname)
+                .map(|x| format!("iam-group:{}", x.arn))
+                .unwrap_or_else(|| format!("iam-group:{gname}"));
+            let gn = g.node(gid, NodeKind::IamGroup, gname, None);
+            g.edge(n, gn, GEdge::new(EdgeKind::MemberOf, format!("is a member of IAM group {gname}")));
+        }
+    }
+    // Attached managed policies (the architect's view: which policy grants what to whom).
+    let attachments = inv
+        .users
+        .iter()
+        .map(|u| (user_node_id(&u.arn), &u.attached_policies))
+        .chain(inv.roles.iter().map(|r| (role_node_id(&r.arn), &r.attached_policies)))
+        .chain(inv.groups.iter().map(|x| (format!("iam-group:{}", x.arn), &x.attached_policies)));
+    for (owner, list) in attachments {
+        let on = g.get(&owner).expect("principal node");
+        for p in list {
+            let pn = g.node(format!("iam-policy:{}", p.arn), NodeKind::IamPolicy, &p.name, None);
+            g.edge(on, pn, GEdge::new(EdgeKind::HasPolicy, format!("has managed policy {}", p.name)));
+        }
+    }
+
+    // Access keys: static credentials that authenticate as their user.
+    for k in m.keys.iter().filter(|k| k.active) {
+        let un = g.node(user_node_id(&k.user_arn), NodeKind::IamUser, k.user, None);
+        let kn =
+            g.node(k.node_id(), NodeKind::Credential, &format!("{} access key {}", k.user, k.label), None);
+        g.set_attr(kn, "type", "aws-access-key".to_owned());
+        g.edge(
+            kn,
+            un,
+            GEdge::new(EdgeKind::AuthenticatesAs, format!("authenticates as IAM user {}", k.user)),
+        );
+        if k.user == "<root_account>" {
+            // The root user: no policy limits it.
+            let acct = account_of(&k.user_arn).unwrap_or("unknown");
+            let sn = account_scope(g, acct);
+            g.edge(
+                un,
+                sn,
+                GEdge::new(
+                    EdgeKind::Can,
+                    format!("is the root user of AWS account {acct}, account-wide (no policy limits it)"),
+                ),
+            );
+        }
+    }
+
+    // What each principal can do.
+    for p in &m.principals {
+        add_capabilities(g, m, p);
+    }
+    for (acct, roles) in &m.account_trusting {
+        // Roles trusting anyone sit in every account's scope.
+        let accounts: Vec<String> =
+            if acct == "*" { m.accounts.iter().map(|a| a.to_string()).collect() } else { vec![acct.clone()] };
+        for a in accounts {
+            let sn = g.node(
+                assumable_scope_id(&a),
+                NodeKind::Scope,
+                &format!("every role that trusts account {a}"),
+                None,
+            );
+            for &r in roles {
+                let rn = g.node(role_node_id(r), NodeKind::IamRole, r.rsplit('/').next().unwrap_or(r), None);
+                let why = if acct == "*" { "trusts any principal" } else { "trusts the whole account" };
+                g.edge(sn, rn, GEdge::new(EdgeKind::Contains, format!("includes role {r}, which {why}")));
+            }
+        }
+    }
+
+    // Ways into roles from outside IAM.
+    for (role, entries) in &m.entries {
+        let rn = g.node(role_node_id(role), NodeKind::IamRole, role.rsplit('/').next().unwrap_or(role), None);
+        for e in entries {
+            let from = match &e.assumer {
+                Assumer::ServiceAccount { namespace, name, .. } => {
+                    g.node(sa_id(namespace, name), NodeKind::ServiceAccount, name, Some(namespace))
+                }
+                Assumer::Federated { issuer, subject } => {
+                    let n = g.node(
+                        federated_id(issuer, subject),
+                        NodeKind::Credential,
+                        &format!("{issuer} token for {subject}"),
+                        None,
+                    );
+                    g.set_attr(n, "type", "oidc-token".to_owned());
+                    n
+                }
+                Assumer::Principal { arn } => g.node(user_node_id(arn), NodeKind::IamUser, arn, None),
+            };
+            g.edge(from, rn, GEdge::new(EdgeKind::AssumesRole, e.label.clone()));
+        }
+    }
+    // Annotated service accounts whose role is not in the input: the annotation is all there
+    // is, so the edge stands (unverified).
+    for sa in &m.service_accounts_with_unknown_roles {
+        let sn = g.node(sa_id(&sa.0, &sa.1), NodeKind::ServiceAccount, &sa.1, Some(&sa.0));
+        let rn =
+            g.node(role_node_id(&sa.2), NodeKind::IamRole, sa.2.rsplit('/').next().unwrap_or(&sa.2), None);
+        g.edge(
+            sn,
+            rn,
+            GEdge::new(
+                EdgeKind::AssumesRole,
+                format!(
+                    "assumes AWS IAM role {} through IRSA (role not in the input; trust not checked)",
+                    sa.2
+                ),
+            ),
+        );
+    }
+
+    // Identity providers and the roles they federate; instance profiles and their roles.
+    for r in &inv.roles {
+        let rn = g.get(&role_node_id(&r.arn)).expect("role node");
+        for e in &m.trust[r.arn.as_str()] {
+            if let Trustee::Federated { provider, .. } = &e.trustee
+                && e.assume
+            {
+                let pn = g.node(
+                    format!("oidc-provider:{provider}"),
+                    NodeKind::OidcProvider,
+                    &issuer_of(provider),
+                    None,
+                );
+                g.edge(
+                    pn,
+                    rn,
+                    GEdge::new(EdgeKind::Federates, format!("its tokens can assume role {}", r.arn)),
+                );
+            }
+        }
+        for ip in &r.instance_profiles {
+            let n =
+                g.node(format!("instance-profile:{}", ip.name), NodeKind::InstanceProfile, &ip.name, None);
+            g.edge(
+                n,
+                rn,
+                GEdge::new(
+                    EdgeKind::AssumesRole,
+                    format!("gives EC2 instances the credentials of role {}", r.arn),
+                ),
+            );
+        }
+    }
+}
+
+fn add_capabilities(g: &mut AuthGraph, m: &AwsModel<'_>, p: &Principal<'_>) {
+    let pn = g.get(&p.who.node_id()).expect("principal node");
+    let acct = p.account.unwrap_or("unknown");
+    let account_scope = |g: &mut AuthGraph| account_scope(g, acct);
+    let caps = &p.caps;
+    if let Some(admin) = &caps.admin {
+        let sn = account_scope(g);
+        let by = admin.origins.first().map(|o| o.policy).unwrap_or("?");
+        g.edge(
+            pn,
+            sn,
+            GEdge::new(
+                EdgeKind::Can,
+                format!("is administrator of AWS account {acct}, account-wide (policy {by}: every action on every resource)"),
+            ),
+        );
+    } else if let Some((action, grant)) = caps.escalation.first() {
+        let sn = account_scope(g);
+        let by = grant.origins.first().map(|o| o.policy).unwrap_or("?");
+        g.edge(
+            pn,
+            sn,
+            GEdge::new(
+                EdgeKind::Can,
+                format!("can make itself administrator of AWS account {acct}, account-wide ({action} on every resource, policy {by})"),
+            ),
+        );
+    } else if let Some((grant, launchers)) = &caps.pass_role_any
+        && let Some(l) = launchers.first()
+    {
+        let sn = account_scope(g);
+        let by = grant.origins.first().map(|o| o.policy).unwrap_or("?");
+        g.edge(
+            pn,
+            sn,
+            GEdge::new(
+                EdgeKind::Can,
+                format!("can run code as any role of AWS account {acct}, account-wide (iam:PassRole on every role with {l}, policy {by})"),
+            ),
+        );
+    }
+    for (action, grant) in &caps.secret_reads {
+        for pattern in &grant.resources {
+            let what = secret_store(action);
+            let rn = g.node(
+                format!("aws-resource:{}:{pattern}", action.split(':').next().unwrap_or("aws")),
+                NodeKind::AwsResource,
+                &format!("{what} {pattern}"),
+                None,
+            );
+            let wide = if pattern == "*" { ", account-wide" } else { "" };
+            g.edge(pn, rn, GEdge::new(EdgeKind::Can, format!("can read {what} {pattern} ({action}){wide}")));
+        }
+    }
+    let assumable = m.assumable(p);
+    for a in &assumable.account_scopes {
+        let sn = g.node(
+            assumable_scope_id(a),
+            NodeKind::Scope,
+            &format!("every role that trusts account {a}"),
+            None,
+        );
+        g.edge(pn, sn, GEdge::new(EdgeKind::Can, format!("can assume every role that trusts account {a}")));
+    }
+    for r in &assumable.roles {
+        let rn = g.node(role_node_id(r), NodeKind::IamRole, r.rsplit('/').next().unwrap_or(r), None);
+        let cross = if account_of(r) != p.account { " (cross-account)" } else { "" };
+        g.edge(pn, rn, GEdge::new(EdgeKind::AssumesRole, format!("can assume role {r}{cross}")));
+    }
+}
+
+/// The scope "everything in account `acct`", which contains every role trusting the account.
+fn account_scope(g: &mut AuthGraph, acct: &str) -> petgraph::graph::NodeIndex {
+    let sn =
+        g.node(account_scope_id(acct), NodeKind::Scope, &format!("everything in AWS account {acct}"), None);
+    let an = g.node(
+        assumable_scope_id(acct),
+        NodeKind::Scope,
+        &format!("every role that trusts account {acct}"),
+        None,
+    );
+    g.edge(sn, an, GEdge::new(EdgeKind::Contains, format!("includes every role that trusts account {acct}")));
+    sn
+}
+
+/// What a secret-reading action reads.
+fn secret_store(action: &str) -> &'static str {
+    match action.split(':').next() {
+        Some("secretsmanager") => "Secrets Manager secrets",
+        Some("ssm") => "SSM parameters",
+        Some("kms") => "data encrypted under KMS keys",
+        _ => "secrets",
+    }
+}

@@ -1,0 +1,140 @@
+//! ZT209: an IAM role or user that can administer the account, or make itself able to.
+
+use ztpath_probes::iam::IamRole;
+use ztpath_reports::Severity;
+
+use super::{Hit, Rule, Sink, subject};
+use crate::aws::policy::Grant;
+use crate::aws::trust::Trustee;
+use crate::aws::{AwsModel, Principal, PrincipalRef};
+use crate::engine::Analysis;
+
+pub static RULE: Rule = Rule {
+    id: "ZT209",
+    name: "overprivileged-aws-principal",
+    title: "IAM role or user is administrator, or can escalate to it",
+    severity: Severity::High,
+    owasp_nhi: &["NHI5:2025"],
+    nist_800_207: &["T3", "T6"],
+    rationale: "A workload's role should hold what that workload needs. `Action: *` on `Resource: *`, or any \
+one of the IAM escalation primitives on every resource (attach or put a policy, create a policy version, create \
+an access key or login profile for someone, rewrite a trust policy), or `iam:PassRole` on every role together \
+with a way to run code (EC2, Lambda, CloudFormation, Glue, ECS), makes the holder administrator of the account. \
+A stolen pod token or pipeline token then becomes the account.",
+    remediation: "Replace the grant with the actions and resources the workload uses (IAM Access Analyzer can \
+generate a policy from CloudTrail activity). Scope `iam:PassRole` to the roles it must pass, with an \
+`iam:PassedToService` condition. Attach a permissions boundary to roles that workloads or pipelines assume.",
+    detects: "Policy evaluation over the principal's inline and attached policies (and its groups', for users), \
+with explicit denies and permissions boundaries applied: `*` on `*` (admin); an escalation action allowed on \
+every resource; `iam:PassRole` on every role with a launcher; or every action except a few (`NotAction`) on \
+every resource (medium). Critical when a non-human identity can use the principal: an access key, a service \
+account (IRSA, Pod Identity), a federated token, an instance profile, an AWS service or anyone. AWS \
+service-linked roles and IAM Identity Center (SSO) roles are left out: AWS and people use them, not workloads.",
+    check,
+};
+
+fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
+    for p in &a.aws.principals {
+        if let PrincipalRef::Role(r) = p.who
+            && r.path.as_deref().is_some_and(|path| {
+                path.starts_with("/aws-service-role/") || path.starts_with("/aws-reserved/")
+            })
+        {
+            continue;
+        }
+        let caps = &p.caps;
+        let (what, grant, base): (String, &Grant<'_>, Severity) = if let Some(g) = &caps.admin {
+            ("is administrator: every action on every resource".to_owned(), g, Severity::High)
+        } else if let Some((action, g)) = caps.escalation.first() {
+            let more = caps.escalation.len() - 1;
+            let more = if more > 0 { format!(" and {more} other escalation actions") } else { String::new() };
+            (format!("can make itself administrator: {action}{more} on every resource"), g, Severity::High)
+        } else if let Some((g, launchers)) = &caps.pass_role_any
+            && !launchers.is_empty()
+        {
+            (
+                format!("can run code as any role: iam:PassRole on every role with {}", launchers.join(", ")),
+                g,
+                Severity::High,
+            )
+        } else if let Some(g) = &caps.broad {
+            (
+                "may perform every action except a few (NotAction) on every resource".to_owned(),
+                g,
+                Severity::Medium,
+            )
+        } else {
+            continue;
+        };
+        let users = users_of(&a.aws, p);
+        let severity = if !users.is_empty() && base == Severity::High { Severity::Critical } else { base };
+        let mut by: Vec<&str> = grant.origins.iter().map(|o| o.policy).collect();
+        by.sort_unstable();
+        by.dedup();
+        let cond = if grant.conditional { " (under conditions)" } else { "" };
+        let used =
+            if users.is_empty() { String::new() } else { format!(" It is used by {}.", users.join(", ")) };
+        let mut evidence = vec![p.who.source().clone()];
+        evidence
+            .extend(grant.origins.iter().map(|o| o.doc.source.at(o.statement.line.max(o.doc.source.line))));
+        sink.push(Hit {
+            severity,
+            subject: subject(p.who.kind(), None, p.who.name()),
+            key: String::new(),
+            message: format!("{} {what}{cond}, granted by {}.{used}", p.who.arn(), by.join(", ")),
+            evidence,
+            paths: Vec::new(),
+        });
+    }
+}
+
+/// The non-human identities that can use a principal, described for the message.
+fn users_of(m: &AwsModel<'_>, p: &Principal<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    match p.who {
+        PrincipalRef::User(u) => {
+            let keys = m.keys.iter().filter(|k| k.active && k.user == u.name).count();
+            if keys > 0 {
+                out.push(format!("{keys} active access key(s)"));
+            }
+        }
+        PrincipalRef::Role(r) => role_users(m, r, &mut out),
+    }
+    out
+}
+
+fn role_users(m: &AwsModel<'_>, r: &IamRole, out: &mut Vec<String>) {
+    if let Some(entries) = m.entries.get(r.arn.as_str()) {
+        for e in entries {
+            out.push(match &e.assumer {
+                crate::aws::Assumer::ServiceAccount { namespace, name, how } => {
+                    format!("service account {namespace}/{name} ({how})")
+                }
+                crate::aws::Assumer::Federated { issuer, subject } => {
+                    format!("{issuer} tokens for {subject}")
+                }
+                crate::aws::Assumer::Principal { arn } => arn.clone(),
+            });
+        }
+    }
+    for (ns, name, arn) in &m.service_accounts_with_unknown_roles {
+        if *arn == r.arn {
+            out.push(format!("service account {ns}/{name} (IRSA)"));
+        }
+    }
+    for ip in &r.instance_profiles {
+        out.push(format!("EC2 instances with instance profile {}", ip.name));
+    }
+    for e in &m.trust[r.arn.as_str()] {
+        if !e.assume {
+            continue;
+        }
+        match &e.trustee {
+            Trustee::Service(s) if s != "pods.eks.amazonaws.com" => out.push(format!("the AWS service {s}")),
+            Trustee::Anyone => out.push("any AWS principal".to_owned()),
+            _ => {}
+        }
+    }
+    out.sort();
+    out.dedup();
+}

@@ -11,13 +11,13 @@ use ztpath_reports::{AuthMethod, IdentityState, Report};
 
 const DEMO: &str = "fixtures/demo";
 
-/// (rule, severity, subject kind, namespace, name), sorted. Rows 1-42 of the "Expected findings
+/// (rule, severity, subject kind, namespace, name), sorted. Rows 1-48 of the "Expected findings
 /// (complete)" table of fixtures/demo/README.md; severities as the rule pages (docs/rules) grade
 /// them: ZT001 high when not meshed, medium for PERMISSIVE / Linkerd unauthenticated; ZT005 high
 /// for literals and ConfigMaps, medium for committed Secret data; ZT006 medium for a projected
 /// token; ZT007 high across namespaces; ZT008 critical cluster-wide; ZT010 medium for a dangling
 /// binding, low for an unused account.
-const EXPECTED: [(&str, &str, &str, &str, &str); 42] = [
+const EXPECTED: [(&str, &str, &str, &str, &str); 48] = [
     ("ZT001", "high", "Deployment", "legacy", "billing"),
     ("ZT001", "high", "Deployment", "legacy", "legacy-web"),
     ("ZT001", "medium", "Deployment", "analytics", "dashboard"),
@@ -60,6 +60,19 @@ const EXPECTED: [(&str, &str, &str, &str, &str); 42] = [
     ("ZT103", "medium", "Ingress", "payments", "partner-api"),
     ("ZT105", "medium", "Ingress", "payments", "partner-api"),
     ("ZT106", "high", "Ingress", "legacy", "billing-public"),
+    // The AWS account (fixtures/demo/aws).
+    (
+        "ZT009",
+        "high",
+        "Credential",
+        "",
+        "token.actions.githubusercontent.com token for repo:acme/shop:environment:production",
+    ),
+    ("ZT201", "high", "AccessKey", "", "billing-export/key-1"),
+    ("ZT202", "high", "AccessKey", "", "billing-export/key-1"),
+    ("ZT206", "high", "IAMRole", "", "payments-app"),
+    ("ZT207", "medium", "IAMRole", "", "payments-app"),
+    ("ZT209", "critical", "IAMRole", "", "shop-deploy"),
 ];
 
 /// The in-cluster call edges of the README's "Expected call edges" table (rows 1-12), as node ids.
@@ -354,26 +367,38 @@ fn kubernetes_api_is_an_external_endpoint() {
 }
 
 #[test]
-fn blast_radius_is_led_by_the_legacy_token() {
+fn blast_radius_is_led_by_the_admin_pipeline_then_the_legacy_token() {
     let report = demo();
-    let top = report.blast_radius.first().expect("a blast radius entry");
+    let ids: Vec<(&String, u64)> = report.blast_radius.iter().map(|b| (&b.credential.id, b.score)).collect();
+    // The deploy pipeline's OIDC token becomes an AWS administrator: the widest reach.
+    let pipeline = &report.blast_radius[0];
     assert_eq!(
-        top.credential.id,
-        "secret:legacy/inventory-sync-token",
-        "top of the blast radius: {:?}",
-        report.blast_radius.iter().map(|b| (&b.credential.id, b.score)).collect::<Vec<_>>()
+        pipeline.credential.id,
+        "oidc-token:token.actions.githubusercontent.com#repo:acme/shop:environment:production",
+        "{ids:?}"
     );
-    // Widest first, and strictly ahead of the rest (decision 8: the only one over the threshold).
+    assert!(
+        pipeline
+            .reaches
+            .iter()
+            .any(|r| r.kind == "permission"
+                && r.target.contains("is administrator of AWS account 210987654321")),
+        "{:#?}",
+        pipeline.reaches
+    );
+    let top = &report.blast_radius[1];
+    assert_eq!(top.credential.id, "secret:legacy/inventory-sync-token", "{ids:?}");
+    // Widest first, and strictly ahead of the rest (decision 8: the only ones over the threshold).
     assert!(report.blast_radius.windows(2).all(|w| w[0].score >= w[1].score), "not sorted by score");
-    if let Some(second) = report.blast_radius.get(1) {
+    if let Some(third) = report.blast_radius.get(2) {
         assert!(
-            top.score > second.score,
-            "top {} vs second {} ({})",
+            top.score > third.score,
+            "top {} vs third {} ({})",
             top.score,
-            second.score,
-            second.credential.id
+            third.score,
+            third.credential.id
         );
-        assert!(second.score <= 30, "only the legacy token is over the default threshold: {second:?}");
+        assert!(third.score <= 30, "only two credentials are over the default threshold: {third:?}");
     }
     assert!(top.score > 30, "over the default threshold 30: {}", top.score);
     let identity = top
@@ -507,7 +532,7 @@ fn table_ends_with_the_one_line_summary() {
     );
     assert_eq!(last, expected, "the last line of the table output is the summary of the JSON report");
     assert!(stdout.ends_with('\n'));
-    assert_eq!(s.files, 8);
+    assert_eq!(s.files, 11);
     assert_eq!(s.workloads, 16, "README: 16 workloads");
     assert_eq!(s.diagnostics, 0);
     assert!(stderr.trim().is_empty(), "no diagnostics for the demo: {stderr}");

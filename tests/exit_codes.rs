@@ -187,7 +187,7 @@ fn thresholds_are_options() {
         serde_json::from_str::<Report>(&stdout).expect("report")
     };
     let default = scan_with(&[]);
-    assert_eq!(common::of_rule(&default, "ZT009").len(), 1);
+    assert_eq!(common::of_rule(&default, "ZT009").len(), 2, "the legacy token and the admin pipeline token");
     let strict = scan_with(&["--blast-radius-threshold", "5"]);
     assert!(common::of_rule(&strict, "ZT009").len() > 1, "a lower threshold flags more credentials");
     let lax = scan_with(&["--blast-radius-threshold", "1000"]);

@@ -43,16 +43,16 @@ pub fn add(g: &mut AuthGraph, m: &AwsModel<'_>) {
         let n = g.node(format!("iam-group:{}", x.arn), NodeKind::IamGroup, &x.name, None);
         g.set_attr(n, "arn", x.arn.clone());
     }
+    let group_arns: rustc_hash::FxHashMap<&str, &str> =
+        inv.groups.iter().map(|x| (x.name.as_str(), x.arn.as_str())).collect();
     for u in &inv.users {
         let n = g.node(user_node_id(&u.arn), NodeKind::IamUser, &u.name, None);
         g.set_attr(n, "arn", u.arn.clone());
         for gname in &u.groups {
-            let gid = inv
-                .groups
-                .iter()
-                .find(|x| &x.name == gname)
-                .map(|x| format!("iam-group:{}", x.arn))
-                .unwrap_or_else(|| format!("iam-group:{gname}"));
+            let gid = match group_arns.get(gname.as_str()) {
+                Some(arn) => format!("iam-group:{arn}"),
+                None => format!("iam-group:{gname}"),
+            };
             let gn = g.node(gid, NodeKind::IamGroup, gname, None);
             g.edge(n, gn, GEdge::new(EdgeKind::MemberOf, format!("is a member of IAM group {gname}")));
         }

@@ -387,6 +387,10 @@ impl<'a> AwsModel<'a> {
         }
         // Web-identity trust subjects: service accounts named by an EKS issuer's `sub`, and
         // every other issuer's subjects (CI pipelines) as federated assumers.
+        let mut sas_by_ns: HashMap<&str, Vec<&ztpath_probes::ServiceAccount>> = HashMap::default();
+        for sa in &est.inv.service_accounts {
+            sas_by_ns.entry(sa.meta.ns()).or_default().push(sa);
+        }
         for r in &self.inv.roles {
             for e in &self.trust[r.arn.as_str()] {
                 let Trustee::Federated { provider, subjects } = &e.trustee else { continue };
@@ -404,10 +408,17 @@ impl<'a> AwsModel<'a> {
                             // Every namespace: ZT206 reports it; no edge per service account.
                             continue;
                         }
-                        for sa in est.inv.service_accounts.iter().filter(|sa| {
-                            policy::wildcard_match(ns_pat, sa.meta.ns(), false)
-                                && policy::wildcard_match(sa_pat, &sa.meta.name, false)
-                        }) {
+                        let in_ns = sas_by_ns.get(ns_pat).map(Vec::as_slice).unwrap_or_default();
+                        let matching: Vec<&ztpath_probes::ServiceAccount> = if sa_pat.contains(['*', '?']) {
+                            in_ns
+                                .iter()
+                                .copied()
+                                .filter(|sa| policy::wildcard_match(sa_pat, &sa.meta.name, false))
+                                .collect()
+                        } else {
+                            est.service_accounts.get(&(ns_pat, sa_pat)).copied().into_iter().collect()
+                        };
+                        for sa in matching {
                             let assumer = Assumer::ServiceAccount {
                                 namespace: sa.meta.ns().to_owned(),
                                 name: sa.meta.name.clone(),
@@ -602,9 +613,11 @@ fn keys(inv: &IamInventory) -> Vec<KeyView<'_>> {
         inv.users.iter().map(|u| (u.name.as_str(), u.arn.as_str())).collect();
     let mut out = Vec::new();
     let listed: BTreeSet<&str> = inv.access_keys.iter().map(|k| k.user.as_str()).collect();
+    let rows: HashMap<&str, &ztpath_probes::iam::CredentialReportRow> =
+        inv.credential_report.iter().map(|r| (r.user.as_str(), r)).collect();
     for k in &inv.access_keys {
         let tail: String = k.id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-        let report_row = inv.credential_report.iter().find(|r| r.user == k.user);
+        let report_row = rows.get(k.user.as_str());
         // Fill a missing last use from the report's slot created the same day.
         let mut last_used = k.last_used_date.as_deref().and_then(dates::parse_day);
         // Without a last-use date, `list-access-keys` cannot tell "never used" from "not

@@ -23,6 +23,7 @@ pub mod nginx;
 pub mod yaml;
 
 mod common;
+mod config_items;
 
 pub use files::{read_paths, read_text};
 pub use model::*;

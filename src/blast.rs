@@ -83,7 +83,7 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
                     Some(Mode::Own)
                 }
                 (
-                    NodeKind::ServiceAccount | NodeKind::IamRole | NodeKind::IamUser,
+                    NodeKind::ServiceAccount | NodeKind::IamRole | NodeKind::IamUser | NodeKind::KubeSubject,
                     Mode::Own,
                     EdgeKind::Can,
                 ) => {
@@ -96,6 +96,7 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
                     Mode::Own,
                     EdgeKind::AssumesRole,
                 ) => Some(Mode::Own),
+                (NodeKind::IamRole | NodeKind::IamUser, Mode::Own, EdgeKind::MapsTo) => Some(Mode::Own),
                 (NodeKind::Scope, Mode::Own, EdgeKind::Contains) => Some(Mode::Own),
                 (NodeKind::Workload, Mode::Own, EdgeKind::UsesCredential | EdgeKind::RunsAs) => {
                     Some(Mode::Own)
@@ -114,7 +115,10 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
             parent.insert(key, Some((cur, e.label.as_str())));
             let tk = g.node_data(t).kind;
             let category = match (tk, next_mode, terminal) {
-                (NodeKind::ServiceAccount | NodeKind::IamRole | NodeKind::IamUser, ..) => Some("identity"),
+                (
+                    NodeKind::ServiceAccount | NodeKind::IamRole | NodeKind::IamUser | NodeKind::KubeSubject,
+                    ..,
+                ) => Some("identity"),
                 (NodeKind::Credential | NodeKind::AwsResource, Mode::Own, _) => Some("secret"),
                 (NodeKind::Workload, Mode::Own, _) => Some("workload"),
                 (NodeKind::Workload | NodeKind::Service | NodeKind::External, _, true) => Some("service"),

@@ -331,50 +331,11 @@ impl<'a> Analysis<'a> {
         }
         for (ns, sa) in &sa_keys {
             let san = g.get(&sa_id(ns, sa)).expect("sa node");
-            for grant in self.rbac.grants_of(ns, sa) {
-                let role = &grant.role.meta;
-                let rid = match role.namespace.as_deref() {
-                    Some(rns) if role.kind == "Role" => format!("role:{rns}/{}", role.name),
-                    _ => format!("clusterrole:{}", role.name),
-                };
-                let rn = g.node(
-                    rid,
-                    NodeKind::Role,
-                    &role.name,
-                    role.namespace.as_deref().filter(|_| role.kind == "Role"),
-                );
-                g.edge(san, rn, GEdge::new(EdgeKind::BoundTo, grant.via()));
-                for cap in capabilities(grant.rule) {
-                    // What each capability lets its holder take over, within the grant's scope.
-                    let scopes: &[&str] = match cap {
-                        Capability::ReadSecrets => &["secrets"],
-                        Capability::CreatePods | Capability::ExecPods => &["pods", "identities"],
-                        Capability::Impersonate | Capability::MintTokens | Capability::ApproveCsr => {
-                            &["identities"]
-                        }
-                        Capability::NodesProxy | Capability::Webhooks => &["pods"],
-                        Capability::Wildcard | Capability::BindEscalate => &["secrets", "pods", "identities"],
-                    };
-                    let target = match &grant.scope {
-                        Scope::Cluster => "*",
-                        Scope::Namespace(n) => n.as_str(),
-                    };
-                    for scope in scopes {
-                        {
-                            if let Some(sc) = g.get(&format!("scope:{scope}/{target}")) {
-                                let label = format!(
-                                    "can {} {} ({})",
-                                    cap.describe(),
-                                    grant.scope.describe(),
-                                    grant.via()
-                                );
-                                g.edge(san, sc, GEdge::new(EdgeKind::Can, label));
-                            }
-                        }
-                    }
-                }
-            }
+            add_grant_edges(g, san, self.rbac.grants_of(ns, sa));
         }
+        // AWS principals mapped into the cluster by the aws-auth ConfigMap: their Kubernetes
+        // user and groups get the same edges as a service account.
+        crate::aws::graph::add_kubernetes_mappings(g, &self.aws, &self.rbac);
     }
 
     fn build_paths(&mut self) {
@@ -749,6 +710,50 @@ fn target_node(g: &mut AuthGraph, est: &Estate<'_>, t: &Target) -> petgraph::gra
             g.node(service_id(s.meta.ns(), &s.meta.name), NodeKind::Service, &s.meta.name, Some(s.meta.ns()))
         }
         Target::External(host) => g.node(format!("external:{host}"), NodeKind::External, host, None),
+    }
+}
+
+/// Edges from an identity to the roles bound to it, and to the permission scopes its dangerous
+/// capabilities take over (within each grant's scope).
+pub fn add_grant_edges<'g, 'a: 'g>(
+    g: &mut AuthGraph,
+    from: petgraph::graph::NodeIndex,
+    grants: impl Iterator<Item = &'g crate::rbac::Grant<'a>>,
+) {
+    for grant in grants {
+        let role = &grant.role.meta;
+        let rid = match role.namespace.as_deref() {
+            Some(rns) if role.kind == "Role" => format!("role:{rns}/{}", role.name),
+            _ => format!("clusterrole:{}", role.name),
+        };
+        let rn = g.node(
+            rid,
+            NodeKind::Role,
+            &role.name,
+            role.namespace.as_deref().filter(|_| role.kind == "Role"),
+        );
+        g.edge(from, rn, GEdge::new(EdgeKind::BoundTo, grant.via()));
+        for cap in capabilities(grant.rule) {
+            // What each capability lets its holder take over, within the grant's scope.
+            let scopes: &[&str] = match cap {
+                Capability::ReadSecrets => &["secrets"],
+                Capability::CreatePods | Capability::ExecPods => &["pods", "identities"],
+                Capability::Impersonate | Capability::MintTokens | Capability::ApproveCsr => &["identities"],
+                Capability::NodesProxy | Capability::Webhooks => &["pods"],
+                Capability::Wildcard | Capability::BindEscalate => &["secrets", "pods", "identities"],
+            };
+            let target = match &grant.scope {
+                Scope::Cluster => "*",
+                Scope::Namespace(n) => n.as_str(),
+            };
+            for scope in scopes {
+                if let Some(sc) = g.get(&format!("scope:{scope}/{target}")) {
+                    let label =
+                        format!("can {} {} ({})", cap.describe(), grant.scope.describe(), grant.via());
+                    g.edge(from, sc, GEdge::new(EdgeKind::Can, label));
+                }
+            }
+        }
     }
 }
 

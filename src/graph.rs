@@ -41,6 +41,9 @@ pub enum NodeKind {
     InstanceProfile,
     /// AWS resources named by a policy (an ARN pattern).
     AwsResource,
+    /// A Kubernetes user or group that is not a service account (what `aws-auth` maps AWS
+    /// principals to).
+    KubeSubject,
 }
 
 impl NodeKind {
@@ -62,6 +65,7 @@ impl NodeKind {
             NodeKind::OidcProvider => "oidc-provider",
             NodeKind::InstanceProfile => "instance-profile",
             NodeKind::AwsResource => "aws-resource",
+            NodeKind::KubeSubject => "kubernetes-subject",
         }
     }
 }
@@ -104,6 +108,8 @@ pub enum EdgeKind {
     HasPolicy,
     /// OIDC provider → role whose trust policy accepts its tokens.
     Federates,
+    /// IAM principal → the Kubernetes user or group the `aws-auth` ConfigMap maps it to.
+    MapsTo,
 }
 
 impl EdgeKind {
@@ -126,6 +132,7 @@ impl EdgeKind {
             EdgeKind::MemberOf => "member-of",
             EdgeKind::HasPolicy => "has-policy",
             EdgeKind::Federates => "federates",
+            EdgeKind::MapsTo => "maps-to",
         }
     }
 }
@@ -258,8 +265,13 @@ impl AuthGraph {
                 }
                 EdgeKind::Reaches => s.kind == NodeKind::Zone && t.kind == NodeKind::Workload,
                 EdgeKind::Can => {
-                    matches!(s.kind, NodeKind::ServiceAccount | NodeKind::IamRole | NodeKind::IamUser)
-                        && matches!(t.kind, NodeKind::Scope | NodeKind::AwsResource)
+                    matches!(
+                        s.kind,
+                        NodeKind::ServiceAccount
+                            | NodeKind::IamRole
+                            | NodeKind::IamUser
+                            | NodeKind::KubeSubject
+                    ) && matches!(t.kind, NodeKind::Scope | NodeKind::AwsResource)
                 }
                 EdgeKind::AssumesRole => t.kind == NodeKind::IamRole,
                 _ => true,

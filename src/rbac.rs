@@ -86,6 +86,9 @@ pub struct Rbac<'a> {
     pub named_subjects: HashMap<(String, String), Vec<(&'a RoleBinding, u32)>>,
     /// Grants to non-service-account subjects (users, other groups), counted for the summary.
     pub other_subjects: usize,
+    /// Grants to users and groups that are not service accounts, by (kind, name): the subjects
+    /// AWS principals become through the `aws-auth` ConfigMap.
+    by_subject: HashMap<(String, String), Vec<Grant<'a>>>,
     /// Every binding with the rules it grants (role and aggregated parts) and its scope.
     pub bindings: Vec<ResolvedBinding<'a>>,
 }
@@ -118,6 +121,7 @@ impl<'a> Rbac<'a> {
             to_all: Vec::new(),
             named_subjects: HashMap::default(),
             other_subjects: 0,
+            by_subject: HashMap::default(),
             bindings: Vec::new(),
         };
         for b in &inv.role_bindings {
@@ -178,6 +182,13 @@ impl<'a> Rbac<'a> {
                         let ns = name.trim_start_matches("system:serviceaccounts:").to_owned();
                         rbac.by_sa_namespace.entry(ns).or_default().extend(grants());
                     }
+                    (kind @ ("User" | "Group"), name) => {
+                        rbac.other_subjects += 1;
+                        rbac.by_subject
+                            .entry((kind.to_owned(), name.to_owned()))
+                            .or_default()
+                            .extend(grants());
+                    }
                     _ => rbac.other_subjects += 1,
                 }
             }
@@ -185,6 +196,16 @@ impl<'a> Rbac<'a> {
             rbac.bindings.push(ResolvedBinding { binding: b, rules, scope, role_found });
         }
         rbac
+    }
+
+    /// Every grant bound to a user or group (`kind` is `User` or `Group`) by name, plus those
+    /// bound to `system:authenticated`, which every authenticated user is in.
+    pub fn grants_of_subject(&self, kind: &str, name: &str) -> impl Iterator<Item = &Grant<'a>> {
+        self.by_subject
+            .get(&(kind.to_owned(), name.to_owned()))
+            .into_iter()
+            .flatten()
+            .chain(self.to_all.iter())
     }
 
     /// Every grant that applies to a service account, in binding order.

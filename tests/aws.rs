@@ -166,3 +166,35 @@ fn the_reference_date_decides_key_age() {
     assert_eq!(code, 2);
     assert!(stderr.contains("YYYY-MM-DD"), "{stderr}");
 }
+
+#[test]
+fn a_pipeline_token_crosses_into_aws_and_back_into_the_cluster() {
+    // GitHub token (any repository of acme) -> ci-deploy role -> aws-auth maps the role (named
+    // without its /ci/ path) to system:masters -> every Secret of the cluster.
+    let r = scan_json(&[ESTATE]);
+    let b = r
+        .blast_radius
+        .iter()
+        .find(|b| b.credential.id == "oidc-token:token.actions.githubusercontent.com#repo:acme/*")
+        .expect("the wildcard pipeline token");
+    let masters = b
+        .reaches
+        .iter()
+        .find(|x| x.kind == "permission" && x.target.starts_with("k8s-group:system:masters"))
+        .unwrap_or_else(|| panic!("{:#?}", b.reaches));
+    assert_eq!(
+        masters.chain[..2],
+        [
+            "oidc-token:token.actions.githubusercontent.com#repo:acme/* assumes AWS IAM role arn:aws:iam::111122223333:role/ci/ci-deploy by web identity".to_owned(),
+            "iam-role:arn:aws:iam::111122223333:role/ci/ci-deploy is Kubernetes group system:masters through the aws-auth ConfigMap".to_owned(),
+        ]
+    );
+    assert!(masters.target.contains("cluster-wide"), "{}", masters.target);
+    // A mapped group with harmless grants gets no dangerous permission.
+    let metrics =
+        r.blast_radius.iter().find(|b| b.credential.id == "aws-key:metrics-reader/key-1").expect("key");
+    assert_eq!(metrics.counts.get("permission"), None, "{:?}", metrics.counts);
+    assert!(r.edges.iter().any(|e| e.kind == "maps-to"
+        && e.from == "iam-user:arn:aws:iam::111122223333:user/metrics-reader"
+        && e.to == "k8s-group:metrics-readers"));
+}

@@ -269,6 +269,54 @@ fn add_capabilities(g: &mut AuthGraph, m: &AwsModel<'_>, p: &Principal<'_>) {
     }
 }
 
+/// Puts the aws-auth mappings on the graph: principal → Kubernetes user and groups, and what
+/// RBAC grants those (`system:masters` holds everything, bypassing RBAC).
+pub fn add_kubernetes_mappings(g: &mut AuthGraph, m: &AwsModel<'_>, rbac: &crate::rbac::Rbac<'_>) {
+    for k in &m.kube_mappings {
+        let kind = if k.node_id.starts_with("iam-role:") { NodeKind::IamRole } else { NodeKind::IamUser };
+        let name = k.arn.rsplit('/').next().unwrap_or(&k.arn).to_owned();
+        let pn = g.node(k.node_id.clone(), kind, &name, None);
+        let subjects = k
+            .username
+            .iter()
+            .map(|u| ("User", u.as_str()))
+            .chain(k.groups.iter().map(|x| ("Group", x.as_str())));
+        for (skind, sname) in subjects {
+            // Templated names (`system:node:{{EC2PrivateDNSName}}`) stay as written.
+            let sn = g.node(
+                format!("k8s-{}:{sname}", skind.to_ascii_lowercase()),
+                NodeKind::KubeSubject,
+                sname,
+                None,
+            );
+            let what = if skind == "User" { "user" } else { "group" };
+            g.edge(
+                pn,
+                sn,
+                GEdge::new(
+                    EdgeKind::MapsTo,
+                    format!("is Kubernetes {what} {sname} through the aws-auth ConfigMap"),
+                ),
+            );
+            crate::engine::add_grant_edges(g, sn, rbac.grants_of_subject(skind, sname));
+            if skind == "Group" && sname == "system:masters" {
+                for scope in ["secrets", "pods", "identities"] {
+                    if let Some(sc) = g.get(&format!("scope:{scope}/*")) {
+                        g.edge(
+                            sn,
+                            sc,
+                            GEdge::new(
+                                EdgeKind::Can,
+                                "holds every permission cluster-wide (system:masters bypasses RBAC)",
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The scope "everything in account `acct`", which contains every role trusting the account.
 fn account_scope(g: &mut AuthGraph, acct: &str) -> petgraph::graph::NodeIndex {
     let sn =

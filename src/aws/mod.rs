@@ -222,6 +222,22 @@ pub struct AwsModel<'a> {
     pub accounts: BTreeSet<&'a str>,
     /// IRSA-annotated service accounts (namespace, name, role ARN) whose role the input lacks.
     pub service_accounts_with_unknown_roles: Vec<(String, String, String)>,
+    /// AWS principals mapped into the cluster by the `aws-auth` ConfigMap.
+    pub kube_mappings: Vec<KubeMapping>,
+}
+
+/// One `mapRoles` or `mapUsers` entry of the `kube-system/aws-auth` ConfigMap: an IAM role or
+/// user that authenticates to the cluster as `username` in `groups`.
+#[derive(Clone, Debug)]
+pub struct KubeMapping {
+    /// `rolearn` or `userarn`, as written (aws-auth wants role ARNs without their path).
+    pub arn: String,
+    /// Node id of the principal: the role or user of the inventory it names, else one made from
+    /// the ARN.
+    pub node_id: String,
+    pub username: Option<String>,
+    pub groups: Vec<String>,
+    pub source: Source,
 }
 
 impl<'a> AwsModel<'a> {
@@ -318,7 +334,9 @@ impl<'a> AwsModel<'a> {
             federation: None,
             accounts,
             service_accounts_with_unknown_roles: Vec::new(),
+            kube_mappings: Vec::new(),
         };
+        m.kube_mappings = m.aws_auth(est);
         for sa in &est.inv.service_accounts {
             if let Some(arn) = sa.meta.annotations.get("eks.amazonaws.com/role-arn")
                 && !m.roles.contains_key(arn.as_str())
@@ -456,6 +474,54 @@ impl<'a> AwsModel<'a> {
             v.dedup_by(|a, b| a.assumer == b.assumer);
         }
         out
+    }
+
+    /// Reads `mapRoles` and `mapUsers` of `kube-system/aws-auth` (YAML lists held in strings).
+    fn aws_auth(&self, est: &Estate<'a>) -> Vec<KubeMapping> {
+        let mut out = Vec::new();
+        for cm in
+            est.inv.config_maps.iter().filter(|c| c.meta.name == "aws-auth" && c.meta.ns() == "kube-system")
+        {
+            for (key, value, line) in &cm.data {
+                let (field, is_role) = match key.as_str() {
+                    "mapRoles" => ("rolearn", true),
+                    "mapUsers" => ("userarn", false),
+                    _ => continue,
+                };
+                let Some(Ok(doc)) = ztpath_probes::yaml::parse_documents(value.expose()).into_iter().next()
+                else {
+                    continue;
+                };
+                for item in doc.items() {
+                    let Some(arn) = item.field(field).string() else { continue };
+                    let node_id = if is_role { self.role_for_auth_arn(&arn) } else { user_node_id(&arn) };
+                    out.push(KubeMapping {
+                        arn,
+                        node_id,
+                        username: item.field("username").string(),
+                        groups: item.field("groups").strings(),
+                        // The entries of a block scalar start on the line after its key.
+                        source: cm.meta.source.at(line + item.line),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The role an aws-auth `rolearn` names: aws-auth matches on account and role name (the ARN
+    /// without its path), so a role with a path is found by name.
+    fn role_for_auth_arn(&self, arn: &str) -> String {
+        if self.roles.contains_key(arn) {
+            return role_node_id(arn);
+        }
+        let name = arn.rsplit('/').next().unwrap_or(arn);
+        let account = account_of(arn);
+        self.inv
+            .roles
+            .iter()
+            .find(|r| r.name == name && account_of(&r.arn) == account)
+            .map_or_else(|| role_node_id(arn), |r| role_node_id(&r.arn))
     }
 
     fn federation_evidence(&self) -> Option<String> {

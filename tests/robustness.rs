@@ -174,12 +174,16 @@ fn same_input_gives_byte_identical_output() {
 
 #[test]
 fn file_order_on_the_command_line_does_not_matter() {
-    let mut files: Vec<String> = std::fs::read_dir(common::path("fixtures/demo"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".yaml"))
-        .map(|n| format!("fixtures/demo/{n}"))
-        .collect();
+    let mut files: Vec<String> = Vec::new();
+    for dir in ["fixtures/demo", "fixtures/demo/aws"] {
+        files.extend(
+            std::fs::read_dir(common::path(dir))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".yaml") || n.ends_with(".json") || n.ends_with(".csv"))
+                .map(|n| format!("{dir}/{n}")),
+        );
+    }
     files.sort();
     let as_dir = run(&["scan", "fixtures/demo", "--format", "json", "--fail-on", "never"]).1;
     for order in [files.clone(), files.iter().rev().cloned().collect()] {

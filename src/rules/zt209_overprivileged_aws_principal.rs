@@ -26,9 +26,10 @@ generate a policy from CloudTrail activity). Scope `iam:PassRole` to the roles i
 `iam:PassedToService` condition. Attach a permissions boundary to roles that workloads or pipelines assume.",
     detects: "Policy evaluation over the principal's inline and attached policies (and its groups', for users), \
 with explicit denies and permissions boundaries applied: `*` on `*` (admin); an escalation action allowed on \
-every resource; `iam:PassRole` on every role with a launcher; or every action except a few (`NotAction`) on \
-every resource (medium). Critical when a non-human identity can use the principal: an access key, a service \
-account (IRSA, Pod Identity), a federated token, an instance profile, an AWS service or anyone. AWS \
+every resource; `iam:PassRole` on every role with a launcher; or, at medium, `iam:PassRole` on every role \
+without a launcher, or every action except a few (`NotAction`) on every resource. Critical when a \
+non-human identity can use the principal: an access key, a service account (IRSA, Pod Identity), a \
+federated token, an instance profile, an AWS service or anyone. AWS \
 service-linked roles and IAM Identity Center (SSO) roles are left out: AWS and people use them, not workloads.",
     check,
 };
@@ -56,6 +57,12 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 format!("can run code as any role: iam:PassRole on every role with {}", launchers.join(", ")),
                 g,
                 Severity::High,
+            )
+        } else if let Some((g, _)) = &caps.pass_role_any {
+            (
+                "may pass any role to AWS services (iam:PassRole on every role, without a launch permission yet)".to_owned(),
+                g,
+                Severity::Medium,
             )
         } else if let Some(g) = &caps.broad {
             (

@@ -838,6 +838,55 @@ mod tests {
         assert_eq!(account_of("arn:aws:iam::aws:policy/AdministratorAccess"), Some("aws"));
     }
 
+    fn model_of(gaad: &str, f: impl FnOnce(&AwsModel<'_>)) {
+        let mut inv = ztpath_probes::Inventory::default();
+        inv.iam = ztpath_probes::iam::read_gaad_text("gaad.json", gaad);
+        let est = Estate::new(&inv);
+        f(&AwsModel::new(&est));
+    }
+
+    const ASSUME_GAAD: &str = r#"{
+      "UserDetailList": [
+        {"UserName": "ops", "Arn": "arn:aws:iam::111111111111:user/ops",
+         "UserPolicyList": [{"PolicyName": "any", "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}}]},
+        {"UserName": "dev", "Arn": "arn:aws:iam::111111111111:user/dev",
+         "UserPolicyList": [{"PolicyName": "some", "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/app-*"}]}}]},
+        {"UserName": "nobody", "Arn": "arn:aws:iam::111111111111:user/nobody"},
+        {"UserName": "partner", "Arn": "arn:aws:iam::222222222222:user/partner"}
+      ],
+      "RoleDetailList": [
+        {"RoleName": "app-a", "Arn": "arn:aws:iam::111111111111:role/app-a",
+         "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]}},
+        {"RoleName": "named", "Arn": "arn:aws:iam::111111111111:role/named",
+         "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111111111111:user/nobody", "arn:aws:iam::222222222222:user/partner"]}, "Action": "sts:AssumeRole"}]}}
+      ]
+    }"#;
+
+    #[test]
+    fn who_can_assume_what() {
+        model_of(ASSUME_GAAD, |m| {
+            let of = |arn: &str| m.assumable(&m.principals[m.principal_index[arn]]);
+            // AssumeRole on `*`: every role trusting the account, as one scope.
+            let ops = of("arn:aws:iam::111111111111:user/ops");
+            assert_eq!(ops.account_scopes, vec!["111111111111".to_owned()]);
+            // A pattern: the matching roles that trust the account.
+            let dev = of("arn:aws:iam::111111111111:user/dev");
+            assert_eq!(
+                (dev.roles, dev.account_scopes.len()),
+                (vec!["arn:aws:iam::111111111111:role/app-a"], 0)
+            );
+            // Named in the trust policy, same account: no identity grant needed.
+            assert_eq!(
+                of("arn:aws:iam::111111111111:user/nobody").roles,
+                vec!["arn:aws:iam::111111111111:role/named"]
+            );
+            // Named from another account: its own account must allow sts:AssumeRole too.
+            assert!(of("arn:aws:iam::222222222222:user/partner").roles.is_empty());
+        });
+    }
+
     #[test]
     fn builtin_policies_are_found_by_arn() {
         assert!(builtin_policy("arn:aws:iam::aws:policy/AdministratorAccess").is_some());

@@ -839,8 +839,10 @@ mod tests {
     }
 
     fn model_of(gaad: &str, f: impl FnOnce(&AwsModel<'_>)) {
-        let mut inv = ztpath_probes::Inventory::default();
-        inv.iam = ztpath_probes::iam::read_gaad_text("gaad.json", gaad);
+        let inv = ztpath_probes::Inventory {
+            iam: ztpath_probes::iam::read_gaad_text("gaad.json", gaad),
+            ..Default::default()
+        };
         let est = Estate::new(&inv);
         f(&AwsModel::new(&est));
     }

@@ -198,3 +198,21 @@ fn a_pipeline_token_crosses_into_aws_and_back_into_the_cluster() {
         && e.from == "iam-user:arn:aws:iam::111122223333:user/metrics-reader"
         && e.to == "k8s-group:metrics-readers"));
 }
+
+#[test]
+fn the_same_account_exported_twice_counts_once() {
+    // A second copy of the GAAD export (as when GAAD and an AWS Config snapshot both hold the
+    // account) changes nothing: principals are kept once per ARN.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("gaad-copy.json");
+    std::fs::copy(common::path(&format!("{ESTATE}/aws/account-authorization-details.json")), &copy).unwrap();
+    let once = scan_json(&[ESTATE]);
+    let twice = scan_json(&[ESTATE, copy.to_str().unwrap()]);
+    assert_eq!(aws_findings(&twice), aws_findings(&once));
+    // Each finding cites one copy, not both.
+    for f in twice.findings.iter().filter(|f| f.rule == "ZT209" || f.rule == "ZT205") {
+        let files: std::collections::BTreeSet<&str> =
+            f.evidence.iter().map(|e| e.file.as_str()).filter(|f| f.ends_with(".json")).collect();
+        assert_eq!(files.len(), 1, "{f:#?}");
+    }
+}

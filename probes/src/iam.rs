@@ -71,6 +71,26 @@ impl IamInventory {
         self.pod_identity_associations.extend(other.pod_identity_associations);
     }
 
+    /// Keeps one entry per ARN (per key id for access keys, per association or service account
+    /// for Pod Identity), the first in input order: the same account is often exported twice
+    /// (GAAD and AWS Config, or two snapshots), and a principal must not count twice.
+    pub fn dedup(&mut self) {
+        fn keep_first<T, K: Ord>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
+            let mut seen = std::collections::BTreeSet::new();
+            items.retain(|x| seen.insert(key(x)));
+        }
+        keep_first(&mut self.users, |u| u.arn.clone());
+        keep_first(&mut self.groups, |g| g.arn.clone());
+        keep_first(&mut self.roles, |r| r.arn.clone());
+        keep_first(&mut self.policies, |p| p.arn.clone());
+        keep_first(&mut self.credential_report, |r| r.arn.clone());
+        keep_first(&mut self.access_keys, |k| k.id.clone());
+        keep_first(&mut self.oidc_providers, |p| (p.arn.clone(), p.url.clone()));
+        keep_first(&mut self.pod_identity_associations, |a| {
+            (a.cluster.clone(), a.namespace.clone(), a.service_account.clone(), a.role_arn.clone())
+        });
+    }
+
     /// True when nothing was read.
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()

@@ -10,11 +10,39 @@ if [ ! -d ../shared/corpora ]; then
   echo "note: ../shared/corpora not found; the corpus tests will be skipped" >&2
 fi
 
+# moto (the AWS API emulator, from PyPI) for the live AWS collection tests (probes/tests/aws_live.rs,
+# tests/aws_live.rs), in a venv under target/ that later runs reuse. Installed in the background
+# while clippy runs; the tests find it through ZTPATH_MOTO.
+MOTO_VERSION=5.2.5
+moto_venv="${CARGO_TARGET_DIR:-target}/venv-moto"
+moto_stamp="$moto_venv/.installed-moto-$MOTO_VERSION"
+moto_log="$(mktemp)"
+trap 'rm -f "$moto_log"' EXIT
+moto_pid=
+if [ ! -f "$moto_stamp" ]; then
+  (
+    rm -rf "$moto_venv"
+    python3 -m venv "$moto_venv" &&
+      "$moto_venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" &&
+      touch "$moto_stamp"
+  ) >"$moto_log" 2>&1 &
+  moto_pid=$!
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+if [ -n "$moto_pid" ] && ! wait "$moto_pid"; then
+  echo "warning: installing moto $MOTO_VERSION into $moto_venv failed; the AWS tests will fail under CI:" >&2
+  cat "$moto_log" >&2
+fi
+if [ -x "$moto_venv/bin/moto_server" ]; then
+  ZTPATH_MOTO="$(cd "$moto_venv/bin" && pwd)/moto_server"
+  export ZTPATH_MOTO
+fi
+
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$moto_log"' EXIT
 set +e
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

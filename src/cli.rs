@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ztpath_reports::{Format, Severity};
 
 use crate::rules::{self, RULES};
-use crate::{Options, scan};
+use crate::{Options, scan_with};
 
 #[derive(Parser)]
 #[command(
@@ -39,8 +39,11 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ScanArgs {
-    /// Files or directories (recursive; .yaml, .yml, .json). Defaults to the current directory.
+    /// Files or directories (recursive; .yaml, .yml, .json). Defaults to the current directory,
+    /// unless --aws is given.
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    aws: AwsArgs,
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, short)]
     format: Option<FormatArg>,
@@ -158,7 +161,11 @@ fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths };
+    let live = match collect_aws(&args.aws) {
+        Ok(live) => live,
+        Err(code) => return Ok(code),
+    };
+    let paths = if args.paths.is_empty() && live.is_none() { vec![PathBuf::from(".")] } else { args.paths };
     let format = match args.format {
         Some(FormatArg::Table) => Format::Table,
         Some(FormatArg::Json) => Format::Json,
@@ -175,7 +182,8 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
         max_key_unused_days: args.max_key_unused_days,
         skip_teardown: true,
     };
-    let (report, mut timings) = scan(&paths, &options);
+    let from_aws = live.is_some();
+    let (report, mut timings) = scan_with(&paths, live, &options);
     for d in &report.diagnostics {
         if d.line == 0 {
             eprintln!("{}: {}", d.file, d.message);
@@ -186,7 +194,12 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
     if report.summary.objects == 0 {
         eprintln!(
             "ztpath: nothing readable in {}: no Kubernetes object or proxy configuration found ({} file(s) read)",
-            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .chain(from_aws.then(|| "the AWS account".to_owned()))
+                .collect::<Vec<_>>()
+                .join(", "),
             report.summary.files
         );
         return Ok(2);
@@ -288,4 +301,77 @@ pub fn rules_index() -> String {
         ));
     }
     s
+}
+
+/// `scan` options for live AWS collection.
+#[derive(clap::Args)]
+struct AwsArgs {
+    /// Also collect a live AWS account (AWS Config and IAM APIs, read-only calls) with the standard
+    /// credential chain; merged with the paths given, if any.
+    #[arg(long)]
+    aws: bool,
+    /// AWS named profile (with --aws; default: AWS_PROFILE, then `default`).
+    #[arg(long, requires = "aws")]
+    profile: Option<String>,
+    /// AWS region (with --aws; default: AWS_REGION or the profile's).
+    #[arg(long, requires = "aws")]
+    region: Option<String>,
+    /// Endpoint URL for every AWS service (with --aws), for testing against an emulator.
+    #[arg(long, requires = "aws", hide = true)]
+    aws_endpoint: Option<String>,
+    /// Read this AWS Config aggregator instead of the account's own Config (with --aws).
+    #[arg(long, requires = "aws")]
+    aws_aggregator: Option<String>,
+    /// Which AWS APIs to read (with --aws).
+    #[arg(long, requires = "aws", default_value = "both")]
+    aws_source: AwsSourceArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AwsSourceArg {
+    /// AWS Config only (falls back to IAM when Config is unusable).
+    Config,
+    /// IAM APIs only.
+    Iam,
+    /// Both.
+    Both,
+}
+
+/// Collects the AWS account when --aws is given: `Ok(None)` without it, `Err(exit code)` when
+/// nothing could be collected (after saying why).
+#[cfg(feature = "aws-live")]
+fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, u8> {
+    use ztpath_probes::aws_live::{self, AwsOptions, AwsSources};
+    if !args.aws {
+        return Ok(None);
+    }
+    let options = AwsOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        endpoint_url: args.aws_endpoint.clone(),
+        aggregator: args.aws_aggregator.clone(),
+        sources: match args.aws_source {
+            AwsSourceArg::Config => AwsSources::Config,
+            AwsSourceArg::Iam => AwsSources::Iam,
+            AwsSourceArg::Both => AwsSources::Both,
+        },
+        ..AwsOptions::default()
+    };
+    match aws_live::collect(&options) {
+        Ok(inventory) => Ok(Some(inventory)),
+        Err(e) => {
+            eprintln!("ztpath: aws: {e}");
+            Err(2)
+        }
+    }
+}
+
+#[cfg(not(feature = "aws-live"))]
+fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, u8> {
+    if !args.aws {
+        return Ok(None);
+    }
+    let _ = (&args.profile, &args.region, &args.aws_endpoint, &args.aws_aggregator, args.aws_source);
+    eprintln!("ztpath: --aws needs a build with the `aws-live` feature");
+    Err(2)
 }

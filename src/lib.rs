@@ -53,13 +53,19 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> (Report, Timings) {
 
 /// Like [`scan`], adding an Inventory collected elsewhere (a live AWS account) to what the paths
 /// hold; with no path, that Inventory alone is analysed.
-pub fn scan_with(paths: &[PathBuf], extra: Option<ztpath_probes::Inventory>, options: &Options) -> (Report, Timings) {
+pub fn scan_with(
+    paths: &[PathBuf],
+    extra: Option<ztpath_probes::Inventory>,
+    options: &Options,
+) -> (Report, Timings) {
     let mut t = Timings::default();
     let start = Instant::now();
     let mut inventory =
         if paths.is_empty() { ztpath_probes::Inventory::default() } else { ztpath_probes::read_paths(paths) };
     if let Some(extra) = extra {
         inventory.extend(extra);
+        // The same account may also be among the files (an export of it).
+        inventory.iam.dedup();
     }
     t.read = start.elapsed();
     t.rss_mib.extend(rss_mib().map(|m| ("read", m)));

@@ -10,6 +10,8 @@
 //! - [`k8s`]: core Kubernetes kinds; [`istio`], [`linkerd`]: service-mesh policy.
 
 pub mod aws;
+#[cfg(feature = "aws-live")]
+pub mod aws_live;
 pub mod edge;
 pub mod envoy;
 pub mod files;

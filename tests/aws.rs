@@ -110,6 +110,17 @@ fn pod_identity_and_web_identity_subjects_become_role_edges() {
         edge("sa:billing/worker", "iam-role:arn:aws:iam::111122223333:role/billing-worker"),
         "Pod Identity"
     );
+    // Policies are nodes too: managed ones by ARN, inline ones under their owner.
+    let has_policy =
+        |from: &str, to: &str| r.edges.iter().any(|e| e.from == from && e.to == to && e.kind == "has-policy");
+    assert!(has_policy(
+        "iam-role:arn:aws:iam::111122223333:role/payments-api",
+        "iam-policy:arn:aws:iam::111122223333:policy/payments-secrets"
+    ));
+    assert!(has_policy(
+        "iam-role:arn:aws:iam::111122223333:role/billing-worker",
+        "iam-inline-policy:iam-role:arn:aws:iam::111122223333:role/billing-worker#billing-parameters"
+    ));
     assert!(edge(
         "oidc-token:token.actions.githubusercontent.com#repo:acme/payments:environment:production",
         "iam-role:arn:aws:iam::111122223333:role/ci/ci-release"

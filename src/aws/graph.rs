@@ -71,6 +71,22 @@ pub fn add(g: &mut AuthGraph, m: &AwsModel<'_>) {
             g.edge(on, pn, GEdge::new(EdgeKind::HasPolicy, format!("has managed policy {}", p.name)));
         }
     }
+    // Inline policies belong to their principal: one node each, named after the owner.
+    let inline = inv
+        .users
+        .iter()
+        .map(|u| (user_node_id(&u.arn), &u.inline_policies))
+        .chain(inv.roles.iter().map(|r| (role_node_id(&r.arn), &r.inline_policies)))
+        .chain(inv.groups.iter().map(|x| (format!("iam-group:{}", x.arn), &x.inline_policies)));
+    for (owner, list) in inline {
+        let on = g.get(&owner).expect("principal node");
+        for p in list {
+            let pn =
+                g.node(format!("iam-inline-policy:{owner}#{}", p.name), NodeKind::IamPolicy, &p.name, None);
+            g.set_attr(pn, "inline", "true".to_owned());
+            g.edge(on, pn, GEdge::new(EdgeKind::HasPolicy, format!("has inline policy {}", p.name)));
+        }
+    }
 
     // Access keys: static credentials that authenticate as their user.
     for k in m.keys.iter().filter(|k| k.active) {

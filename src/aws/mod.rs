@@ -365,7 +365,9 @@ impl<'a> AwsModel<'a> {
             let Some(key) = role_key(arn) else { continue };
             let ns = sa.meta.ns();
             let subject = format!("system:serviceaccount:{ns}:{}", sa.meta.name);
-            let admitted = self.trust[key].iter().any(|e| e.web_identity_admits(&subject));
+            // The EKS webhook requests tokens for the audience `sts.amazonaws.com`.
+            let admitted =
+                self.trust[key].iter().any(|e| e.web_identity_admits(&subject, "sts.amazonaws.com"));
             if !admitted {
                 continue;
             }

@@ -45,11 +45,22 @@ impl TrustEntry {
         self.conditions.iter().any(|c| c.key.eq_ignore_ascii_case("sts:ExternalId"))
     }
 
-    /// True when this entry lets a web-identity token with subject `subject` assume the role.
-    pub fn web_identity_admits(&self, subject: &str) -> bool {
+    /// True when this entry lets a web-identity token with subject `subject` and audience
+    /// `audience` assume the role: the `sub` values (if any) match it, and an `aud` condition (if
+    /// any) accepts the audience.
+    pub fn web_identity_admits(&self, subject: &str, audience: &str) -> bool {
         match &self.trustee {
             Trustee::Federated { subjects, .. } if self.assume => {
-                subjects.is_empty() || subjects.iter().any(|p| wildcard_match(p, subject, false))
+                let sub_ok =
+                    subjects.is_empty() || subjects.iter().any(|p| wildcard_match(p, subject, false));
+                let auds: Vec<&String> = self
+                    .conditions
+                    .iter()
+                    .filter(|c| is_claim_key(&c.key, "aud") && is_positive_string_test(&c.operator))
+                    .flat_map(|c| c.values.iter())
+                    .collect();
+                let aud_ok = auds.is_empty() || auds.iter().any(|p| wildcard_match(p, audience, false));
+                sub_ok && aud_ok
             }
             _ => false,
         }
@@ -98,7 +109,12 @@ pub fn entries(doc: &PolicyDocument) -> Vec<TrustEntry> {
 
 /// True for a condition key naming a token's subject (`<issuer>:sub`).
 pub fn is_sub_key(key: &str) -> bool {
-    key.rsplit(':').next() == Some("sub") && key.contains(':')
+    is_claim_key(key, "sub")
+}
+
+/// True for a condition key naming claim `claim` of a token (`<issuer>:<claim>`).
+fn is_claim_key(key: &str, claim: &str) -> bool {
+    key.rsplit(':').next() == Some(claim) && key.contains(':')
 }
 
 /// Operators that restrict a value to the listed ones (or patterns).
@@ -170,8 +186,10 @@ mod tests {
                 "Condition": {"StringLike": {"oidc.eks.us-east-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:pay:*"},
                               "StringEquals": {"oidc.eks.us-east-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com"}}}]}"#,
         );
-        assert!(e[0].web_identity_admits("system:serviceaccount:pay:api"));
-        assert!(!e[0].web_identity_admits("system:serviceaccount:web:api"));
+        assert!(e[0].web_identity_admits("system:serviceaccount:pay:api", "sts.amazonaws.com"));
+        assert!(!e[0].web_identity_admits("system:serviceaccount:web:api", "sts.amazonaws.com"));
+        // IRSA tokens carry the audience sts.amazonaws.com; another audience is refused.
+        assert!(!e[0].web_identity_admits("system:serviceaccount:pay:api", "kubernetes.default.svc"));
         let Trustee::Federated { provider, .. } = &e[0].trustee else { panic!() };
         assert!(is_eks_issuer(&issuer_of(provider)));
 
@@ -181,7 +199,7 @@ mod tests {
                 "Action": "sts:AssumeRoleWithWebIdentity",
                 "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}]}"#,
         );
-        assert!(open[0].web_identity_admits("repo:anyone/anything:ref:refs/heads/main"));
+        assert!(open[0].web_identity_admits("repo:anyone/anything:ref:refs/heads/main", "sts.amazonaws.com"));
     }
 
     #[test]

@@ -57,30 +57,25 @@ pub fn add(g: &mut AuthGraph, m: &AwsModel<'_>) {
             g.edge(n, gn, GEdge::new(EdgeKind::MemberOf, format!("is a member of IAM group {gname}")));
         }
     }
-    // Attached managed policies (the architect's view: which policy grants what to whom).
-    let attachments = inv
+    // Policies (the architect's view: which policy grants what to whom): attached managed
+    // policies by ARN, inline policies as nodes of their own under their owner.
+    let owners = inv
         .users
         .iter()
-        .map(|u| (user_node_id(&u.arn), &u.attached_policies))
-        .chain(inv.roles.iter().map(|r| (role_node_id(&r.arn), &r.attached_policies)))
-        .chain(inv.groups.iter().map(|x| (format!("iam-group:{}", x.arn), &x.attached_policies)));
-    for (owner, list) in attachments {
+        .map(|u| (user_node_id(&u.arn), &u.attached_policies, &u.inline_policies))
+        .chain(inv.roles.iter().map(|r| (role_node_id(&r.arn), &r.attached_policies, &r.inline_policies)))
+        .chain(
+            inv.groups
+                .iter()
+                .map(|x| (format!("iam-group:{}", x.arn), &x.attached_policies, &x.inline_policies)),
+        );
+    for (owner, attached, inline) in owners {
         let on = g.get(&owner).expect("principal node");
-        for p in list {
+        for p in attached {
             let pn = g.node(format!("iam-policy:{}", p.arn), NodeKind::IamPolicy, &p.name, None);
             g.edge(on, pn, GEdge::new(EdgeKind::HasPolicy, format!("has managed policy {}", p.name)));
         }
-    }
-    // Inline policies belong to their principal: one node each, named after the owner.
-    let inline = inv
-        .users
-        .iter()
-        .map(|u| (user_node_id(&u.arn), &u.inline_policies))
-        .chain(inv.roles.iter().map(|r| (role_node_id(&r.arn), &r.inline_policies)))
-        .chain(inv.groups.iter().map(|x| (format!("iam-group:{}", x.arn), &x.inline_policies)));
-    for (owner, list) in inline {
-        let on = g.get(&owner).expect("principal node");
-        for p in list {
+        for p in inline {
             let pn =
                 g.node(format!("iam-inline-policy:{owner}#{}", p.name), NodeKind::IamPolicy, &p.name, None);
             g.set_attr(pn, "inline", "true".to_owned());

@@ -36,6 +36,10 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_config::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_config::operation::batch_get_aggregate_resource_config::BatchGetAggregateResourceConfigError;
+use aws_sdk_config::operation::batch_get_resource_config::BatchGetResourceConfigError;
+use aws_sdk_config::operation::list_aggregate_discovered_resources::ListAggregateDiscoveredResourcesError;
+use aws_sdk_config::operation::list_discovered_resources::ListDiscoveredResourcesError;
 use aws_sdk_config::types::{AggregateResourceIdentifier, BaseConfigurationItem, ResourceKey, ResourceType};
 use aws_sdk_iam::config::{Credentials, ProvideCredentials};
 use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
@@ -244,8 +248,11 @@ async fn collect_async(opts: &AwsOptions) -> Result<Inventory, AwsError> {
     let mut run_iam = opts.sources.iam();
     if opts.sources.config() {
         let usable = match &opts.aggregator {
-            Some(name) => c.config_aggregate(name).await,
-            None => c.config_account().await,
+            Some(name) => {
+                let reader = AggregatorConfig { client: c.config.clone(), name: name.clone() };
+                c.config_scan(&reader).await
+            }
+            None => c.config_scan(&AccountConfig { client: c.config.clone() }).await,
         };
         if !usable && !run_iam {
             c.note("aws://config", "AWS Config is unusable: falling back to the IAM APIs".into());
@@ -337,9 +344,12 @@ impl Collector {
     // AWS Config
     // ------------------------------------------------------------------------------------------
 
-    /// The account's own Config. False when Config could not be used at all.
-    async fn config_account(&mut self) -> bool {
-        let file = format!("aws://config/{}", self.region);
+    /// Reads every resource type of [`CONFIG_RESOURCE_TYPES`] through `reader` (the account's
+    /// own Config or an aggregator): lists the keys page by page, then fetches them in batches,
+    /// asking again for the keys a batch left unprocessed. False when Config could not be used at
+    /// all.
+    async fn config_scan<R: ConfigReader>(&mut self, reader: &R) -> bool {
+        let file = reader.file(&self.region);
         for &type_name in CONFIG_RESOURCE_TYPES {
             let Some(resource_type) = known_type(type_name) else {
                 self.note(
@@ -348,85 +358,55 @@ impl Collector {
                 );
                 continue;
             };
-            // List every resource id of the type.
-            let mut ids: Vec<String> = Vec::new();
+            // Every key of the type, over all pages. A failed page ends the listing, and what was
+            // listed before it is still fetched.
+            let mut keys: Vec<R::Key> = Vec::new();
             let mut token: Option<String> = None;
-            let mut listed = true;
             loop {
-                if !self.in_time("ListDiscoveredResources") {
+                if !self.in_time(R::LIST_API) {
                     return true;
                 }
-                let result = self
-                    .config
-                    .list_discovered_resources()
-                    .resource_type(resource_type.clone())
-                    .limit(CONFIG_BATCH as i32)
-                    .set_next_token(token.take())
-                    .send()
-                    .await;
-                match result {
-                    Ok(page) => {
-                        ids.extend(
-                            page.resource_identifiers()
-                                .iter()
-                                .filter_map(|r| r.resource_id().map(str::to_owned)),
-                        );
-                        token = page.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
+                match reader.list(&resource_type, token.take()).await {
+                    Ok((page, next)) => {
+                        keys.extend(page);
+                        token = next.filter(|t| !t.is_empty());
                         if token.is_none() {
                             break;
                         }
                     }
                     Err(e) => {
-                        let api = format!("ListDiscoveredResources({type_name})");
+                        let api = format!("{}({type_name})", R::LIST_API);
                         if self.failed(&file, &api, &e) != Failure::Call {
                             return false;
                         }
-                        listed = false;
                         break;
                     }
                 }
             }
-            if !listed && ids.is_empty() {
-                continue;
-            }
-            ids.sort();
-            ids.dedup();
-            let total = ids.len();
+            // In a stable order (batches and diagnostics repeat run to run), each key once.
+            keys.sort_by_cached_key(R::name);
+            keys.dedup_by(|a, b| R::name(a) == R::name(b));
+            let total = keys.len();
             let mut done = 0;
-            for chunk in ids.chunks(CONFIG_BATCH) {
-                let mut keys: Vec<ResourceKey> = chunk
-                    .iter()
-                    .filter_map(|id| {
-                        ResourceKey::builder()
-                            .resource_type(resource_type.clone())
-                            .resource_id(id)
-                            .build()
-                            .ok()
-                    })
-                    .collect();
+            for chunk in keys.chunks(CONFIG_BATCH) {
+                let mut pending = chunk.to_vec();
                 let mut attempt = 0;
-                while !keys.is_empty() {
-                    if !self.in_time("BatchGetResourceConfig") {
+                while !pending.is_empty() {
+                    if !self.in_time(R::BATCH_API) {
                         return true;
                     }
                     if attempt > 0 {
                         tokio::time::sleep(Duration::from_millis(250 << attempt.min(4))).await;
                     }
-                    let result = self
-                        .config
-                        .batch_get_resource_config()
-                        .set_resource_keys(Some(keys.clone()))
-                        .send()
-                        .await;
-                    match result {
-                        Ok(out) => {
-                            for item in out.base_configuration_items() {
+                    match reader.batch(&pending).await {
+                        Ok((items, unprocessed)) => {
+                            for item in &items {
                                 self.config_item(item);
                             }
-                            keys = out.unprocessed_resource_keys().to_vec();
+                            pending = unprocessed;
                         }
                         Err(e) => {
-                            let api = format!("BatchGetResourceConfig({type_name})");
+                            let api = format!("{}({type_name})", R::BATCH_API);
                             if self.failed(&file, &api, &e) != Failure::Call {
                                 return false;
                             }
@@ -434,110 +414,15 @@ impl Collector {
                         }
                     }
                     attempt += 1;
-                    if attempt > UNPROCESSED_RETRIES && !keys.is_empty() {
-                        let left: Vec<&str> = keys.iter().map(|k| k.resource_id()).collect();
+                    if attempt > UNPROCESSED_RETRIES && !pending.is_empty() {
+                        let left: Vec<String> = pending.iter().map(R::name).collect();
                         self.note(
                             &file,
                             format!(
-                                "BatchGetResourceConfig({type_name}): {} resource(s) still unprocessed after {UNPROCESSED_RETRIES} retries: {}",
+                                "{}({type_name}): {} resource(s) still unprocessed after {UNPROCESSED_RETRIES} retries: {}",
+                                R::BATCH_API,
                                 left.len(),
                                 left.join(", ")
-                            ),
-                        );
-                        break;
-                    }
-                }
-                done += chunk.len();
-                self.progress(|| format!("config {type_name} {done}/{total}"));
-            }
-        }
-        true
-    }
-
-    /// A Config aggregator. False when it could not be used at all.
-    async fn config_aggregate(&mut self, aggregator: &str) -> bool {
-        let file = format!("aws://config/{}/aggregator/{aggregator}", self.region);
-        for &type_name in CONFIG_RESOURCE_TYPES {
-            let Some(resource_type) = known_type(type_name) else {
-                self.note(
-                    &file,
-                    format!("{type_name} is not an AWS Config resource type known to this build; skipped"),
-                );
-                continue;
-            };
-            let mut ids: Vec<AggregateResourceIdentifier> = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                if !self.in_time("ListAggregateDiscoveredResources") {
-                    return true;
-                }
-                let result = self
-                    .config
-                    .list_aggregate_discovered_resources()
-                    .configuration_aggregator_name(aggregator)
-                    .resource_type(resource_type.clone())
-                    .limit(CONFIG_BATCH as i32)
-                    .set_next_token(token.take())
-                    .send()
-                    .await;
-                match result {
-                    Ok(page) => {
-                        ids.extend(page.resource_identifiers().iter().cloned());
-                        token = page.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
-                        if token.is_none() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        let api = format!("ListAggregateDiscoveredResources({type_name})");
-                        if self.failed(&file, &api, &e) != Failure::Call {
-                            return false;
-                        }
-                        break;
-                    }
-                }
-            }
-            let total = ids.len();
-            let mut done = 0;
-            for chunk in ids.chunks(CONFIG_BATCH) {
-                let mut keys = chunk.to_vec();
-                let mut attempt = 0;
-                while !keys.is_empty() {
-                    if !self.in_time("BatchGetAggregateResourceConfig") {
-                        return true;
-                    }
-                    if attempt > 0 {
-                        tokio::time::sleep(Duration::from_millis(250 << attempt.min(4))).await;
-                    }
-                    let result = self
-                        .config
-                        .batch_get_aggregate_resource_config()
-                        .configuration_aggregator_name(aggregator)
-                        .set_resource_identifiers(Some(keys.clone()))
-                        .send()
-                        .await;
-                    match result {
-                        Ok(out) => {
-                            for item in out.base_configuration_items() {
-                                self.config_item(item);
-                            }
-                            keys = out.unprocessed_resource_identifiers().to_vec();
-                        }
-                        Err(e) => {
-                            let api = format!("BatchGetAggregateResourceConfig({type_name})");
-                            if self.failed(&file, &api, &e) != Failure::Call {
-                                return false;
-                            }
-                            break;
-                        }
-                    }
-                    attempt += 1;
-                    if attempt > UNPROCESSED_RETRIES && !keys.is_empty() {
-                        self.note(
-                            &file,
-                            format!(
-                                "BatchGetAggregateResourceConfig({type_name}): {} resource(s) still unprocessed after {UNPROCESSED_RETRIES} retries",
-                                keys.len()
                             ),
                         );
                         break;
@@ -816,6 +701,158 @@ impl Collector {
             return Err(AwsError::NothingCollected(inventory.diagnostics));
         }
         Ok(inventory)
+    }
+}
+
+/// One way of reading AWS Config: the account's own recorder ([`AccountConfig`]) or an
+/// aggregator ([`AggregatorConfig`]). Both have a paged list call and a batch-get call that may
+/// leave keys unprocessed; [`Collector::config_scan`] drives either through this trait.
+trait ConfigReader {
+    /// What the list call yields and the batch-get call takes.
+    type Key: Clone;
+    type ListError: ProvideErrorMetadata + std::error::Error + 'static;
+    type BatchError: ProvideErrorMetadata + std::error::Error + 'static;
+    /// The list operation's name, for diagnostics and the deadline note.
+    const LIST_API: &'static str;
+    /// The batch-get operation's name, likewise.
+    const BATCH_API: &'static str;
+
+    /// The `file` of this reader's diagnostics.
+    fn file(&self, region: &str) -> String;
+
+    /// A key as text: it orders and deduplicates the listed keys, and names the keys left
+    /// unprocessed in diagnostics.
+    fn name(key: &Self::Key) -> String;
+
+    /// One page of keys of a type (at most [`CONFIG_BATCH`]) and the next page's token.
+    async fn list(
+        &self,
+        resource_type: &ResourceType,
+        token: Option<String>,
+    ) -> Result<(Vec<Self::Key>, Option<String>), SdkError<Self::ListError>>;
+
+    /// The items of at most [`CONFIG_BATCH`] keys, and the keys to ask for again.
+    async fn batch(
+        &self,
+        keys: &[Self::Key],
+    ) -> Result<(Vec<BaseConfigurationItem>, Vec<Self::Key>), SdkError<Self::BatchError>>;
+}
+
+/// `ListDiscoveredResources` and `BatchGetResourceConfig` in the caller's account and region.
+struct AccountConfig {
+    client: aws_sdk_config::Client,
+}
+
+impl ConfigReader for AccountConfig {
+    type Key = ResourceKey;
+    type ListError = ListDiscoveredResourcesError;
+    type BatchError = BatchGetResourceConfigError;
+    const LIST_API: &'static str = "ListDiscoveredResources";
+    const BATCH_API: &'static str = "BatchGetResourceConfig";
+
+    fn file(&self, region: &str) -> String {
+        format!("aws://config/{region}")
+    }
+
+    fn name(key: &ResourceKey) -> String {
+        key.resource_id().to_owned()
+    }
+
+    async fn list(
+        &self,
+        resource_type: &ResourceType,
+        token: Option<String>,
+    ) -> Result<(Vec<ResourceKey>, Option<String>), SdkError<ListDiscoveredResourcesError>> {
+        let page = self
+            .client
+            .list_discovered_resources()
+            .resource_type(resource_type.clone())
+            .limit(CONFIG_BATCH as i32)
+            .set_next_token(token)
+            .send()
+            .await?;
+        // The identifiers carry more than a key needs (name, deletion time): keep type and id.
+        let keys = page
+            .resource_identifiers()
+            .iter()
+            .filter_map(|r| r.resource_id())
+            .filter_map(|id| {
+                ResourceKey::builder().resource_type(resource_type.clone()).resource_id(id).build().ok()
+            })
+            .collect();
+        Ok((keys, page.next_token().map(str::to_owned)))
+    }
+
+    async fn batch(
+        &self,
+        keys: &[ResourceKey],
+    ) -> Result<(Vec<BaseConfigurationItem>, Vec<ResourceKey>), SdkError<BatchGetResourceConfigError>> {
+        let out =
+            self.client.batch_get_resource_config().set_resource_keys(Some(keys.to_vec())).send().await?;
+        Ok((out.base_configuration_items().to_vec(), out.unprocessed_resource_keys().to_vec()))
+    }
+}
+
+/// `ListAggregateDiscoveredResources` and `BatchGetAggregateResourceConfig` through a named
+/// aggregator (every source account and region it gathers).
+struct AggregatorConfig {
+    client: aws_sdk_config::Client,
+    name: String,
+}
+
+impl ConfigReader for AggregatorConfig {
+    type Key = AggregateResourceIdentifier;
+    type ListError = ListAggregateDiscoveredResourcesError;
+    type BatchError = BatchGetAggregateResourceConfigError;
+    const LIST_API: &'static str = "ListAggregateDiscoveredResources";
+    const BATCH_API: &'static str = "BatchGetAggregateResourceConfig";
+
+    fn file(&self, region: &str) -> String {
+        format!("aws://config/{region}/aggregator/{}", self.name)
+    }
+
+    /// `<source account>/<source region>/<resource id>`: a resource id alone may repeat across
+    /// the aggregated accounts and regions.
+    fn name(key: &AggregateResourceIdentifier) -> String {
+        format!("{}/{}/{}", key.source_account_id(), key.source_region(), key.resource_id())
+    }
+
+    async fn list(
+        &self,
+        resource_type: &ResourceType,
+        token: Option<String>,
+    ) -> Result<
+        (Vec<AggregateResourceIdentifier>, Option<String>),
+        SdkError<ListAggregateDiscoveredResourcesError>,
+    > {
+        let page = self
+            .client
+            .list_aggregate_discovered_resources()
+            .configuration_aggregator_name(&self.name)
+            .resource_type(resource_type.clone())
+            .limit(CONFIG_BATCH as i32)
+            .set_next_token(token)
+            .send()
+            .await?;
+        // Listed identifiers are valid batch-get keys as they are.
+        Ok((page.resource_identifiers().to_vec(), page.next_token().map(str::to_owned)))
+    }
+
+    async fn batch(
+        &self,
+        keys: &[AggregateResourceIdentifier],
+    ) -> Result<
+        (Vec<BaseConfigurationItem>, Vec<AggregateResourceIdentifier>),
+        SdkError<BatchGetAggregateResourceConfigError>,
+    > {
+        let out = self
+            .client
+            .batch_get_aggregate_resource_config()
+            .configuration_aggregator_name(&self.name)
+            .set_resource_identifiers(Some(keys.to_vec()))
+            .send()
+            .await?;
+        Ok((out.base_configuration_items().to_vec(), out.unprocessed_resource_identifiers().to_vec()))
     }
 }
 

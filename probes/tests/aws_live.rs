@@ -157,6 +157,112 @@ fn config_items_are_listed_page_by_page_fetched_in_batches_and_read() {
 }
 
 #[test]
+fn an_aggregator_is_read_across_its_source_accounts() {
+    let server = ConfigServer::start(Mode::Fixtures(fixtures()));
+    let opts = AwsOptions { aggregator: Some("org".into()), ..options(&server.url, AwsSources::Config) };
+    let inv = aws_live::collect(&opts).expect("collected");
+    let requests = server.requests();
+
+    // Only the aggregate twins of the two read-only operations, each naming the aggregator.
+    for r in &requests {
+        assert!(
+            [
+                "StarlingDoveService.ListAggregateDiscoveredResources",
+                "StarlingDoveService.BatchGetAggregateResourceConfig"
+            ]
+            .contains(&r.target.as_str()),
+            "unexpected operation {}",
+            r.target
+        );
+        assert_eq!(r.content_type, "application/x-amz-json-1.1");
+        assert_eq!(r.body["ConfigurationAggregatorName"], "org", "{:?}", r.body);
+    }
+    // Every resource type is listed, 100 at a time (PascalCase members); the roles take two pages.
+    let lists: Vec<(&str, Option<&str>)> = requests
+        .iter()
+        .filter(|r| r.target.ends_with("ListAggregateDiscoveredResources"))
+        .map(|r| {
+            assert_eq!(r.body["Limit"], 100, "{:?}", r.body);
+            (r.body["ResourceType"].as_str().expect("ResourceType"), r.body["NextToken"].as_str())
+        })
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            ("AWS::IAM::User", None),
+            ("AWS::IAM::Role", None),
+            ("AWS::IAM::Role", Some("AGGpage2tokenEXAMPLE")),
+            ("AWS::IAM::Group", None),
+            ("AWS::IAM::Policy", None),
+            ("AWS::ElasticLoadBalancingV2::LoadBalancer", None),
+            ("AWS::ElasticLoadBalancingV2::Listener", None),
+            ("AWS::ElasticLoadBalancingV2::TargetGroup", None),
+        ]
+    );
+    // Both pages go into one batch of three; the identifier left unprocessed is asked for again
+    // alone, with its source account and region.
+    let batches: Vec<Vec<(&str, &str, &str)>> = requests
+        .iter()
+        .filter(|r| r.target.ends_with("BatchGetAggregateResourceConfig"))
+        .map(|r| {
+            let ids = r.body["ResourceIdentifiers"].as_array().expect("ResourceIdentifiers");
+            ids.iter()
+                .map(|k| {
+                    assert_eq!(k["ResourceType"], "AWS::IAM::Role", "{k:?}");
+                    let field = |f: &str| k[f].as_str().unwrap_or_else(|| panic!("{f} in {k:?}"));
+                    (field("SourceAccountId"), field("SourceRegion"), field("ResourceId"))
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        batches,
+        [
+            vec![
+                ("111111111111", "us-east-1", "AROAEXAMPLEPAYMENTS01"),
+                ("222222222222", "us-east-1", "AROAEXAMPLEAUDIT00001"),
+                ("222222222222", "us-east-1", "AROAEXAMPLEVENDOR0001"),
+            ],
+            vec![("222222222222", "us-east-1", "AROAEXAMPLEVENDOR0001")],
+        ]
+    );
+
+    // The roles of both accounts, each labelled with the account that holds it.
+    assert!(inv.diagnostics.is_empty(), "{:#?}", inv.diagnostics);
+    assert_eq!(inv.files_read, 0, "a live collection reads no file");
+    assert!(inv.proxies.is_empty(), "{:#?}", inv.proxies);
+    let mut roles: Vec<(&str, &str, &str)> =
+        inv.iam.roles.iter().map(|r| (r.name.as_str(), r.arn.as_str(), &*r.source.file)).collect();
+    roles.sort_unstable();
+    assert_eq!(
+        roles,
+        [
+            (
+                "audit-reader",
+                "arn:aws:iam::222222222222:role/audit-reader",
+                "aws-config://222222222222/global/AWS::IAM::Role/AROAEXAMPLEAUDIT00001"
+            ),
+            (
+                "payments-api",
+                "arn:aws:iam::111111111111:role/payments-api",
+                "aws-config://111111111111/global/AWS::IAM::Role/AROAEXAMPLEPAYMENTS01"
+            ),
+            (
+                "vendor-wildcard",
+                "arn:aws:iam::222222222222:role/vendor-wildcard",
+                "aws-config://222222222222/global/AWS::IAM::Role/AROAEXAMPLEVENDOR0001"
+            ),
+        ]
+    );
+    assert_eq!(
+        trust_statements(&inv, "audit-reader")[0].principals,
+        [("AWS".to_owned(), "arn:aws:iam::111111111111:root".to_owned())],
+        "the cross-account trust is read"
+    );
+    assert!(trust_statements(&inv, "vendor-wildcard")[0].has_wildcard_principal());
+}
+
+#[test]
 fn an_unreachable_endpoint_is_an_error_naming_the_calls() {
     // A port that was free a moment ago: connections are refused.
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();

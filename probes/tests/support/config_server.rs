@@ -7,7 +7,11 @@
 //!   the request carries the `nextToken` of `list-<short>-1.json` (a type whose first page is in
 //!   `list-<short>-1.json` is paged), `list-empty.json` for the types without fixtures;
 //! - `BatchGetResourceConfig`: the n-th request for a type gets `batch-<short>-<n>.json`, or
-//!   `batch-<short>.json` when the type has a single response.
+//!   `batch-<short>.json` when the type has a single response;
+//! - `ListAggregateDiscoveredResources` and `BatchGetAggregateResourceConfig` (which also need a
+//!   `ConfigurationAggregatorName`): the same, from the files prefixed `aggregate-`. These two
+//!   operations name their request and response members in PascalCase (`ResourceType`,
+//!   `NextToken`, `ResourceIdentifiers`), the account ones in camelCase.
 //!
 //! An unknown operation, or more requests than recorded responses, is answered with a 400 error
 //! in the service's error shape, so the client under test sees it as a failed call.
@@ -172,43 +176,111 @@ fn answer(
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
     match target {
         "StarlingDoveService.ListDiscoveredResources" => {
-            let t = short(json["resourceType"].as_str().unwrap_or(""));
-            let token = json["nextToken"].as_str();
-            if let Some(first) = read(&format!("list-{t}-1.json")) {
-                let expected: serde_json::Value = serde_json::from_str(&first).expect("fixture JSON");
-                return match token {
-                    None => (200, first),
-                    Some(tk) if Some(tk) == expected["nextToken"].as_str() => {
-                        (200, read(&format!("list-{t}-2.json")).expect("second page fixture"))
-                    }
-                    Some(_) => error("InvalidNextTokenException", "The nextToken is not valid"),
-                };
+            list_page(&read, "", &json["resourceType"], json["nextToken"].as_str())
+        }
+        "StarlingDoveService.ListAggregateDiscoveredResources" => {
+            if let Some(bad) = no_aggregator(&json) {
+                return bad;
             }
-            if token.is_some() {
-                return error("InvalidNextTokenException", "The nextToken is not valid");
-            }
-            (200, read(&format!("list-{t}.json")).or_else(|| read("list-empty.json")).expect("list fixture"))
+            list_page(&read, "aggregate-", &json["ResourceType"], json["NextToken"].as_str())
         }
         "StarlingDoveService.BatchGetResourceConfig" => {
-            let Some(keys) = json["resourceKeys"].as_array().filter(|k| !k.is_empty()) else {
-                return error("ValidationException", "resourceKeys must hold 1 to 100 keys");
-            };
-            if keys.len() > 100 {
-                return error("ValidationException", "resourceKeys must hold 1 to 100 keys");
-            }
+            let keys =
+                match batch_keys(&json["resourceKeys"], "resourceKeys", &["resourceType", "resourceId"]) {
+                    Ok(keys) => keys,
+                    Err(bad) => return bad,
+                };
             let t = short(keys[0]["resourceType"].as_str().unwrap_or(""));
-            let n = {
-                let calls = state.batch_calls.entry(t.clone()).or_default();
-                *calls += 1;
-                *calls
-            };
-            match read(&format!("batch-{t}-{n}.json"))
-                .or_else(|| if n == 1 { read(&format!("batch-{t}.json")) } else { None })
-            {
-                Some(body) => (200, body),
-                None => error("ValidationException", &format!("no recorded response for batch {n} of {t}")),
+            batch_answer(&mut state, &read, "", &t)
+        }
+        "StarlingDoveService.BatchGetAggregateResourceConfig" => {
+            if let Some(bad) = no_aggregator(&json) {
+                return bad;
             }
+            let required = ["SourceAccountId", "SourceRegion", "ResourceId", "ResourceType"];
+            let keys = match batch_keys(&json["ResourceIdentifiers"], "ResourceIdentifiers", &required) {
+                Ok(keys) => keys,
+                Err(bad) => return bad,
+            };
+            let t = short(keys[0]["ResourceType"].as_str().unwrap_or(""));
+            batch_answer(&mut state, &read, "aggregate-", &t)
         }
         other => error("UnknownOperationException", &format!("operation {other} is not served here")),
     }
+}
+
+/// A list call's answer: `<prefix>list-<short>.json`, or the two pages `<prefix>list-<short>-1.json`
+/// and `-2.json` (the second for the first page's token), or `<prefix>list-empty.json`.
+fn list_page(
+    read: &dyn Fn(&str) -> Option<String>,
+    prefix: &str,
+    resource_type: &serde_json::Value,
+    token: Option<&str>,
+) -> (u16, String) {
+    let t = short(resource_type.as_str().unwrap_or(""));
+    if let Some(first) = read(&format!("{prefix}list-{t}-1.json")) {
+        let page: serde_json::Value = serde_json::from_str(&first).expect("fixture JSON");
+        // The account API names the token `nextToken`, the aggregate one `NextToken`.
+        let expected = page.get("nextToken").or_else(|| page.get("NextToken")).and_then(|v| v.as_str());
+        return match token {
+            None => (200, first),
+            Some(tk) if Some(tk) == expected => {
+                (200, read(&format!("{prefix}list-{t}-2.json")).expect("second page fixture"))
+            }
+            Some(_) => error("InvalidNextTokenException", "The nextToken is not valid"),
+        };
+    }
+    if token.is_some() {
+        return error("InvalidNextTokenException", "The nextToken is not valid");
+    }
+    let body = read(&format!("{prefix}list-{t}.json")).or_else(|| read(&format!("{prefix}list-empty.json")));
+    (200, body.expect("list fixture"))
+}
+
+/// The keys of a batch-get request: 1 to 100, all of one resource type, each with the fields
+/// the API requires.
+fn batch_keys<'a>(
+    keys: &'a serde_json::Value,
+    field: &str,
+    required: &[&str],
+) -> Result<&'a Vec<serde_json::Value>, (u16, String)> {
+    let invalid = || error("ValidationException", &format!("{field} must hold 1 to 100 keys"));
+    let keys = keys.as_array().filter(|k| (1..=100).contains(&k.len())).ok_or_else(invalid)?;
+    for key in keys {
+        if let Some(missing) = required.iter().find(|f| !key[**f].is_string()) {
+            return Err(error("ValidationException", &format!("a key of {field} has no {missing}")));
+        }
+    }
+    let type_field = required.iter().find(|f| f.eq_ignore_ascii_case("resourceType")).expect("a type field");
+    if keys.iter().any(|k| k[*type_field] != keys[0][*type_field]) {
+        return Err(error("ValidationException", "the server only serves batches of one resource type"));
+    }
+    Ok(keys)
+}
+
+/// The n-th batch-get of a type: `<prefix>batch-<short>-<n>.json`, or `<prefix>batch-<short>.json`
+/// for the first.
+fn batch_answer(
+    state: &mut State,
+    read: &dyn Fn(&str) -> Option<String>,
+    prefix: &str,
+    t: &str,
+) -> (u16, String) {
+    let n = {
+        let calls = state.batch_calls.entry(format!("{prefix}{t}")).or_default();
+        *calls += 1;
+        *calls
+    };
+    match read(&format!("{prefix}batch-{t}-{n}.json"))
+        .or_else(|| if n == 1 { read(&format!("{prefix}batch-{t}.json")) } else { None })
+    {
+        Some(body) => (200, body),
+        None => error("ValidationException", &format!("no recorded response for batch {n} of {prefix}{t}")),
+    }
+}
+
+/// The aggregate operations need `ConfigurationAggregatorName`.
+fn no_aggregator(json: &serde_json::Value) -> Option<(u16, String)> {
+    let named = json["ConfigurationAggregatorName"].as_str().is_some_and(|n| !n.is_empty());
+    (!named).then(|| error("ValidationException", "ConfigurationAggregatorName is required"))
 }

@@ -67,7 +67,7 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
     parent.insert((start, Mode::Own), None);
     queue.push_back((start, Mode::Own));
     let mut reached: Vec<(&'static str, Step)> = Vec::new();
-    let mut permissions: Vec<(String, Step)> = Vec::new();
+    let mut permissions: Vec<(String, Step, bool)> = Vec::new();
     while let Some(cur @ (n, mode)) = queue.pop_front() {
         let kind = g.node_data(n).kind;
         for (t, e) in g.out(n) {
@@ -78,7 +78,7 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
                 // Reading a narrow set of AWS secrets is reaching those secrets, not holding a
                 // dangerous permission; account-wide reads are permissions.
                 (NodeKind::IamRole | NodeKind::IamUser, Mode::Own, EdgeKind::Can)
-                    if g.node_data(t).kind == NodeKind::AwsResource && !e.label.contains("account-wide") =>
+                    if g.node_data(t).kind == NodeKind::AwsResource && !e.wide =>
                 {
                     Some(Mode::Own)
                 }
@@ -87,7 +87,7 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
                     Mode::Own,
                     EdgeKind::Can,
                 ) => {
-                    permissions.push((format!("{}: {}", g.node_data(n).id, e.label), cur));
+                    permissions.push((format!("{}: {}", g.node_data(n).id, e.label), cur, e.wide));
                     Some(Mode::Own)
                 }
                 (NodeKind::ServiceAccount, Mode::Own, EdgeKind::ActsAs) => Some(Mode::ActAs),
@@ -148,7 +148,7 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
     let mut reaches = Vec::new();
     permissions.sort();
     permissions.dedup_by(|x, y| x.0 == y.0);
-    for (what, at) in &permissions {
+    for (what, at, _) in &permissions {
         *counts.entry("permission".to_owned()).or_default() += 1;
         if reaches.len() < MAX_LISTED {
             let mut c = chain(*at);
@@ -172,10 +172,7 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
     }
     // A dangerous permission over the whole cluster (or AWS account) outweighs any count of
     // namespaced items.
-    let cluster_wide = permissions
-        .iter()
-        .filter(|(what, _)| what.contains("cluster-wide") || what.contains("account-wide"))
-        .count() as u64;
+    let cluster_wide = permissions.iter().filter(|(.., wide)| *wide).count() as u64;
     let score =
         counts.iter().map(|(k, n)| weight(k) * *n as u64).sum::<u64>() + CLUSTER_WIDE_BONUS * cluster_wide;
     Some(BlastRadius { credential: credential_of(a, start), score, counts, reaches })
@@ -230,23 +227,11 @@ pub fn credential_of(a: &Analysis<'_>, n: NodeIndex) -> Credential {
             }
         }
         "service-account-token"
-    } else if id.starts_with("aws-key:") {
-        if let Some(k) = a.aws.keys.iter().find(|k| k.node_id() == id) {
-            evidence.push(Evidence { file: k.source.file.to_string(), line: k.source.line });
-        }
-        "aws-access-key"
-    } else if id.starts_with("oidc-token:") {
-        // Where the trust policy admits the token.
-        for entries in a.aws.entries.values() {
-            for e in entries {
-                if let crate::aws::Assumer::Federated { issuer, subject } = &e.assumer
-                    && crate::aws::graph::federated_id(issuer, subject) == id
-                {
-                    evidence.push(Evidence { file: e.evidence.file.to_string(), line: e.evidence.line });
-                }
-            }
-        }
-        "oidc-token"
+    } else if let Some((kind, sources)) = a.aws.credentials.get(&id) {
+        // AWS access keys and federated tokens: where the key is listed, where trust admits the
+        // token.
+        evidence.extend(sources.iter().map(|s| Evidence { file: s.file.to_string(), line: s.line }));
+        kind
     } else {
         // A literal is carried by the workloads with an edge to it; find it by workload and name.
         for (w, _) in a.graph.incoming(n) {

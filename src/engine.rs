@@ -750,7 +750,7 @@ pub fn add_grant_edges<'g, 'a: 'g>(
                 if let Some(sc) = g.get(&format!("scope:{scope}/{target}")) {
                     let label =
                         format!("can {} {} ({})", cap.describe(), grant.scope.describe(), grant.via());
-                    g.edge(from, sc, GEdge::new(EdgeKind::Can, label));
+                    g.edge(from, sc, GEdge::new(EdgeKind::Can, label).wide(grant.scope == Scope::Cluster));
                 }
             }
         }

@@ -155,11 +155,20 @@ pub struct GEdge {
     pub label: String,
     pub auth: Option<AuthMethod>,
     pub identity: Option<IdentityState>,
+    /// For `can`: the permission holds over the whole cluster or AWS account (the blast
+    /// radius weighs it more).
+    pub wide: bool,
 }
 
 impl GEdge {
     pub fn new(kind: EdgeKind, label: impl Into<String>) -> GEdge {
-        GEdge { kind, label: label.into(), auth: None, identity: None }
+        GEdge { kind, label: label.into(), auth: None, identity: None, wide: false }
+    }
+
+    /// Marks a permission held cluster-wide or account-wide.
+    pub fn wide(mut self, wide: bool) -> GEdge {
+        self.wide = wide;
+        self
     }
 }
 

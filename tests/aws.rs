@@ -110,6 +110,14 @@ fn pod_identity_and_web_identity_subjects_become_role_edges() {
         edge("sa:billing/worker", "iam-role:arn:aws:iam::111122223333:role/billing-worker"),
         "Pod Identity"
     );
+    // A policy the input names but does not hold is shown on its principal, not silently
+    // taken as granting nothing.
+    let partner =
+        r.nodes.iter().find(|n| n.id == "iam-role:arn:aws:iam::111122223333:role/partner-audit").unwrap();
+    assert_eq!(
+        partner.attrs.get("policies-not-in-input").map(String::as_str),
+        Some("arn:aws:iam::aws:policy/SecurityAudit")
+    );
     // Policies are nodes too: managed ones by ARN, inline ones under their owner.
     let has_policy =
         |from: &str, to: &str| r.edges.iter().any(|e| e.from == from && e.to == to && e.kind == "has-policy");

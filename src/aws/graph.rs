@@ -104,7 +104,8 @@ pub fn add(g: &mut AuthGraph, m: &AwsModel<'_>) {
                 GEdge::new(
                     EdgeKind::Can,
                     format!("is the root user of AWS account {acct}, account-wide (no policy limits it)"),
-                ),
+                )
+                .wide(true),
             );
         }
     }
@@ -150,30 +151,10 @@ pub fn add(g: &mut AuthGraph, m: &AwsModel<'_>) {
                     g.set_attr(n, "type", "oidc-token".to_owned());
                     n
                 }
-                Assumer::Principal { arn } => g.node(user_node_id(arn), NodeKind::IamUser, arn, None),
             };
             g.edge(from, rn, GEdge::new(EdgeKind::AssumesRole, e.label.clone()));
         }
     }
-    // Annotated service accounts whose role is not in the input: the annotation is all there
-    // is, so the edge stands (unverified).
-    for sa in &m.service_accounts_with_unknown_roles {
-        let sn = g.node(sa_id(&sa.0, &sa.1), NodeKind::ServiceAccount, &sa.1, Some(&sa.0));
-        let rn =
-            g.node(role_node_id(&sa.2), NodeKind::IamRole, sa.2.rsplit('/').next().unwrap_or(&sa.2), None);
-        g.edge(
-            sn,
-            rn,
-            GEdge::new(
-                EdgeKind::AssumesRole,
-                format!(
-                    "assumes AWS IAM role {} through IRSA (role not in the input; trust not checked)",
-                    sa.2
-                ),
-            ),
-        );
-    }
-
     // Identity providers and the roles they federate; instance profiles and their roles.
     for r in &inv.roles {
         let rn = g.get(&role_node_id(&r.arn)).expect("role node");
@@ -212,43 +193,23 @@ pub fn add(g: &mut AuthGraph, m: &AwsModel<'_>) {
 fn add_capabilities(g: &mut AuthGraph, m: &AwsModel<'_>, p: &Principal<'_>) {
     let pn = g.get(&p.who.node_id()).expect("principal node");
     let acct = p.account.unwrap_or("unknown");
-    let account_scope = |g: &mut AuthGraph| account_scope(g, acct);
     let caps = &p.caps;
-    if let Some(admin) = &caps.admin {
-        let sn = account_scope(g);
-        let by = admin.origins.first().map(|o| o.policy).unwrap_or("?");
-        g.edge(
-            pn,
-            sn,
-            GEdge::new(
-                EdgeKind::Can,
-                format!("is administrator of AWS account {acct}, account-wide (policy {by}: every action on every resource)"),
-            ),
-        );
-    } else if let Some((action, grant)) = caps.escalation.first() {
-        let sn = account_scope(g);
+    // What the evaluation could not see: the grants behind these are unknown.
+    if !caps.unknown_policies.is_empty() {
+        g.set_attr(pn, "policies-not-in-input", caps.unknown_policies.join(" "));
+    }
+    if let Some(b) = caps.unknown_boundary {
+        g.set_attr(pn, "boundary-not-in-input", b.to_owned());
+    }
+    if let Some((what, grant)) = caps.account_takeover() {
+        let sn = account_scope(g, acct);
         let by = grant.origins.first().map(|o| o.policy).unwrap_or("?");
-        g.edge(
-            pn,
-            sn,
-            GEdge::new(
-                EdgeKind::Can,
-                format!("can make itself administrator of AWS account {acct}, account-wide ({action} on every resource, policy {by})"),
-            ),
-        );
-    } else if let Some((grant, launchers)) = &caps.pass_role_any
-        && let Some(l) = launchers.first()
-    {
-        let sn = account_scope(g);
-        let by = grant.origins.first().map(|o| o.policy).unwrap_or("?");
-        g.edge(
-            pn,
-            sn,
-            GEdge::new(
-                EdgeKind::Can,
-                format!("can run code as any role of AWS account {acct}, account-wide (iam:PassRole on every role with {l}, policy {by})"),
-            ),
-        );
+        let label = if caps.admin.is_some() {
+            format!("is administrator of AWS account {acct}, account-wide ({what}, policy {by})")
+        } else {
+            format!("can make itself administrator of AWS account {acct}, account-wide ({what}, policy {by})")
+        };
+        g.edge(pn, sn, GEdge::new(EdgeKind::Can, label).wide(true));
     }
     for (action, grant) in &caps.secret_reads {
         for pattern in &grant.resources {
@@ -260,7 +221,12 @@ fn add_capabilities(g: &mut AuthGraph, m: &AwsModel<'_>, p: &Principal<'_>) {
                 None,
             );
             let wide = if pattern == "*" { ", account-wide" } else { "" };
-            g.edge(pn, rn, GEdge::new(EdgeKind::Can, format!("can read {what} {pattern} ({action}){wide}")));
+            g.edge(
+                pn,
+                rn,
+                GEdge::new(EdgeKind::Can, format!("can read {what} {pattern} ({action}){wide}"))
+                    .wide(pattern == "*"),
+            );
         }
     }
     let assumable = m.assumable(p);
@@ -319,7 +285,8 @@ pub fn add_kubernetes_mappings(g: &mut AuthGraph, m: &AwsModel<'_>, rbac: &crate
                             GEdge::new(
                                 EdgeKind::Can,
                                 "holds every permission cluster-wide (system:masters bypasses RBAC)",
-                            ),
+                            )
+                            .wide(true),
                         );
                     }
                 }

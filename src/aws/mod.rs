@@ -138,13 +138,27 @@ pub struct Capabilities<'a> {
     pub unknown_boundary: Option<&'a str>,
 }
 
-impl Capabilities<'_> {
-    /// True when the principal can take over the account (admin, or an escalation primitive on
-    /// everything, or PassRole to anything together with a launcher).
-    pub fn admin_equivalent(&self) -> bool {
-        self.admin.is_some()
-            || !self.escalation.is_empty()
-            || self.pass_role_any.as_ref().is_some_and(|(_, l)| !l.is_empty())
+impl<'a> Capabilities<'a> {
+    /// How the principal can take over its account, if it can: what it may do (for messages)
+    /// and the grant that allows it. Administrator first, then an escalation primitive on every
+    /// resource, then `iam:PassRole` on every role together with a way to run code.
+    pub fn account_takeover(&self) -> Option<(String, &Grant<'a>)> {
+        if let Some(g) = &self.admin {
+            return Some(("every action on every resource".to_owned(), g));
+        }
+        if let Some((action, g)) = self.escalation.first() {
+            let more = match self.escalation.len() - 1 {
+                0 => String::new(),
+                n => format!(" and {n} other escalation actions"),
+            };
+            return Some((format!("{action}{more} on every resource"), g));
+        }
+        match &self.pass_role_any {
+            Some((g, launchers)) if !launchers.is_empty() => {
+                Some((format!("iam:PassRole on every role with {}", launchers.join(", ")), g))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -188,8 +202,16 @@ pub enum Assumer {
     ServiceAccount { namespace: String, name: String, how: &'static str },
     /// A federated web-identity subject (issuer host, sub pattern; `*` when unconstrained).
     Federated { issuer: String, subject: String },
-    /// An IAM user or role, by ARN.
-    Principal { arn: String },
+}
+
+impl Assumer {
+    /// How messages name it: `service account ns/name`, `<issuer> subject <sub>`.
+    pub fn describe(&self) -> String {
+        match self {
+            Assumer::ServiceAccount { namespace, name, .. } => format!("service account {namespace}/{name}"),
+            Assumer::Federated { issuer, subject } => format!("{issuer} subject {subject}"),
+        }
+    }
 }
 
 /// One way into a role, with its evidence.
@@ -220,10 +242,11 @@ pub struct AwsModel<'a> {
     /// trusting one).
     pub federation: Option<String>,
     pub accounts: BTreeSet<&'a str>,
-    /// IRSA-annotated service accounts (namespace, name, role ARN) whose role the input lacks.
-    pub service_accounts_with_unknown_roles: Vec<(String, String, String)>,
     /// AWS principals mapped into the cluster by the `aws-auth` ConfigMap.
     pub kube_mappings: Vec<KubeMapping>,
+    /// The AWS credentials the graph holds (access keys, federated tokens) by node id: their
+    /// kind for the report and where the input shows them.
+    pub credentials: HashMap<String, (&'static str, Vec<Source>)>,
 }
 
 /// One `mapRoles` or `mapUsers` entry of the `kube-system/aws-auth` ConfigMap: an IAM role or
@@ -333,23 +356,24 @@ impl<'a> AwsModel<'a> {
             keys: keys(inv),
             federation: None,
             accounts,
-            service_accounts_with_unknown_roles: Vec::new(),
             kube_mappings: Vec::new(),
+            credentials: HashMap::default(),
         };
         m.kube_mappings = m.aws_auth(est);
-        for sa in &est.inv.service_accounts {
-            if let Some(arn) = sa.meta.annotations.get("eks.amazonaws.com/role-arn")
-                && !m.roles.contains_key(arn.as_str())
-            {
-                m.service_accounts_with_unknown_roles.push((
-                    sa.meta.ns().to_owned(),
-                    sa.meta.name.clone(),
-                    arn.clone(),
-                ));
-            }
-        }
         m.entries = m.role_entries(est);
         m.federation = m.federation_evidence();
+        for k in &m.keys {
+            m.credentials.insert(k.node_id(), ("aws-access-key", vec![k.source.clone()]));
+        }
+        for e in m.entries.values().flatten() {
+            if let Assumer::Federated { issuer, subject } = &e.assumer {
+                let entry = m
+                    .credentials
+                    .entry(graph::federated_id(issuer, subject))
+                    .or_insert_with(|| ("oidc-token", Vec::new()));
+                entry.1.push(e.evidence.clone());
+            }
+        }
         m
     }
 
@@ -359,18 +383,24 @@ impl<'a> AwsModel<'a> {
         let mut out: BTreeMap<&'a str, Vec<RoleEntry>> = BTreeMap::new();
         let role_key = |arn: &str| -> Option<&'a str> { self.roles.get_key_value(arn).map(|(k, _)| *k) };
         // IRSA: the annotation says which role the pod's token is exchanged for; the trust
-        // policy decides whether the exchange succeeds.
+        // policy decides whether the exchange succeeds. A role the input lacks leaves the
+        // annotation as all there is: the entry stands, unverified.
         for sa in &est.inv.service_accounts {
             let Some(arn) = sa.meta.annotations.get("eks.amazonaws.com/role-arn") else { continue };
-            let Some(key) = role_key(arn) else { continue };
             let ns = sa.meta.ns();
             let subject = format!("system:serviceaccount:{ns}:{}", sa.meta.name);
-            // The EKS webhook requests tokens for the audience `sts.amazonaws.com`.
-            let admitted =
-                self.trust[key].iter().any(|e| e.web_identity_admits(&subject, "sts.amazonaws.com"));
-            if !admitted {
-                continue;
-            }
+            let (key, why) = match role_key(arn) {
+                // The EKS webhook requests tokens for the audience `sts.amazonaws.com`.
+                Some(key)
+                    if self.trust[key]
+                        .iter()
+                        .any(|e| e.web_identity_admits(&subject, "sts.amazonaws.com")) =>
+                {
+                    (key, format!("its trust policy admits {subject}"))
+                }
+                Some(_) => continue,
+                None => (arn.as_str(), "role not in the input; trust not checked".to_owned()),
+            };
             out.entry(key).or_default().push(RoleEntry {
                 assumer: Assumer::ServiceAccount {
                     namespace: ns.to_owned(),
@@ -378,7 +408,7 @@ impl<'a> AwsModel<'a> {
                     how: "IRSA",
                 },
                 evidence: sa.meta.source.clone(),
-                label: format!("assumes AWS IAM role {arn} through IRSA (its trust policy admits {subject})"),
+                label: format!("assumes AWS IAM role {arn} through IRSA ({why})"),
             });
         }
         // EKS Pod Identity: the association binds the service account; the role must trust the

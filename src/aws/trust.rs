@@ -40,11 +40,6 @@ pub struct TrustEntry {
 }
 
 impl TrustEntry {
-    /// True when a condition requires `sts:ExternalId`.
-    pub fn has_external_id(&self) -> bool {
-        self.conditions.iter().any(|c| c.key.eq_ignore_ascii_case("sts:ExternalId"))
-    }
-
     /// True when this entry lets a web-identity token with subject `subject` and audience
     /// `audience` assume the role: the `sub` values (if any) match it, and an `aud` condition (if
     /// any) accepts the audience.
@@ -174,7 +169,7 @@ mod tests {
             ]
         );
         assert!(e.iter().all(|e| e.assume));
-        assert!(e[1].has_external_id() && !e[0].has_external_id());
+        assert!(e[1].conditions.iter().any(|c| c.key == "sts:ExternalId") && e[0].conditions.is_empty());
     }
 
     #[test]

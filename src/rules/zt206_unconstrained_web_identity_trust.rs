@@ -1,9 +1,9 @@
 //! ZT206: a role assumable with a web identity token but no `sub` condition (IRSA, CI OIDC).
 
-use ztpath_probes::iam::Effect;
 use ztpath_reports::Severity;
 
 use super::{Hit, Rule, Sink, subject};
+use crate::aws::trust::Trustee;
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -20,34 +20,26 @@ with a CI provider, any repository and branch. A wildcard in the `sub` value wid
     remediation: "Add `StringEquals` on `<provider>:sub` naming the one subject that needs the role \
 (`system:serviceaccount:<ns>:<sa>` for IRSA, `repo:<org>/<repo>:ref:refs/heads/main` or an environment for \
 GitHub Actions), and on `<provider>:aud` (`sts.amazonaws.com`). Avoid `StringLike` with `*` in the subject.",
-    detects: "A role whose trust policy allows `sts:AssumeRoleWithWebIdentity` to a `Federated` principal with no \
-condition on a `…:sub` key (**high**), or only a `StringLike` one whose value contains `*` (**high**, message \
-says which).",
+    detects: "A role whose trust policy allows `sts:AssumeRole*` to a `Federated` principal with no \
+`StringEquals`/`StringLike` condition on a `…:sub` key (**high**; a negated test such as `StringNotEquals` \
+names no subject), or only ones whose values contain `*` (**high**, message says which).",
     check,
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     for role in &a.estate.inv.iam.roles {
         let Some(trust) = &role.trust_policy else { continue };
-        for st in &trust.statements {
-            let web_identity =
-                st.actions.iter().any(|x| x == "sts:AssumeRoleWithWebIdentity" || x == "sts:*" || x == "*");
-            let federated: Vec<&str> =
-                st.principals.iter().filter(|(k, _)| k == "Federated").map(|(_, v)| v.as_str()).collect();
-            if st.effect != Effect::Allow || !web_identity || federated.is_empty() {
+        for e in &a.aws.trust[role.arn.as_str()] {
+            let Trustee::Federated { provider, subjects } = &e.trustee else { continue };
+            if !e.assume {
                 continue;
             }
-            let subs: Vec<&ztpath_probes::iam::Condition> =
-                st.conditions.iter().filter(|c| c.key.ends_with(":sub")).collect();
-            let why = if subs.is_empty() {
+            let why = if subjects.is_empty() {
                 "no condition on the token's `sub` claim, so every identity the provider issues tokens to can assume it".to_owned()
-            } else if subs.iter().all(|c| c.values.iter().any(|v| v.contains('*'))) {
+            } else if subjects.iter().all(|v| v.contains('*')) {
                 format!(
                     "its `sub` condition is a wildcard ({}), so any matching identity can assume it",
-                    subs.iter()
-                        .flat_map(|c| c.values.iter().map(String::as_str))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    subjects.join(", ")
                 )
             } else {
                 continue;
@@ -55,13 +47,9 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             sink.push(Hit {
                 severity: sink.default_severity(),
                 subject: subject("IAMRole", None, &role.name),
-                key: st.line.to_string(),
-                message: format!(
-                    "Role {} trusts web identities from {} with {why}.",
-                    role.arn,
-                    federated.join(", ")
-                ),
-                evidence: vec![trust.source.at(st.line.max(trust.source.line))],
+                key: e.line.to_string(),
+                message: format!("Role {} trusts web identities from {provider} with {why}.", role.arn),
+                evidence: vec![trust.source.at(e.line.max(trust.source.line))],
                 paths: Vec::new(),
             });
         }

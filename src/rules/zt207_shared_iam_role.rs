@@ -1,8 +1,5 @@
 //! ZT207: one IAM role is assumed by several service accounts or pipelines.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use ztpath_probes::Source;
 use ztpath_reports::Severity;
 
 use super::{Hit, Rule, Sink, subject};
@@ -27,48 +24,29 @@ federated token alike. High when the service accounts are in different namespace
     check,
 };
 
-/// The identities entering one role: service accounts (namespace, name), federated subjects, and
-/// the evidence of each.
-type Assumers = (BTreeSet<(String, String)>, BTreeSet<String>, Vec<Source>);
-
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    let mut by_role: BTreeMap<&str, Assumers> = BTreeMap::new();
+    // Entries are one per assumer (the model deduplicates them).
     for (role, entries) in &a.aws.entries {
-        let e = by_role.entry(role).or_default();
-        for x in entries {
-            match &x.assumer {
-                Assumer::ServiceAccount { namespace, name, .. } => {
-                    e.0.insert((namespace.clone(), name.clone()));
-                }
-                Assumer::Federated { issuer, subject } => {
-                    e.1.insert(format!("{issuer} subject {subject}"));
-                }
-                Assumer::Principal { .. } => continue,
-            }
-            e.2.push(x.evidence.clone());
-        }
-    }
-    for (ns, name, arn) in &a.aws.service_accounts_with_unknown_roles {
-        let e = by_role.entry(arn).or_default();
-        e.0.insert((ns.clone(), name.clone()));
-        if let Some(sa) = a.estate.service_accounts.get(&(ns.as_str(), name.as_str())) {
-            e.2.push(sa.meta.source.clone());
-        }
-    }
-    for (role, (sas, federated, evidence)) in by_role {
-        if sas.len() < 2 && (sas.is_empty() || federated.is_empty()) {
+        let namespaces: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| match &e.assumer {
+                Assumer::ServiceAccount { namespace, .. } => Some(namespace.as_str()),
+                Assumer::Federated { .. } => None,
+            })
+            .collect();
+        let service_accounts = namespaces.len();
+        if service_accounts == 0 || entries.len() < 2 {
             continue;
         }
-        let namespaces: BTreeSet<&str> = sas.iter().map(|(ns, _)| ns.as_str()).collect();
-        let severity = if namespaces.len() > 1 { Severity::High } else { sink.default_severity() };
-        let mut who: Vec<String> = sas.iter().map(|(ns, n)| format!("service account {ns}/{n}")).collect();
-        who.extend(federated.iter().cloned());
+        let spans_namespaces = namespaces.iter().any(|ns| *ns != namespaces[0]);
+        let severity = if spans_namespaces { Severity::High } else { sink.default_severity() };
+        let who: Vec<String> = entries.iter().map(|e| e.assumer.describe()).collect();
         sink.push(Hit {
             severity,
             subject: subject("IAMRole", None, role.rsplit('/').next().unwrap_or(role)),
             key: String::new(),
             message: format!("Role {role} is assumed by {} identities: {}.", who.len(), who.join(", ")),
-            evidence,
+            evidence: entries.iter().map(|e| e.evidence.clone()).collect(),
             paths: Vec::new(),
         });
     }

@@ -1,8 +1,5 @@
 //! ZT208: one IAM role serves production and non-production alike.
 
-use std::collections::BTreeMap;
-
-use ztpath_probes::Source;
 use ztpath_reports::Severity;
 
 use super::{Hit, Rule, Sink, subject};
@@ -43,51 +40,32 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         }
         environment_of(ns)
     };
-    let mut by_role: BTreeMap<&str, Vec<(&'static str, String, Source)>> = BTreeMap::new();
     for (role, entries) in &a.aws.entries {
-        for x in entries {
-            let (env, who) = match &x.assumer {
-                Assumer::ServiceAccount { namespace, name, .. } => {
-                    (env_of_ns(namespace), format!("service account {namespace}/{name}"))
-                }
-                Assumer::Federated { issuer, subject } => {
-                    (environment_of(subject), format!("{issuer} subject {subject}"))
-                }
-                Assumer::Principal { arn } => (environment_of(arn), arn.clone()),
-            };
-            if let Some(env) = env {
-                by_role.entry(role).or_default().push((env, who, x.evidence.clone()));
-            }
-        }
-    }
-    for (ns, name, arn) in &a.aws.service_accounts_with_unknown_roles {
-        if let (Some(env), Some(sa)) =
-            (env_of_ns(ns), a.estate.service_accounts.get(&(ns.as_str(), name.as_str())))
-        {
-            by_role.entry(arn).or_default().push((
-                env,
-                format!("service account {ns}/{name}"),
-                sa.meta.source.clone(),
-            ));
-        }
-    }
-    for (role, list) in by_role {
+        let list: Vec<(&'static str, &crate::aws::RoleEntry)> = entries
+            .iter()
+            .filter_map(|x| {
+                let env = match &x.assumer {
+                    Assumer::ServiceAccount { namespace, .. } => env_of_ns(namespace),
+                    Assumer::Federated { subject, .. } => environment_of(subject),
+                };
+                env.map(|e| (e, x))
+            })
+            .collect();
         let name = role.rsplit('/').next().unwrap_or(role);
         let own = environment_of(name);
-        let has = |e: &str| own == Some(e) || list.iter().any(|(x, ..)| *x == e);
+        let has = |e: &str| own == Some(e) || list.iter().any(|(x, _)| *x == e);
         if !(has("prod") && has("non-prod")) {
             continue;
         }
-        let mut parts: Vec<String> = list.iter().map(|(env, who, _)| format!("{who} ({env})")).collect();
-        parts.sort();
-        parts.dedup();
+        let parts: Vec<String> =
+            list.iter().map(|(env, x)| format!("{} ({env})", x.assumer.describe())).collect();
         let own_text = own.map(|e| format!(" (its name says {e})")).unwrap_or_default();
         sink.push(Hit {
             severity: sink.default_severity(),
             subject: subject("IAMRole", None, name),
             key: String::new(),
             message: format!("Role {role}{own_text} is assumed across environments: {}.", parts.join(", ")),
-            evidence: list.into_iter().map(|(_, _, s)| s).collect(),
+            evidence: list.iter().map(|(_, x)| x.evidence.clone()).collect(),
             paths: Vec::new(),
         });
     }

@@ -6,7 +6,7 @@ use ztpath_reports::Severity;
 use super::{Hit, Rule, Sink, subject};
 use crate::aws::policy::Grant;
 use crate::aws::trust::Trustee;
-use crate::aws::{AwsModel, Principal, PrincipalRef};
+use crate::aws::{Assumer, AwsModel, Principal, PrincipalRef};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -44,20 +44,12 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             continue;
         }
         let caps = &p.caps;
-        let (what, grant, base): (String, &Grant<'_>, Severity) = if let Some(g) = &caps.admin {
-            ("is administrator: every action on every resource".to_owned(), g, Severity::High)
-        } else if let Some((action, g)) = caps.escalation.first() {
-            let more = caps.escalation.len() - 1;
-            let more = if more > 0 { format!(" and {more} other escalation actions") } else { String::new() };
-            (format!("can make itself administrator: {action}{more} on every resource"), g, Severity::High)
-        } else if let Some((g, launchers)) = &caps.pass_role_any
-            && !launchers.is_empty()
+        let (what, grant, base): (String, &Grant<'_>, Severity) = if let Some((what, g)) =
+            caps.account_takeover()
         {
-            (
-                format!("can run code as any role: iam:PassRole on every role with {}", launchers.join(", ")),
-                g,
-                Severity::High,
-            )
+            let verb =
+                if caps.admin.is_some() { "is administrator" } else { "can make itself administrator" };
+            (format!("{verb}: {what}"), g, Severity::High)
         } else if let Some((g, _)) = &caps.pass_role_any {
             (
                 "may pass any role to AWS services (iam:PassRole on every role, without a launch permission yet)".to_owned(),
@@ -114,19 +106,9 @@ fn role_users(m: &AwsModel<'_>, r: &IamRole, out: &mut Vec<String>) {
     if let Some(entries) = m.entries.get(r.arn.as_str()) {
         for e in entries {
             out.push(match &e.assumer {
-                crate::aws::Assumer::ServiceAccount { namespace, name, how } => {
-                    format!("service account {namespace}/{name} ({how})")
-                }
-                crate::aws::Assumer::Federated { issuer, subject } => {
-                    format!("{issuer} tokens for {subject}")
-                }
-                crate::aws::Assumer::Principal { arn } => arn.clone(),
+                Assumer::ServiceAccount { how, .. } => format!("{} ({how})", e.assumer.describe()),
+                Assumer::Federated { issuer, subject } => format!("{issuer} tokens for {subject}"),
             });
-        }
-    }
-    for (ns, name, arn) in &m.service_accounts_with_unknown_roles {
-        if *arn == r.arn {
-            out.push(format!("service account {ns}/{name} (IRSA)"));
         }
     }
     for ip in &r.instance_profiles {

@@ -54,6 +54,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use std::{env, fs, process};
 
+#[path = "support/estate_plan.rs"]
+mod estate_plan;
+use estate_plan::{Account as SaAccount, Plan as EstatePlan, ROLES as APPS, Rng, SHARED_SA, TEAMS};
+
 const USAGE: &str = "usage: gen_iam --roles N --users N --policies N --out DIR [--seed S] \
                      [--workload-estate-size W]";
 
@@ -133,67 +137,20 @@ impl Args {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Deterministic randomness (the same generator as gen_estate.rs, which the estate replay below
-// depends on)
+// Deterministic randomness: gen_estate.rs's generator (examples/support/estate_plan.rs), with
+// what this generator adds
 // ---------------------------------------------------------------------------------------------
 
-/// A xorshift64 generator: tiny, fast and the same on every platform.
-struct Rng(u64);
-
 impl Rng {
-    /// Seeds the generator; the seed is scrambled (splitmix64) so that nearby seeds give
-    /// unrelated streams and 0 is usable.
-    fn new(seed: u64) -> Rng {
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        Rng(z.max(1))
-    }
-
-    /// An independent generator for item `index` of a stream, so that one item's output does
-    /// not depend on how much randomness the others used.
-    fn fork(seed: u64, index: usize) -> Rng {
-        Rng::new(seed.rotate_left(17) ^ (index as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407))
-    }
-
     /// [`Rng::fork`] for one of this generator's own streams (roles, users, policies…), kept
     /// apart from the streams gen_estate.rs forks from the same seed.
     fn stream(seed: u64, stream: u64, index: usize) -> Rng {
         Rng::fork(seed ^ stream.wrapping_mul(0xD6E8_FEB8_6659_FD93), index)
     }
 
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn between(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-
     /// Uniform in `lo..=hi` for days (which may be negative relative offsets).
     fn day_between(&mut self, lo: i64, hi: i64) -> i64 {
         if hi <= lo { lo } else { lo + self.below((hi - lo + 1) as usize) as i64 }
-    }
-
-    /// True with probability `p` (0.0–1.0).
-    fn chance(&mut self, p: f64) -> bool {
-        ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < p
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
     }
 
     /// Random text over `alphabet`.
@@ -206,45 +163,11 @@ impl Rng {
     fn iam_id(&mut self, prefix: &str) -> String {
         format!("{prefix}{}", self.text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17))
     }
-
-    fn hex(&mut self, len: usize) -> String {
-        self.text(b"0123456789abcdef", len)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
-// The workload estate's service accounts, replayed from gen_estate.rs
+// The workload estate's service accounts, from gen_estate.rs's own plan
 // ---------------------------------------------------------------------------------------------
-
-/// gen_estate.rs's application roles (`ROLES` there): workload names are `<role>-<number>`.
-const APPS: &[&str] = &[
-    "api",
-    "web",
-    "worker",
-    "orders",
-    "payments",
-    "cart",
-    "catalog",
-    "search",
-    "auth",
-    "users",
-    "billing",
-    "notify",
-    "gateway",
-    "inventory",
-    "shipping",
-    "reports",
-    "ledger",
-    "pricing",
-    "recs",
-    "media",
-    "profile",
-    "checkout",
-    "fraud",
-    "audit",
-];
-/// gen_estate.rs's teams, in its order (the replay draws from them like it does).
-const TEAMS: &[&str] = &["core", "growth", "payments", "platform", "data", "identity", "commerce", "ops"];
 
 /// A ServiceAccount object of the estate.
 #[derive(Clone)]
@@ -254,43 +177,25 @@ struct EstateAccount {
 }
 
 /// The ServiceAccount objects that gen_estate.rs writes for `workloads` and `seed`: one per
-/// workload with an account of its own, and `shared-runner` in every namespace where a workload
+/// workload with an account of its own, and the shared one in every namespace where a workload
 /// uses it. (`default` accounts are never written as objects, so they are left out.)
-///
-/// This replays gen_estate.rs's `Plan::new` draw by draw (namespace size, then per workload its
-/// role, kind, account and gRPC choice, then the namespace's mesh and team) and must change when
-/// that does.
 fn estate_accounts(workloads: usize, seed: u64) -> Vec<EstateAccount> {
-    let mut rng = Rng::new(seed);
+    let plan = EstatePlan::new(workloads, seed);
     let mut out = Vec::new();
-    let mut planned = 0;
-    let mut namespace = 0;
-    while planned < workloads {
-        let left = workloads - planned;
-        let size = rng.between(40, 60);
-        let size = if left < size + 20 { left } else { size };
-        let ns = format!("ns-{:04}", namespace + 1);
+    for ns in &plan.namespaces {
         let mut shared = false;
-        for _ in 0..size {
-            planned += 1;
-            let app = rng.pick(APPS);
-            let _kind = rng.below(100);
-            let account = rng.below(100);
-            let _grpc = rng.chance(0.2);
-            match account {
-                0..80 => {
-                    out.push(EstateAccount { namespace: ns.clone(), name: format!("{app}-{planned:05}") })
+        for w in &plan.workloads[ns.workloads.clone()] {
+            match w.account {
+                SaAccount::Own => {
+                    out.push(EstateAccount { namespace: ns.name.clone(), name: w.name.clone() })
                 }
-                80..90 => {}
-                _ => shared = true,
+                SaAccount::Default => {}
+                SaAccount::Shared => shared = true,
             }
         }
-        let _mesh = rng.below(4);
-        let _team = rng.pick(TEAMS);
         if shared {
-            out.push(EstateAccount { namespace: ns, name: "shared-runner".to_owned() });
+            out.push(EstateAccount { namespace: ns.name.clone(), name: SHARED_SA.to_owned() });
         }
-        namespace += 1;
     }
     out
 }
@@ -2439,7 +2344,7 @@ mod tests {
     }
 
     #[test]
-    fn estate_replay_names_workload_accounts() {
+    fn estate_accounts_are_those_of_the_estate_plan() {
         let accounts = estate_accounts(300, 1);
         assert!(accounts.len() > 200, "{}", accounts.len());
         assert!(accounts.iter().all(|a| a.namespace.starts_with("ns-")));

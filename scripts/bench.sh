@@ -26,7 +26,6 @@ SEED=${BENCH_SEED:-1}
 RUNS=${BENCH_RUNS:-5}
 OUT=target/bench-estates
 ZTPATH=${ZTPATH_BIN:-target/release/ztpath}
-GEN=target/release/examples/gen_estate
 
 GENERATE_ONLY=0
 IAM=${BENCH_IAM:-0}
@@ -64,17 +63,23 @@ fi
 
 # --- generator and estates -------------------------------------------------------------------
 
-log "building the estate generator"
-if ! cargo build --release --quiet --example gen_estate; then
-    # The example links the ztpath library, so a broken library blocks it; it only needs std.
-    log "cargo could not build the example; compiling examples/gen_estate.rs with rustc instead"
-    GEN=$OUT/bin/gen_estate
-    mkdir -p "$OUT/bin"
-    rustc --edition 2024 -O examples/gen_estate.rs -o "$GEN"
-fi
+# Builds example $1 and prints its path. The examples link the ztpath library, so a broken
+# library blocks cargo; they only need std, so rustc builds them on their own then.
+build_example() {
+    log "building the $1 generator"
+    if cargo build --release --quiet --example "$1"; then
+        echo "target/release/examples/$1"
+    else
+        log "cargo could not build the example; compiling examples/$1.rs with rustc instead"
+        mkdir -p "$OUT/bin"
+        rustc --edition 2024 -O "examples/$1.rs" -o "$OUT/bin/$1" && echo "$OUT/bin/$1"
+    fi
+}
+
+GEN=$(build_example gen_estate)
 
 # Estates are reused while the generator source (and size and seed) are unchanged.
-GEN_HASH=$(sha256sum examples/gen_estate.rs | cut -c1-16)
+GEN_HASH=$(cat examples/gen_estate.rs examples/support/estate_plan.rs | sha256sum | cut -c1-16)
 
 estate_dir() { echo "$OUT/w$1-s$SEED"; }
 
@@ -110,16 +115,9 @@ if [ "$IAM" = 1 ]; then
     IAM_USERS=${BENCH_IAM_USERS:-2000}
     IAM_POLICIES=${BENCH_IAM_POLICIES:-10000}
     IAM_DIR=$OUT/iam-r$IAM_ROLES-u$IAM_USERS-p$IAM_POLICIES-s$SEED
-    GEN_IAM=target/release/examples/gen_iam
-    log "building the IAM account generator"
-    if ! cargo build --release --quiet --example gen_iam; then
-        log "cargo could not build the example; compiling examples/gen_iam.rs with rustc instead"
-        GEN_IAM=$OUT/bin/gen_iam
-        mkdir -p "$OUT/bin"
-        rustc --edition 2024 -O examples/gen_iam.rs -o "$GEN_IAM"
-    fi
-    # The account names the estate's service accounts, so it depends on both generators.
-    IAM_HASH=$(cat examples/gen_iam.rs examples/gen_estate.rs | sha256sum | cut -c1-16)
+    GEN_IAM=$(build_example gen_iam)
+    # The account names the estate's service accounts, so it depends on the estate's plan too.
+    IAM_HASH=$(cat examples/gen_iam.rs examples/support/estate_plan.rs | sha256sum | cut -c1-16)
     if [ -f "$IAM_DIR/.complete" ] && [ "$(cat "$IAM_DIR/.complete")" = "$IAM_HASH" ]; then
         log "reusing $IAM_DIR"
     else

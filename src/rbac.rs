@@ -175,8 +175,14 @@ impl<'a> Rbac<'a> {
                             rbac.by_sa.entry(key).or_default().extend(grants());
                         }
                     }
-                    ("Group", "system:serviceaccounts" | "system:authenticated") => {
-                        rbac.to_all.extend(grants())
+                    ("Group", "system:serviceaccounts") => rbac.to_all.extend(grants()),
+                    ("Group", "system:authenticated") => {
+                        // Every service account, and every other authenticated user too.
+                        rbac.to_all.extend(grants());
+                        rbac.by_subject
+                            .entry(("Group".to_owned(), "system:authenticated".to_owned()))
+                            .or_default()
+                            .extend(grants());
                     }
                     ("Group", name) if name.starts_with("system:serviceaccounts:") => {
                         let ns = name.trim_start_matches("system:serviceaccounts:").to_owned();
@@ -201,11 +207,13 @@ impl<'a> Rbac<'a> {
     /// Every grant bound to a user or group (`kind` is `User` or `Group`) by name, plus those
     /// bound to `system:authenticated`, which every authenticated user is in.
     pub fn grants_of_subject(&self, kind: &str, name: &str) -> impl Iterator<Item = &Grant<'a>> {
-        self.by_subject
-            .get(&(kind.to_owned(), name.to_owned()))
-            .into_iter()
-            .flatten()
-            .chain(self.to_all.iter())
+        self.by_subject.get(&(kind.to_owned(), name.to_owned())).into_iter().flatten().chain(
+            self.by_subject
+                .get(&("Group".to_owned(), "system:authenticated".to_owned()))
+                .into_iter()
+                .flatten()
+                .filter(move |_| !(kind == "Group" && name == "system:authenticated")),
+        )
     }
 
     /// Every grant that applies to a service account, in binding order.
@@ -464,6 +472,42 @@ roleRef: {kind: ClusterRole, name: cluster-admin, apiGroup: rbac.authorization.k
 subjects:
 - {kind: Group, name: "system:serviceaccounts:dev", apiGroup: rbac.authorization.k8s.io}
 "#;
+
+    #[test]
+    fn users_and_groups_get_their_own_grants_and_those_of_every_authenticated_user() {
+        let inv = read_text(
+            "rbac.yaml",
+            r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: deployers-edit}
+roleRef: {kind: ClusterRole, name: edit, apiGroup: rbac.authorization.k8s.io}
+subjects: [{kind: Group, name: deployers, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: everyone-view}
+roleRef: {kind: ClusterRole, name: view, apiGroup: rbac.authorization.k8s.io}
+subjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: sa-admin}
+roleRef: {kind: ClusterRole, name: admin, apiGroup: rbac.authorization.k8s.io}
+subjects: [{kind: Group, name: system:serviceaccounts, apiGroup: rbac.authorization.k8s.io}]
+"#,
+        );
+        let rbac = Rbac::new(&inv);
+        let roles = |kind: &str, name: &str| -> Vec<String> {
+            let mut v: Vec<String> =
+                rbac.grants_of_subject(kind, name).map(|g| g.role.meta.name.clone()).collect();
+            v.dedup();
+            v
+        };
+        // The group's own binding plus system:authenticated's; not the service-account group's.
+        assert_eq!(roles("Group", "deployers"), vec!["edit", "view"]);
+        assert_eq!(roles("User", "ci-deploy"), vec!["view"]);
+    }
 
     #[test]
     fn aggregation_and_group_subjects_reach_service_accounts() {

@@ -313,6 +313,19 @@ pub fn proxy_hit(
     });
 }
 
+/// A finding on an IAM access key: subject `AccessKey <user>/<key>`, evidence where the key is
+/// listed.
+pub fn access_key_hit(k: &crate::aws::KeyView<'_>, severity: Severity, message: String) -> Hit {
+    Hit {
+        severity,
+        subject: subject("AccessKey", None, &format!("{}/{}", k.user, k.label)),
+        key: String::new(),
+        message,
+        evidence: vec![k.source.clone()],
+        paths: Vec::new(),
+    }
+}
+
 /// The subject for a workload.
 pub fn workload_subject(w: &crate::estate::WorkloadView<'_>) -> Subject {
     subject(w.kind(), Some(w.ns), w.name())

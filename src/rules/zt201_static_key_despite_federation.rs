@@ -3,7 +3,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Rule, Sink, access_key_hit};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -29,16 +29,9 @@ estate that shows federation: an IAM OIDC provider, or a role whose trust policy
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     let Some(federation) = &a.aws.federation else { return };
     for k in a.aws.keys.iter().filter(|k| k.active && k.user != "<root_account>") {
-        sink.push(Hit {
-            severity: sink.default_severity(),
-            subject: subject("AccessKey", None, &format!("{}/{}", k.user, k.label)),
-            key: String::new(),
-            message: format!(
+        sink.push(access_key_hit(k, sink.default_severity(), format!(
                 "IAM user {} authenticates with a static access key ({}) although the account federates workload identity ({federation}).",
                 k.user, k.label
-            ),
-            evidence: vec![k.source.clone()],
-            paths: Vec::new(),
-        });
+            )));
     }
 }

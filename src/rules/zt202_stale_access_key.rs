@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Rule, Sink, access_key_hit};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -30,16 +30,10 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             continue;
         }
         let severity = if age > 2 * limit { Severity::High } else { sink.default_severity() };
-        sink.push(Hit {
+        sink.push(access_key_hit(
+            k,
             severity,
-            subject: subject("AccessKey", None, &format!("{}/{}", k.user, k.label)),
-            key: String::new(),
-            message: format!(
-                "Access key {} of IAM user {} is {age} days old (limit {limit}).",
-                k.label, k.user
-            ),
-            evidence: vec![k.source.clone()],
-            paths: Vec::new(),
-        });
+            format!("Access key {} of IAM user {} is {age} days old (limit {limit}).", k.label, k.user),
+        ));
     }
 }

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Rule, Sink, access_key_hit};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -33,16 +33,10 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             }
             _ => continue,
         };
-        sink.push(Hit {
-            severity: sink.default_severity(),
-            subject: subject("AccessKey", None, &format!("{}/{}", k.user, k.label)),
-            key: String::new(),
-            message: format!(
-                "Access key {} of IAM user {} is active but {why} (limit {limit}).",
-                k.label, k.user
-            ),
-            evidence: vec![k.source.clone()],
-            paths: Vec::new(),
-        });
+        sink.push(access_key_hit(
+            k,
+            sink.default_severity(),
+            format!("Access key {} of IAM user {} is active but {why} (limit {limit}).", k.label, k.user),
+        ));
     }
 }

@@ -1,5 +1,7 @@
 //! ZT209: an IAM role or user that can administer the account, or make itself able to.
 
+use std::collections::BTreeMap;
+
 use ztpath_probes::iam::IamRole;
 use ztpath_reports::Severity;
 
@@ -35,6 +37,10 @@ service-linked roles and IAM Identity Center (SSO) roles are left out: AWS and p
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
+    let mut active_keys: BTreeMap<&str, usize> = BTreeMap::new();
+    for k in a.aws.keys.iter().filter(|k| k.active) {
+        *active_keys.entry(k.user).or_default() += 1;
+    }
     for p in &a.aws.principals {
         if let PrincipalRef::Role(r) = p.who
             && r.path.as_deref().is_some_and(|path| {
@@ -65,7 +71,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         } else {
             continue;
         };
-        let users = users_of(&a.aws, p);
+        let users = users_of(&a.aws, p, &active_keys);
         let severity = if !users.is_empty() && base == Severity::High { Severity::Critical } else { base };
         let mut by: Vec<&str> = grant.origins.iter().map(|o| o.policy).collect();
         by.sort_unstable();
@@ -88,12 +94,11 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
 }
 
 /// The non-human identities that can use a principal, described for the message.
-fn users_of(m: &AwsModel<'_>, p: &Principal<'_>) -> Vec<String> {
+fn users_of(m: &AwsModel<'_>, p: &Principal<'_>, active_keys: &BTreeMap<&str, usize>) -> Vec<String> {
     let mut out = Vec::new();
     match p.who {
         PrincipalRef::User(u) => {
-            let keys = m.keys.iter().filter(|k| k.active && k.user == u.name).count();
-            if keys > 0 {
+            if let Some(keys) = active_keys.get(u.name.as_str()) {
                 out.push(format!("{keys} active access key(s)"));
             }
         }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ztpath_probes::ReadOptions;
 use ztpath_reports::{Format, Severity};
 
 use crate::rules::{self, RULES};
@@ -63,6 +64,11 @@ struct ScanArgs {
     /// reproducible reports.
     #[arg(long, value_parser = parse_date)]
     now: Option<i64>,
+    /// Follow symbolic links that point outside the scanned paths. Off by default: a link in a
+    /// scanned repository must not make ztpath read the machine's own files. References that
+    /// leave the paths as written (`include ../../x`) are never followed.
+    #[arg(long)]
+    follow_outside_symlinks: bool,
     /// Access-key age in days above which ZT202 fires.
     #[arg(long, default_value_t = Options::default().max_key_age_days)]
     max_key_age_days: i64,
@@ -183,7 +189,9 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
         skip_teardown: true,
     };
     let from_aws = live.is_some();
-    let (report, mut timings) = scan_with(&paths, live, &options);
+    let reading =
+        ReadOptions { follow_outside_symlinks: args.follow_outside_symlinks, ..ReadOptions::default() };
+    let (report, mut timings) = scan_with(&paths, &reading, live, &options);
     for d in &report.diagnostics {
         if d.line == 0 {
             eprintln!("{}: {}", d.file, d.message);

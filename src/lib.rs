@@ -24,6 +24,7 @@ pub mod rules;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use ztpath_probes::ReadOptions;
 use ztpath_reports::Report;
 
 pub use engine::Options;
@@ -48,20 +49,25 @@ pub fn rss_mib() -> Option<u64> {
 
 /// Reads the paths, analyses the estate and returns the report (with phase timings).
 pub fn scan(paths: &[PathBuf], options: &Options) -> (Report, Timings) {
-    scan_with(paths, None, options)
+    scan_with(paths, &ReadOptions::default(), None, options)
 }
 
-/// Like [`scan`], adding an Inventory collected elsewhere (a live AWS account) to what the paths
-/// hold; with no path, that Inventory alone is analysed.
+/// Like [`scan`], reading the paths with `reading` (confinement and limits) and adding an
+/// Inventory collected elsewhere (a live AWS account) to what the paths hold; with no path, that
+/// Inventory alone is analysed.
 pub fn scan_with(
     paths: &[PathBuf],
+    reading: &ReadOptions,
     extra: Option<ztpath_probes::Inventory>,
     options: &Options,
 ) -> (Report, Timings) {
     let mut t = Timings::default();
     let start = Instant::now();
-    let mut inventory =
-        if paths.is_empty() { ztpath_probes::Inventory::default() } else { ztpath_probes::read_paths(paths) };
+    let mut inventory = if paths.is_empty() {
+        ztpath_probes::Inventory::default()
+    } else {
+        ztpath_probes::read_paths_with(paths, reading)
+    };
     if let Some(extra) = extra {
         inventory.extend(extra);
         // The same account may also be among the files (an export of it).

@@ -4,56 +4,90 @@
 //! built from it) is the same on every run. A file or document that cannot be read becomes a
 //! [`Diagnostic`]; it never stops the scan.
 
+use std::cell::OnceCell;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::common::object_meta;
+use crate::confine::{ReadOptions, ReadScope, Refusal, identity};
 use crate::model::{Diagnostic, Inventory, Source};
 use crate::yaml::{self, Node};
 use crate::{aws, config_items, edge, envoy, haproxy, iam, istio, k8s, linkerd, nginx};
 
-/// Files larger than this are reported and skipped.
+/// Files larger than this are reported and skipped (the default of [`ReadOptions`]).
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
-/// Text configuration formats read by their own modules, which see all their files at once
-/// (nginx resolves `include`s, so a file included by another is not read twice as a root).
-#[derive(Default)]
-struct TextConfigs {
-    nginx: Vec<PathBuf>,
-    haproxy: Vec<PathBuf>,
+/// How much of a file is looked at to decide whether it is nginx or HAProxy configuration.
+const SNIFF_BYTES: usize = 8 * 1024;
+
+/// A file for the document readers, admitted and typed, not yet read.
+struct Found {
+    /// The path as shown (the given path joined with the names below it).
+    path: PathBuf,
+    /// Size as `stat` reports it (what it takes from the scan's byte budget).
+    size: u64,
 }
 
-/// Reads every file under the given paths. Directories are walked recursively for `.yaml`,
-/// `.yml` and `.json` files (hidden entries skipped); files named explicitly are read whatever
-/// their extension.
+/// What a walk found, by reader. nginx and HAProxy see all their files at once (nginx resolves
+/// `include`s, so a file included by another is not read twice as a root).
+#[derive(Default)]
+struct Walk {
+    documents: Vec<Found>,
+    nginx: Vec<PathBuf>,
+    haproxy: Vec<PathBuf>,
+    /// Files and directories already seen, by device and inode (links and loops).
+    seen: HashSet<(u64, u64)>,
+    entries: usize,
+}
+
+/// Reads every file under the given paths with the default [`ReadOptions`].
 pub fn read_paths(paths: &[PathBuf]) -> Inventory {
+    read_paths_with(paths, &ReadOptions::default())
+}
+
+/// Reads every file under the given paths. Directories are walked recursively (hidden entries
+/// skipped) for `.yaml`, `.yml`, `.json` and `.csv` files, and for nginx and HAProxy files
+/// recognised by their content; files named explicitly are read whatever their extension.
+/// Nothing outside the given paths is opened (see [`crate::confine`]).
+pub fn read_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Inventory {
+    let scope = ReadScope::new(paths, options.clone());
     let mut inventory = Inventory::default();
-    let mut files = Vec::new();
-    let mut text = TextConfigs::default();
+    let mut walk = Walk::default();
     for path in paths {
-        collect(path, true, &mut files, &mut text, &mut inventory);
+        visit(&scope, path, true, 0, &mut walk, &mut inventory);
     }
-    files.sort();
-    files.dedup();
-    let parts: Vec<Inventory> = files.par_iter().map(|f| read_file(f)).collect();
+    let mut documents = std::mem::take(&mut walk.documents);
+    documents.sort_by(|a, b| a.path.cmp(&b.path));
+    documents.dedup_by(|a, b| a.path == b.path);
+    // The byte budget is taken in path order before any file is read, so the same files are read
+    // on every run whatever the threads do.
+    documents.retain(|f| {
+        let fits = scope.reserve(f.size);
+        if !fits {
+            inventory.diagnostics.push(refused(&f.path, &Refusal::Budget("bytes read")));
+        }
+        fits
+    });
+    let parts: Vec<Inventory> = documents.par_iter().map(|f| read_file(&scope, &f.path)).collect();
     for part in parts {
         inventory.extend(part);
     }
-    for list in [&mut text.nginx, &mut text.haproxy] {
+    for list in [&mut walk.nginx, &mut walk.haproxy] {
         list.sort();
         list.dedup();
     }
-    if !text.nginx.is_empty() {
-        let mut part = nginx::read_files(&text.nginx);
+    if !walk.nginx.is_empty() {
+        let mut part = nginx::read_files(&scope, &walk.nginx);
         part.objects_read += part.proxies.len();
         inventory.extend(part);
     }
-    if !text.haproxy.is_empty() {
-        let mut part = haproxy::read_files(&text.haproxy);
+    if !walk.haproxy.is_empty() {
+        let mut part = haproxy::read_files(&scope, &walk.haproxy);
         part.objects_read += part.proxies.len();
         inventory.extend(part);
     }
@@ -63,73 +97,133 @@ pub fn read_paths(paths: &[PathBuf]) -> Inventory {
     inventory
 }
 
-fn collect(
-    path: &Path,
-    explicit: bool,
-    files: &mut Vec<PathBuf>,
-    text: &mut TextConfigs,
-    inventory: &mut Inventory,
-) {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
-            inventory.diagnostics.push(Diagnostic {
-                source: Source { file: path.display().to_string().into(), line: 0 },
-                reason: format!("cannot read: {e}"),
-            });
-            return;
-        }
-    };
-    if meta.is_dir() {
-        let entries = match std::fs::read_dir(path) {
-            Ok(entries) => entries,
-            Err(e) => {
-                inventory.diagnostics.push(Diagnostic {
-                    source: Source { file: path.display().to_string().into(), line: 0 },
-                    reason: format!("cannot list directory: {e}"),
-                });
-                return;
-            }
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with('.') {
-                continue;
-            }
-            collect(&entry.path(), false, files, text, inventory);
-        }
-    } else {
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if EXTENSIONS.contains(&ext.as_str()) || ext == "csv" {
-            files.push(path.to_path_buf());
-        } else if haproxy::is_candidate(path, name, &ext, explicit) {
-            text.haproxy.push(path.to_path_buf());
-        } else if nginx::is_candidate(path, name, &ext, explicit) {
-            text.nginx.push(path.to_path_buf());
-        } else if explicit {
-            files.push(path.to_path_buf());
-        }
+/// A diagnostic for a path the scan did not open.
+fn refused(path: &Path, refusal: &Refusal) -> Diagnostic {
+    Diagnostic {
+        source: Source { file: path.display().to_string().into(), line: 0 },
+        reason: refusal.to_string(),
     }
 }
 
-fn read_file(path: &Path) -> Inventory {
+/// Visits one path: a directory is listed (sorted, so the walk is the same on every run), a file
+/// is sorted to its reader. Links are followed only inside the scanned tree (unless the user
+/// asked otherwise), each directory and file is visited once, and the walk is bounded.
+fn visit(
+    scope: &ReadScope,
+    path: &Path,
+    explicit: bool,
+    depth: usize,
+    walk: &mut Walk,
+    inventory: &mut Inventory,
+) {
+    let limits = scope.limits();
+    walk.entries += 1;
+    if walk.entries > limits.max_dir_entries {
+        if scope.first_report("directory entries") {
+            inventory.diagnostics.push(refused(path, &Refusal::Budget("directory entries")));
+        }
+        return;
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    // Entries found by the walk that no reader wants are not resolved: only what would be read
+    // must be inside the tree (and only that gets a diagnostic when it is not).
+    let wanted = explicit
+        || matches!(ext.as_str(), "yaml" | "yml" | "json" | "csv" | "conf" | "cfg")
+        || std::fs::metadata(path).is_ok_and(|m| m.is_dir());
+    if !wanted {
+        return;
+    }
+    let canonical = match scope.admit(path) {
+        Ok(c) => c,
+        Err(Refusal::Missing) if !explicit && is_link => return, // a dangling link
+        Err(refusal) => {
+            inventory.diagnostics.push(refused(path, &refusal));
+            return;
+        }
+    };
+    let meta = match std::fs::metadata(&canonical) {
+        Ok(m) => m,
+        Err(e) => {
+            inventory.diagnostics.push(refused(path, &Refusal::Io(e)));
+            return;
+        }
+    };
+    if let Some(id) = identity(&meta)
+        && !walk.seen.insert(id)
+    {
+        // Seen already: a second link to it, or a loop.
+        return;
+    }
+    if meta.is_dir() {
+        if depth >= limits.max_dir_depth {
+            inventory.diagnostics.push(refused(path, &Refusal::Budget("directory depth")));
+            return;
+        }
+        let names = match scope.list_dir(path) {
+            Ok(names) => names,
+            Err(refusal) => {
+                inventory.diagnostics.push(refused(path, &refusal));
+                return;
+            }
+        };
+        for name in names {
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            visit(scope, &path.join(name), false, depth + 1, walk, inventory);
+        }
+        return;
+    }
+    if !meta.is_file() {
+        let refusal = match scope.admit_file(path) {
+            Err(refusal) => refusal,
+            Ok(_) => return,
+        };
+        inventory.diagnostics.push(refused(path, &refusal));
+        return;
+    }
+    if EXTENSIONS.contains(&ext.as_str()) || ext == "csv" {
+        walk.documents.push(Found { path: path.to_path_buf(), size: meta.len() });
+        return;
+    }
+    let prefix = OnceCell::new();
+    let sniff = || {
+        prefix
+            .get_or_init(|| scope.read_prefix(path, SNIFF_BYTES).ok().map(|bytes| sniffed_text(&bytes)))
+            .clone()
+    };
+    if haproxy::is_candidate(name, &ext, explicit, &sniff) {
+        walk.haproxy.push(path.to_path_buf());
+    } else if nginx::is_candidate(name, &ext, explicit, &sniff) {
+        walk.nginx.push(path.to_path_buf());
+    } else if explicit {
+        walk.documents.push(Found { path: path.to_path_buf(), size: meta.len() });
+    }
+}
+
+/// The beginning of a file as text, cut at its last line break when it filled the sniff buffer.
+fn sniffed_text(bytes: &[u8]) -> String {
+    let mut end = bytes.len();
+    if bytes.len() == SNIFF_BYTES
+        && let Some(cut) = bytes.iter().rposition(|b| *b == b'\n')
+    {
+        end = cut + 1;
+    }
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+fn read_file(scope: &ReadScope, path: &Path) -> Inventory {
     let name: Arc<str> = path.display().to_string().into();
     let fail = |reason: String| {
         let mut inv = Inventory::default();
         inv.diagnostics.push(Diagnostic { source: Source { file: Arc::clone(&name), line: 0 }, reason });
         inv
     };
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_FILE_BYTES => {
-            return fail(format!("file is larger than {} MiB; skipped", MAX_FILE_BYTES >> 20));
-        }
-        Err(e) => return fail(format!("cannot read: {e}")),
-        Ok(_) => {}
-    }
-    let bytes = match std::fs::read(path) {
+    let bytes = match scope.read(path, true) {
         Ok(b) => b,
-        Err(e) => return fail(format!("cannot read: {e}")),
+        Err(refusal) => return fail(refusal.to_string()),
     };
     match String::from_utf8(bytes) {
         Ok(text) => read_text(&name, &text),

@@ -22,12 +22,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::files::MAX_FILE_BYTES;
+use crate::confine::ReadScope;
 use crate::model::{
     BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, ListenerTls, Proxy,
     ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
 };
-use crate::nginx::{identity_name, read_prefix};
+use crate::nginx::identity_name;
 
 /// Section keywords.
 const SECTIONS: &[&str] = &[
@@ -54,12 +54,17 @@ const SECTIONS: &[&str] = &[
 /// Is this file one for the HAProxy reader? In a directory walk, `.cfg` files (and
 /// `haproxy*.conf`) whose first statement opens an HAProxy section; a file named on the command
 /// line is taken when it reads that way, whatever its name.
-pub(crate) fn is_candidate(path: &Path, name: &str, ext: &str, explicit: bool) -> bool {
+pub(crate) fn is_candidate(
+    name: &str,
+    ext: &str,
+    explicit: bool,
+    prefix: &dyn Fn() -> Option<String>,
+) -> bool {
     let named = name.starts_with("haproxy") && ext == "conf";
     if !explicit && ext != "cfg" && !named {
         return false;
     }
-    read_prefix(path).is_some_and(|text| looks_like_haproxy(&text))
+    prefix().is_some_and(|text| looks_like_haproxy(&text))
 }
 
 /// Does the first statement of the text open an HAProxy section?
@@ -72,29 +77,18 @@ fn looks_like_haproxy(text: &str) -> bool {
     false
 }
 
-/// Reads HAProxy configuration files.
-pub(crate) fn read_files(paths: &[PathBuf]) -> Inventory {
+/// Reads HAProxy configuration files, through the scan's [`ReadScope`] (the walk has reserved
+/// their bytes).
+pub(crate) fn read_files(scope: &ReadScope, paths: &[PathBuf]) -> Inventory {
     let mut inventory = Inventory::default();
     for path in paths {
         let file: Arc<str> = path.display().to_string().into();
-        let fail =
-            |reason: String| Diagnostic { source: Source { file: Arc::clone(&file), line: 0 }, reason };
-        let text = match std::fs::metadata(path) {
-            Ok(m) if m.len() > MAX_FILE_BYTES => {
+        let text = match scope.read(path, true) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(refusal) => {
                 inventory
                     .diagnostics
-                    .push(fail(format!("file is larger than {} MiB; skipped", MAX_FILE_BYTES >> 20)));
-                continue;
-            }
-            Ok(_) => match std::fs::read(path) {
-                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                Err(e) => {
-                    inventory.diagnostics.push(fail(format!("cannot read: {e}")));
-                    continue;
-                }
-            },
-            Err(e) => {
-                inventory.diagnostics.push(fail(format!("cannot read: {e}")));
+                    .push(Diagnostic { source: Source { file, line: 0 }, reason: refusal.to_string() });
                 continue;
             }
         };
@@ -905,6 +899,11 @@ impl ServerOpts {
 
 #[cfg(test)]
 mod tests {
+    /// Reads files with a scope whose roots are the files themselves (their directories).
+    fn read_all(paths: &[std::path::PathBuf]) -> crate::model::Inventory {
+        let scope = crate::confine::ReadScope::new(paths, crate::confine::ReadOptions::default());
+        super::read_files(&scope, paths)
+    }
     use super::*;
 
     fn read(text: &str) -> (Proxy, Vec<Diagnostic>) {
@@ -1075,7 +1074,7 @@ mod tests {
         let good = dir.path().join("b.cfg");
         std::fs::write(&bad, "frontend fe\n  bind :80\n  acl x hdr(host) -i \"oops\n").unwrap();
         std::fs::write(&good, "listen l\n  bind :5432\n  server db 10.0.0.9:5432\n").unwrap();
-        let inv = read_files(&[bad.clone(), good]);
+        let inv = read_all(&[bad.clone(), good]);
         assert_eq!(inv.diagnostics.len(), 1);
         assert_eq!(&*inv.diagnostics[0].source.file, bad.display().to_string());
         assert_eq!(inv.diagnostics[0].source.line, 3);

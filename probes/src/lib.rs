@@ -12,6 +12,7 @@
 pub mod aws;
 #[cfg(feature = "aws-live")]
 pub mod aws_live;
+pub mod confine;
 pub mod edge;
 pub mod envoy;
 pub mod files;
@@ -27,5 +28,6 @@ pub mod yaml;
 mod common;
 mod config_items;
 
-pub use files::{read_paths, read_text};
+pub use confine::{ReadLimits, ReadOptions};
+pub use files::{read_paths, read_paths_with, read_text};
 pub use model::*;

@@ -25,19 +25,16 @@
 //! - `listen … ssl` on an address makes every server on that address TLS.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::files::MAX_FILE_BYTES;
+use crate::confine::{ReadScope, Refusal};
 use crate::model::{
     BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, JwtCheck,
     ListenerTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
 };
 
-/// How much of a file is looked at to decide whether it is nginx configuration.
-const SNIFF_BYTES: usize = 8 * 1024;
 /// Directives kept per root after include expansion (guards against include explosions).
 const MAX_EXPANDED: usize = 1_000_000;
 /// Nesting of blocks and includes.
@@ -47,28 +44,21 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 
 /// Is this file one for the nginx reader? In a directory walk, `.conf` files whose beginning
 /// reads as nginx configuration; a file named on the command line is taken when it is called
-/// `nginx.conf` or reads as nginx configuration, whatever its extension.
-pub(crate) fn is_candidate(path: &Path, name: &str, ext: &str, explicit: bool) -> bool {
+/// `nginx.conf` or reads as nginx configuration, whatever its extension. `prefix` gives the
+/// beginning of the file (read through the scan's [`ReadScope`]) when it is needed.
+pub(crate) fn is_candidate(
+    name: &str,
+    ext: &str,
+    explicit: bool,
+    prefix: &dyn Fn() -> Option<String>,
+) -> bool {
     if explicit && name == "nginx.conf" {
         return true;
     }
     if !explicit && ext != "conf" {
         return false;
     }
-    read_prefix(path).is_some_and(|text| looks_like_nginx(&text))
-}
-
-/// The first [`SNIFF_BYTES`] of a file, cut at the last line break.
-pub(crate) fn read_prefix(path: &Path) -> Option<String> {
-    let mut buf = Vec::with_capacity(SNIFF_BYTES);
-    let file = std::fs::File::open(path).ok()?;
-    file.take(SNIFF_BYTES as u64).read_to_end(&mut buf).ok()?;
-    if buf.len() == SNIFF_BYTES
-        && let Some(cut) = buf.iter().rposition(|b| *b == b'\n')
-    {
-        buf.truncate(cut + 1);
-    }
-    Some(String::from_utf8_lossy(&buf).into_owned())
+    prefix().is_some_and(|text| looks_like_nginx(&text))
 }
 
 /// Does this text read as nginx configuration: at least one well-known nginx directive,
@@ -195,15 +185,15 @@ fn known_directive(name: &str) -> bool {
 }
 
 /// Reads nginx configuration files (roots and the files they include).
-pub(crate) fn read_files(paths: &[PathBuf]) -> Inventory {
-    let mut loader = Loader::default();
+pub(crate) fn read_files(scope: &ReadScope, paths: &[PathBuf]) -> Inventory {
+    let mut loader = Loader::new(scope);
     let mut inventory = Inventory::default();
 
     // Which candidates does each include (when read as a root)?
     let mut reach: Vec<(PathBuf, PathBuf, BTreeSet<PathBuf>)> = Vec::new();
     for path in paths {
         let key = canonical(path);
-        let prefix = prefix_for(path);
+        let prefix = prefix_for(scope, path);
         let mut seen = BTreeSet::new();
         loader.collect_includes(path, &prefix, &mut seen, 0);
         seen.remove(&key);
@@ -639,7 +629,7 @@ fn canonical(path: &Path) -> PathBuf {
 
 /// The prefix directory relative paths are resolved against: the directory of `nginx.conf`
 /// (the root itself, or the nearest one in the directories above a root that is a fragment).
-fn prefix_for(root: &Path) -> PathBuf {
+fn prefix_for(scope: &ReadScope, root: &Path) -> PathBuf {
     let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
     if root.file_name().is_some_and(|n| n == "nginx.conf") {
         return dir;
@@ -648,17 +638,43 @@ fn prefix_for(root: &Path) -> PathBuf {
     dir.ancestors()
         .take(4)
         .take_while(|up| !up.as_os_str().is_empty() && up.file_name().is_some())
-        .find(|up| up.join("nginx.conf").is_file())
+        .find(|up| scope.is_file(&up.join("nginx.conf")))
         .map_or(dir.clone(), Path::to_path_buf)
+}
+
+/// An include's argument as named in a diagnostic: a path, shortened when it is long (an
+/// argument is input text; a path is what the user needs to find it, nothing more).
+fn reference(arg: &str) -> String {
+    const MAX: usize = 120;
+    let count = arg.chars().count();
+    if count <= MAX {
+        arg.to_owned()
+    } else {
+        // The end of a path says most about what it names.
+        let tail: String = arg.chars().skip(count - MAX).collect();
+        format!("…{tail}")
+    }
 }
 
 fn has_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?', '['])
 }
 
+/// What an `include` names.
+enum Included {
+    /// The files it reaches, all inside the scanned tree.
+    Files(Vec<PathBuf>),
+    /// It names something the scan may not open (outside the tree, not a regular file).
+    Refused(Refusal),
+    /// Nothing in the scanned tree matches it.
+    Missing,
+}
+
 /// Files an `include` names, tried against the prefix and the including file's directory (and,
-/// for an absolute path outside the prefix, the same path re-rooted under the prefix).
-fn resolve_include(pattern: &str, including: &Path, prefix: &Path) -> Vec<PathBuf> {
+/// for an absolute path outside the prefix, the same path re-rooted under the prefix). Every
+/// candidate goes through the scope: nothing outside the scanned tree is opened, listed or even
+/// looked at.
+fn resolve_include(scope: &ReadScope, pattern: &str, including: &Path, prefix: &Path) -> Included {
     let path = Path::new(pattern);
     let mut bases: Vec<PathBuf> = Vec::new();
     if path.is_absolute() {
@@ -684,26 +700,38 @@ fn resolve_include(pattern: &str, including: &Path, prefix: &Path) -> Vec<PathBu
             bases.push(dir.join(path));
         }
     }
+    let mut refused = None;
     for candidate in bases {
         let found = if has_glob(&candidate.to_string_lossy()) {
-            glob(&candidate)
-        } else if candidate.is_file() {
-            vec![candidate]
+            glob(scope, &candidate, &mut refused)
         } else {
-            Vec::new()
+            match scope.admit_file(&candidate) {
+                Ok(_) => vec![candidate],
+                Err(Refusal::Missing) => Vec::new(),
+                Err(other) => {
+                    refused.get_or_insert(other);
+                    Vec::new()
+                }
+            }
         };
         if !found.is_empty() {
-            return found;
+            return Included::Files(found);
         }
     }
-    Vec::new()
+    refused.map_or(Included::Missing, Included::Refused)
 }
 
 /// Expands a path whose components may hold `*`, `?` and `[…]`; sorted, files only, hidden
-/// names matched only by patterns that start with a dot (as glob(3)).
-fn glob(pattern: &Path) -> Vec<PathBuf> {
+/// names matched only by patterns that start with a dot (as glob(3)). Directories and matches
+/// the scope refuses are left out; the first refusal is kept in `refused`.
+fn glob(scope: &ReadScope, pattern: &Path, refused: &mut Option<Refusal>) -> Vec<PathBuf> {
     let mut current: Vec<PathBuf> = vec![PathBuf::new()];
     let parts: Vec<Component> = pattern.components().collect();
+    let mut note = |r: Refusal| {
+        if !matches!(r, Refusal::Missing) {
+            refused.get_or_insert(r);
+        }
+    };
     for (i, part) in parts.iter().enumerate() {
         let last = i + 1 == parts.len();
         let text = part.as_os_str().to_string_lossy();
@@ -711,25 +739,36 @@ fn glob(pattern: &Path) -> Vec<PathBuf> {
         for base in &current {
             if matches!(part, Component::Normal(_)) && has_glob(&text) {
                 let dir = if base.as_os_str().is_empty() { Path::new(".") } else { base.as_path() };
-                let Ok(entries) = std::fs::read_dir(dir) else { continue };
-                let mut names: Vec<String> =
-                    entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-                names.sort();
+                let names = match scope.list_dir(dir) {
+                    Ok(names) => names,
+                    Err(r) => {
+                        note(r);
+                        continue;
+                    }
+                };
                 for name in names {
+                    let name = name.to_string_lossy();
                     if name.starts_with('.') && !text.starts_with('.') {
                         continue;
                     }
                     if wildcard(text.as_bytes(), name.as_bytes()) {
-                        let p = base.join(&name);
-                        if (last && p.is_file()) || (!last && p.is_dir()) {
-                            next.push(p);
+                        let p = base.join(&*name);
+                        let admitted =
+                            if last { scope.admit_file(&p).map(|_| ()) } else { dir_admitted(scope, &p) };
+                        match admitted {
+                            Ok(()) => next.push(p),
+                            Err(r) => note(r),
                         }
                     }
                 }
+            } else if !matches!(part, Component::Normal(_)) || !last {
+                // The root, `..`, or a directory on the way: checked when it is listed.
+                next.push(base.join(part.as_os_str()));
             } else {
                 let p = base.join(part.as_os_str());
-                if (last && p.is_file()) || (!last && p.exists()) {
-                    next.push(p);
+                match scope.admit_file(&p) {
+                    Ok(_) => next.push(p),
+                    Err(r) => note(r),
                 }
             }
         }
@@ -739,6 +778,12 @@ fn glob(pattern: &Path) -> Vec<PathBuf> {
         }
     }
     current
+}
+
+/// A directory the scope admits (a match of a glob component that is not the last).
+fn dir_admitted(scope: &ReadScope, path: &Path) -> Result<(), Refusal> {
+    let canonical = scope.admit(path)?;
+    if std::fs::metadata(canonical).is_ok_and(|m| m.is_dir()) { Ok(()) } else { Err(Refusal::Missing) }
 }
 
 /// Shell-style matching of one name: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`.
@@ -813,12 +858,14 @@ fn class(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
     (i < pattern.len()).then_some((matched != negate, i + 1))
 }
 
-#[derive(Default)]
-struct Loader {
+struct Loader<'s> {
+    scope: &'s ReadScope,
     /// Parsed files by canonical path.
     parsed: HashMap<PathBuf, Option<Rc<Vec<Directive>>>>,
     diagnostics: Vec<Diagnostic>,
     files_read: usize,
+    /// Files (canonical) whose text did not parse to the end.
+    broken: HashSet<PathBuf>,
 }
 
 /// What expanding one root found besides its directives.
@@ -831,7 +878,17 @@ struct Expansion {
     budget_spent: bool,
 }
 
-impl Loader {
+impl<'s> Loader<'s> {
+    fn new(scope: &'s ReadScope) -> Loader<'s> {
+        Loader {
+            scope,
+            parsed: HashMap::new(),
+            diagnostics: Vec::new(),
+            files_read: 0,
+            broken: HashSet::new(),
+        }
+    }
+
     /// Reads and parses a file once; later calls return the same directives.
     fn load(&mut self, path: &Path) -> Option<Rc<Vec<Directive>>> {
         let key = canonical(path);
@@ -839,30 +896,21 @@ impl Loader {
             return p.clone();
         }
         let file: Arc<str> = path.display().to_string().into();
-        let fail =
-            |reason: String| Diagnostic { source: Source { file: Arc::clone(&file), line: 0 }, reason };
-        let bytes = match std::fs::metadata(path) {
-            Ok(m) if m.len() > MAX_FILE_BYTES => {
-                self.diagnostics
-                    .push(fail(format!("file is larger than {} MiB; skipped", MAX_FILE_BYTES >> 20)));
-                None
-            }
-            Ok(_) => match std::fs::read(path) {
-                Ok(b) => Some(b),
-                Err(e) => {
-                    self.diagnostics.push(fail(format!("cannot read: {e}")));
-                    None
-                }
-            },
-            Err(e) => {
-                self.diagnostics.push(fail(format!("cannot read: {e}")));
+        let bytes = match self.scope.read(path, false) {
+            Ok(bytes) => Some(bytes),
+            Err(refusal) => {
+                let source = Source { file: Arc::clone(&file), line: 0 };
+                self.diagnostics.push(Diagnostic { source, reason: refusal.to_string() });
                 None
             }
         };
         let directives = bytes.map(|bytes| {
             self.files_read += 1;
             let (directives, error) = parse(&String::from_utf8_lossy(&bytes), &file);
-            self.diagnostics.extend(error);
+            if let Some(error) = error {
+                self.broken.insert(key.clone());
+                self.diagnostics.push(error);
+            }
             Rc::new(directives)
         });
         self.parsed.insert(key, directives.clone());
@@ -886,8 +934,10 @@ impl Loader {
         }
         walk(&directives, &mut includes);
         for (pattern, file) in includes {
-            for found in resolve_include(&pattern, Path::new(&*file), prefix) {
-                self.collect_includes(&found, prefix, seen, depth + 1);
+            if let Included::Files(found) = resolve_include(self.scope, &pattern, Path::new(&*file), prefix) {
+                for path in found {
+                    self.collect_includes(&path, prefix, seen, depth + 1);
+                }
             }
         }
     }
@@ -925,12 +975,36 @@ impl Loader {
                     });
                     continue;
                 }
-                let found = resolve_include(&d.args[0], Path::new(&*d.file), prefix);
-                if found.is_empty() && !has_glob(&d.args[0]) {
-                    let at = Path::new(&*d.file);
-                    let at = at.strip_prefix(prefix).unwrap_or(at);
-                    exp.unresolved.push(format!("{} ({}:{})", d.args[0], at.display(), d.line));
-                }
+                let found = match resolve_include(self.scope, &d.args[0], Path::new(&*d.file), prefix) {
+                    Included::Files(found) => found,
+                    Included::Refused(refusal) => {
+                        self.diagnostics.push(Diagnostic {
+                            source: Source { file: Arc::clone(&d.file), line: d.line },
+                            reason: format!("include {} {refusal}", reference(&d.args[0])),
+                        });
+                        Vec::new()
+                    }
+                    Included::Missing => {
+                        if !has_glob(&d.args[0]) {
+                            self.diagnostics.push(Diagnostic {
+                                source: Source { file: Arc::clone(&d.file), line: d.line },
+                                reason: format!(
+                                    "include {}: not found in the scanned tree; not read",
+                                    reference(&d.args[0])
+                                ),
+                            });
+                            let at = Path::new(&*d.file);
+                            let at = at.strip_prefix(prefix).unwrap_or(at);
+                            exp.unresolved.push(format!(
+                                "{} ({}:{})",
+                                reference(&d.args[0]),
+                                at.display(),
+                                d.line
+                            ));
+                        }
+                        Vec::new()
+                    }
+                };
                 for path in found {
                     let key = canonical(&path);
                     let problem = if stack.contains(&key) {
@@ -984,7 +1058,7 @@ impl Loader {
     /// Reads one root with its includes and builds its proxy (None for a fragment that holds no
     /// server and is not a main configuration).
     fn read_root(&mut self, root: &Path) -> Option<Proxy> {
-        let prefix = prefix_for(root);
+        let prefix = prefix_for(self.scope, root);
         let directives = self.load(root)?;
         let key = canonical(root);
         let mut exp = Expansion::default();
@@ -998,7 +1072,9 @@ impl Loader {
                 d.block.is_some() && matches!(d.name.as_str(), "http" | "stream" | "events" | "mail")
             });
         let mut proxy = build(&tree, &file, root);
-        if proxy.listeners.is_empty() && !main {
+        // A fragment with no server is not a proxy; nor is a broken file that gave none (it must
+        // not count as something read).
+        if proxy.listeners.is_empty() && (!main || exp.files.iter().any(|f| self.broken.contains(f))) {
             return None;
         }
         proxy.attrs.insert("files".into(), exp.files.len().to_string());
@@ -1571,6 +1647,11 @@ fn resolve_target(
 
 #[cfg(test)]
 mod tests {
+    /// Reads files with a scope whose roots are the files themselves (their directories).
+    fn read_all(paths: &[std::path::PathBuf]) -> crate::model::Inventory {
+        let scope = crate::confine::ReadScope::new(paths, crate::confine::ReadOptions::default());
+        super::read_files(&scope, paths)
+    }
     use super::*;
 
     fn parse_str(text: &str) -> (Vec<Directive>, Option<Diagnostic>) {
@@ -1587,7 +1668,7 @@ mod tests {
     fn one(text: &str) -> Proxy {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "nginx.conf", text);
-        let inv = read_files(&[p]);
+        let inv = read_all(&[p]);
         assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
         assert_eq!(inv.proxies.len(), 1);
         inv.proxies.into_iter().next().unwrap()
@@ -1644,7 +1725,7 @@ mod tests {
             "server {\n  listen 80;\n  location / {\n    proxy_pass http://x\n  }\n}\n",
         );
         let good = write(dir.path(), "b/good.conf", "server {\n  listen 8080;\n}\n");
-        let inv = read_files(&[bad.clone(), good]);
+        let inv = read_all(&[bad.clone(), good]);
         assert_eq!(inv.diagnostics.len(), 1, "{:?}", inv.diagnostics);
         assert_eq!(&*inv.diagnostics[0].source.file, bad.display().to_string());
         assert_eq!(inv.diagnostics[0].source.line, 4);
@@ -1656,9 +1737,9 @@ mod tests {
     #[test]
     fn unreadable_root_is_one_diagnostic() {
         let dir = tempfile::tempdir().unwrap();
-        let inv = read_files(&[dir.path().join("nginx.conf")]);
+        let inv = read_all(&[dir.path().join("nginx.conf")]);
         assert_eq!(inv.diagnostics.len(), 1, "{:?}", inv.diagnostics);
-        assert!(inv.diagnostics[0].reason.starts_with("cannot read"));
+        assert_eq!(inv.diagnostics[0].reason, "not found");
         assert!(inv.proxies.is_empty());
     }
 
@@ -1686,8 +1767,13 @@ mod tests {
             "ssl_verify_client on;\nssl_client_certificate /ca.pem;\n",
         );
         let hidden = write(dir.path(), "conf.d/.hidden.conf", "server { listen 9999; }\n");
-        let inv = read_files(&[hidden, root.clone(), site.clone(), snippet, ups]);
-        assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
+        let inv = read_all(&[hidden, root.clone(), site.clone(), snippet, ups]);
+        // A missing include is said, with where it is.
+        let said: Vec<String> = inv.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            said,
+            [format!("{}:5: include missing.conf: not found in the scanned tree; not read", root.display())]
+        );
         // The included files are not roots; the hidden file is not matched by the glob.
         assert_eq!(inv.proxies.len(), 2, "{:?}", inv.proxies.iter().map(|p| &p.source).collect::<Vec<_>>());
         let p = inv.proxies.iter().find(|p| p.name == "nginx").unwrap();
@@ -1725,7 +1811,7 @@ mod tests {
         write(dir.path(), "conf.d/a.conf", "server { listen 81; }\n");
         write(dir.path(), "proxy_params", "proxy_set_header X-Client-Verify $ssl_client_verify;\n");
         write(dir.path(), "other.conf", "server { listen 82; }\n");
-        let inv = read_files(&[root]);
+        let inv = read_all(&[root]);
         assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
         let p = &inv.proxies[0];
         // conf.d/a.conf found under the prefix; `sites-enabled/*` does not fall back to `*`.
@@ -1739,7 +1825,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = write(dir.path(), "a.conf", "include b.conf;\nserver { listen 81; }\n");
         let b = write(dir.path(), "b.conf", "include a.conf;\n");
-        let inv = read_files(&[a, b]);
+        let inv = read_all(&[a, b]);
         assert_eq!(inv.proxies.len(), 1);
         assert_eq!(inv.proxies[0].listeners.len(), 1);
         assert_eq!(inv.diagnostics.len(), 1, "{:?}", inv.diagnostics);

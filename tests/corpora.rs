@@ -154,7 +154,8 @@ fn each_corpus_folder_scans_alone() {
     assert!(folders.len() >= KUBERNETES_FOLDERS.len(), "{folders:?}");
     for folder in &folders {
         let dir = format!("{c}/{folder}");
-        let (code, stdout, stderr) = run(&["scan", &dir, "--format", "json", "--fail-on", "never"]);
+        let (code, stdout, stderr) =
+            run(&["scan", &dir, "--format", "json", "--fail-on", "never", "--now", common::NOW]);
         assert!(code == 0 || code == 2, "{folder}: exit {code} (101 = panic); stderr:\n{stderr}");
         check_stderr(&stderr, true);
         if KUBERNETES_FOLDERS.contains(&folder.as_str()) {
@@ -213,7 +214,8 @@ fn corpus_private_keys_are_never_printed() {
     corpus_private_keys(&path(c), &mut keys);
     assert!(keys.len() > 10, "found {} private-key lines", keys.len());
     for format in ["json", "table", "dot"] {
-        let (code, stdout, stderr) = run(&["scan", c, "--format", format, "--fail-on", "never"]);
+        let (code, stdout, stderr) =
+            run(&["scan", c, "--format", format, "--fail-on", "never", "--now", common::NOW]);
         assert_eq!(code, 0, "{stderr}");
         let leaks: Vec<_> =
             keys.iter().filter(|k| stdout.contains(k.as_str()) || stderr.contains(k.as_str())).collect();
@@ -745,7 +747,7 @@ fn whole_corpus_output_is_deterministic() {
     let Some(c) = corpora() else { return };
     // The engine works in parallel; the report must not depend on scheduling.
     for format in ["json", "dot"] {
-        let args = ["scan", c, "--format", format, "--fail-on", "never"];
+        let args = ["scan", c, "--format", format, "--fail-on", "never", "--now", common::NOW];
         let (_, first, _) = run(&args);
         let (_, second, _) = run(&args);
         assert!(!first.is_empty() && first == second, "two runs of {args:?} differ");

@@ -510,7 +510,8 @@ fn judgement_calls_of_the_readme() {
 #[test]
 fn table_ends_with_the_one_line_summary() {
     let report = demo();
-    let (code, stdout, stderr) = run(&["scan", DEMO, "--format", "table", "--fail-on", "never"]);
+    let (code, stdout, stderr) =
+        run(&["scan", DEMO, "--format", "table", "--fail-on", "never", "--now", common::NOW]);
     assert_eq!(code, 0, "stderr:\n{stderr}");
     let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).expect("table output");
     let s = &report.summary;

@@ -30,6 +30,7 @@ pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .current_dir(dir)
         .env_remove("ZTPATH_TIMINGS")
+        .env_remove("ZTPATH_TODAY")
         .output()
         .unwrap_or_else(|e| panic!("cannot run ztpath {args:?}: {e}"));
     (
@@ -38,6 +39,28 @@ pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Runs `ztpath` with `args` in the repository root with the variables `env` set on top of
+/// [`run`]'s environment; returns (exit code, stdout, stderr).
+pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ztpath"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("ZTPATH_TIMINGS")
+        .env_remove("ZTPATH_TODAY")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run ztpath {args:?}: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The reference date (`--now`) of every test scan whose report could depend on the day (access-key
+/// ages, ZT202 and ZT203): with it the tests give the same result on every day.
+pub const NOW: &str = "2026-11-25";
 
 /// `ztpath scan PATHS --format json --fail-on never`, deserialized. Panics (showing stderr) unless
 /// the scan exits 0 and prints a valid report.
@@ -55,7 +78,7 @@ pub fn scan_json_full(paths: &[&str]) -> (i32, Report, String) {
     let mut args = vec!["scan"];
     args.extend_from_slice(paths);
     // A fixed reference date keeps credential ages (ZT202, ZT203) the same on every day.
-    args.extend_from_slice(&["--format", "json", "--fail-on", "never", "--now", "2026-11-25"]);
+    args.extend_from_slice(&["--format", "json", "--fail-on", "never", "--now", NOW]);
     let (code, stdout, stderr) = run(&args);
     let report: Report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(

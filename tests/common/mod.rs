@@ -90,15 +90,33 @@ pub fn scan_json_full(paths: &[&str]) -> (i32, Report, String) {
 }
 
 /// `../shared/corpora` relative to the repository root, as the binary sees it (it runs in the
-/// root), or `None` (after printing a note) when the corpora are not there.
+/// root), or `None` (after printing a note) when the corpora are not there. Under CI (see
+/// [`in_ci`]) missing corpora are a failure, not a skip: this panics.
 pub fn corpora() -> Option<&'static str> {
-    const REL: &str = "../shared/corpora";
-    if path(REL).is_dir() {
-        Some(REL)
-    } else {
-        eprintln!("note: {} does not exist; skipping the corpus test", path(REL).display());
-        None
+    corpora_at("../shared/corpora", in_ci())
+}
+
+/// [`corpora`] for the folder `rel` (relative to the repository root), with `ci` saying whether a
+/// missing folder must fail the test.
+pub fn corpora_at(rel: &'static str, ci: bool) -> Option<&'static str> {
+    if path(rel).is_dir() {
+        return Some(rel);
     }
+    let missing = format!("the corpora folder {} does not exist", path(rel).display());
+    assert!(!ci, "{missing}; CI is set, so the corpus tests fail instead of skipping");
+    eprintln!("note: {missing}; skipping the corpus test");
+    None
+}
+
+/// Whether the tests run under CI: the variable `CI` is set to anything but "", "false" or "0".
+/// There a test that lacks what it needs (the corpora, moto) fails instead of skipping.
+pub fn in_ci() -> bool {
+    ci_value(std::env::var_os("CI").as_deref())
+}
+
+/// [`in_ci`] for a given value of `CI`.
+pub fn ci_value(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// `Kind ns/name` (or `Kind name` when cluster-scoped).

@@ -5,8 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The tests read real-world configuration from ../shared/corpora when it is there; nothing else
-# outside the repository is needed, and nothing is fetched but crates.
+# outside the repository is needed, and nothing is fetched but crates. Under CI (CI set to anything
+# but "", "false" or "0", as the tests read it) the corpora must be there: without them the corpus
+# tests fail, so say so at once.
+case "${CI:-}" in
+  "" | false | 0) in_ci=false ;;
+  *) in_ci=true ;;
+esac
 if [ ! -d ../shared/corpora ]; then
+  if [ "$in_ci" = true ]; then
+    echo "error: ../shared/corpora not found; under CI the corpus tests need it" >&2
+    exit 1
+  fi
   echo "note: ../shared/corpora not found; the corpus tests will be skipped" >&2
 fi
 

@@ -84,6 +84,24 @@ fn parse_date(text: &str) -> Result<i64, String> {
     }
 }
 
+/// The default of `--now`: today (UTC), or the day `ZTPATH_TODAY=YYYY-MM-DD` names. That variable
+/// is a test hook (tests/date_independence.rs makes the binary believe today is another day, to
+/// show that a pinned `--now` gives the same report on any day); it is read here only, so `--now`
+/// always wins over it. Unset or empty, it is ignored; `None`, after saying so, when it holds
+/// anything but such a date.
+fn default_today() -> Option<i64> {
+    match std::env::var_os("ZTPATH_TODAY") {
+        Some(value) if !value.is_empty() => {
+            let day = value.to_str().and_then(|v| parse_date(v).ok());
+            if day.is_none() {
+                eprintln!("ztpath: ZTPATH_TODAY is set but is not a date of the form YYYY-MM-DD");
+            }
+            day
+        }
+        _ => Some(crate::aws::dates::today()),
+    }
+}
+
 #[derive(clap::Args)]
 struct RulesArgs {
     /// Output format.
@@ -167,6 +185,7 @@ fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
+    let Some(today) = args.now.or_else(default_today) else { return Ok(2) };
     let live = match collect_aws(&args.aws) {
         Ok(live) => live,
         Err(code) => return Ok(code),
@@ -183,7 +202,7 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
         blast_radius_threshold: args.blast_radius_threshold,
         max_token_seconds: args.max_token_seconds,
         graph_in_report: format != Format::Table,
-        today: args.now.unwrap_or_else(crate::aws::dates::today),
+        today,
         max_key_age_days: args.max_key_age_days,
         max_key_unused_days: args.max_key_unused_days,
         skip_teardown: true,

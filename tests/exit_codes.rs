@@ -14,14 +14,15 @@ fn max_severity(report: &Report) -> Option<Severity> {
 
 #[test]
 fn demo_fails_on_high_by_default() {
-    let (code, stdout, stderr) = run(&["scan", DEMO, "--format", "json"]);
+    let (code, stdout, stderr) = run(&["scan", DEMO, "--format", "json", "--now", common::NOW]);
     assert_eq!(code, 1, "the demo has high findings; stderr:\n{stderr}");
     assert!(serde_json::from_str::<Report>(&stdout).is_ok(), "the report is still printed");
 }
 
 #[test]
 fn demo_with_fail_on_never_exits_0() {
-    let (code, _, stderr) = run(&["scan", DEMO, "--format", "json", "--fail-on", "never"]);
+    let (code, _, stderr) =
+        run(&["scan", DEMO, "--format", "json", "--fail-on", "never", "--now", common::NOW]);
     assert_eq!(code, 0, "stderr:\n{stderr}");
 }
 
@@ -31,7 +32,8 @@ fn demo_with_fail_on_critical_exits_1() {
     let critical: Vec<_> =
         report.findings.iter().filter(|f| f.severity == Some(Severity::Critical)).collect();
     assert!(!critical.is_empty(), "the demo has critical findings (ZT008 cluster-wide)");
-    let (code, _, stderr) = run(&["scan", DEMO, "--format", "json", "--fail-on", "critical"]);
+    let (code, _, stderr) =
+        run(&["scan", DEMO, "--format", "json", "--fail-on", "critical", "--now", common::NOW]);
     assert_eq!(code, 1, "stderr:\n{stderr}");
 }
 
@@ -64,14 +66,15 @@ fn every_threshold_follows_the_most_severe_finding() {
                 (Some(t), Some(m)) if m <= t => 1,
                 _ => 0,
             };
-            let (code, _, stderr) = run(&["scan", input, "--format", "json", "--fail-on", flag]);
+            let (code, _, stderr) =
+                run(&["scan", input, "--format", "json", "--fail-on", flag, "--now", common::NOW]);
             assert_eq!(
                 code, want,
                 "{input} --fail-on {flag} (most severe: {expected_max:?}); stderr:\n{stderr}"
             );
         }
         let want_default = i32::from(expected_max.is_some_and(|m| m <= Severity::High));
-        let (code, _, _) = run(&["scan", input, "--format", "json"]);
+        let (code, _, _) = run(&["scan", input, "--format", "json", "--now", common::NOW]);
         assert_eq!(code, want_default, "{input} with the default --fail-on high");
     }
 }
@@ -163,7 +166,8 @@ fn help_and_version_exit_0() {
 fn output_flag_writes_the_report_to_a_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("report.json");
-    let (code, stdout, stderr) = run(&["scan", DEMO, "--format", "json", "--output", out.to_str().unwrap()]);
+    let (code, stdout, stderr) =
+        run(&["scan", DEMO, "--format", "json", "--now", common::NOW, "--output", out.to_str().unwrap()]);
     assert_eq!(code, 1, "the exit code still follows --fail-on; stderr:\n{stderr}");
     assert!(stdout.is_empty(), "nothing on stdout with --output: {stdout}");
     let written: Report = serde_json::from_str(&std::fs::read_to_string(&out).expect("report written"))
@@ -171,7 +175,8 @@ fn output_flag_writes_the_report_to_a_file() {
     assert_eq!(written, scan_json(&[DEMO]), "--output writes the same report as stdout");
     // Without --format, --output defaults to JSON.
     let out2 = dir.path().join("default.out");
-    let (code, _, _) = run(&["scan", DEMO, "--fail-on", "never", "--output", out2.to_str().unwrap()]);
+    let (code, _, _) =
+        run(&["scan", DEMO, "--fail-on", "never", "--now", common::NOW, "--output", out2.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(serde_json::from_str::<Report>(&std::fs::read_to_string(&out2).unwrap()).is_ok());
 }
@@ -180,7 +185,7 @@ fn output_flag_writes_the_report_to_a_file() {
 fn thresholds_are_options() {
     // --blast-radius-threshold and --max-token-seconds move ZT009 and ZT006.
     let scan_with = |args: &[&str]| {
-        let mut a = vec!["scan", DEMO, "--format", "json", "--fail-on", "never"];
+        let mut a = vec!["scan", DEMO, "--format", "json", "--fail-on", "never", "--now", common::NOW];
         a.extend_from_slice(args);
         let (code, stdout, stderr) = run(&a);
         assert_eq!(code, 0, "{a:?}: {stderr}");

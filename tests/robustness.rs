@@ -162,7 +162,7 @@ fn hostile_generated_inputs_do_not_crash() {
 #[test]
 fn same_input_gives_byte_identical_output() {
     for format in ["json", "dot", "table"] {
-        let args = ["scan", "fixtures/demo", "--format", format, "--fail-on", "never"];
+        let args = ["scan", "fixtures/demo", "--format", format, "--fail-on", "never", "--now", common::NOW];
         let (c1, first, e1) = run(&args);
         let (c2, second, e2) = run(&args);
         assert_eq!((c1, c2), (0, 0), "{e1}{e2}");
@@ -185,9 +185,10 @@ fn file_order_on_the_command_line_does_not_matter() {
         );
     }
     files.sort();
-    let as_dir = run(&["scan", "fixtures/demo", "--format", "json", "--fail-on", "never"]).1;
+    let as_dir =
+        run(&["scan", "fixtures/demo", "--format", "json", "--fail-on", "never", "--now", common::NOW]).1;
     for order in [files.clone(), files.iter().rev().cloned().collect()] {
-        let mut args = vec!["scan", "--format", "json", "--fail-on", "never"];
+        let mut args = vec!["scan", "--format", "json", "--fail-on", "never", "--now", common::NOW];
         args.extend(order.iter().map(String::as_str));
         let (code, out, stderr) = run(&args);
         assert_eq!(code, 0, "{stderr}");

@@ -20,6 +20,7 @@ fn rule_dirs() -> Vec<String> {
         .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("ZT"))
         .collect();
+    assert!(!ids.is_empty(), "{RULES_DIR} holds no rule folder: every test below would check nothing");
     ids.sort();
     ids
 }

@@ -81,3 +81,36 @@ pub(crate) fn match_labels(node: &Node) -> Option<StringMap> {
     let labels = string_map(node.field("matchLabels"));
     if labels.is_empty() { None } else { Some(labels) }
 }
+
+/// For unit tests that read `../shared/corpora`: whether `path` exists. When it does not, a note
+/// and `false` (the test skips), except under CI (`CI` set to anything but "", "false" or "0"),
+/// where a missing corpus fails the test: this panics.
+#[cfg(test)]
+pub(crate) fn corpus_present(path: &std::path::Path) -> bool {
+    corpus_present_in(path, std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0"))
+}
+
+#[cfg(test)]
+fn corpus_present_in(path: &std::path::Path, ci: bool) -> bool {
+    if path.exists() {
+        return true;
+    }
+    assert!(!ci, "corpus {} not found; CI is set, so the test fails instead of skipping", path.display());
+    eprintln!("skipping: corpus {} not found", path.display());
+    false
+}
+
+#[cfg(test)]
+mod corpus_tests {
+    use std::path::Path;
+
+    #[test]
+    fn a_missing_corpus_skips_outside_ci_and_fails_under_ci() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let missing = here.join("no-such-corpus");
+        assert!(super::corpus_present_in(here, true) && super::corpus_present_in(here, false));
+        assert!(!super::corpus_present_in(&missing, false));
+        let under_ci = std::panic::catch_unwind(|| super::corpus_present_in(&missing, true));
+        assert!(under_ci.is_err(), "a missing corpus under CI must fail the test");
+    }
+}

@@ -2290,8 +2290,7 @@ spec:
             }
             inv.proxies
         };
-        if !dir.exists() {
-            eprintln!("skipping: corpus {} not found", dir.display());
+        if !crate::common::corpus_present(&dir) {
             return;
         }
         // deploy.yaml: an NLB with TCP listeners (backend-protocol tcp); the admission webhook

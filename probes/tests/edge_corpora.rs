@@ -2,7 +2,8 @@
 //! manifests from kubernetes/ingress-nginx, kubernetes-sigs/gateway-api,
 //! kubernetes-sigs/aws-load-balancer-controller, istio/istio and haproxytech/kubernetes-ingress
 //! (copied verbatim under `shared/corpora`). Every fact asserted here was read from the files
-//! themselves. The tests are skipped when the corpora are absent.
+//! themselves. The tests are skipped when the corpora are absent (under CI
+//! they fail).
 
 mod common;
 

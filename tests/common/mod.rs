@@ -30,6 +30,7 @@ pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .current_dir(dir)
         .env_remove("ZTPATH_TIMINGS")
+        .env_remove("ZTPATH_TODAY")
         .output()
         .unwrap_or_else(|e| panic!("cannot run ztpath {args:?}: {e}"));
     (
@@ -38,6 +39,28 @@ pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Runs `ztpath` with `args` in the repository root with the variables `env` set on top of
+/// [`run`]'s environment; returns (exit code, stdout, stderr).
+pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ztpath"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("ZTPATH_TIMINGS")
+        .env_remove("ZTPATH_TODAY")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run ztpath {args:?}: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The reference date (`--now`) of every test scan whose report could depend on the day (access-key
+/// ages, ZT202 and ZT203): with it the tests give the same result on every day.
+pub const NOW: &str = "2026-11-25";
 
 /// `ztpath scan PATHS --format json --fail-on never`, deserialized. Panics (showing stderr) unless
 /// the scan exits 0 and prints a valid report.
@@ -55,7 +78,7 @@ pub fn scan_json_full(paths: &[&str]) -> (i32, Report, String) {
     let mut args = vec!["scan"];
     args.extend_from_slice(paths);
     // A fixed reference date keeps credential ages (ZT202, ZT203) the same on every day.
-    args.extend_from_slice(&["--format", "json", "--fail-on", "never", "--now", "2026-11-25"]);
+    args.extend_from_slice(&["--format", "json", "--fail-on", "never", "--now", NOW]);
     let (code, stdout, stderr) = run(&args);
     let report: Report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
@@ -67,15 +90,33 @@ pub fn scan_json_full(paths: &[&str]) -> (i32, Report, String) {
 }
 
 /// `../shared/corpora` relative to the repository root, as the binary sees it (it runs in the
-/// root), or `None` (after printing a note) when the corpora are not there.
+/// root), or `None` (after printing a note) when the corpora are not there. Under CI (see
+/// [`in_ci`]) missing corpora are a failure, not a skip: this panics.
 pub fn corpora() -> Option<&'static str> {
-    const REL: &str = "../shared/corpora";
-    if path(REL).is_dir() {
-        Some(REL)
-    } else {
-        eprintln!("note: {} does not exist; skipping the corpus test", path(REL).display());
-        None
+    corpora_at("../shared/corpora", in_ci())
+}
+
+/// [`corpora`] for the folder `rel` (relative to the repository root), with `ci` saying whether a
+/// missing folder must fail the test.
+pub fn corpora_at(rel: &'static str, ci: bool) -> Option<&'static str> {
+    if path(rel).is_dir() {
+        return Some(rel);
     }
+    let missing = format!("the corpora folder {} does not exist", path(rel).display());
+    assert!(!ci, "{missing}; CI is set, so the corpus tests fail instead of skipping");
+    eprintln!("note: {missing}; skipping the corpus test");
+    None
+}
+
+/// Whether the tests run under CI: the variable `CI` is set to anything but "", "false" or "0".
+/// There a test that lacks what it needs (the corpora, moto) fails instead of skipping.
+pub fn in_ci() -> bool {
+    ci_value(std::env::var_os("CI").as_deref())
+}
+
+/// [`in_ci`] for a given value of `CI`.
+pub fn ci_value(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// `Kind ns/name` (or `Kind name` when cluster-scoped).

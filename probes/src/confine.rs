@@ -39,6 +39,9 @@ pub struct ReadLimits {
     pub max_dir_entries: usize,
     /// Directory nesting below a root.
     pub max_dir_depth: usize,
+    /// Objects (Kubernetes objects, configuration documents, proxies) kept from one scan; files
+    /// past it (in path order) are not added to the inventory.
+    pub max_objects: usize,
 }
 
 impl Default for ReadLimits {
@@ -49,6 +52,7 @@ impl Default for ReadLimits {
             max_files: 200_000,
             max_dir_entries: 1_000_000,
             max_dir_depth: 64,
+            max_objects: 5_000_000,
         }
     }
 }

@@ -74,7 +74,12 @@ pub fn read_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Inventory {
         fits
     });
     let parts: Vec<Inventory> = documents.par_iter().map(|f| read_file(&scope, &f.path)).collect();
-    for part in parts {
+    let max_objects = scope.limits().max_objects;
+    for (found, part) in documents.iter().zip(parts) {
+        if inventory.objects_read + part.objects_read > max_objects {
+            inventory.diagnostics.push(refused(&found.path, &Refusal::Budget("objects")));
+            continue;
+        }
         inventory.extend(part);
     }
     for list in [&mut walk.nginx, &mut walk.haproxy] {
@@ -157,7 +162,7 @@ fn visit(
         return;
     }
     if meta.is_dir() {
-        if depth >= limits.max_dir_depth {
+        if depth > limits.max_dir_depth {
             inventory.diagnostics.push(refused(path, &Refusal::Budget("directory depth")));
             return;
         }
@@ -439,5 +444,86 @@ mod tests {
         assert_eq!(&*inv.diagnostics[0].source.file, "bad.yaml");
         assert!(inv.diagnostics[0].source.line >= 3);
         assert_eq!(inv.skipped_kinds.get("Widget"), Some(&1));
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+    use crate::confine::ReadLimits;
+
+    const SA: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: NAME, namespace: n}\n";
+
+    /// A directory of `count` service-account files, `f00.yaml`, `f01.yaml`…
+    fn tree(count: usize) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..count {
+            std::fs::write(dir.path().join(format!("f{i:02}.yaml")), SA.replace("NAME", &format!("sa{i}")))
+                .unwrap();
+        }
+        dir
+    }
+
+    fn read_with(dir: &Path, limits: ReadLimits) -> Inventory {
+        read_paths_with(&[dir.to_path_buf()], &ReadOptions { limits, ..ReadOptions::default() })
+    }
+
+    fn said(inv: &Inventory) -> Vec<String> {
+        inv.diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", Path::new(&*d.source.file).file_name().unwrap().display(), d.reason))
+            .collect()
+    }
+
+    #[test]
+    fn the_byte_budget_keeps_the_first_files_in_path_order() {
+        let dir = tree(5);
+        let size = SA.replace("NAME", "sa0").len() as u64;
+        let inv = read_with(dir.path(), ReadLimits { max_total_bytes: 3 * size, ..ReadLimits::default() });
+        let names: Vec<&str> = inv.service_accounts.iter().map(|s| s.meta.name.as_str()).collect();
+        assert_eq!(names, ["sa0", "sa1", "sa2"]);
+        assert_eq!(
+            said(&inv),
+            [
+                "f03.yaml: the scan's limit on bytes read is reached; not read",
+                "f04.yaml: the scan's limit on bytes read is reached; not read"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_object_budget_stops_adding_files() {
+        let dir = tree(4);
+        let inv = read_with(dir.path(), ReadLimits { max_objects: 2, ..ReadLimits::default() });
+        assert_eq!(inv.service_accounts.len(), 2);
+        assert_eq!(inv.diagnostics.len(), 2, "{:?}", said(&inv));
+        assert!(said(&inv)[0].ends_with("the scan's limit on objects is reached; not read"));
+    }
+
+    #[test]
+    fn the_walk_is_bounded_in_entries_depth_and_files_opened() {
+        let dir = tree(4);
+        // The root and two files.
+        let inv = read_with(dir.path(), ReadLimits { max_dir_entries: 3, ..ReadLimits::default() });
+        assert_eq!(inv.service_accounts.len(), 2);
+        assert_eq!(said(&inv), ["f02.yaml: the scan's limit on directory entries is reached; not read"]);
+
+        let inv = read_with(dir.path(), ReadLimits { max_files: 1, ..ReadLimits::default() });
+        assert_eq!(inv.service_accounts.len(), 1);
+        assert_eq!(inv.diagnostics.len(), 3, "{:?}", said(&inv));
+        assert!(said(&inv)[0].ends_with("the scan's limit on files opened is reached; not read"));
+
+        let deep = tempfile::tempdir().unwrap();
+        let mut at = deep.path().to_path_buf();
+        for i in 0..5 {
+            at.push(format!("d{i}"));
+        }
+        std::fs::create_dir_all(&at).unwrap();
+        std::fs::write(at.join("sa.yaml"), SA.replace("NAME", "deep")).unwrap();
+        std::fs::write(deep.path().join("d0/sa.yaml"), SA.replace("NAME", "shallow")).unwrap();
+        let inv = read_with(deep.path(), ReadLimits { max_dir_depth: 3, ..ReadLimits::default() });
+        let names: Vec<&str> = inv.service_accounts.iter().map(|s| s.meta.name.as_str()).collect();
+        assert_eq!(names, ["shallow"]);
+        assert_eq!(said(&inv), ["d3: the scan's limit on directory depth is reached; not read"]);
     }
 }

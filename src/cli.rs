@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ztpath_probes::ReadOptions;
-use ztpath_reports::{Format, Severity};
+use ztpath_reports::{Format, Severity, text};
 
 use crate::rules::{self, RULES};
 use crate::{Options, scan_with};
@@ -163,7 +163,7 @@ pub fn main() -> ExitCode {
         Command::Explain { rule } => match rules::find(&rule) {
             Some(r) => write_stdout(rules::doc_page(r).as_bytes()).map(|()| 0),
             None => {
-                eprintln!("ztpath: unknown rule `{rule}`; `ztpath rules` lists them");
+                eprintln!("ztpath: unknown rule `{}`; `ztpath rules` lists them", text::escape(&rule));
                 Ok(2)
             }
         },
@@ -172,7 +172,7 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("ztpath: {e}");
+            eprintln!("ztpath: {}", text::escape(&e.to_string()));
             ExitCode::from(2)
         }
     }
@@ -211,19 +211,17 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
     let reading =
         ReadOptions { follow_outside_symlinks: args.follow_outside_symlinks, ..ReadOptions::default() };
     let (report, mut timings) = scan_with(&paths, &reading, live, &options);
+    // Escaped: file names and messages come from the input, and must not write to the terminal
+    // or start a line of their own.
     for d in &report.diagnostics {
-        if d.line == 0 {
-            eprintln!("{}: {}", d.file, d.message);
-        } else {
-            eprintln!("{}:{}: {}", d.file, d.line, d.message);
-        }
+        eprintln!("{}", text::diagnostic_line(&d.file, d.line, &d.message));
     }
     if report.summary.objects == 0 {
         eprintln!(
             "ztpath: nothing readable in {}: no Kubernetes object or proxy configuration found ({} file(s) read)",
             paths
                 .iter()
-                .map(|p| p.display().to_string())
+                .map(|p| text::escape_file(&p.display().to_string()).into_owned())
                 .chain(from_aws.then(|| "the AWS account".to_owned()))
                 .collect::<Vec<_>>()
                 .join(", "),
@@ -387,7 +385,7 @@ fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, u8> {
     match aws_live::collect(&options) {
         Ok(inventory) => Ok(Some(inventory)),
         Err(e) => {
-            eprintln!("ztpath: aws: {e}");
+            eprintln!("ztpath: aws: {}", text::escape(&e.to_string()));
             Err(2)
         }
     }

@@ -352,10 +352,24 @@ impl<'a> MeshIndex<'a> {
             _ => (Transport::Optional, Admission::Anyone),
         };
         let explicit = origin != "Linkerd's built-in default" && policy == "all-unauthenticated";
+        // A value Linkerd does not know is not repeated: an annotation can hold anything.
+        const KNOWN: &[&str] = &[
+            "all-unauthenticated",
+            "cluster-unauthenticated",
+            "all-authenticated",
+            "cluster-authenticated",
+            "deny",
+            "audit",
+        ];
+        let policy = if KNOWN.contains(&policy.as_str()) {
+            format!("`{policy}` ({origin})")
+        } else {
+            format!("(an unknown value in the {origin}, read as `all-unauthenticated`)")
+        };
         Inbound {
             transport,
             transport_reason: format!(
-                "Linkerd default inbound policy `{policy}` ({origin}){}",
+                "Linkerd default inbound policy {policy}{}",
                 if transport == Transport::Optional {
                     ": meshed callers get mTLS, unmeshed callers are accepted in plaintext"
                 } else {
@@ -365,9 +379,7 @@ impl<'a> MeshIndex<'a> {
             transport_evidence: vec![src.clone()],
             admission,
             admission_explicit: explicit,
-            admission_reason: format!(
-                "Linkerd default inbound policy `{policy}` ({origin}) names no caller identities"
-            ),
+            admission_reason: format!("Linkerd default inbound policy {policy} names no caller identities"),
             admission_evidence: vec![src],
         }
     }

@@ -1,4 +1,5 @@
-//! Helpers shared by the probe modules: object metadata and selectors.
+//! Helpers shared by the probe modules: object metadata and selectors, and what a diagnostic
+//! may quote.
 
 use std::sync::Arc;
 
@@ -80,6 +81,58 @@ pub(crate) fn label_selector(node: &Node) -> LabelSelector {
 pub(crate) fn match_labels(node: &Node) -> Option<StringMap> {
     let labels = string_map(node.field("matchLabels"));
     if labels.is_empty() { None } else { Some(labels) }
+}
+
+/// Has `word` the shape of a configuration keyword (an nginx directive name, an HAProxy
+/// keyword), so that a diagnostic may name it? Diagnostics never quote the content of an input
+/// file; a keyword is named only when it cannot be much else:
+/// - a lower-case ASCII letter or `_` first, then lower-case letters, digits, `_` and the
+///   `separators` given (`-` and `.` for HAProxy);
+/// - at most 40 characters and at most 2 digits (`http2_push_preload`, not a hex token);
+/// - a word longer than 16 characters is made of shorter ones (it holds a separator).
+///
+/// Anything else (`API_KEY=…`, a base64 or hex blob, a long run of letters) is not named: the
+/// diagnostic says what kind of thing it was instead.
+pub(crate) fn keyword_shaped(word: &str, separators: &[u8]) -> bool {
+    let b = word.as_bytes();
+    let is_sep = |c: &u8| *c == b'_' || separators.contains(c);
+    (1..=40).contains(&b.len())
+        && (b[0].is_ascii_lowercase() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || is_sep(c))
+        && b.iter().filter(|c| c.is_ascii_digit()).count() <= 2
+        && (b.len() <= 16 || b.iter().any(is_sep))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keyword_shaped;
+
+    #[test]
+    fn keywords_are_named_and_other_words_are_not() {
+        for w in ["listen", "proxy_pass", "ssl_certificate_key", "http2", "large_client_header_buffers", "_x"]
+        {
+            assert!(keyword_shaped(w, b""), "{w}");
+        }
+        for w in ["http-request", "tune.ssl.default-dh-param", "use_backend", "h1-case-adjust-bogus-client"] {
+            assert!(keyword_shaped(w, b"-."), "{w}");
+        }
+        for w in [
+            "",
+            "API_KEY=canary123secret",
+            "canary123secret",
+            "Listen",
+            "ssl_SECRET",
+            "1listen",
+            "a3f9c2d4e5b6a7c8d9e0f1a2b3c4d5e6",
+            "abcdefghijklmnopqrstuvwxyzabcdef",
+            "http-request",
+            "x".repeat(41).as_str(),
+            "pass\u{1b}[2J",
+            "caf\u{e9}",
+        ] {
+            assert!(!keyword_shaped(w, b""), "{w}");
+        }
+    }
 }
 
 /// For unit tests that read `../shared/corpora`: whether `path` exists. When it does not, a note

@@ -785,7 +785,11 @@ fn alb_ingress(
                     for (proto, port) in item.entries() {
                         match port_of(port) {
                             Some(p) => ports.push((proto.to_ascii_uppercase(), p)),
-                            None => bad("listen-ports", format!("port of {proto} is not a number")),
+                            // The protocol is named only when it is one: the key may be anything.
+                            None if ["HTTP", "HTTPS"].contains(&proto.to_ascii_uppercase().as_str()) => {
+                                bad("listen-ports", format!("the port of {proto} is not a number"));
+                            }
+                            None => bad("listen-ports", "a port is not a number".to_owned()),
                         }
                     }
                 }
@@ -1469,8 +1473,14 @@ fn istio_gateway(node: &Node, meta: &ObjectMeta) -> IstioGatewayItem {
                     (ListenerTls::Passthrough, ClientCertMode::None)
                 }
                 "PASSTHROUGH" => (ListenerTls::Passthrough, ClientCertMode::None),
-                other => {
-                    proxy.attrs.insert(format!("server {name} tls"), format!("unknown tls mode {other}"));
+                _ => {
+                    // The value is not repeated: it could be anything.
+                    proxy.attrs.insert(
+                        format!("server {name} tls"),
+                        "unknown tls mode, expecting SIMPLE, MUTUAL, ISTIO_MUTUAL, OPTIONAL_MUTUAL, \
+                         PASSTHROUGH or AUTO_PASSTHROUGH; read as PASSTHROUGH"
+                            .to_owned(),
+                    );
                     (ListenerTls::Passthrough, ClientCertMode::None)
                 }
             }
@@ -1958,6 +1968,31 @@ spec:
         assert_eq!(p.listeners[0].name, "HTTPS:443");
         assert_eq!(p.listeners[0].tls, ListenerTls::Terminate);
         assert_eq!(p.listeners[0].routes[0].matches, "* (default backend)");
+    }
+
+    /// A secret in an annotation or a field whose value is checked is not repeated by the
+    /// diagnostic or the proxy's notes.
+    #[test]
+    fn bad_values_are_not_quoted() {
+        let mut inv = read_text(
+            "alb.yaml",
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: a\n  annotations:\n    alb.ingress.kubernetes.io/listen-ports: '[{\"API_KEY=canary123secret\": \"x\"}, {\"HTTPS\": \"canary123secret\"}]'\nspec:\n  ingressClassName: alb\n  defaultBackend: {service: {name: s, port: {number: 80}}}\n",
+        );
+        assemble(&mut inv);
+        let got: Vec<String> = inv.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            got,
+            [
+                "alb.yaml:6: alb.ingress.kubernetes.io/listen-ports: a port is not a number",
+                "alb.yaml:6: alb.ingress.kubernetes.io/listen-ports: the port of HTTPS is not a number",
+            ]
+        );
+        let inv = read(&ISTIO.replace("mode: OPTIONAL_MUTUAL", "mode: API_KEY=canary123secret"));
+        let p = only(&inv);
+        assert_eq!(listener(p, "optional").tls, ListenerTls::Passthrough);
+        let note = &p.attrs["server optional tls"];
+        assert!(note.starts_with("unknown tls mode, expecting SIMPLE"), "{note}");
+        assert!(p.attrs.values().all(|v| !v.contains("canary123secret")), "{:?}", p.attrs);
     }
 
     const GATEWAY: &str = "apiVersion: gateway.networking.k8s.io/v1

@@ -410,10 +410,10 @@ fn read_hcm(
             if mode.is_none() {
                 diagnostics.push(Diagnostic {
                     source: source.at(v.line),
-                    reason: format!(
-                        "unknown forward_client_cert_details value {:?}",
-                        v.string().unwrap_or_default()
-                    ),
+                    // The value is not quoted: a diagnostic never echoes the input.
+                    reason: "unknown forward_client_cert_details value, expecting SANITIZE, FORWARD_ONLY, \
+                             APPEND_FORWARD, SANITIZE_SET, ALWAYS_FORWARD_ONLY or 0 to 4"
+                        .to_owned(),
                 });
             }
             mode
@@ -1383,5 +1383,15 @@ static_resources:
         assert_eq!(inv.proxies[0].listeners[0].xfcc, None);
         assert_eq!(inv.diagnostics.len(), 1);
         assert_eq!(inv.diagnostics[0].source.line, 7);
+        assert_eq!(
+            inv.diagnostics[0].reason,
+            "unknown forward_client_cert_details value, expecting SANITIZE, FORWARD_ONLY, \
+             APPEND_FORWARD, SANITIZE_SET, ALWAYS_FORWARD_ONLY or 0 to 4"
+        );
+        // A secret in its place is not printed back.
+        let inv = read_text("e.yaml", &text.replace("SOMETIMES", "\"API_KEY=canary123secret\""));
+        assert_eq!(inv.diagnostics.len(), 1);
+        assert_eq!(inv.diagnostics[0].source.line, 7);
+        assert!(!inv.diagnostics[0].reason.contains("canary123secret"), "{}", inv.diagnostics[0]);
     }
 }

@@ -114,14 +114,16 @@ fn read_text(file: &Arc<str>, path: &Path, text: &str) -> (Proxy, Vec<Diagnostic
 
 /// Splits a line into words: blanks separate, `#` outside quotes starts a comment, `"…"` and
 /// `'…'` quote (no escapes inside single quotes), `\` escapes a blank, `#`, a quote or `\`.
+/// The error names the column of the quote that is not closed, never the line's text.
 fn tokenize(line: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut started = false;
-    let mut quote: Option<char> = None;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
+    // The open quote and its column (1-based, in characters).
+    let mut quote: Option<(char, usize)> = None;
+    let mut chars = line.chars().enumerate();
+    while let Some((i, c)) = chars.next() {
+        match (quote.map(|(q, _)| q), c) {
             (None, ' ' | '\t' | '\r' | '\n') => {
                 if started {
                     words.push(std::mem::take(&mut word));
@@ -131,7 +133,7 @@ fn tokenize(line: &str) -> Result<Vec<String>, String> {
             (None, '#') => break,
             (None | Some('"'), '\\') => {
                 started = true;
-                match chars.next() {
+                match chars.next().map(|(_, n)| n) {
                     Some(n @ (' ' | '\t' | '\\' | '#' | '\'' | '"' | '$')) => word.push(n),
                     Some('n') => word.push('\n'),
                     Some('r') => word.push('\r'),
@@ -144,7 +146,7 @@ fn tokenize(line: &str) -> Result<Vec<String>, String> {
                 }
             }
             (None, '"' | '\'') => {
-                quote = Some(c);
+                quote = Some((c, i + 1));
                 started = true;
             }
             (Some(q), _) if c == q => quote = None,
@@ -154,8 +156,8 @@ fn tokenize(line: &str) -> Result<Vec<String>, String> {
             }
         }
     }
-    if let Some(q) = quote {
-        return Err(format!("unmatched {q} quote"));
+    if let Some((q, col)) = quote {
+        return Err(format!("column {col}: unmatched {q} quote, expecting a closing {q}"));
     }
     if started {
         words.push(word);
@@ -234,7 +236,19 @@ fn parse(text: &str, file: &Arc<str>, diagnostics: &mut Vec<Diagnostic>) -> Vec<
         }
         match sections.last_mut() {
             Some(section) => section.body.push(Line { words, line }),
-            None => diag(line, format!("keyword \"{first}\" is outside of any section")),
+            None => {
+                // The first word as HAProxy would name it, or its kind: the line may be a secret.
+                let col = raw.chars().take_while(|c| c.is_whitespace()).count() + 1;
+                let keyword = if crate::common::keyword_shaped(first, b"-.") {
+                    format!("keyword \"{first}\"")
+                } else {
+                    "an unknown keyword".to_owned()
+                };
+                diag(
+                    line,
+                    format!("column {col}: {keyword} is outside of any section, expecting a section first"),
+                );
+            }
         }
     }
     sections
@@ -1058,13 +1072,30 @@ mod tests {
         assert_eq!(
             lines,
             vec![
-                (1, "keyword \"bind\" is outside of any section"),
-                (5, "unmatched \" quote"),
+                (1, "column 1: keyword \"bind\" is outside of any section, expecting a section first"),
+                (5, "column 40: unmatched \" quote, expecting a closing \""),
                 (6, "backend \"nowhere\" is not defined"),
             ]
         );
         assert_eq!(p.listeners.len(), 1);
         assert_eq!(p.listeners[0].routes[0].backend.target, BackendTarget::Named("nowhere".into()));
+    }
+
+    /// A line holding a secret gives a diagnostic with its line and column, not its text.
+    #[test]
+    fn diagnostics_never_quote_the_input() {
+        let (_, d) = read(
+            "API_KEY=canary123secret\nfrontend fe\n  bind :80\n  API_KEY=\"canary123secret\n  'canary123secret\n",
+        );
+        let lines: Vec<(u32, &str)> = d.iter().map(|d| (d.source.line, d.reason.as_str())).collect();
+        assert_eq!(
+            lines,
+            vec![
+                (1, "column 1: an unknown keyword is outside of any section, expecting a section first"),
+                (4, "column 11: unmatched \" quote, expecting a closing \""),
+                (5, "column 3: unmatched ' quote, expecting a closing '"),
+            ]
+        );
     }
 
     #[test]

@@ -891,11 +891,10 @@ fn read_access_key(node: &Node, file: &Arc<str>, diags: &mut Vec<Diagnostic>) ->
         Some("Active") => true,
         Some("Inactive") => false,
         // Treated as usable: an audit should not hide a key whose state it cannot read.
+        // The value is not quoted: a diagnostic never echoes the input.
         other => {
-            fail(format!(
-                "access key {id} has status {}; treated as active",
-                other.map_or_else(|| "(none)".to_owned(), |s| format!("`{s}`"))
-            ));
+            let what = if other.is_some() { "an unknown `Status`" } else { "no `Status`" };
+            fail(format!("access key {id} has {what}, expecting `Active` or `Inactive`; treated as active"));
             true
         }
     };
@@ -965,10 +964,13 @@ fn read_listed_provider(node: &Node, file: &Arc<str>, diags: &mut Vec<Diagnostic
         None => {
             diags.push(Diagnostic {
                 source: src(file, node.line),
-                reason: format!(
-                    "OpenIDConnectProviderList entry without an OIDC provider `Arn` ({}); skipped",
-                    arn.as_deref().unwrap_or("none")
-                ),
+                reason: if arn.is_some() {
+                    "OpenIDConnectProviderList entry whose `Arn` is not an OIDC provider ARN \
+                     (arn:aws:iam::ACCOUNT:oidc-provider/ISSUER); skipped"
+                        .to_owned()
+                } else {
+                    "OpenIDConnectProviderList entry without an `Arn`; skipped".to_owned()
+                },
             });
             None
         }
@@ -1694,7 +1696,10 @@ mod tests {
         );
         let at: Vec<u32> = inv.diagnostics.iter().map(|d| d.source.line).collect();
         assert_eq!(at, [6, 7, 8], "{:?}", inv.diagnostics);
-        assert!(inv.diagnostics[2].reason.contains("treated as active"));
+        assert_eq!(
+            inv.diagnostics[2].reason,
+            "access key AKIAEXAMPLE4 has an unknown `Status`, expecting `Active` or `Inactive`; treated as active"
+        );
 
         // One joined record on its own; a never-used key has a null date.
         let text = r#"{"UserName": "bob", "AccessKeyId": "AKIABOB", "Status": "Active", "CreateDate": "2019-01-01T00:00:00Z",
@@ -1857,5 +1862,56 @@ mod tests {
         // An empty list is no document.
         let (doc, diags) = read(r#"{"d": []}"#);
         assert!(doc.is_none() && diags.is_empty());
+    }
+
+    /// Values an IAM document holds in the wrong place (a secret pasted as a status, an ARN, a
+    /// policy document) give diagnostics at their line that do not quote them.
+    #[test]
+    fn diagnostics_never_quote_the_input() {
+        const CANARY: &str = "canary123secret";
+        let text = r#"{"AccessKeyMetadata": [
+  {"UserName": "ci", "AccessKeyId": "AKIAEXAMPLE1", "Status": "API_KEY=canary123secret"}
+], "IsTruncated": false}
+---
+{"OpenIDConnectProviderList": [
+  {"Arn": "API_KEY=canary123secret"}
+]}
+---
+{"Policies": [{"PolicyName": "p", "Arn": "arn:aws:iam::1:policy/p", "DefaultVersionId": "v1",
+  "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true,
+    "Document": "{\"Statement\": [API_KEY=canary123secret"}]}]}
+---
+{"Policies": [{"PolicyName": "q", "Arn": "arn:aws:iam::1:policy/q", "DefaultVersionId": "v1",
+  "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true,
+    "Document": "API_KEY%3Dcanary123secret%ZZ"}]}]}
+"#;
+        let inv = crate::files::read_text("iam.json", text);
+        let got: Vec<(u32, &str)> =
+            inv.diagnostics.iter().map(|d| (d.source.line, d.reason.as_str())).collect();
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(
+            got[..2],
+            [
+                (
+                    2,
+                    "access key AKIAEXAMPLE1 has an unknown `Status`, expecting `Active` or `Inactive`; treated as active"
+                ),
+                (
+                    6,
+                    "OpenIDConnectProviderList entry whose `Arn` is not an OIDC provider ARN \
+                     (arn:aws:iam::ACCOUNT:oidc-provider/ISSUER); skipped"
+                ),
+            ]
+        );
+        // (The YAML reader's own words, after the prefix, are its business.)
+        assert_eq!(got[2].0, 11);
+        assert!(
+            got[2].1.starts_with("IAM policy document string could not be read: not valid JSON: "),
+            "{got:?}"
+        );
+        assert_eq!(got[3], (15, "IAM policy document string could not be read: bad URL encoding"));
+        for (_, reason) in &got {
+            assert!(!reason.contains(CANARY) && !reason.contains("API_KEY"), "{reason}");
+        }
     }
 }

@@ -88,7 +88,7 @@ fn looks_like_nginx(text: &str) -> bool {
                 if known_directive(&n) {
                     known += 1;
                 }
-                if tok == Tok::Open && n.ends_with("_by_lua_block") && lexer.skip_lua().is_err() {
+                if tok == Tok::Open && n.ends_with("_by_lua_block") && lexer.skip_lua(lexer.here()).is_err() {
                     break;
                 }
             }
@@ -247,7 +247,20 @@ enum Tok {
     Eof,
 }
 
-/// A syntax error: line and reason.
+/// Where a token starts: its line, and its byte offset (the column is worked out from it only
+/// for an error, so that long lines cost nothing more to read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Pos {
+    line: u32,
+    offset: usize,
+}
+
+/// A syntax error: its line, and a reason that starts with the column and says what was
+/// expected there.
+///
+/// The reason never holds the text of the input: it names the kind of token that was found
+/// (punctuation as itself, anything else by its kind) and a directive only by a name it may
+/// show (see [`directive`]). Configuration files hold secrets, and a diagnostic is printed.
 type SyntaxError = (u32, String);
 
 struct Lexer<'a> {
@@ -256,13 +269,41 @@ struct Lexer<'a> {
     line: u32,
 }
 
+/// A character that was not expected, named without quoting the input: ASCII punctuation is
+/// shown as itself (it is syntax, not content), anything else by its kind.
 fn show(c: u8) -> String {
-    if c.is_ascii_graphic() { (c as char).to_string() } else { format!("\\x{c:02x}") }
+    match c {
+        b'"' => "'\"'".to_owned(),
+        c if c.is_ascii_punctuation() => format!("\"{}\"", c as char),
+        c if c.is_ascii_alphabetic() => "a letter".to_owned(),
+        c if c.is_ascii_digit() => "a digit".to_owned(),
+        c if c.is_ascii_control() => "a control character".to_owned(),
+        _ => "a non-ASCII character".to_owned(),
+    }
+}
+
+/// A directive as a diagnostic may name it: `the "listen" directive` when its name has the
+/// shape of a directive name ([`crate::common::keyword_shaped`]: every well-known one has), and
+/// `an unknown directive` otherwise, so that a line holding a secret is not printed back.
+fn directive(name: &str, what: &str) -> String {
+    if crate::common::keyword_shaped(name, b"") {
+        format!("the \"{name}\" {what}")
+    } else {
+        format!("an unknown {what}")
+    }
 }
 
 impl<'a> Lexer<'a> {
     fn new(text: &'a str) -> Lexer<'a> {
         Lexer { s: text.as_bytes(), pos: 0, line: 1 }
+    }
+
+    /// The error `column N: reason` at `at`; the column (1-based) counts characters, not bytes.
+    fn error(&self, at: Pos, reason: &str) -> SyntaxError {
+        let end = at.offset.min(self.s.len());
+        let start = self.s[..end].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let chars = self.s[start..end].iter().filter(|b| (**b & 0xC0) != 0x80).count();
+        (at.line, format!("column {}: {reason}", chars + 1))
     }
 
     fn peek(&self) -> Option<u8> {
@@ -277,10 +318,15 @@ impl<'a> Lexer<'a> {
         self.pos += 1;
     }
 
-    fn next(&mut self) -> Result<(Tok, u32), SyntaxError> {
+    /// The position of the next byte.
+    fn here(&self) -> Pos {
+        Pos { line: self.line, offset: self.pos }
+    }
+
+    fn next(&mut self) -> Result<(Tok, Pos), SyntaxError> {
         loop {
-            let Some(c) = self.peek() else { return Ok((Tok::Eof, self.line)) };
-            let line = self.line;
+            let line = self.here();
+            let Some(c) = self.peek() else { return Ok((Tok::Eof, line)) };
             match c {
                 b' ' | b'\t' | b'\r' | b'\n' => self.bump(),
                 b'#' => {
@@ -306,18 +352,18 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn quoted(&mut self, quote: u8) -> Result<(Tok, u32), SyntaxError> {
-        let line = self.line;
+    fn quoted(&mut self, quote: u8) -> Result<(Tok, Pos), SyntaxError> {
+        let line = self.here();
         self.pos += 1;
         let start = self.pos;
         loop {
             match self.peek() {
                 None => {
-                    return Err((
+                    return Err(self.error(
                         line,
-                        format!(
+                        &format!(
                             "unexpected end of file: the string opened here with {} is not closed",
-                            show(quote)
+                            quote as char
                         ),
                     ));
                 }
@@ -335,7 +381,13 @@ impl<'a> Lexer<'a> {
         self.pos += 1;
         match self.peek() {
             None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' | b')') => {}
-            Some(c) => return Err((self.line, format!("unexpected \"{}\" after a quoted string", show(c)))),
+            Some(c) => {
+                let reason = format!(
+                    "unexpected {} after a quoted string, expecting a blank, \";\" or \"{{\"",
+                    show(c)
+                );
+                return Err(self.error(self.here(), &reason));
+            }
         }
         Ok((Tok::Word(unescape(raw)), line))
     }
@@ -363,10 +415,9 @@ impl<'a> Lexer<'a> {
         Tok::Word(unescape(&self.s[start..self.pos]))
     }
 
-    /// Skips the body of a `*_by_lua_block` (the `{` already read) as Lua: strings, long
-    /// brackets and comments may hold braces.
-    fn skip_lua(&mut self) -> Result<(), SyntaxError> {
-        let open_line = self.line;
+    /// Skips the body of a `*_by_lua_block` (the `{` at `open_line` already read) as Lua:
+    /// strings, long brackets and comments may hold braces.
+    fn skip_lua(&mut self, open_line: Pos) -> Result<(), SyntaxError> {
         let mut depth = 1usize;
         while let Some(c) = self.peek() {
             match c {
@@ -415,7 +466,7 @@ impl<'a> Lexer<'a> {
                 _ => self.bump(),
             }
         }
-        Err((open_line, "unexpected end of file in a Lua block".to_owned()))
+        Err(self.error(open_line, "unexpected end of file in a Lua block, expecting \"}\""))
     }
 
     /// At `[`: skips a Lua long bracket `[==[ … ]==]` and returns true, or returns false.
@@ -519,13 +570,15 @@ impl Directive {
     }
 }
 
-/// Parses one file. On a syntax error, returns what was read before it and the error.
+/// Parses one file. On a syntax error, returns what was read before it and the error (at the
+/// error's line, with its column in the reason).
 fn parse(text: &str, file: &Arc<str>) -> (Vec<Directive>, Option<Diagnostic>) {
     let mut lexer = Lexer::new(text);
     let mut current: Vec<Directive> = Vec::new();
-    let mut open: Vec<(Directive, Vec<Directive>)> = Vec::new();
+    // Open blocks: the block's directive (with where it starts), and the directives around it.
+    let mut open: Vec<(Directive, Pos, Vec<Directive>)> = Vec::new();
     let mut args: Vec<String> = Vec::new();
-    let mut start = 0u32;
+    let mut start = Pos { line: 0, offset: 0 };
     let empty: Via = Rc::new(Vec::new());
     let make = |args: &mut Vec<String>, line: u32| {
         let mut it = std::mem::take(args).into_iter();
@@ -539,70 +592,63 @@ fn parse(text: &str, file: &Arc<str>) -> (Vec<Directive>, Option<Diagnostic>) {
         }
     };
     let error: Option<SyntaxError> = loop {
-        let (tok, line) = match lexer.next() {
+        let (tok, at) = match lexer.next() {
             Ok(t) => t,
             Err(e) => break Some(e),
         };
         match tok {
             Tok::Word(w) => {
                 if args.is_empty() {
-                    start = line;
+                    start = at;
                 }
                 args.push(w);
             }
             Tok::Semi => {
                 if args.is_empty() {
-                    break Some((line, "unexpected \";\"".to_owned()));
+                    break Some(lexer.error(at, "unexpected \";\", expecting a directive name"));
                 }
-                current.push(make(&mut args, start));
+                current.push(make(&mut args, start.line));
             }
             Tok::Open => {
                 if args.is_empty() {
-                    break Some((line, "unexpected \"{\"".to_owned()));
+                    break Some(lexer.error(at, "unexpected \"{\", expecting a directive name"));
                 }
-                let mut d = make(&mut args, start);
+                let mut d = make(&mut args, start.line);
                 if d.name.ends_with("_by_lua_block") {
-                    if let Err(e) = lexer.skip_lua() {
+                    if let Err(e) = lexer.skip_lua(at) {
                         break Some(e);
                     }
                     d.block = Some(Vec::new());
                     current.push(d);
                 } else if open.len() >= MAX_DEPTH {
-                    break Some((line, format!("blocks nested more than {MAX_DEPTH} deep")));
+                    break Some(lexer.error(at, &format!("blocks nested more than {MAX_DEPTH} deep")));
                 } else {
-                    open.push((d, std::mem::take(&mut current)));
+                    open.push((d, start, std::mem::take(&mut current)));
                 }
             }
             Tok::Close => {
                 if !args.is_empty() {
-                    break Some((
-                        start,
-                        format!("unexpected \"}}\": the \"{}\" directive has no \";\"", args[0]),
-                    ));
+                    let what = directive(&args[0], "directive");
+                    break Some(lexer.error(start, &format!("unexpected \"}}\": {what} has no \";\"")));
                 }
-                let Some((mut d, parent)) = open.pop() else {
-                    break Some((line, "unexpected \"}\"".to_owned()));
+                let Some((mut d, _, parent)) = open.pop() else {
+                    break Some(lexer.error(at, "unexpected \"}\": no block is open"));
                 };
                 d.block = Some(std::mem::replace(&mut current, parent));
                 current.push(d);
             }
             Tok::Eof => {
                 if !args.is_empty() {
-                    break Some((
-                        start,
-                        format!(
-                            "unexpected end of file: the \"{}\" directive has no \";\" or \"}}\"",
-                            args[0]
-                        ),
-                    ));
+                    let what = directive(&args[0], "directive");
+                    break Some(
+                        lexer.error(start, &format!("unexpected end of file: {what} has no \";\" or \"}}\"")),
+                    );
                 }
-                if let Some((d, _)) = open.last() {
-                    break Some((
-                        d.line,
-                        format!(
-                            "unexpected end of file, expecting \"}}\": the \"{}\" block is not closed",
-                            d.name
-                        ),
+                if let Some((d, at, _)) = open.last() {
+                    let what = directive(&d.name, "block");
+                    break Some(lexer.error(
+                        *at,
+                        &format!("unexpected end of file, expecting \"}}\": {what} is not closed"),
                     ));
                 }
                 break None;
@@ -610,7 +656,7 @@ fn parse(text: &str, file: &Arc<str>) -> (Vec<Directive>, Option<Diagnostic>) {
         }
     };
     // Keep what was read: close the blocks still open.
-    while let Some((mut d, parent)) = open.pop() {
+    while let Some((mut d, _, parent)) = open.pop() {
         d.block = Some(std::mem::replace(&mut current, parent));
         current.push(d);
     }
@@ -1706,14 +1752,80 @@ mod tests {
         let (dirs, err) = parse_str("events {}\nhttp {\n  server {\n    listen 80\n  }\n}\n");
         let err = err.unwrap();
         assert_eq!(err.source.line, 4);
-        assert!(err.reason.contains("\"listen\""), "{}", err.reason);
+        assert_eq!(err.reason, "column 5: unexpected \"}\": the \"listen\" directive has no \";\"");
         assert_eq!(dirs.len(), 2);
         let (_, err) = parse_str("http {\n server {\n }\n");
-        assert_eq!(err.unwrap().source.line, 1);
+        let err = err.unwrap();
+        assert_eq!(err.source.line, 1);
+        assert_eq!(
+            err.reason,
+            "column 1: unexpected end of file, expecting \"}\": the \"http\" block is not closed"
+        );
         let (_, err) = parse_str("a \"b\"c;\n");
-        assert!(err.unwrap().reason.contains("unexpected \"c\""));
+        assert_eq!(
+            err.unwrap().reason,
+            "column 6: unexpected a letter after a quoted string, expecting a blank, \";\" or \"{\""
+        );
+        let (_, err) = parse_str("a \"b\"|;\n");
+        assert!(err.unwrap().reason.starts_with("column 6: unexpected \"|\" after a quoted string"));
         let (_, err) = parse_str("}\n");
-        assert_eq!(err.unwrap().reason, "unexpected \"}\"");
+        assert_eq!(err.unwrap().reason, "column 1: unexpected \"}\": no block is open");
+        let (_, err) = parse_str("events {}\n  ;\n");
+        let err = err.unwrap();
+        assert_eq!(
+            (err.source.line, err.reason.as_str()),
+            (2, "column 3: unexpected \";\", expecting a directive name")
+        );
+        // Columns count characters, not bytes.
+        let (_, err) = parse_str("# é\nhttp { a \"é\"é; }\n");
+        assert_eq!(err.unwrap().reason.split(':').next(), Some("column 13"));
+        let (_, err) = parse_str("server {\n  return 200 'x\n");
+        let err = err.unwrap();
+        assert_eq!(err.source.line, 2);
+        assert_eq!(
+            err.reason,
+            "column 14: unexpected end of file: the string opened here with ' is not closed"
+        );
+        let (_, err) = parse_str("server {\n content_by_lua_block { x = 1\n");
+        let err = err.unwrap();
+        assert_eq!(err.source.line, 2);
+        assert_eq!(err.reason, "column 23: unexpected end of file in a Lua block, expecting \"}\"");
+    }
+
+    /// A line that is not nginx (a secret pasted in) gives a diagnostic that names the file, the
+    /// line and the column and what was expected, never the line's text.
+    #[test]
+    fn syntax_errors_never_quote_the_input() {
+        const CANARY: &str = "canary123secret";
+        for (text, line, col) in [
+            // Before a closing brace, at the end of the file, as a block's name.
+            ("server {\n  listen 80;\n  API_KEY=canary123secret\n}\n", 3, 3),
+            ("server {\n  listen 80;\n}\nAPI_KEY=canary123secret\n", 4, 1),
+            ("server {\n  listen 80;\n}\n  canary123secret", 4, 3),
+            ("server {\n  listen 80;\n}\nAPI_KEY=canary123secret {\n", 4, 1),
+            ("http {\n  \"API_KEY=canary123secret\"x;\n}\n", 2, 28),
+            ("http {\n  x \"canary123secret\n", 2, 5),
+            ("http {\n  x 'canary123secret\"\n}\n", 2, 5),
+        ] {
+            let (_, err) = parse_str(text);
+            let err = err.unwrap_or_else(|| panic!("no error for {text:?}"));
+            assert_eq!(err.source.line, line, "{text:?}: {err}");
+            assert!(err.reason.starts_with(&format!("column {col}: ")), "{text:?}: {err}");
+            assert!(!err.reason.contains(CANARY) && !err.reason.contains("API_KEY"), "{text:?}: {err}");
+        }
+        let (_, err) = parse_str("server {\n  listen 80;\n  API_KEY=canary123secret\n}\n");
+        assert_eq!(err.unwrap().reason, "column 3: unexpected \"}\": an unknown directive has no \";\"");
+        // A name with the shape of a directive is named.
+        let (_, err) = parse_str("server {\n  more_set_headers x\n}\n");
+        assert_eq!(
+            err.unwrap().reason,
+            "column 3: unexpected \"}\": the \"more_set_headers\" directive has no \";\""
+        );
+        let (_, err) = parse_str("API_KEY=canary123secret {\n");
+        assert_eq!(
+            err.unwrap().reason,
+            "column 1: unexpected end of file, expecting \"}\": an unknown block is not closed"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use dot_writer::{Attributes, DotWriter, Scope, Style};
 
-use crate::{AuthMethod, Edge, IdentityState, Node, Report};
+use crate::{AuthMethod, Edge, IdentityState, Node, Report, text};
 
 /// Writes the Report's nodes and edges as a Graphviz digraph.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -48,7 +48,7 @@ fn write_graph(report: &Report, graph: &mut Scope<'_, '_>) {
 
     for (ns, nodes) in &namespaced {
         let mut cluster = graph.cluster();
-        cluster.set("label", &escape(ns), true);
+        cluster.set("label", &escape(&text::escape(ns)), true);
         cluster.set_style(Style::Rounded);
         cluster.set("color", "gray60", false);
         for node in nodes {
@@ -70,13 +70,14 @@ fn write_graph(report: &Report, graph: &mut Scope<'_, '_>) {
 }
 
 fn write_node(scope: &mut Scope<'_, '_>, node: &Node) {
-    let mut tooltip = node.id.clone();
+    // The line breaks are the renderer's own; those of the Report's text are shown escaped.
+    let mut tooltip = text::escape(&node.id).into_owned();
     for (key, value) in &node.attrs {
-        tooltip.push_str(&format!("\n{key}: {value}"));
+        tooltip.push_str(&format!("\n{}: {}", text::escape(key), text::escape(value)));
     }
     scope
         .node_named(quoted_id(&node.id))
-        .set("label", &escape(&format!("{}\n{}", node.kind, node.name)), true)
+        .set("label", &escape(&format!("{}\n{}", text::escape(&node.kind), text::escape(&node.name))), true)
         .set("shape", shape(&node.kind), false)
         .set("tooltip", &escape(&tooltip), true);
 }
@@ -97,7 +98,10 @@ fn write_edge(scope: &mut Scope<'_, '_>, edge: &Edge) {
         attrs.set("label", label, true).set("style", style, true).set("tooltip", &escape(&tooltip), true);
         color
     } else {
-        attrs.set("label", &escape(&edge.kind), true).set("fontcolor", "gray40", false).set_pen_width(0.6);
+        attrs
+            .set("label", &escape(&text::escape(&edge.kind)), true)
+            .set("fontcolor", "gray40", false)
+            .set_pen_width(0.6);
         "gray60"
     };
     if edge.flagged {
@@ -135,17 +139,18 @@ fn shape(kind: &str) -> &'static str {
     }
 }
 
-/// A report id as a DOT quoted id.
+/// A report id as a DOT quoted id (its control characters shown escaped, as in a label).
 fn quoted_id(id: &str) -> String {
-    format!("\"{}\"", escape(id))
+    format!("\"{}\"", escape(&text::escape(id)))
 }
 
 /// Escapes text for use between DOT double quotes.
 ///
 /// `"` and `\` are backslash-escaped, so report text can neither end the string nor form a
 /// Graphviz label escape such as `\N` or `\l`. Newlines become the `\n` escape (a line break in
-/// labels). Other control characters are replaced with U+FFFD: DOT has no way to spell them,
-/// and a NUL would cut the string short inside Graphviz.
+/// labels). Report text reaches this function through [`text::escape`], so the only control
+/// characters left are the renderer's own line breaks; any other is replaced with U+FFFD (DOT
+/// has no way to spell them, and a NUL would cut the string short inside Graphviz).
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     for c in s.chars() {
@@ -297,9 +302,68 @@ mod tests {
         assert!(lexed.strings.iter().any(|s| s == evil));
         assert!(lexed.strings.iter().any(|s| s == "x\"y"));
         // `\N` stays literal text instead of becoming Graphviz's node-name escape.
-        assert!(lexed.strings.iter().any(|s| s == "role\n\u{FFFD}\u{FFFD}\u{FFFD}\\N"));
+        // Control characters are shown as escapes, not sent to whoever reads the file.
+        assert!(lexed.strings.iter().any(|s| s == "role\n\\0\\x1b\\r\\N"), "{:?}", lexed.strings);
         assert!(!dot.contains('\u{0}') && !dot.contains('\u{1b}') && !dot.contains('\r'));
         assert_eq!(lexed.arrows, 1);
+    }
+
+    /// A report whose names, ids, namespaces and attributes hold quotes, newlines, ESC, NUL and
+    /// bidirectional overrides, with one node per kind of hostile text and one edge.
+    fn hostile_report() -> Report {
+        let nasty = "n\"]; x -> y; \"\n\u{1b}[2J\u{0}\u{202E}\\";
+        let mut a = Node {
+            id: format!("workload:{nasty}"),
+            kind: "workload".into(),
+            name: nasty.into(),
+            namespace: Some(nasty.into()),
+            ..Node::default()
+        };
+        a.attrs.insert(nasty.into(), nasty.into());
+        let b = Node { id: "b\n}".into(), kind: nasty.into(), name: "}\n{".into(), ..Node::default() };
+        let edges =
+            vec![Edge { from: a.id.clone(), to: b.id.clone(), kind: nasty.into(), ..Edge::default() }];
+        Report { nodes: vec![a, b], edges, ..Report::default() }
+    }
+
+    #[test]
+    fn hostile_text_is_shown_escaped_and_keeps_the_graph_shape() {
+        let dot = render_string(&hostile_report());
+        let lexed = lex(&dot);
+        assert_eq!(lexed.arrows, 1);
+        assert!(!dot.chars().any(|c| c != '\n' && crate::text::is_unsafe(c)), "{dot}");
+        // What a reader of the graph sees: the escapes, on one line.
+        let shown = "n\"]; x -> y; \"\\n\\x1b[2J\\0\\u{202e}\\";
+        assert!(lexed.strings.iter().any(|s| s == &format!("workload\n{shown}")), "{:?}", lexed.strings);
+        assert!(lexed.strings.iter().any(|s| s == &format!("workload:{shown}")));
+        assert!(lexed.strings.iter().any(|s| s == "b\\n}"));
+    }
+
+    /// Graphviz itself reads the output: exactly the Report's nodes and edges, no syntax error
+    /// or warning. Skipped (with a note) when `dot` is not installed.
+    #[test]
+    fn graphviz_parses_the_output() {
+        for report in [sample::report(), hostile_report()] {
+            let dot = render_string(&report);
+            let child = std::process::Command::new("dot")
+                .arg("-Tplain")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn();
+            let Ok(mut child) = child else {
+                eprintln!("note: Graphviz `dot` is not installed; skipping the Graphviz check");
+                return;
+            };
+            child.stdin.take().unwrap().write_all(dot.as_bytes()).unwrap();
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success() && stderr.trim().is_empty(), "dot failed: {stderr}\n{dot}");
+            let plain = String::from_utf8_lossy(&out.stdout);
+            let count = |word: &str| plain.lines().filter(|l| l.starts_with(word)).count();
+            assert_eq!(count("node "), report.nodes.len(), "{plain}");
+            assert_eq!(count("edge "), report.edges.len(), "{plain}");
+        }
     }
 
     #[test]

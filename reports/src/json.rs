@@ -6,15 +6,72 @@
 //! between runs meaningful. The text is built in memory first so a failure never leaves a
 //! half-written document behind.
 
+//!
+//! serde_json escapes the C0 controls; DEL, the C1 controls and the Unicode bidirectional and
+//! line-separator characters ([`text::is_unsafe`]) are valid JSON as they are, but would reach a
+//! terminal that shows the document, so they are written as `\uXXXX` escapes too. A JSON reader
+//! gets the same strings either way, and text without them is written byte for byte as serde
+//! writes it.
+
 use std::io::{self, Write};
 
-use crate::Report;
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
+
+use crate::{Report, text};
 
 /// Writes the Report as pretty-printed JSON followed by a newline.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut buf = serde_json::to_vec_pretty(report).map_err(io::Error::other)?;
+    let mut buf = Vec::with_capacity(4096);
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, SafeFormatter(PrettyFormatter::new()));
+    report.serialize(&mut ser).map_err(io::Error::other)?;
     buf.push(b'\n');
     out.write_all(&buf)
+}
+
+/// serde_json's pretty printer, with the characters serde leaves as they are and a terminal
+/// must not see written as `\uXXXX`.
+struct SafeFormatter(PrettyFormatter<'static>);
+
+impl Formatter for SafeFormatter {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((i, c)) = rest.char_indices().find(|(_, c)| text::is_unsafe(*c)) {
+            writer.write_all(&rest.as_bytes()[..i])?;
+            // Every such character is in the Basic Multilingual Plane: one `\uXXXX`.
+            write!(writer, "\\u{:04x}", c as u32)?;
+            rest = &rest[i + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_array(writer)
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array(writer)
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object(writer)
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object(writer)
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object_value(writer)
+    }
 }
 
 #[cfg(test)]
@@ -30,6 +87,27 @@ mod tests {
     fn round_trips_to_an_equal_report() {
         let report = sample::report();
         let text = render_string(&report);
+        let back: Report = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, report);
+    }
+
+    #[test]
+    fn pretty_printed_as_serde_writes_it() {
+        let report = sample::report();
+        let mut expected = serde_json::to_string_pretty(&report).unwrap();
+        expected.push('\n');
+        assert_eq!(render_string(&report), expected);
+    }
+
+    #[test]
+    fn characters_a_terminal_must_not_see_are_escaped() {
+        let mut report = sample::report();
+        let hostile = "a\nb\u{1b}[2J\u{0}\u{7f}\u{9b}\u{202E}\u{2066}\u{2028}é日";
+        report.findings[0].message = hostile.into();
+        report.nodes[0].attrs.insert(hostile.into(), hostile.into());
+        let text = render_string(&report);
+        assert!(!text.chars().any(|c| c != '\n' && crate::text::is_unsafe(c)), "{text}");
+        assert!(text.contains(r#""a\nb\u001b[2J\u0000\u007f\u009b\u202e\u2066\u2028é日""#), "{text}");
         let back: Report = serde_json::from_str(&text).unwrap();
         assert_eq!(back, report);
     }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub mod dot;
 pub mod json;
 pub mod table;
+pub mod text;
 
 #[cfg(test)]
 pub(crate) mod sample;

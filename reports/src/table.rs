@@ -7,8 +7,9 @@
 //! because comfy-table is built without terminal detection; that also makes the output
 //! identical wherever it runs.
 //!
-//! Report text comes from untrusted manifests, so control characters and bidirectional
-//! overrides are shown escaped rather than sent to the terminal.
+//! Report text comes from untrusted manifests, so every cell and line goes through
+//! [`text::escape`]: control characters and bidirectional overrides are shown escaped rather
+//! than sent to the terminal, and file names go through [`text::escape_file`].
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -16,7 +17,7 @@ use std::io::{self, Write};
 use comfy_table::{Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width, presets};
 use rayon::prelude::*;
 
-use crate::{BlastRadius, Credential, Evidence, Finding, Report, Severity};
+use crate::{BlastRadius, Credential, Evidence, Finding, Report, Severity, text};
 
 /// Table width in columns; comfy-table wraps cell text to fit it.
 const WIDTH: u16 = 160;
@@ -55,8 +56,7 @@ fn to_text(report: &Report) -> String {
     if !report.diagnostics.is_empty() {
         let mut s = format!("Could not read ({}):\n", count_noun(report.diagnostics.len(), "input"));
         for d in report.diagnostics.iter().take(MAX_DIAGNOSTICS) {
-            let place = Evidence { file: d.file.clone(), line: d.line };
-            let _ = writeln!(s, "  {}: {}", one_line(&place.to_string()), one_line(&d.message));
+            let _ = writeln!(s, "  {}", text::diagnostic_line(&d.file, d.line, &d.message));
         }
         if report.diagnostics.len() > MAX_DIAGNOSTICS {
             let _ = writeln!(s, "  ... and {} more", report.diagnostics.len() - MAX_DIAGNOSTICS);
@@ -135,7 +135,7 @@ fn findings_table(findings: &[Finding], header: bool, widths: Option<[u16; 5]>) 
             Cell::new(cell_text(&f.rule)),
             Cell::new(cell_text(&f.subject.to_string())),
             Cell::new(cell_text(&f.message)),
-            Cell::new(cell_text(&evidence_text(&f.evidence))),
+            Cell::new(evidence_text(&f.evidence)),
         ]);
     }
     match widths {
@@ -174,10 +174,14 @@ fn blast_table(entries: &[BlastRadius]) -> Table {
 
 /// First place of the evidence, and how many more there are.
 fn evidence_text(evidence: &[Evidence]) -> String {
+    let place = |e: &Evidence| {
+        let file = text::escape_file(&e.file);
+        if e.line == 0 { file.into_owned() } else { format!("{file}:{}", e.line) }
+    };
     match evidence {
         [] => "-".to_string(),
-        [only] => only.to_string(),
-        [first, rest @ ..] => format!("{first} (+{} more)", rest.len()),
+        [only] => place(only),
+        [first, rest @ ..] => format!("{} (+{} more)", place(first), rest.len()),
     }
 }
 
@@ -234,30 +238,15 @@ fn plural(noun: &str) -> String {
     format!("{noun}s")
 }
 
-/// Text for a table cell: newlines stay (comfy-table turns them into cell lines), other
-/// control characters are escaped.
+/// Text for a table cell: every control character is escaped (a newline too: a cell line that
+/// the input started could pass for a row of its own).
 fn cell_text(s: &str) -> String {
-    escape_unsafe(s, true)
+    text::escape(s).into_owned()
 }
 
 /// Text for a plain output line: nothing may break the line.
 fn one_line(s: &str) -> String {
-    escape_unsafe(s, false)
-}
-
-/// Escapes characters that could move the cursor, recolour the terminal or reorder the
-/// displayed text (Trojan Source style), so what the reader sees is what the input held.
-fn escape_unsafe(s: &str, keep_newlines: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        let bidi = matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-        if (c == '\n' && keep_newlines) || !(c.is_control() || bidi) {
-            out.push(c);
-        } else {
-            out.extend(c.escape_default());
-        }
-    }
-    out
+    text::escape(s).into_owned()
 }
 
 #[cfg(test)]
@@ -389,8 +378,41 @@ mod tests {
         let text = render_string(&report);
         assert!(!text.contains('\u{1b}'));
         assert!(!text.contains('\u{202E}'));
-        assert!(text.contains(r"\u{1b}[31mtext\u{202e}cba"));
+        assert!(text.contains(r"\x1b[31mtext\u{202e}cba"));
         assert!(text.contains(r"manifests/broken.yaml:7: line one\nline two"));
+    }
+
+    /// Names, messages, evidence and file names from a hostile input: the table holds none of
+    /// their control characters, and no line of it is one the input started.
+    #[test]
+    fn no_cell_or_line_carries_raw_control_characters() {
+        let hostile = "a\nforged.yaml:1: fake\r\u{0}\u{1b}[2J\u{7f}\u{9b}\u{202E}\u{2066}\u{2028}\t.";
+        let mut report = sample::report();
+        report.findings[0].subject.name = hostile.into();
+        report.findings[0].subject.namespace = Some(hostile.into());
+        report.findings[0].message = hostile.into();
+        report.findings[0].evidence[0].file = format!("x\n/etc/passwd:1: {hostile}");
+        report.findings[1].rule = hostile.into();
+        report.blast_radius[0].credential.name = hostile.into();
+        report.blast_radius[0].credential.kind = hostile.into();
+        report.blast_radius[0].credential.fingerprint = Some(hostile.into());
+        report.blast_radius[0].counts.insert(hostile.into(), 2);
+        report.diagnostics[0].file = format!("x\n/etc/passwd:1: {hostile}");
+        report.diagnostics[0].message = hostile.into();
+        report.tool.name = hostile.into();
+        let text = render_string(&report);
+        let bad: Vec<char> = text.chars().filter(|&c| c != '\n' && crate::text::is_unsafe(c)).collect();
+        assert!(bad.is_empty(), "raw characters {bad:?} in:\n{text}");
+        for line in text.lines() {
+            assert!(!line.starts_with("forged") && !line.starts_with("/etc/passwd"), "forged line: {line}");
+            // Inside a cell too: the text after the input's newline stays on the line before it.
+            if line.contains("forged") {
+                assert!(line.contains(r"\nforged"), "a cell line started by the input: {line}");
+            }
+        }
+        // The unreadable file is listed on one line that names it, escaped.
+        assert!(text.contains("  x\\n/etc/passwd\\x3a1: a\\nforged.yaml\\x3a1: fake"), "{text}");
+        assert!(text.contains(r"\x1b[2J\x7f\u{9b}\u{202e}\u{2066}\u{2028}\t."));
     }
 
     #[test]

@@ -20,6 +20,24 @@ if [ ! -d ../shared/corpora ]; then
   echo "note: ../shared/corpora not found; the corpus tests will be skipped" >&2
 fi
 
+# Debian packages the tests use: Graphviz (`dot` reads the DOT renderer's output). Installed in
+# the background too when missing (CI runs as root on Debian).
+apt_packages=()
+command -v dot >/dev/null 2>&1 || apt_packages+=(graphviz)
+apt_log="$(mktemp)"
+apt_pid=
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (
+      apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
+    ) >"$apt_log" 2>&1 &
+    apt_pid=$!
+  else
+    echo "warning: cannot install ${apt_packages[*]} (not root, or no apt-get); tests that need them fail under CI" >&2
+  fi
+fi
+
 # moto (the AWS API emulator, from PyPI) for the live AWS collection tests (probes/tests/aws_live.rs,
 # tests/aws_live.rs), in a venv under target/ that later runs reuse. Installed in the background
 # while clippy runs; the tests find it through ZTPATH_MOTO.
@@ -27,7 +45,7 @@ MOTO_VERSION=5.2.5
 moto_venv="${CARGO_TARGET_DIR:-target}/venv-moto"
 moto_stamp="$moto_venv/.installed-moto-$MOTO_VERSION"
 moto_log="$(mktemp)"
-trap 'rm -f "$moto_log"' EXIT
+trap 'rm -f "$moto_log" "$apt_log"' EXIT
 moto_pid=
 if [ ! -f "$moto_stamp" ]; then
   (
@@ -42,6 +60,10 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+if [ -n "$apt_pid" ] && ! wait "$apt_pid"; then
+  echo "warning: installing ${apt_packages[*]} failed; the tests that need them will fail under CI:" >&2
+  cat "$apt_log" >&2
+fi
 if [ -n "$moto_pid" ] && ! wait "$moto_pid"; then
   echo "warning: installing moto $MOTO_VERSION into $moto_venv failed; the AWS tests will fail under CI:" >&2
   cat "$moto_log" >&2
@@ -52,7 +74,7 @@ if [ -x "$moto_venv/bin/moto_server" ]; then
 fi
 
 log="$(mktemp)"
-trap 'rm -f "$log" "$moto_log"' EXIT
+trap 'rm -f "$log" "$moto_log" "$apt_log"' EXIT
 set +e
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

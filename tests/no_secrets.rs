@@ -305,11 +305,11 @@ fn findings_name_secrets_by_fingerprint() {
     let lit = common::findings_on(&report, "ZT005", "Deployment", "legacy", "legacy-web");
     assert_eq!(lit.len(), 1, "{}", common::describe(&lit));
     assert!(lit[0].message.contains("DB_PASSWORD"), "names the variable: {}", lit[0].message);
-    assert!(lit[0].message.contains("sha256:"), "gives a fingerprint: {}", lit[0].message);
+    assert!(lit[0].message.contains("(fingerprint hmac:"), "gives a fingerprint: {}", lit[0].message);
     let node = report
         .nodes
         .iter()
         .find(|n| n.id == "literal:legacy/Deployment/legacy-web/DB_PASSWORD")
         .expect("the literal is a credential node");
-    assert!(node.attrs.get("fingerprint").is_some_and(|f| f.starts_with("sha256:")), "{node:?}");
+    assert!(node.attrs.get("fingerprint").is_some_and(|f| f.starts_with("hmac:")), "{node:?}");
 }

@@ -59,6 +59,7 @@ pub fn read_paths(paths: &[PathBuf]) -> Inventory {
     }
     aws::assemble_aws_proxies(&mut inventory);
     edge::assemble(&mut inventory);
+    crate::urls::scrub_proxies(&mut inventory);
     inventory.iam.dedup();
     inventory
 }

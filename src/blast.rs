@@ -241,6 +241,17 @@ pub fn credential_of(a: &Analysis<'_>, n: NodeIndex) -> Credential {
                 }
             }
         }
+        // Or by a proxy, in a backend URL: where its configuration holds it.
+        if node.attrs.get("type").is_some_and(|t| t == "literal in proxy configuration") {
+            for leak in &a.calls.leaks {
+                if matches!(leak.owner, crate::calls::LeakOwner::Proxy(_))
+                    && leak.name == node.name
+                    && id.ends_with(&format!("/url@{}", leak.source))
+                {
+                    evidence.push(Evidence { file: leak.source.file.to_string(), line: leak.source.line });
+                }
+            }
+        }
         "literal"
     };
     evidence.sort();

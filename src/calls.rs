@@ -77,7 +77,13 @@ pub struct LeakedValue {
 pub enum LeakOwner {
     Workload(usize),
     ConfigMap(usize),
+    /// A proxy's configuration (index into `Inventory::proxies`): a credential in a backend URL.
+    Proxy(usize),
 }
+
+/// Shapes of credentials found inside URLs (their fingerprint is the credential's, and a URL is
+/// usually repeated where it is used, so these do not count as reuse).
+pub const URL_SHAPES: &[&str] = &["password in URL", "token in URL"];
 
 /// All calls, held credentials and leaked values of an estate.
 #[derive(Default)]
@@ -265,20 +271,27 @@ impl Calls {
                                 continue;
                             }
                         }
-                        if r.password {
-                            out.leaks.push(LeakedValue {
-                                owner: LeakOwner::Workload(wi),
-                                name: name.clone(),
-                                fingerprint: value.fingerprint().to_string(),
-                                shape: "password in URL",
-                                source: src.clone(),
-                            });
+                        if let Some((secret, shape)) = &r.credential {
+                            // The credential itself is fingerprinted, not the URL around it.
+                            let fingerprint = secret.fingerprint().to_string();
+                            // A token that the value's own format already gave away is one leak.
+                            let known = *shape == "token in URL"
+                                && out.leaks.iter().any(|l| {
+                                    l.owner == LeakOwner::Workload(wi) && l.name == *name && l.source == *src
+                                });
+                            if !known {
+                                out.leaks.push(LeakedValue {
+                                    owner: LeakOwner::Workload(wi),
+                                    name: name.clone(),
+                                    fingerprint: fingerprint.clone(),
+                                    shape,
+                                    source: src.clone(),
+                                });
+                            }
                             creds.push(HeldCredential {
                                 workload: wi,
                                 name: if name.is_empty() { "argument URL".to_owned() } else { name.clone() },
-                                origin: CredentialOrigin::UrlPassword {
-                                    fingerprint: value.fingerprint().to_string(),
-                                },
+                                origin: CredentialOrigin::UrlPassword { fingerprint },
                                 source: src.clone(),
                                 target: Some(target.clone()),
                             });
@@ -350,7 +363,18 @@ pub struct HostRef {
     pub host: String,
     pub port: Option<u32>,
     pub scheme: bool,
-    pub password: bool,
+    /// A credential in the URL's userinfo (a password, or a user name that is a token) and its
+    /// shape (`password in URL`, `token in URL`).
+    pub credential: Option<(Sensitive, &'static str)>,
+}
+
+/// The credential a URL's userinfo holds: its password, or its user name when that is a token
+/// of a known format (`https://<token>@host`).
+pub fn url_credential(info: &ztpath_probes::Userinfo) -> Option<(Sensitive, &'static str)> {
+    match info.password() {
+        Some(p) => Some((p.clone(), "password in URL")),
+        None => token_shape(info.user.expose()).map(|_| (info.user.clone(), "token in URL")),
+    }
 }
 
 /// Finds host names in free text: URLs, `host:port`, bare DNS names.
@@ -380,7 +404,10 @@ pub fn host_refs(text: &str) -> Vec<HostRef> {
         if !scheme && userinfo.is_some() {
             continue; // `user@host` outside a URL is an email or ssh target, not a call we model
         }
-        let password = userinfo.is_some_and(|u| u.split_once(':').is_some_and(|(_, p)| !p.is_empty()));
+        let credential = match userinfo {
+            Some(_) => ztpath_probes::urls::split_userinfo(rest).1.as_ref().and_then(url_credential),
+            None => None,
+        };
         let (host, port) = match hostport.rsplit_once(':') {
             Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, p.parse().ok()),
             Some((_, p)) if !p.is_empty() => continue, // `a:b` that is not host:port
@@ -394,7 +421,7 @@ pub fn host_refs(text: &str) -> Vec<HostRef> {
         if !valid_host(&host) {
             continue;
         }
-        out.push(HostRef { host, port, scheme, password });
+        out.push(HostRef { host, port, scheme, credential });
     }
     out
 }
@@ -656,7 +683,7 @@ mod tests {
         let refs = host_refs(
             "http://orders.shop.svc.cluster.local:8080/api and redis:6379, postgres://app:s3cret@db.data:5432/x",
         );
-        let hosts: Vec<_> = refs.iter().map(|r| (r.host.as_str(), r.port, r.password)).collect();
+        let hosts: Vec<_> = refs.iter().map(|r| (r.host.as_str(), r.port, r.credential.is_some())).collect();
         assert_eq!(
             hosts,
             vec![
@@ -666,6 +693,19 @@ mod tests {
                 ("db.data", Some(5432), true)
             ]
         );
+        let (secret, shape) = refs[3].credential.as_ref().unwrap();
+        assert_eq!((secret.expose(), *shape), ("s3cret", "password in URL"));
+        // A user name alone is a credential when it is a token; otherwise only stripped.
+        let token = "ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        let refs = host_refs(&format!("https://{token}@github.com/o/r https://git@gitlab.example/x"));
+        let got: Vec<_> = refs
+            .iter()
+            .map(|r| (r.host.as_str(), r.credential.as_ref().map(|(s, k)| (s.expose(), *k))))
+            .collect();
+        assert_eq!(got, vec![("github.com", Some((token, "token in URL"))), ("gitlab.example", None)]);
+        // In an option too.
+        let refs = host_refs("--upstream=https://u:pw@args.example.com/x");
+        assert_eq!(refs[0].credential.as_ref().map(|(s, _)| s.expose()), Some("pw"));
         assert!(host_refs("conf/app.yaml").is_empty());
         assert!(host_refs("10.0.0.1:80").is_empty());
     }

@@ -75,6 +75,37 @@ struct ScanArgs {
     /// Days without use after which ZT203 fires for an active access key.
     #[arg(long, default_value_t = Options::default().max_key_unused_days)]
     max_key_unused_days: i64,
+    /// Key of the fingerprints of secret values (any text; or set ZTPATH_FINGERPRINT_KEY, which
+    /// process listings do not show). Without it each scan draws a random key, and fingerprints
+    /// compare within one report only. Give the same key to scans whose reports are compared
+    /// (baselines, diffs), and keep it as secret as the values.
+    #[arg(long, value_name = "KEY")]
+    fingerprint_key: Option<String>,
+}
+
+/// The environment variable that fixes the fingerprint key when `--fingerprint-key` is not given.
+pub const FINGERPRINT_KEY_ENV: &str = "ZTPATH_FINGERPRINT_KEY";
+
+/// Sets the key of this process's fingerprints: `--fingerprint-key`, else the environment
+/// variable, else a random key. The key itself is never printed.
+fn init_fingerprint_key(flag: Option<&str>) -> Result<(), String> {
+    let key = match flag {
+        Some(k) => Some((k.to_owned(), "--fingerprint-key")),
+        None => match std::env::var(FINGERPRINT_KEY_ENV) {
+            Ok(k) => Some((k, FINGERPRINT_KEY_ENV)),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(format!("{FINGERPRINT_KEY_ENV} is not valid UTF-8"));
+            }
+        },
+    };
+    match key {
+        Some((k, from)) if k.is_empty() => {
+            Err(format!("{from} is empty: give a key, or unset it for a random one"))
+        }
+        Some((k, _)) => ztpath_probes::set_fingerprint_key(&k).map_err(|e| e.to_string()),
+        None => ztpath_probes::init_random_fingerprint_key().map_err(|e| e.to_string()),
+    }
 }
 
 fn parse_date(text: &str) -> Result<i64, String> {
@@ -185,6 +216,10 @@ fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
+    if let Err(e) = init_fingerprint_key(args.fingerprint_key.as_deref()) {
+        eprintln!("ztpath: {e}");
+        return Ok(2);
+    }
     let Some(today) = args.now.or_else(default_today) else { return Ok(2) };
     let live = match collect_aws(&args.aws) {
         Ok(live) => live,

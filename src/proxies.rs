@@ -64,6 +64,15 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
         let proxy_mesh = mesh_of(a, p, &runners[pi]);
         let pn = a.graph.node(pid.clone(), NodeKind::Proxy, &p.name, p.namespace.as_deref());
         a.graph.set_attr(pn, "proxy", format!("{:?}", p.kind));
+        // Credentials in URLs of the configuration that are not backends (an `auth-url`).
+        for c in p.credentials.iter().filter(|c| !c.peer.is_empty()) {
+            let tn = a.graph.node(format!("external:{}", c.peer), NodeKind::External, &c.peer, None);
+            let source = match &c.file {
+                Some(file) => Source { file: file.clone(), line: c.line },
+                None => p.source.at(if c.line == 0 { p.source.line } else { c.line }),
+            };
+            add_url_credential(a, pi, pn, tn, source, &c.credential);
+        }
         for (li, l) in p.listeners.iter().enumerate() {
             let first = client_hop(&pid, p, l);
             let e = a.graph.edge(
@@ -88,6 +97,9 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
                         tn,
                         GEdge::new(EdgeKind::Forwards, format!("forwards to {}", a.graph.node_data(tn).id)),
                     );
+                    if let Some(info) = &r.backend.credential {
+                        add_url_credential(a, pi, pn, tn, at(p, l, r.backend.line), info);
+                    }
                     let ed = a.graph.edge_data_mut(e);
                     ed.auth = Some(second.auth);
                     ed.identity = Some(second.identity);
@@ -131,6 +143,48 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
         }
     }
     chain_paths(a);
+}
+
+/// A credential written in a backend's URL or address (`user:password@`): a credential node held
+/// by the proxy that unlocks the backend, fingerprinted like the passwords of env URLs, and a
+/// value in clear text for ZT005. Its id and name say where it is, never what it is.
+fn add_url_credential(
+    a: &mut Analysis<'_>,
+    pi: usize,
+    pn: petgraph::graph::NodeIndex,
+    tn: petgraph::graph::NodeIndex,
+    source: Source,
+    info: &ztpath_probes::Userinfo,
+) {
+    let Some((secret, shape)) = crate::calls::url_credential(info) else { return };
+    let p = &a.estate.inv.proxies[pi];
+    let pid = a.graph.node_data(pn).id.clone();
+    let name = format!("credential in the URL of {}", a.graph.node_data(tn).name);
+    let id = format!("literal:{pid}/url@{source}");
+    let fingerprint = secret.fingerprint().to_string();
+    let new = a.graph.get(&id).is_none();
+    let cn = a.graph.node(id, NodeKind::Credential, &name, p.namespace.as_deref());
+    if new {
+        a.graph.set_attr(cn, "type", "literal in proxy configuration".to_owned());
+        a.graph.set_attr(cn, "fingerprint", fingerprint.clone());
+        a.graph.edge(
+            pn,
+            cn,
+            GEdge::new(
+                EdgeKind::UsesCredential,
+                format!("carries a {shape} in its configuration ({source})"),
+            ),
+        );
+        a.calls.leaks.push(crate::calls::LeakedValue {
+            owner: crate::calls::LeakOwner::Proxy(pi),
+            name: name.clone(),
+            fingerprint,
+            shape,
+            source,
+        });
+    }
+    let target = a.graph.node_data(tn).id.clone();
+    a.graph.edge(cn, tn, GEdge::new(EdgeKind::Unlocks, format!("authenticates {} to {target}", p.name)));
 }
 
 /// A place in a listener's configuration: its own file when it has one (an included nginx file,

@@ -367,7 +367,16 @@ fn build_proxy(
         others.dedup();
         attrs.insert("target_groups_not_in_default_actions".into(), others.join(", "));
     }
-    Some(Proxy { kind, name, namespace: None, source, runs_on: None, listeners, attrs })
+    Some(Proxy {
+        kind,
+        name,
+        namespace: None,
+        source,
+        runs_on: None,
+        listeners,
+        attrs,
+        credentials: Vec::new(),
+    })
 }
 
 fn target_group_name(tg: &AwsLbItem) -> String {
@@ -527,6 +536,7 @@ fn target_group_backend(
         verify_server: Some(false),
         client_cert: false,
         substitutes_identity: None,
+        credential: None,
         line,
     }
 }

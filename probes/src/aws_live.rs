@@ -682,6 +682,7 @@ impl Collector {
         aws::assemble_aws_proxies(&mut inventory);
         // Nothing to join, but marks the (empty) edge items as done, as a file read does.
         edge::assemble(&mut inventory);
+        crate::urls::scrub_proxies(&mut inventory);
         let i = &inventory.iam;
         eprintln!(
             "aws: collected {} object(s) in {:.1}s: {config_items} Config item(s), {} user(s), {} group(s), {} role(s), {} managed polic(ies), {} access key(s), {} credential-report row(s), {} OIDC provider(s), {} load balancer(s); {} diagnostic(s)",

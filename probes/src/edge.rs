@@ -334,6 +334,7 @@ fn new_proxy(kind: ProxyKind, meta: &ObjectMeta) -> Proxy {
         runs_on: None,
         listeners: Vec::new(),
         attrs: StringMap::new(),
+        credentials: Vec::new(),
     }
 }
 
@@ -354,6 +355,7 @@ impl BackendTls {
             verify_server: self.verify_server,
             client_cert: self.client_cert,
             substitutes_identity: self.substitutes_identity.clone(),
+            credential: None,
             line,
         }
     }
@@ -362,16 +364,6 @@ impl BackendTls {
 /// Line of an annotation, or of the object when absent.
 fn annotation_line(node: &Node, meta: &ObjectMeta, key: &str) -> u32 {
     node.at(&["metadata", "annotations", key]).map_or(meta.source.line, |n| n.line)
-}
-
-/// A URL with any `user:password@` removed (annotations are copied into attrs).
-fn without_userinfo(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) if !scheme.is_empty() => format!("{scheme}://{}", &rest[at + 1..]),
-        _ => url.to_owned(),
-    }
 }
 
 /// Does a host pattern (`*`, `*.example.com`, `foo.example.com`) cover a host name?
@@ -611,7 +603,17 @@ fn host_ingress(node: &Node, meta: &ObjectMeta, paths: &[IngressPath], nginx: bo
     // Authentication at the controller.
     let mut authz = Vec::new();
     if let Some(url) = ann("auth-url") {
-        authz.push(format!("ingress-nginx external authentication (auth-url {})", without_userinfo(url)));
+        // A `user:password@` in it is a credential the controller sends to the auth service.
+        let (url, credential) = crate::urls::split_userinfo(url);
+        if let Some(credential) = credential {
+            proxy.credentials.push(crate::model::ProxyCredential {
+                peer: crate::urls::authority(&url).to_owned(),
+                credential,
+                line: annotation_line(node, meta, &format!("{NGINX}auth-url")),
+                file: None,
+            });
+        }
+        authz.push(format!("ingress-nginx external authentication (auth-url {url})"));
     }
     if let Some(kind) = ann("auth-type") {
         authz.push(format!("ingress-nginx {kind} authentication (auth-secret)"));
@@ -2368,7 +2370,7 @@ spec:
         assert!(hosts_intersect("*.example.com", "*.b.example.com"));
         assert!(!hosts_intersect("a.example.com", "b.example.com"));
         assert!(hosts_intersect("*", "x"));
-        assert_eq!(without_userinfo("https://u:p@h/x"), "https://h/x");
-        assert_eq!(without_userinfo("https://h/a@b"), "https://h/a@b");
+        assert_eq!(crate::urls::strip_userinfo("https://u:p@h/x"), "https://h/x");
+        assert_eq!(crate::urls::strip_userinfo("https://h/a@b"), "https://h/a@b");
     }
 }

@@ -240,11 +240,20 @@ fn build_proxy(doc: &Doc<'_>, root: &Node, file: &Arc<str>, diagnostics: &mut Ve
     for (index, listener) in doc.listeners.iter().enumerate() {
         read_listener(listener, index, &ctx, &source, &mut listeners, diagnostics);
     }
-    Proxy { kind: ProxyKind::Envoy, name, namespace: None, source, runs_on: None, listeners, attrs }
+    Proxy {
+        kind: ProxyKind::Envoy,
+        name,
+        namespace: None,
+        source,
+        runs_on: None,
+        listeners,
+        attrs,
+        credentials: Vec::new(),
+    }
 }
 
 fn socket_text(sock: &Node) -> String {
-    let address = f(sock, "address").string().unwrap_or_default();
+    let address = crate::urls::strip_userinfo(&f(sock, "address").string().unwrap_or_default());
     match f(sock, "port_value").as_i64() {
         Some(port) => format!("{address}:{port}"),
         None => address,
@@ -610,13 +619,21 @@ fn backends(ctx: &Ctx<'_>, name: &str, line: u32) -> Vec<ProxyBackend> {
             .as_ref()
             .filter(|u| u.client_cert)
             .map(|_| "the proxy's own certificate".to_owned()),
+        credential: None,
         line: upstream.as_ref().map_or(cluster.line, |u| u.line),
     };
     let endpoints = cluster_endpoints(cluster);
     if endpoints.is_empty() {
         return vec![make(BackendTarget::Named(name.into()))];
     }
-    endpoints.into_iter().map(|(host, port)| make(BackendTarget::Address { host, port })).collect()
+    endpoints
+        .into_iter()
+        .map(|(host, port)| {
+            // An address written as `user:password@host` keeps no credential in its name.
+            let (host, credential) = crate::urls::split_userinfo(&host);
+            ProxyBackend { credential, ..make(BackendTarget::Address { host, port }) }
+        })
+        .collect()
 }
 
 fn cluster_endpoints(cluster: &Node) -> Vec<(String, Option<u32>)> {
@@ -961,6 +978,7 @@ fn authz_description(name: &str, ty: &str, cfg: &Node) -> Option<String> {
                 .and_then(|e| key(e, "cluster_name"))
                 .or_else(|| key(grpc, "google_grpc").and_then(|g| key(g, "target_uri")))
                 .and_then(Node::string)
+                .map(|target| crate::urls::strip_userinfo(&target))
                 .unwrap_or_default();
             format!("{label}: gRPC service via {cluster}")
         } else {

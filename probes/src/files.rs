@@ -98,6 +98,7 @@ pub fn read_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Inventory {
     }
     aws::assemble_aws_proxies(&mut inventory);
     edge::assemble(&mut inventory);
+    crate::urls::scrub_proxies(&mut inventory);
     inventory.iam.dedup();
     inventory
 }

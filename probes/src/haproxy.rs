@@ -462,6 +462,24 @@ fn split_address(address: &str) -> (String, Option<u32>) {
     (host, port)
 }
 
+/// HAProxy's address-family prefixes (`ipv4@`, `unix@`, …).
+const FAMILIES: &[&str] = &[
+    "ipv4", "ipv6", "udp", "udp4", "udp6", "quic4", "quic6", "tcp", "tcp4", "tcp6", "unix", "abns", "abnsz",
+    "fd", "sockpair", "uxst", "uxdg", "rhttp", "mptcp", "mptcp4", "mptcp6",
+];
+
+/// A server address without a `user:password@` (which HAProxy does not take, and which must not
+/// end up in a name): anything before an `@` that is not an address family.
+fn server_userinfo(address: &str) -> (String, Option<crate::model::Userinfo>) {
+    match address.split_once('@') {
+        Some((family, _)) if FAMILIES.contains(&family.to_ascii_lowercase().as_str()) => {
+            (address.to_owned(), None)
+        }
+        Some(_) => crate::urls::split_userinfo(address),
+        None => (address.to_owned(), None),
+    }
+}
+
 /// What an `http-request` rule does to an identity header: (name, action, condition).
 fn header_rule(l: &Line) -> Option<(String, HeaderAction, String)> {
     if l.word(0) != "http-request" {
@@ -796,6 +814,7 @@ fn build(sections: &[Section], file: &Arc<str>, path: &Path, diagnostics: &mut V
         runs_on: None,
         listeners,
         attrs,
+        credentials: Vec::new(),
     }
 }
 
@@ -870,7 +889,8 @@ fn server_routes(
         if opts.send_cn {
             send_cn.push(format!("{}/{} (line {})", backend.name, l.word(1), l.line));
         }
-        let (host, port) = split_address(address);
+        let (address, credential) = server_userinfo(address);
+        let (host, port) = split_address(&address);
         let verify = opts.tls_verify(model.server_verify_none);
         let client_cert = opts.ssl && opts.crt.is_some();
         routes.push(ProxyRoute {
@@ -887,6 +907,7 @@ fn server_routes(
                         l.line
                     )
                 }),
+                credential,
                 line: l.line,
             },
             identity_headers: identity.clone(),

@@ -939,7 +939,9 @@ fn read_oidc_provider(node: &Node, file: &Arc<str>, arn: Option<String>, line: u
         .or(arn)
         .unwrap_or_default();
     let url = known(fld(node, "Url"))
-        .map(|u| u.trim_start_matches("https://").trim_end_matches('/').to_owned())
+        .map(|u| {
+            crate::urls::strip_userinfo(u.trim_start_matches("https://")).trim_end_matches('/').to_owned()
+        })
         .or_else(|| issuer_of_provider_arn(&arn));
     OidcProvider {
         arn,

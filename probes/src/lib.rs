@@ -23,6 +23,7 @@ pub mod k8s;
 pub mod linkerd;
 pub mod model;
 pub mod nginx;
+pub mod urls;
 pub mod yaml;
 
 mod common;

@@ -7,8 +7,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 /// Where an item came from: a file and a 1-based line, or a live object (then `file` holds its
@@ -34,17 +35,77 @@ impl fmt::Display for Source {
     }
 }
 
-/// A short, stable fingerprint of a secret value: the first 12 hex digits of its SHA-256. Enough
-/// to see that two places hold the same value, not enough to recover it.
+/// A short fingerprint of a secret value: `hmac:` and the first 12 hex digits of its
+/// HMAC-SHA-256 under the scan's [fingerprint key](set_fingerprint_key). Two places that hold the
+/// same value get the same fingerprint within one scan (or across scans that use the same key),
+/// so reuse is visible; without the key, a fingerprint does not let anyone test a guessed value.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Fingerprint(pub String);
 
+/// What the printed form of a fingerprint starts with.
+pub const FINGERPRINT_PREFIX: &str = "hmac:";
+
+/// The HMAC key of this process's fingerprints: set once, before anything is fingerprinted.
+static FINGERPRINT_KEY: OnceLock<[u8; 32]> = OnceLock::new();
+
+/// Why the fingerprint key could not be set.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FingerprintKeyError {
+    /// A key was already in use (set before, or a value was fingerprinted first).
+    #[error("the fingerprint key is already set")]
+    AlreadySet,
+    /// The operating system gave no random bytes.
+    #[error("cannot draw a random fingerprint key from the operating system: {0}")]
+    Random(String),
+}
+
+/// Fixes the key of every fingerprint this process computes, from any text (the HMAC key is the
+/// SHA-256 of it). Reports that must be compared (baselines, diffs) are made with the same text;
+/// whoever knows it can test guesses against the fingerprints, so keep it as secret as the values.
+/// Must be called before anything is fingerprinted.
+pub fn set_fingerprint_key(text: &str) -> Result<(), FingerprintKeyError> {
+    let key: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+    FINGERPRINT_KEY.set(key).map_err(|_| FingerprintKeyError::AlreadySet)
+}
+
+/// Draws a random fingerprint key from the operating system, unless a key is already set: the
+/// default, so that fingerprints can be compared within one report only. Without this call the
+/// first fingerprint draws the key (and panics if the system has no randomness to give).
+pub fn init_random_fingerprint_key() -> Result<(), FingerprintKeyError> {
+    if FINGERPRINT_KEY.get().is_some() {
+        return Ok(());
+    }
+    let key = random_key()?;
+    // Another thread may have drawn one meanwhile: either key is as good.
+    let _ = FINGERPRINT_KEY.set(key);
+    Ok(())
+}
+
+fn random_key() -> Result<[u8; 32], FingerprintKeyError> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| FingerprintKeyError::Random(e.to_string()))?;
+    Ok(key)
+}
+
+fn fingerprint_key() -> &'static [u8; 32] {
+    FINGERPRINT_KEY.get_or_init(|| {
+        random_key().unwrap_or_else(|e| panic!("{e}: refusing to fingerprint secret values without a key"))
+    })
+}
+
 impl Fingerprint {
-    /// Fingerprints raw bytes.
+    /// Fingerprints raw bytes with the process's key.
     pub fn of(bytes: &[u8]) -> Fingerprint {
-        let digest = Sha256::digest(bytes);
-        let mut hex = String::with_capacity(19);
-        hex.push_str("sha256:");
+        Fingerprint::keyed(fingerprint_key(), bytes)
+    }
+
+    fn keyed(key: &[u8; 32], bytes: &[u8]) -> Fingerprint {
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts a key of any length");
+        mac.update(bytes);
+        let digest = mac.finalize().into_bytes();
+        let mut hex = String::with_capacity(FINGERPRINT_PREFIX.len() + 12);
+        hex.push_str(FINGERPRINT_PREFIX);
         for b in &digest[..6] {
             hex.push_str(&format!("{b:02x}"));
         }
@@ -91,6 +152,23 @@ impl Sensitive {
 impl fmt::Debug for Sensitive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Sensitive({})", self.fingerprint())
+    }
+}
+
+/// The `user[:password]` part of a URL or address (`scheme://user:password@host`), taken out of
+/// it by [`crate::urls::split_userinfo`] so that it never becomes part of a name or an id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Userinfo {
+    /// The user name (which may itself be a token: `https://<token>@host`).
+    pub user: Sensitive,
+    /// The password, when a `:` follows the user name.
+    pub password: Option<Sensitive>,
+}
+
+impl Userinfo {
+    /// The password, when there is a non-empty one.
+    pub fn password(&self) -> Option<&Sensitive> {
+        self.password.as_ref().filter(|p| !p.is_empty())
     }
 }
 
@@ -992,6 +1070,22 @@ pub struct Proxy {
     pub listeners: Vec<ProxyListener>,
     /// Class, controller or other facts worth showing (e.g. `ingressClassName`), sorted by key.
     pub attrs: StringMap,
+    /// Credentials found in URLs of the configuration outside the backends (an ingress-nginx
+    /// `auth-url`, …), taken out of the text that held them by [`crate::urls::scrub_proxies`].
+    pub credentials: Vec<ProxyCredential>,
+}
+
+/// A credential written in a URL of a proxy's configuration, with the host it is sent to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProxyCredential {
+    /// The URL's host and port (`auth.example`, `auth.example:8443`).
+    pub peer: String,
+    /// The userinfo.
+    pub credential: Userinfo,
+    /// Line of the listener whose configuration holds it (0: the proxy's own line).
+    pub line: u32,
+    /// That listener's file, when not the proxy's.
+    pub file: Option<Arc<str>>,
 }
 
 /// How a listener handles TLS from its clients.
@@ -1230,6 +1324,9 @@ pub struct ProxyBackend {
     /// The backend receives the proxy's own identity in place of the caller's (mTLS with the
     /// proxy's certificate, a fixed credential, …), described.
     pub substitutes_identity: Option<String>,
+    /// Credentials written in the backend's URL or address (`user:password@`), taken out of
+    /// `target`: the proxy presents them to the backend.
+    pub credential: Option<Userinfo>,
     /// Line.
     pub line: u32,
 }
@@ -1243,6 +1340,7 @@ impl ProxyBackend {
             verify_server: None,
             client_cert: false,
             substitutes_identity: None,
+            credential: None,
             line,
         }
     }
@@ -1253,12 +1351,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fingerprints_are_keyed_hmacs() {
+        // HMAC-SHA-256 under the key SHA-256("k"), first 6 bytes (computed independently).
+        let key: [u8; 32] = Sha256::digest(b"k").into();
+        assert_eq!(Fingerprint::keyed(&key, b"hello").0, "hmac:299f7e190077");
+        // Not the bare SHA-256 of the value (`sha256:2cf24dba5fb0` for "hello"), whatever the key.
+        let f = Fingerprint::of(b"hello");
+        assert!(f.0.starts_with("hmac:") && f.0.len() == 17, "{f}");
+        assert!(!f.0.contains("2cf24dba5fb0"), "{f}");
+        // One process, one key: the same value always gives the same fingerprint.
+        assert_eq!(Fingerprint::of(b"hello"), f);
+        assert_ne!(Fingerprint::of(b"hello!"), f);
+        let other: [u8; 32] = Sha256::digest(b"other").into();
+        assert_ne!(Fingerprint::keyed(&other, b"hello"), Fingerprint::keyed(&key, b"hello"));
+    }
+
+    #[test]
     fn sensitive_never_prints_its_value() {
         let s = Sensitive::new("hunter2-very-secret".into());
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2"));
-        assert!(shown.contains("sha256:"));
-        assert_eq!(s.fingerprint().0.len(), "sha256:".len() + 12);
+        assert!(shown.contains("hmac:"), "{shown}");
+        assert_eq!(s.fingerprint().0.len(), "hmac:".len() + 12);
     }
 
     #[test]

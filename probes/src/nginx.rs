@@ -1350,6 +1350,7 @@ fn build(tree: &[Directive], file: &Arc<str>, root: &Path) -> Proxy {
         runs_on: None,
         listeners: Vec::new(),
         attrs: StringMap::new(),
+        credentials: Vec::new(),
     };
     let base = Settings::default();
     // `server` blocks at the top of a fragment are http servers.
@@ -1556,7 +1557,9 @@ fn pass_routes(
 ) -> Vec<ProxyRoute> {
     let module = if ctx.stream { Module::Proxy } else { Module::of(&d.name).unwrap_or(Module::Other) };
     let line = d.line_in(file, fallback);
-    let url = d.arg(0);
+    // A `user:password@` in the URL is the proxy's credential, never part of a name.
+    let (url, credential) = crate::urls::split_userinfo(d.arg(0));
+    let url = url.as_str();
     let (scheme, rest) = match url.split_once("://") {
         Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
         None => (String::new(), url),
@@ -1599,6 +1602,7 @@ fn pass_routes(
             verify_server: verify,
             client_cert: cert.is_some(),
             substitutes_identity: substitutes.clone(),
+            credential: credential.clone(),
             line: line_of_target,
         },
         identity_headers: identity.clone(),

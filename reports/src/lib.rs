@@ -6,7 +6,11 @@
 //! byte-identical output.
 //!
 //! No field of a Report ever holds a secret value: credentials appear by location and
-//! [fingerprint](Credential::fingerprint) only.
+//! [fingerprint](Credential::fingerprint) only. A fingerprint is keyed (`hmac:` and 12 hex digits
+//! of an HMAC-SHA-256 under the scan's key, random unless `--fingerprint-key` fixes it), so it
+//! compares within one report, or across reports made with the same key, and cannot be used to
+//! check a guessed value. Ids (of nodes, paths and findings) are built from names and locations,
+//! never from values or fingerprints.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -325,7 +329,9 @@ pub struct Credential {
     /// Namespace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// Short fingerprint of the value, when the value is known.
+    /// Short keyed fingerprint of the value (`hmac:` and 12 hex digits), when the value is known:
+    /// equal fingerprints mean equal values within one report (or across reports made with one
+    /// `--fingerprint-key`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     /// Where it is defined.
@@ -346,7 +352,9 @@ pub struct Reach {
 /// A finding.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Stable fingerprint of (rule, subject, discriminator).
+    /// Stable id: 16 hex digits of the SHA-256 of (rule, subject, discriminator), which are names
+    /// and locations, never a value or its fingerprint, so the id is the same on every scan of the
+    /// same input whatever the fingerprint key.
     pub id: String,
     /// Rule id, e.g. `ZT001`.
     pub rule: String,

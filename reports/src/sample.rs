@@ -15,7 +15,7 @@ use crate::{
 /// Node id with characters that must be escaped in DOT.
 pub(crate) const AWKWARD_ID: &str = r#"external:partner "acme" \ gw"#;
 /// Credential fingerprint used by the sample.
-pub(crate) const FINGERPRINT: &str = "sha256:1a2b3c4d5e6f";
+pub(crate) const FINGERPRINT: &str = "hmac:1a2b3c4d5e6f";
 pub(crate) const CART: &str = "workload:shop/Deployment/cart";
 pub(crate) const API: &str = "workload:payments/Deployment/api";
 pub(crate) const DB_CREDS: &str = "credential:shop/Secret/db-creds";
@@ -260,7 +260,7 @@ mod tests {
         report.blast_radius[0].credential.fingerprint = None;
         let outputs = render_all(&report);
         for out in &outputs {
-            assert!(!out.contains("sha256:"), "a fingerprint appeared from nowhere:\n{out}");
+            assert!(!out.contains("hmac:"), "a fingerprint appeared from nowhere:\n{out}");
         }
         // The table marks the gap instead of filling it.
         let row = outputs[0].lines().find(|l| l.contains("secret shop/db-creds")).unwrap();

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject, workload_subject};
+use super::{Hit, Rule, Sink, proxy_subject, subject, workload_subject};
 use crate::calls::LeakOwner;
 use crate::engine::Analysis;
 
@@ -25,9 +25,10 @@ from a secrets manager (External Secrets, Secrets Store CSI driver, Vault agent)
 `{{ … }}`; not a path or URL): **high**.\n\
 - A value of a well-known credential format anywhere in env, args or ConfigMaps (AWS access key id, GitHub, \
 GitLab, Slack, Stripe, Google API keys, PEM private keys, JWTs): **high**.\n\
-- A password inside a URL (`scheme://user:password@host`): **high**.\n\
+- A password inside a URL (`scheme://user:password@host`), or a token as its user name, in env, args, \
+ConfigMaps or a proxy's backend URL or address (nginx, HAProxy, Envoy, Istio): **high**.\n\
 - A Secret manifest that carries real `data`/`stringData` values: **medium** (Helm release Secrets are skipped).\n\n\
-Findings show the location and a short SHA-256 fingerprint of the value, never the value.",
+Findings show the location and a short keyed fingerprint of the value (`hmac:` and 12 hex digits), never the value.",
     check,
 };
 
@@ -46,11 +47,18 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                     format!("ConfigMap {}/{} key `{}`", c.meta.ns(), c.meta.name, leak.name),
                 )
             }
+            LeakOwner::Proxy(pi) => {
+                let p = &inv.proxies[pi];
+                let subj = proxy_subject(p);
+                let what = format!("{subj} ({})", leak.name);
+                (subj, what)
+            }
         };
         sink.push(Hit {
             severity: Severity::High,
             subject: subj,
-            key: format!("{}#{}", leak.name, leak.fingerprint),
+            // Named by where the value is, not by its fingerprint (which changes with the key).
+            key: format!("{}#{}", leak.name, leak.shape),
             message: format!(
                 "{where_} holds a {} in clear text (fingerprint {}).",
                 leak.shape, leak.fingerprint

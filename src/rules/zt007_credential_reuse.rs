@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Hit, Rule, Sink, subject, workload_subject};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -31,8 +31,16 @@ Pods and ReplicaSets owned by a controller in the input are folded into it first
     check,
 };
 
-/// Where a secret value is stored: description, namespace, Secret name (empty for literals), source.
-type Place = (String, Option<String>, String, ztpath_probes::Source);
+/// Where a secret value is stored.
+struct Place {
+    /// Described for the message.
+    what: String,
+    /// Namespace of the object holding it.
+    namespace: Option<String>,
+    /// The object holding it (a Secret, a workload, a ConfigMap).
+    owner: ztpath_reports::Subject,
+    source: ztpath_probes::Source,
+}
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     let est = &a.estate;
@@ -61,7 +69,9 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             paths: Vec::new(),
         });
     }
-    // One value in several places.
+    // One value in several places. Values are grouped by fingerprint, but the finding is named
+    // by where the value is (its subject and key), never by the fingerprint: fingerprints change
+    // from one scan to the next unless the key is fixed, finding ids must not.
     let mut values: BTreeMap<String, Vec<Place>> = BTreeMap::new();
     for s in &est.inv.secrets {
         if s.secret_type == "kubernetes.io/service-account-token" {
@@ -69,54 +79,54 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         }
         for e in &s.entries {
             if let Some(f) = &e.fingerprint {
-                values.entry(f.0.clone()).or_default().push((
-                    format!("Secret {}/{} key `{}`", s.meta.ns(), s.meta.name, e.key),
-                    s.meta.namespace.clone(),
-                    s.meta.name.clone(),
-                    s.meta.source.at(e.line),
-                ));
+                values.entry(f.0.clone()).or_default().push(Place {
+                    what: format!("Secret {}/{} key `{}`", s.meta.ns(), s.meta.name, e.key),
+                    namespace: s.meta.namespace.clone(),
+                    owner: subject("Secret", s.meta.namespace.as_deref(), &s.meta.name),
+                    source: s.meta.source.at(e.line),
+                });
             }
         }
     }
     for leak in &a.calls.leaks {
-        let (ns, what) = match leak.owner {
+        if crate::calls::URL_SHAPES.contains(&leak.shape) {
+            continue;
+        }
+        let (ns, what, owner) = match leak.owner {
             crate::calls::LeakOwner::Workload(wi) => {
-                (est.workloads[wi].ns.to_owned(), format!("{} `{}`", est.workloads[wi].display(), leak.name))
+                let w = &est.workloads[wi];
+                (w.ns.to_owned(), format!("{} `{}`", w.display(), leak.name), workload_subject(w))
             }
             crate::calls::LeakOwner::ConfigMap(ci) => {
                 let c = &est.inv.config_maps[ci];
                 (
                     c.meta.ns().to_owned(),
                     format!("ConfigMap {}/{} key `{}`", c.meta.ns(), c.meta.name, leak.name),
+                    subject("ConfigMap", c.meta.namespace.as_deref(), &c.meta.name),
                 )
             }
+            crate::calls::LeakOwner::Proxy(_) => continue,
         };
-        if leak.shape != "password in URL" {
-            values.entry(leak.fingerprint.clone()).or_default().push((
-                what,
-                Some(ns),
-                String::new(),
-                leak.source.clone(),
-            ));
-        }
+        values.entry(leak.fingerprint.clone()).or_default().push(Place {
+            what,
+            namespace: Some(ns),
+            owner,
+            source: leak.source.clone(),
+        });
     }
     for (fingerprint, places) in &values {
-        let distinct: BTreeSet<&str> = places.iter().map(|p| p.0.as_str()).collect();
+        let distinct: BTreeSet<&str> = places.iter().map(|p| p.what.as_str()).collect();
         if distinct.len() < 2 {
             continue;
         }
-        let namespaces: BTreeSet<&str> = places.iter().filter_map(|p| p.1.as_deref()).collect();
+        let namespaces: BTreeSet<&str> = places.iter().filter_map(|p| p.namespace.as_deref()).collect();
         let cross = namespaces.len() > 1;
-        let first = places.iter().find(|p| !p.2.is_empty()).unwrap_or(&places[0]);
-        let subj = if first.2.is_empty() {
-            subject("SecretValue", None, fingerprint)
-        } else {
-            subject("Secret", first.1.as_deref(), &first.2)
-        };
+        // Named after the first Secret that holds it (in input order), else the first place.
+        let first = places.iter().find(|p| p.owner.kind == "Secret").unwrap_or(&places[0]);
         sink.push(Hit {
             severity: if cross { Severity::High } else { Severity::Medium },
-            subject: subj,
-            key: fingerprint.clone(),
+            subject: first.owner.clone(),
+            key: format!("value at {}", first.what),
             message: format!(
                 "The same secret value ({fingerprint}) is stored in {} places{}: {}.",
                 distinct.len(),
@@ -130,7 +140,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 },
                 distinct.iter().copied().collect::<Vec<_>>().join("; ")
             ),
-            evidence: places.iter().map(|p| p.3.clone()).collect(),
+            evidence: places.iter().map(|p| p.source.clone()).collect(),
             paths: Vec::new(),
         });
     }

@@ -31,6 +31,8 @@ pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
         .current_dir(dir)
         .env_remove("ZTPATH_TIMINGS")
         .env_remove("ZTPATH_TODAY")
+        // A fixed fingerprint key: reports compared across runs must be byte-identical.
+        .env("ZTPATH_FINGERPRINT_KEY", "ztpath-tests")
         .output()
         .unwrap_or_else(|e| panic!("cannot run ztpath {args:?}: {e}"));
     (

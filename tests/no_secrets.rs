@@ -712,7 +712,6 @@ fn no_canary_reaches_any_format_stderr_or_output_file() {
 /// directive (`the "API_KEY=…" directive has no ";"`); they are being rewritten so that no
 /// diagnostic quotes input (wt-diag). Un-ignore once that is merged.
 #[test]
-#[ignore = "needs wt-diag"]
 fn no_canary_on_a_broken_nginx_line_reaches_any_output() {
     let dir = tempfile::tempdir().unwrap();
     let estate = dir.path().join("estate");

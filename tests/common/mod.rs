@@ -24,17 +24,21 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
     run_in(root(), args)
 }
 
-/// Runs `ztpath` with `args` in `dir`; returns (exit code, stdout, stderr).
-pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ztpath"))
-        .args(args)
-        .current_dir(dir)
+/// The `ztpath` command as every test runs it: in `dir`, without the caller's timing and
+/// fake-today variables, and with a fixed fingerprint key (reports compared across runs must be
+/// byte-identical).
+pub fn command(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ztpath"));
+    cmd.current_dir(dir)
         .env_remove("ZTPATH_TIMINGS")
         .env_remove("ZTPATH_TODAY")
-        // A fixed fingerprint key: reports compared across runs must be byte-identical.
-        .env("ZTPATH_FINGERPRINT_KEY", "ztpath-tests")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run ztpath {args:?}: {e}"));
+        .env("ZTPATH_FINGERPRINT_KEY", "ztpath-tests");
+    cmd
+}
+
+/// (exit code, stdout, stderr) of a finished command.
+fn outcome(cmd: &mut Command, args: &[&str]) -> (i32, String, String) {
+    let out = cmd.args(args).output().unwrap_or_else(|e| panic!("cannot run ztpath {args:?}: {e}"));
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -42,22 +46,15 @@ pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Runs `ztpath` with `args` in `dir`; returns (exit code, stdout, stderr).
+pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    outcome(&mut command(dir), args)
+}
+
 /// Runs `ztpath` with `args` in the repository root with the variables `env` set on top of
 /// [`run`]'s environment; returns (exit code, stdout, stderr).
 pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ztpath"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("ZTPATH_TIMINGS")
-        .env_remove("ZTPATH_TODAY")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run ztpath {args:?}: {e}"));
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    outcome(command(root()).envs(env.iter().copied()), args)
 }
 
 /// The reference date (`--now`) of every test scan whose report could depend on the day (access-key

@@ -69,6 +69,10 @@ struct ScanArgs {
     /// leave the paths as written (`include ../../x`) are never followed.
     #[arg(long)]
     follow_outside_symlinks: bool,
+    /// Namespace of the objects that carry none, as `kubectl apply -n NS` would place them
+    /// (default: `default`). Objects that name their namespace keep it.
+    #[arg(long, short = 'n', value_name = "NS", value_parser = parse_namespace)]
+    namespace: Option<String>,
     /// Access-key age in days above which ZT202 fires.
     #[arg(long, default_value_t = Options::default().max_key_age_days)]
     max_key_age_days: i64,
@@ -112,6 +116,16 @@ fn parse_date(text: &str) -> Result<i64, String> {
     match crate::aws::dates::parse_day(text) {
         Some(d) if text.trim().len() == 10 => Ok(d),
         _ => Err(format!("`{text}` is not a date of the form YYYY-MM-DD")),
+    }
+}
+
+fn parse_namespace(text: &str) -> Result<String, String> {
+    if crate::estate::is_namespace_name(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("not a Kubernetes namespace name (1 to 63 lowercase letters, digits and `-`, starting and ending \
+with a letter or digit)"
+            .to_owned())
     }
 }
 
@@ -243,8 +257,11 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
         skip_teardown: true,
     };
     let from_aws = live.is_some();
-    let reading =
-        ReadOptions { follow_outside_symlinks: args.follow_outside_symlinks, ..ReadOptions::default() };
+    let reading = ReadOptions {
+        follow_outside_symlinks: args.follow_outside_symlinks,
+        default_namespace: args.namespace.clone(),
+        ..ReadOptions::default()
+    };
     let (report, mut timings) = scan_with(&paths, &reading, live, &options);
     // Escaped: file names and messages come from the input, and must not write to the terminal
     // or start a line of their own.

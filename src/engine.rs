@@ -65,6 +65,9 @@ pub struct Analysis<'a> {
     pub estate: Estate<'a>,
     pub mesh: MeshIndex<'a>,
     pub rbac: Rbac<'a>,
+    /// Service accounts that bindings name in a namespace the input does not declare, while
+    /// workloads without a namespace run as accounts of those names.
+    pub unplaced: crate::placement::Unplaced,
     /// AWS IAM: principals, capabilities, trust and the ways into each role.
     pub aws: crate::aws::AwsModel<'a>,
     pub calls: Calls,
@@ -90,6 +93,7 @@ impl<'a> Analysis<'a> {
         clock.lap("estate");
         let mesh = MeshIndex::new(&estate);
         let rbac = Rbac::new(inv);
+        let unplaced = crate::placement::Unplaced::find(&estate, &rbac);
         let aws = crate::aws::AwsModel::new(&estate);
         clock.lap("mesh+rbac");
         let calls = Calls::discover(&estate);
@@ -106,6 +110,7 @@ impl<'a> Analysis<'a> {
             estate,
             mesh,
             rbac,
+            unplaced,
             aws,
             calls,
             options,

@@ -87,6 +87,9 @@ pub struct Estate<'a> {
     pub namespaces: HashMap<&'a str, (&'a StringMap, &'a StringMap)>,
     /// Every namespace seen on any object, sorted.
     pub namespace_names: BTreeSet<&'a str>,
+    /// Namespaces the input declares: Namespace objects, and the namespaces objects write in their
+    /// metadata (not those given to objects that carry none).
+    pub declared_namespaces: BTreeSet<&'a str>,
     pub service_accounts: HashMap<(&'a str, &'a str), &'a ServiceAccount>,
     pub secrets: HashMap<(&'a str, &'a str), &'a Secret>,
     /// Services by (namespace, name).
@@ -186,6 +189,34 @@ impl<'a> Estate<'a> {
                 namespace_names.insert(ns);
             }
         }
+        let mut declared_namespaces: BTreeSet<&str> = namespaces.keys().copied().collect();
+        let istio = &inv.istio;
+        let linkerd = &inv.linkerd;
+        for meta in inv
+            .workloads
+            .iter()
+            .map(|w| &w.meta)
+            .chain(inv.services.iter().map(|s| &s.meta))
+            .chain(inv.service_accounts.iter().map(|s| &s.meta))
+            .chain(inv.secrets.iter().map(|s| &s.meta))
+            .chain(inv.config_maps.iter().map(|s| &s.meta))
+            .chain(inv.roles.iter().map(|s| &s.meta))
+            .chain(inv.role_bindings.iter().map(|s| &s.meta))
+            .chain(inv.network_policies.iter().map(|s| &s.meta))
+            .chain(istio.peer_authentications.iter().map(|s| &s.meta))
+            .chain(istio.authorization_policies.iter().map(|s| &s.meta))
+            .chain(istio.request_authentications.iter().map(|s| &s.meta))
+            .chain(istio.destination_rules.iter().map(|s| &s.meta))
+            .chain(linkerd.servers.iter().map(|s| &s.meta))
+            .chain(linkerd.server_authorizations.iter().map(|s| &s.meta))
+            .chain(linkerd.authorization_policies.iter().map(|s| &s.meta))
+            .chain(linkerd.mesh_tls_authentications.iter().map(|s| &s.meta))
+            .chain(linkerd.network_authentications.iter().map(|s| &s.meta))
+        {
+            if let Some(ns) = meta.namespace.as_deref().filter(|_| !meta.namespace_defaulted) {
+                declared_namespaces.insert(ns);
+            }
+        }
 
         // Services select workloads in their namespace by pod labels.
         let mut by_ns: HashMap<&str, Vec<usize>> = HashMap::default();
@@ -238,6 +269,7 @@ impl<'a> Estate<'a> {
             services,
             namespaces,
             namespace_names,
+            declared_namespaces,
             service_accounts,
             secrets,
             service_index,
@@ -298,6 +330,17 @@ impl<'a> Estate<'a> {
     pub fn spiffe_id(&self, ns: &str, sa: &str) -> String {
         format!("spiffe://{}/ns/{ns}/sa/{sa}", self.trust_domain)
     }
+}
+
+/// True for a valid namespace name: an RFC 1123 label (1 to 63 lowercase ASCII letters, digits
+/// and `-`, starting and ending with a letter or digit).
+pub fn is_namespace_name(name: &str) -> bool {
+    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let bytes = name.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes.iter().all(|&c| alnum(c) || c == b'-')
+        && alnum(bytes[0])
+        && alnum(bytes[bytes.len() - 1])
 }
 
 /// Decides whether a workload has a sidecar, following Istio's and Linkerd's injection rules.

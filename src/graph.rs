@@ -37,6 +37,8 @@ pub enum NodeKind {
     IamPolicy,
     /// An IAM OIDC identity provider.
     OidcProvider,
+    /// An IAM SAML identity provider (human single sign-on).
+    SamlProvider,
     /// An EC2 instance profile.
     InstanceProfile,
     /// AWS resources named by a policy (an ARN pattern).
@@ -63,6 +65,7 @@ impl NodeKind {
             NodeKind::IamGroup => "iam-group",
             NodeKind::IamPolicy => "iam-policy",
             NodeKind::OidcProvider => "oidc-provider",
+            NodeKind::SamlProvider => "saml-provider",
             NodeKind::InstanceProfile => "instance-profile",
             NodeKind::AwsResource => "aws-resource",
             NodeKind::KubeSubject => "kubernetes-subject",

@@ -270,6 +270,7 @@ fn builtin_cluster_role(name: &str) -> Option<&'static Role> {
                 api_version: "rbac.authorization.k8s.io/v1".into(),
                 name: name.into(),
                 namespace: None,
+                namespace_defaulted: false,
                 labels: Default::default(),
                 annotations: Default::default(),
                 creation_timestamp: None,

@@ -89,6 +89,7 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
     let mut diagnostics: Vec<Diagnostic> = inv
         .diagnostics
         .iter()
+        .chain(&a.unplaced.diagnostics())
         .map(|d| Diagnostic {
             file: d.source.file.to_string(),
             line: d.source.line,

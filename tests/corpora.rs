@@ -585,6 +585,16 @@ fn istio_samples_without_sidecars_accept_plaintext() {
 }
 
 #[test]
+fn istio_helloworld_versions_are_one_identity() {
+    let Some(c) = corpora() else { return };
+    // helloworld-v1 and helloworld-v2 (`app: helloworld`, `version: v1`/`v2`) are the two
+    // versions of the traffic-shifting sample; both run as the namespace's default account.
+    let r = scan(c, &[&format!("{ISTIO}/samples/helloworld/helloworld.yaml")]);
+    assert_eq!(r.summary.workloads, 2, "{}", all(&r));
+    expect_none(&r, "ZT007", "ServiceAccount", "default", "default");
+}
+
+#[test]
 
 fn spire_quickstart_is_read_whole() {
     let Some(c) = corpora() else { return };

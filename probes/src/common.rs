@@ -26,14 +26,29 @@ const CLUSTER_SCOPED: &[&str] = &[
     "RuntimeClass",
 ];
 
-/// Reads `kind`, `apiVersion` and `metadata` of an object.
+/// The namespace of namespaced objects that carry none, when the scan is given no other.
+const DEFAULT_NAMESPACE: &str = "default";
+
+/// Reads `kind`, `apiVersion` and `metadata` of an object; a namespaced object without a namespace
+/// gets `default`.
+#[cfg(test)]
 pub(crate) fn object_meta(node: &Node, file: &Arc<str>) -> ObjectMeta {
+    object_meta_in(node, file, None)
+}
+
+/// Reads `kind`, `apiVersion` and `metadata` of an object. A namespaced object without a namespace
+/// gets `namespace` (the scan's `--namespace`, as `kubectl apply -n` would place it) or, when the
+/// scan has none, `default`, and is then marked as placed by default.
+pub(crate) fn object_meta_in(node: &Node, file: &Arc<str>, namespace: Option<&str>) -> ObjectMeta {
     let kind = node.field("kind").string().unwrap_or_default();
     let md = node.field("metadata");
-    let namespace = if CLUSTER_SCOPED.contains(&kind.as_str()) {
+    let written = md.field("namespace").string().filter(|s| !s.is_empty());
+    let cluster_scoped = CLUSTER_SCOPED.contains(&kind.as_str());
+    let namespace_defaulted = !cluster_scoped && written.is_none() && namespace.is_none();
+    let namespace = if cluster_scoped {
         None
     } else {
-        Some(md.field("namespace").string().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".to_owned()))
+        Some(written.unwrap_or_else(|| namespace.unwrap_or(DEFAULT_NAMESPACE).to_owned()))
     };
     let owner = {
         let refs = md.field("ownerReferences").items();
@@ -46,6 +61,7 @@ pub(crate) fn object_meta(node: &Node, file: &Arc<str>) -> ObjectMeta {
         api_version: node.field("apiVersion").string().unwrap_or_default(),
         name: md.field("name").string().or_else(|| md.field("generateName").string()).unwrap_or_default(),
         namespace,
+        namespace_defaulted,
         labels: string_map(md.field("labels")),
         annotations: string_map(md.field("annotations")),
         creation_timestamp: md.field("creationTimestamp").string(),

@@ -57,7 +57,8 @@ impl Default for ReadLimits {
     }
 }
 
-/// How the probes may touch the file system.
+/// How the probes read a scan's input: what they may touch on the file system, within which
+/// bounds, and the namespace of objects that carry none.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadOptions {
     /// Follow symbolic links whose target lies outside the roots (off by default). References
@@ -65,6 +66,10 @@ pub struct ReadOptions {
     pub follow_outside_symlinks: bool,
     /// Bounds on the scan's reads.
     pub limits: ReadLimits,
+    /// The namespace of namespaced objects that carry no `metadata.namespace`, as
+    /// `kubectl apply -n` gives it; `None` gives them `default`, as plain `kubectl apply` does.
+    /// Objects that name a namespace keep theirs.
+    pub default_namespace: Option<String>,
 }
 
 /// Why a path was not opened.
@@ -388,6 +393,7 @@ mod tests {
         let options = ReadOptions {
             follow_outside_symlinks: true,
             limits: ReadLimits { max_file_bytes: 1024, ..ReadLimits::default() },
+            ..ReadOptions::default()
         };
         let scope = ReadScope::new(std::slice::from_ref(&root), options);
         assert!(matches!(scope.read(&root.join("zero.yaml"), false), Err(Refusal::NotRegular("a device"))));

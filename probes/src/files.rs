@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::common::object_meta;
+use crate::common::object_meta_in;
 use crate::confine::{ReadOptions, ReadScope, Refusal, identity};
 use crate::model::{Diagnostic, Inventory, Source};
 use crate::yaml::{self, Node};
@@ -73,7 +73,8 @@ pub fn read_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Inventory {
         }
         fits
     });
-    let parts: Vec<Inventory> = documents.par_iter().map(|f| read_file(&scope, &f.path)).collect();
+    let namespace = options.default_namespace.as_deref();
+    let parts: Vec<Inventory> = documents.par_iter().map(|f| read_file(&scope, &f.path, namespace)).collect();
     let max_objects = scope.limits().max_objects;
     for (found, part) in documents.iter().zip(parts) {
         if inventory.objects_read + part.objects_read > max_objects {
@@ -220,7 +221,7 @@ fn sniffed_text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-fn read_file(scope: &ReadScope, path: &Path) -> Inventory {
+fn read_file(scope: &ReadScope, path: &Path, namespace: Option<&str>) -> Inventory {
     let name: Arc<str> = path.display().to_string().into();
     let fail = |reason: String| {
         let mut inv = Inventory::default();
@@ -232,13 +233,20 @@ fn read_file(scope: &ReadScope, path: &Path) -> Inventory {
         Err(refusal) => return fail(refusal.to_string()),
     };
     match String::from_utf8(bytes) {
-        Ok(text) => read_text(&name, &text),
+        Ok(text) => read_text_in(&name, &text, namespace),
         Err(_) => fail("not UTF-8 text; skipped".to_owned()),
     }
 }
 
-/// Reads one file's text (YAML, multi-document YAML or JSON) into an Inventory.
+/// Reads one file's text (YAML, multi-document YAML or JSON) into an Inventory; namespaced objects
+/// without a namespace get `default`.
 pub fn read_text(file: &str, text: &str) -> Inventory {
+    read_text_in(file, text, None)
+}
+
+/// Like [`read_text`]; namespaced objects without a namespace get `namespace` when it is given
+/// (see [`ReadOptions::default_namespace`]).
+pub fn read_text_in(file: &str, text: &str, namespace: Option<&str>) -> Inventory {
     let file: Arc<str> = file.into();
     let mut inventory = Inventory { files_read: 1, ..Inventory::default() };
     // CSV: only the IAM credential report is read; other CSV files are not configuration.
@@ -254,7 +262,7 @@ pub fn read_text(file: &str, text: &str) -> Inventory {
     let looks_templated = text.contains("{{");
     for doc in yaml::documents(text, modelled_kind) {
         match doc {
-            Ok(node) => read_object(&node, &file, &mut inventory, 0),
+            Ok(node) => read_object(&node, &file, namespace, &mut inventory, 0),
             Err(e) => {
                 let mut reason = format!("not valid YAML/JSON: {}", e.reason);
                 if looks_templated {
@@ -321,7 +329,13 @@ fn modelled_kind(kind: &str) -> bool {
 }
 
 /// Dispatches one object by kind; unwraps `List` and `*List` objects.
-fn read_object(node: &Node, file: &Arc<str>, inventory: &mut Inventory, depth: usize) {
+fn read_object(
+    node: &Node,
+    file: &Arc<str>,
+    namespace: Option<&str>,
+    inventory: &mut Inventory,
+    depth: usize,
+) {
     if !node.is_map() {
         // A scalar or sequence document (e.g. a bare JSON array) is not an object.
         *inventory.skipped_kinds.entry("(not an object)".to_owned()).or_default() += 1;
@@ -330,7 +344,7 @@ fn read_object(node: &Node, file: &Arc<str>, inventory: &mut Inventory, depth: u
     let kind = node.field("kind").string().unwrap_or_default();
     if (kind == "List" || kind.ends_with("List")) && node.field("items").is_seq() && depth < 4 {
         for item in node.field("items").items() {
-            read_object(item, file, inventory, depth + 1);
+            read_object(item, file, namespace, inventory, depth + 1);
         }
         return;
     }
@@ -356,7 +370,7 @@ fn read_object(node: &Node, file: &Arc<str>, inventory: &mut Inventory, depth: u
         return;
     }
     inventory.objects_read += 1;
-    let meta = object_meta(node, file);
+    let meta = object_meta_in(node, file, namespace);
     let group = meta.api_version.split('/').next().unwrap_or("").to_owned();
     let handled = if edge::handles(&meta) {
         edge::read(node, &meta, inventory)
@@ -436,6 +450,52 @@ mod tests {
             assert_eq!(inv.skipped_kinds.get("(no kind)"), Some(&1), "{text}");
             assert_eq!(inv.objects_read, 0, "{text}");
         }
+    }
+
+    #[test]
+    fn objects_without_a_namespace_get_the_one_given_else_default() {
+        let text = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n---\n\
+apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: b, namespace: shop}\n---\n\
+apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: c}\n";
+        let placed = |inv: &Inventory| {
+            let mut metas: Vec<_> = inv.service_accounts.iter().map(|s| &s.meta).collect();
+            metas.extend(inv.roles.iter().map(|r| &r.meta));
+            metas
+                .iter()
+                .map(|m| (m.name.clone(), m.namespace.clone(), m.namespace_defaulted))
+                .collect::<Vec<_>>()
+        };
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            placed(&read_text("x.yaml", text)),
+            [("a".into(), s("default"), true), ("b".into(), s("shop"), false), ("c".into(), None, false)]
+        );
+        assert_eq!(
+            placed(&read_text_in("x.yaml", text, Some("monitoring"))),
+            [("a".into(), s("monitoring"), false), ("b".into(), s("shop"), false), ("c".into(), None, false)]
+        );
+    }
+
+    #[test]
+    fn the_read_options_namespace_reaches_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.yaml"),
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("b.yaml"),
+            "kind: List\nitems:\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata: {name: b}\n",
+        )
+        .unwrap();
+        let options = ReadOptions { default_namespace: Some("monitoring".into()), ..ReadOptions::default() };
+        let inv = read_paths_with(&[dir.path().to_path_buf()], &options);
+        let got: Vec<&str> = inv.service_accounts.iter().map(|s| s.meta.ns()).collect();
+        assert_eq!(got, ["monitoring", "monitoring"]);
+        let inv = read_paths(&[dir.path().to_path_buf()]);
+        let got: Vec<&str> = inv.service_accounts.iter().map(|s| s.meta.ns()).collect();
+        assert_eq!(got, ["default", "default"]);
     }
 
     #[test]

@@ -200,8 +200,12 @@ pub struct ObjectMeta {
     /// `metadata.name`.
     pub name: String,
     /// `metadata.namespace`; `None` for cluster-scoped kinds. Namespaced objects without one get
-    /// `default`, as `kubectl apply` would.
+    /// `default`, as `kubectl apply` would, or the namespace the scan was given
+    /// ([`crate::ReadOptions::default_namespace`], as `kubectl apply -n`).
     pub namespace: Option<String>,
+    /// True when the object carries no namespace and the scan was given none either, so that
+    /// `namespace` is `default` by convention only: where the object is meant to run is not known.
+    pub namespace_defaulted: bool,
     /// `metadata.labels`.
     pub labels: StringMap,
     /// `metadata.annotations`.

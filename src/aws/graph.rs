@@ -159,21 +159,26 @@ pub fn add(g: &mut AuthGraph, m: &AwsModel<'_>) {
     for r in &inv.roles {
         let rn = g.get(&role_node_id(&r.arn)).expect("role node");
         for e in &m.trust[r.arn.as_str()] {
-            if let Trustee::Federated { provider, .. } = &e.trustee
-                && e.assume
-            {
-                let pn = g.node(
-                    format!("oidc-provider:{provider}"),
-                    NodeKind::OidcProvider,
-                    &issuer_of(provider),
-                    None,
-                );
-                g.edge(
-                    pn,
-                    rn,
-                    GEdge::new(EdgeKind::Federates, format!("its tokens can assume role {}", r.arn)),
-                );
+            if !e.assume {
+                continue;
             }
+            let (pn, label) = match &e.trustee {
+                Trustee::Federated { provider, .. } => (
+                    g.node(
+                        format!("oidc-provider:{provider}"),
+                        NodeKind::OidcProvider,
+                        &issuer_of(provider),
+                        None,
+                    ),
+                    format!("its tokens can assume role {}", r.arn),
+                ),
+                Trustee::Saml { provider } => (
+                    g.node(format!("saml-provider:{provider}"), NodeKind::SamlProvider, provider, None),
+                    format!("its SAML assertions (single sign-on) can assume role {}", r.arn),
+                ),
+                _ => continue,
+            };
+            g.edge(pn, rn, GEdge::new(EdgeKind::Federates, label));
         }
         for ip in &r.instance_profiles {
             let n =

@@ -238,15 +238,25 @@ pub struct AwsModel<'a> {
     /// Ways into each role from outside IAM (service accounts, federated subjects).
     pub entries: BTreeMap<&'a str, Vec<RoleEntry>>,
     pub keys: Vec<KeyView<'a>>,
-    /// True when the account federates workload identity (an OIDC or SAML provider, or a role
-    /// trusting one).
-    pub federation: Option<String>,
+    /// Where the account shows federation (an OIDC provider, a role entered by workload identity
+    /// federation, a role trusting an OIDC or SAML provider), when it does.
+    pub federation: Option<Federation>,
     pub accounts: BTreeSet<&'a str>,
     /// AWS principals mapped into the cluster by the `aws-auth` ConfigMap.
     pub kube_mappings: Vec<KubeMapping>,
     /// The AWS credentials the graph holds (access keys, federated tokens) by node id: their
     /// kind for the report and where the input shows them.
     pub credentials: HashMap<String, (&'static str, Vec<Source>)>,
+}
+
+/// Evidence that an account federates identity, so that static keys have an alternative.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Federation {
+    /// What shows it, in words (`OIDC provider arn:…`, `role arn:… trusts SAML provider arn:…`).
+    pub evidence: String,
+    /// True when workloads can federate (OIDC, web identity); false when only people can,
+    /// through SAML single sign-on.
+    pub workloads: bool,
 }
 
 /// One `mapRoles` or `mapUsers` entry of the `kube-system/aws-auth` ConfigMap: an IAM role or
@@ -556,19 +566,32 @@ impl<'a> AwsModel<'a> {
             .map_or_else(|| role_node_id(arn), |r| role_node_id(&r.arn))
     }
 
-    fn federation_evidence(&self) -> Option<String> {
+    fn federation_evidence(&self) -> Option<Federation> {
+        let workloads = |evidence: String| Some(Federation { evidence, workloads: true });
         if let Some(p) = self.inv.oidc_providers.first() {
-            return Some(format!(
+            return workloads(format!(
                 "OIDC provider {}",
                 if p.arn.is_empty() { p.url.as_deref().unwrap_or("") } else { &p.arn }
             ));
         }
         if let Some((role, _)) = self.entries.iter().next() {
-            return Some(format!("role {role} is assumed by workload identity federation"));
+            return workloads(format!("role {role} is assumed by workload identity federation"));
         }
         for r in &self.inv.roles {
             if self.trust[r.arn.as_str()].iter().any(|e| matches!(e.trustee, Trustee::Federated { .. })) {
-                return Some(format!("role {} trusts a federated identity provider", r.arn));
+                return workloads(format!("role {} trusts a federated identity provider", r.arn));
+            }
+        }
+        // SAML: people sign in through single sign-on and get short-lived role credentials.
+        for r in &self.inv.roles {
+            if let Some(provider) = self.trust[r.arn.as_str()].iter().find_map(|e| match &e.trustee {
+                Trustee::Saml { provider } if e.assume => Some(provider),
+                _ => None,
+            }) {
+                return Some(Federation {
+                    evidence: format!("role {} trusts SAML provider {provider}", r.arn),
+                    workloads: false,
+                });
             }
         }
         None

@@ -4,7 +4,12 @@
 //! account; `arn:aws:iam::<acct>:root` (or the bare account id) trusts the whole account, that is
 //! any identity there whose own policies allow `sts:AssumeRole`; a role or user ARN trusts that
 //! principal; `Service` trusts an AWS service; `Federated` trusts tokens of an identity provider,
-//! narrowed by the `<issuer>:sub` and `<issuer>:aud` conditions.
+//! narrowed by the `<issuer>:sub` and `<issuer>:aud` conditions. A `Federated` principal that is a
+//! SAML provider (`arn:aws:iam::<acct>:saml-provider/<name>`) trusts SAML assertions instead: human
+//! single sign-on through `sts:AssumeRoleWithSAML`, narrowed by `SAML:*` conditions. A web-identity
+//! token cannot be used with a SAML provider, nor satisfy a required `SAML:` condition, and a
+//! statement that allows only `sts:AssumeRoleWithSAML` admits no web identity either: all three are
+//! SAML trust, not web-identity trust.
 
 use ztpath_probes::iam::{Condition, Effect, PolicyDocument};
 
@@ -25,13 +30,17 @@ pub enum Trustee {
     /// An identity provider's tokens; `subjects` are the `sub` values (patterns under
     /// `StringLike`) the conditions accept, empty when no condition constrains `sub`.
     Federated { provider: String, subjects: Vec<String> },
+    /// A SAML identity provider's assertions (`sts:AssumeRoleWithSAML`): people signing in
+    /// through single sign-on, not workloads.
+    Saml { provider: String },
 }
 
 /// One principal admitted by one `Allow` statement of a trust policy.
 #[derive(Clone, Debug)]
 pub struct TrustEntry {
     pub trustee: Trustee,
-    /// True when the statement allows assuming the role (`sts:AssumeRole*`).
+    /// True when the statement allows assuming the role (`sts:AssumeRole*`; for a SAML
+    /// provider, `sts:AssumeRoleWithSAML`).
     pub assume: bool,
     /// The statement's conditions.
     pub conditions: Vec<Condition>,
@@ -75,6 +84,9 @@ pub fn entries(doc: &PolicyDocument) -> Vec<TrustEntry> {
             continue;
         }
         let assume = ASSUME_ACTIONS.iter().any(|a| covers_action(st, a));
+        let with_saml = covers_action(st, "sts:AssumeRoleWithSAML");
+        let saml_only = with_saml && !covers_action(st, "sts:AssumeRoleWithWebIdentity")
+            || st.conditions.iter().any(requires_saml_key);
         for (kind, value) in &st.principals {
             let trustee = match kind.as_str() {
                 "*" => Trustee::Anyone,
@@ -85,6 +97,9 @@ pub fn entries(doc: &PolicyDocument) -> Vec<TrustEntry> {
                 },
                 "AWS" => Trustee::Arn(value.clone()),
                 "Service" => Trustee::Service(value.clone()),
+                "Federated" if saml_only || is_saml_provider(value) => {
+                    Trustee::Saml { provider: value.clone() }
+                }
                 "Federated" => Trustee::Federated {
                     provider: value.clone(),
                     subjects: st
@@ -96,10 +111,27 @@ pub fn entries(doc: &PolicyDocument) -> Vec<TrustEntry> {
                 },
                 _ => continue,
             };
+            // A SAML assertion is taken with `sts:AssumeRoleWithSAML` and no other action.
+            let assume = if matches!(trustee, Trustee::Saml { .. }) { with_saml } else { assume };
             out.push(TrustEntry { trustee, assume, conditions: st.conditions.clone(), line: st.line });
         }
     }
     out
+}
+
+/// True for an IAM SAML provider ARN (`arn:aws:iam::<acct>:saml-provider/<name>`).
+pub fn is_saml_provider(principal: &str) -> bool {
+    principal.starts_with("arn:") && principal.contains(":saml-provider/")
+}
+
+/// True for a condition that only a SAML assertion can satisfy: a positive string test on a
+/// `SAML:` key (`SAML:aud`, `SAML:sub`…) that fails when the key is absent, as it is from every
+/// other kind of request (not `…IfExists`, not `ForAllValues:`, which hold on an absent key).
+fn requires_saml_key(c: &Condition) -> bool {
+    c.key.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("saml:"))
+        && is_positive_string_test(&c.operator)
+        && !c.operator.ends_with("IfExists")
+        && !c.operator.starts_with("ForAllValues:")
 }
 
 /// True for a condition key naming a token's subject (`<issuer>:sub`).
@@ -195,6 +227,36 @@ mod tests {
                 "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}]}"#,
         );
         assert!(open[0].web_identity_admits("repo:anyone/anything:ref:refs/heads/main", "sts.amazonaws.com"));
+    }
+
+    #[test]
+    fn saml_providers_actions_and_conditions_make_saml_trust() {
+        let e = trust_of(
+            r#"{"Statement": [
+                {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::111111111111:saml-provider/corp"},
+                    "Action": "sts:AssumeRoleWithSAML",
+                    "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}},
+                {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::111111111111:saml-provider/corp"},
+                    "Action": "sts:AssumeRoleWithWebIdentity"},
+                {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::111111111111:oidc-provider/idp.example.com"},
+                    "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"]},
+                {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::111111111111:oidc-provider/idp.example.com"},
+                    "Action": "sts:AssumeRole*", "Condition": {"StringEquals": {"saml:sub": "alice"}}},
+                {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::111111111111:oidc-provider/idp.example.com"},
+                    "Action": "sts:AssumeRole*", "Condition": {"StringEqualsIfExists": {"SAML:aud": "x"}}},
+                {"Effect": "Allow", "Principal": {"Federated": "accounts.google.com"},
+                    "Action": "sts:AssumeRoleWithWebIdentity"}]}"#,
+        );
+        let saml = |e: &TrustEntry| matches!(e.trustee, Trustee::Saml { .. });
+        let kinds: Vec<bool> = e.iter().map(saml).collect();
+        // A SAML provider; an OIDC provider for SAML only, or under a required SAML claim; but a
+        // SAML claim that may be absent requires nothing, and Google issues web identities.
+        assert_eq!(kinds, [true, true, true, true, false, false]);
+        // A SAML provider is assumed with `sts:AssumeRoleWithSAML` only.
+        let assume: Vec<bool> = e.iter().map(|e| e.assume).collect();
+        assert_eq!(assume, [true, false, true, true, true, true]);
+        assert!(!e[0].web_identity_admits("anyone", "sts.amazonaws.com"));
+        assert!(e[5].web_identity_admits("anyone", "sts.amazonaws.com"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use ztpath_reports::Severity;
 
 use super::{Hit, Rule, Sink, subject, workload_subject};
 use crate::engine::Analysis;
+use crate::estate::{Estate, WorkloadView};
 
 pub static RULE: Rule = Rule {
     id: "ZT007",
@@ -27,7 +28,16 @@ not counted): **medium**.\n\
 are in different namespaces.\n\
 - One service account used by two or more workloads (they share one SPIFFE identity and one RBAC grant set): \
 **medium**.\n\n\
-Pods and ReplicaSets owned by a controller in the input are folded into it first, so a Deployment is one workload.",
+Pods and ReplicaSets owned by a controller in the input are folded into it first, so a Deployment is one workload.\n\n\
+Versions of one application are one identity by design (canary, blue-green and A/B rollouts run the old and the \
+new version side by side under one account, with the same Secrets), so a Secret object or a service account \
+that only versions of one application share is not reported. Two workloads are versions of one application when \
+their pod labels (else their own labels) give the same `app.kubernetes.io/name` (else `app`) with different \
+`app.kubernetes.io/version` (else `version`) values and the same `app.kubernetes.io/component` (or none), or when \
+their names differ only by a version or rollout suffix: `-v2`, `-v1-2-3`, `-v1.2.3`, `-1.2.3` (with at least one dot; \
+`-2` alone is an ordinal, not a version), `-canary`, `-stable`, `-primary` (Flagger), `-baseline`, `-preview`, \
+`-blue`, `-green`. Different applications sharing one still are reported; the message names each application \
+once, with its versions.",
     check,
 };
 
@@ -52,10 +62,10 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         }
     }
     for ((ns, name), ws) in &users {
-        if ws.len() < 2 {
+        let apps = applications(est, ws);
+        if apps.len() < 2 {
             continue;
         }
-        let names: Vec<String> = ws.iter().map(|&i| est.workloads[i].display()).collect();
         let mut evidence: Vec<_> = ws.iter().map(|&i| est.workloads[i].meta().source.clone()).collect();
         if let Some(s) = est.secrets.get(&(*ns, *name)) {
             evidence.insert(0, s.meta.source.clone());
@@ -64,7 +74,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             severity: Severity::Medium,
             subject: subject("Secret", Some(ns), name),
             key: "shared-object".to_owned(),
-            message: format!("Secret {ns}/{name} is loaded by {} workloads: {}.", ws.len(), names.join(", ")),
+            message: format!("Secret {ns}/{name} is loaded by {}: {}.", count(ws, &apps), list(est, &apps)),
             evidence,
             paths: Vec::new(),
         });
@@ -150,10 +160,10 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         by_sa.entry((w.ns, w.sa.as_str())).or_default().push(wi);
     }
     for ((ns, sa), ws) in &by_sa {
-        if ws.len() < 2 {
+        let apps = applications(est, ws);
+        if apps.len() < 2 {
             continue;
         }
-        let names: Vec<String> = ws.iter().map(|&i| est.workloads[i].display()).collect();
         let mut evidence: Vec<_> = ws
             .iter()
             .map(|&i| {
@@ -169,13 +179,164 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             subject: subject("ServiceAccount", Some(ns), sa),
             key: String::new(),
             message: format!(
-                "{} workloads run as service account {ns}/{sa} and so share the identity {}: {}.",
-                ws.len(),
+                "{} run as service account {ns}/{sa} and so share the identity {}: {}.",
+                count(ws, &apps),
                 est.spiffe_id(ns, sa),
-                names.join(", ")
+                list(est, &apps)
             ),
             evidence,
             paths: Vec::new(),
         });
+    }
+}
+
+/// Label keys naming a workload's application, version and component, first found wins.
+const APP_KEYS: &[&str] = &["app.kubernetes.io/name", "app"];
+const VERSION_KEYS: &[&str] = &["app.kubernetes.io/version", "version"];
+const COMPONENT_KEYS: &[&str] = &["app.kubernetes.io/component"];
+
+/// The first of `keys` among the workload's pod labels, else among its own labels.
+fn label<'w>(w: &'w WorkloadView<'_>, keys: &[&str]) -> Option<&'w str> {
+    keys.iter()
+        .find_map(|key| w.w.pod.labels.get(*key).or_else(|| w.meta().labels.get(*key)))
+        .map(String::as_str)
+}
+
+/// The workloads `ws` (indexes into `Estate::workloads`, in input order) grouped by application:
+/// versions of one application (see the rule's page) in one group. Groups are in the order of
+/// their first workload and keep the input order inside.
+fn applications(est: &Estate<'_>, ws: &[usize]) -> Vec<Vec<usize>> {
+    // Same application label and component with more than one version; same name once version
+    // and rollout suffixes are cut, with more than one name. Positions in `ws`, with the value
+    // that must differ.
+    let mut by_label: BTreeMap<(&str, &str), Vec<(usize, &str)>> = BTreeMap::new();
+    let mut by_base: BTreeMap<&str, Vec<(usize, &str)>> = BTreeMap::new();
+    for (k, &wi) in ws.iter().enumerate() {
+        let w = &est.workloads[wi];
+        if let (Some(app), Some(version)) = (label(w, APP_KEYS), label(w, VERSION_KEYS)) {
+            let component = label(w, COMPONENT_KEYS).unwrap_or("");
+            by_label.entry((app, component)).or_default().push((k, version));
+        }
+        by_base.entry(without_version_suffix(w.name())).or_default().push((k, w.name()));
+    }
+    // Union-find over positions; the smaller position is the root.
+    let mut parent: Vec<usize> = (0..ws.len()).collect();
+    fn root(parent: &mut [usize], mut k: usize) -> usize {
+        while parent[k] != k {
+            parent[k] = parent[parent[k]];
+            k = parent[k];
+        }
+        k
+    }
+    for members in by_label.values().chain(by_base.values()) {
+        let distinct: BTreeSet<&str> = members.iter().map(|m| m.1).collect();
+        if distinct.len() < 2 {
+            continue;
+        }
+        for pair in members.windows(2) {
+            let (a, b) = (root(&mut parent, pair[0].0), root(&mut parent, pair[1].0));
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (k, &wi) in ws.iter().enumerate() {
+        let r = root(&mut parent, k);
+        groups.entry(r).or_default().push(wi);
+    }
+    groups.into_values().collect()
+}
+
+/// `name` without its version and rollout suffixes (`cart-v2-canary` → `cart`, `cart-v1-2-3` →
+/// `cart`, `cart-1.2.3` → `cart`); `name` itself when it has none. `cart-2` keeps its number (an
+/// ordinal, as of a StatefulSet's pods, says nothing of versions), and the first part always
+/// stays.
+fn without_version_suffix(name: &str) -> &str {
+    const TRACKS: &[&str] = &["canary", "stable", "primary", "baseline", "preview", "blue", "green"];
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    let dotted = |p: &str| p.split('.').all(digits);
+    // `v1`, `v1.2`
+    let v_number = |p: &str| p.strip_prefix('v').is_some_and(dotted);
+    let parts: Vec<&str> = name.split('-').collect();
+    let mut keep = parts.len();
+    while keep > 1 {
+        let last = parts[keep - 1];
+        if TRACKS.contains(&last) || v_number(last) || last.contains('.') && dotted(last) {
+            keep -= 1;
+            continue;
+        }
+        if digits(last) {
+            // The later parts of `-v1-2-3`: a run of numbers after a `vN` part.
+            let mut first = keep - 1;
+            while first > 0 && digits(parts[first - 1]) {
+                first -= 1;
+            }
+            if first >= 2 && v_number(parts[first - 1]) {
+                keep = first - 1;
+                continue;
+            }
+        }
+        break;
+    }
+    let len = parts[..keep].iter().map(|p| p.len()).sum::<usize>() + keep - 1;
+    &name[..len]
+}
+
+/// "3 workloads" or, when some are versions of one application, "3 workloads of 2 applications".
+fn count(ws: &[usize], apps: &[Vec<usize>]) -> String {
+    if apps.len() == ws.len() {
+        format!("{} workloads", ws.len())
+    } else {
+        format!("{} workloads of {} applications", ws.len(), apps.len())
+    }
+}
+
+/// The applications, each named once: a workload alone as `ns/Kind/name`; versions of one as
+/// `app (versions ns/Kind/app-v1, ns/Kind/app-v2)`, named by their common application label, else
+/// by the first one's name without its suffix.
+fn list(est: &Estate<'_>, apps: &[Vec<usize>]) -> String {
+    let item = |group: &[usize]| {
+        let first = &est.workloads[group[0]];
+        if group.len() == 1 {
+            return first.display();
+        }
+        let app = label(first, APP_KEYS)
+            .filter(|app| group.iter().all(|&i| label(&est.workloads[i], APP_KEYS) == Some(*app)))
+            .unwrap_or_else(|| without_version_suffix(first.name()));
+        let names: Vec<String> = group.iter().map(|&i| est.workloads[i].display()).collect();
+        format!("{app} (versions {})", names.join(", "))
+    };
+    apps.iter().map(|g| item(g)).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_version_suffix;
+
+    #[test]
+    fn version_and_rollout_suffixes_are_cut_and_nothing_else() {
+        for (name, base) in [
+            ("cart-v2", "cart"),
+            ("cart-v1-2-3", "cart"),
+            ("cart-v1.2", "cart"),
+            ("cart-1.2.3", "cart"),
+            ("cart-canary", "cart"),
+            ("cart-v2-canary", "cart"),
+            ("cart-primary", "cart"),
+            ("cart-blue", "cart"),
+            ("web-api-green", "web-api"),
+            ("cart", "cart"),
+            ("cart-2", "cart-2"),
+            ("cart-1-2", "cart-1-2"),
+            ("cart-worker", "cart-worker"),
+            ("v2", "v2"),
+            ("canary", "canary"),
+            ("v1-2", "v1-2"),
+            ("cart-vx", "cart-vx"),
+            ("cart-v", "cart-v"),
+            ("cart-1.", "cart-1."),
+            ("a--v1", "a-"),
+        ] {
+            assert_eq!(without_version_suffix(name), base, "{name}");
+        }
     }
 }

@@ -122,14 +122,21 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         };
         let list = describe(grants.iter().map(|g| (g.0, g.1.clone())));
         let workloads = a.estate.workloads_of_sa(&ns, &sa).len();
+        let unplaced = a.unplaced.workloads_of(&ns, &sa).len();
+        let used_by = if workloads == 0 && unplaced > 0 {
+            // The manifests carry no namespace: their workloads may well run in `ns`.
+            format!(
+                "no workload in the input is in namespace {ns}, but {unplaced} workload(s) without a namespace \
+run as `{sa}`: see --namespace"
+            )
+        } else {
+            format!("used by {workloads} workload(s)")
+        };
         sink.push(Hit {
             severity: severity(grants.iter().map(|g| (g.0, g.1.clone()))),
             subject: subject("ServiceAccount", Some(&ns), &sa),
             key: String::new(),
-            message: format!(
-                "Service account {ns}/{sa} (used by {workloads} workload(s)) can {list} ({}).",
-                vias.join("; ")
-            ),
+            message: format!("Service account {ns}/{sa} ({used_by}) can {list} ({}).", vias.join("; ")),
             evidence: grants.into_iter().map(|g| g.3).collect(),
             paths: Vec::new(),
         });

@@ -21,13 +21,17 @@ namespace especially) or in the pod template; mount a projected token with a spe
 workload needs one.",
     detects: "A workload whose pod spec (or, failing that, its ServiceAccount) leaves `automountServiceAccountToken` \
 unset or `true`, while no RoleBinding or ClusterRoleBinding grants its service account anything (directly or \
-through `system:serviceaccounts` groups).",
+through `system:serviceaccounts` groups). A workload without a namespace is left out when bindings grant an \
+account of its service account's name in a namespace the input does not declare: the manifests are probably \
+meant for `kubectl apply -n` (a diagnostic suggests `--namespace`).",
     check,
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for w in &a.estate.workloads {
-        if !w.token_mounted || a.rbac.has_grants(w.ns, &w.sa) {
+    for (wi, w) in a.estate.workloads.iter().enumerate() {
+        // A workload without a namespace whose account name bindings grant in another namespace
+        // (see --namespace) may well hold those grants: not known to need no token.
+        if !w.token_mounted || a.rbac.has_grants(w.ns, &w.sa) || a.unplaced.is_unplaced(wi) {
             continue;
         }
         let setting = match (

@@ -21,17 +21,30 @@ credentials instead.",
 federation for pipelines, an instance profile for EC2. Then deactivate and delete the key. Where a key must \
 stay, restrict it with `aws:SourceIp`/`aws:SourceVpc` conditions and rotate it.",
     detects: "An active access key of an IAM user (from `list-access-keys` or the credential report) in an \
-estate that shows federation: an IAM OIDC provider, or a role whose trust policy admits a federated principal \
-(IRSA, Pod Identity or CI). The root user's keys are ZT204's.",
+estate that shows federation: an IAM OIDC provider, a role whose trust policy admits a federated principal \
+(IRSA, Pod Identity or CI), or, failing those, a role that trusts a SAML provider (human single sign-on: whoever \
+uses the key, if a person, can sign in that way for short-lived credentials). The root user's keys are ZT204's.",
     check,
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     let Some(federation) = &a.aws.federation else { return };
+    let federates = if federation.workloads {
+        format!("the account federates workload identity ({})", federation.evidence)
+    } else {
+        format!(
+            "the account federates human sign-in through SAML ({}), which gives short-lived role credentials",
+            federation.evidence
+        )
+    };
     for k in a.aws.keys.iter().filter(|k| k.active && k.user != "<root_account>") {
-        sink.push(access_key_hit(k, sink.default_severity(), format!(
-                "IAM user {} authenticates with a static access key ({}) although the account federates workload identity ({federation}).",
+        sink.push(access_key_hit(
+            k,
+            sink.default_severity(),
+            format!(
+                "IAM user {} authenticates with a static access key ({}) although {federates}.",
                 k.user, k.label
-            )));
+            ),
+        ));
     }
 }

@@ -22,7 +22,11 @@ with a CI provider, any repository and branch. A wildcard in the `sub` value wid
 GitHub Actions), and on `<provider>:aud` (`sts.amazonaws.com`). Avoid `StringLike` with `*` in the subject.",
     detects: "A role whose trust policy allows `sts:AssumeRole*` to a `Federated` principal with no \
 `StringEquals`/`StringLike` condition on a `…:sub` key (**high**; a negated test such as `StringNotEquals` \
-names no subject), or only ones whose values contain `*` (**high**, message says which).",
+names no subject), or only ones whose values contain `*` (**high**, message says which).\n\n\
+SAML federation is human single sign-on, not web identity, and is left out: a `Federated` principal that is a \
+SAML provider (`arn:aws:iam::<acct>:saml-provider/<name>`), a statement that allows `sts:AssumeRoleWithSAML` but \
+not `sts:AssumeRoleWithWebIdentity`, or one that requires a `SAML:` condition key (`SAML:aud`), which no \
+web-identity token carries.",
     check,
 };
 

@@ -57,8 +57,14 @@ fi
 export PATH="$tools/bin:$PATH"
 
 # --- build ------------------------------------------------------------------------------------
-# The fuzz workspace has its own Cargo.lock; refuse to run with one that no longer matches.
-cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null
+# The fuzz workspace has its own Cargo.lock; refuse to run with one that no longer matches (after
+# a dependency of ztpath-probes changed) rather than rewrite a tracked file behind the user's back.
+if ! cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null; then
+  echo "fuzz/Cargo.lock is out of date: update it with" >&2
+  echo "  cargo fetch --manifest-path fuzz/Cargo.toml" >&2
+  echo "and commit it." >&2
+  exit 1
+fi
 echo "== building the fuzz targets ($(rustc --version))" >&2
 # --sanitizer none: a sanitizer needs nightly's -Zsanitizer, and safe Rust does not need one (a
 # panic aborts and libFuzzer reports it); coverage instrumentation uses only stable -C flags.

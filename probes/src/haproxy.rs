@@ -932,6 +932,15 @@ impl ServerOpts {
     }
 }
 
+/// Reads one HAProxy configuration held in memory, named `name`, without touching the file
+/// system. An entry point for the fuzz targets (`fuzz/`) and their tests.
+#[doc(hidden)]
+pub fn read_str(name: &str, text: &str) -> Inventory {
+    let file: Arc<str> = name.into();
+    let (proxy, diagnostics) = read_text(&file, Path::new(name), text);
+    Inventory { files_read: 1, proxies: vec![proxy], diagnostics, ..Inventory::default() }
+}
+
 #[cfg(test)]
 mod tests {
     /// Reads files with a scope whose roots are the files themselves (their directories).

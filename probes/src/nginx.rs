@@ -1695,6 +1695,18 @@ fn resolve_target(
     vec![(BackendTarget::Address { host, port }, line)]
 }
 
+/// Reads one nginx configuration held in memory, named `name`, without touching the file system:
+/// `include`s are left unresolved. An entry point for the fuzz targets (`fuzz/`) and their tests.
+#[doc(hidden)]
+pub fn read_str(name: &str, text: &str) -> Inventory {
+    let file: Arc<str> = name.into();
+    let (tree, error) = parse(text, &file);
+    let mut inventory = Inventory { files_read: 1, ..Inventory::default() };
+    inventory.diagnostics.extend(error);
+    inventory.proxies.push(build(&tree, &file, Path::new(name)));
+    inventory
+}
+
 #[cfg(test)]
 mod tests {
     /// Reads files with a scope whose roots are the files themselves (their directories).

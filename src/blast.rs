@@ -120,8 +120,9 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
                     ..,
                 ) => Some("identity"),
                 (NodeKind::Credential | NodeKind::AwsResource, Mode::Own, _) => Some("secret"),
-                (NodeKind::Workload, Mode::Own, _) => Some("workload"),
+                // Reached over a call or unlocked by a server's own secret: authenticated to, not taken over.
                 (NodeKind::Workload | NodeKind::Service | NodeKind::External, _, true) => Some("service"),
+                (NodeKind::Workload, Mode::Own, _) => Some("workload"),
                 _ => None,
             };
             if let Some(c) = category {

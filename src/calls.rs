@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 use ztpath_probes::{EnvFrom, EnvValue, Sensitive, Source};
 
-use crate::estate::Estate;
+use crate::estate::{Estate, WorkloadView};
+use crate::values::{Neighbours, Weakness, normalise, weakness};
 
 /// What a call reaches.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -43,13 +44,54 @@ pub enum CredentialOrigin {
     SecretKey { secret: String, key: String },
     /// A whole Secret loaded with `envFrom` that the input does not define.
     SecretUnknownKeys { secret: String },
-    /// A literal value in the manifest (env or a ConfigMap it loads).
+    /// A literal value in the manifest (env, arguments or a ConfigMap it loads).
     Literal { fingerprint: String, shape: Option<&'static str> },
     /// A password inside a URL written in the manifest.
     UrlPassword { fingerprint: String },
 }
 
-/// A static credential a workload holds and presents to some peer.
+/// Which side of an authentication a workload's static credential is on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// It presents the credential to a peer (the credential's `target`, when it can be told).
+    Presents,
+    /// It is a server configured with the secret its callers must present (`what` says which, e.g.
+    /// "the MySQL root password"); `holders` are the callers that hold it (see
+    /// [`crate::servers::link_holders`]).
+    Accepts { what: &'static str, holders: Vec<Holder> },
+}
+
+/// A caller holding the secret a server accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    pub workload: usize,
+    /// Index in [`Calls::credentials`] of the credential it presents.
+    pub credential: usize,
+    pub how: HolderHow,
+}
+
+/// How a caller was found to hold a server's secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HolderHow {
+    /// It loads the same key of the same Secret.
+    SameSecretKey,
+    /// Its credential has the same value (same keyed fingerprint).
+    SameValue,
+    /// It holds a credential for one of the server's Services (in a URL, or by name prefix).
+    NamesServer,
+}
+
+impl HolderHow {
+    pub fn describe(self) -> &'static str {
+        match self {
+            HolderHow::SameSecretKey => "the same Secret key",
+            HolderHow::SameValue => "the same value",
+            HolderHow::NamesServer => "a static credential for its Service",
+        }
+    }
+}
+
+/// A static credential a workload holds: one it presents to some peer, or one it accepts.
 #[derive(Clone, Debug)]
 pub struct HeldCredential {
     pub workload: usize,
@@ -57,8 +99,9 @@ pub struct HeldCredential {
     pub name: String,
     pub origin: CredentialOrigin,
     pub source: Source,
-    /// The peer it authenticates to, when it can be told.
+    /// The peer it authenticates to, when it can be told (always `None` when it accepts).
     pub target: Option<Target>,
+    pub role: Role,
 }
 
 /// A credential value written in clear in a manifest (env literal or ConfigMap entry).
@@ -70,6 +113,8 @@ pub struct LeakedValue {
     pub fingerprint: String,
     pub shape: &'static str,
     pub source: Source,
+    /// Why the value is guessable, if it is.
+    pub weakness: Option<Weakness>,
 }
 
 /// What holds a leaked value.
@@ -81,9 +126,17 @@ pub enum LeakOwner {
     Proxy(usize),
 }
 
-/// Shapes of credentials found inside URLs (their fingerprint is the credential's, and a URL is
-/// usually repeated where it is used, so these do not count as reuse).
+/// Shapes of credentials found inside URLs (their fingerprint is the credential's, not the URL's).
 pub const URL_SHAPES: &[&str] = &["password in URL", "token in URL"];
+
+/// The shape of a literal whose value is the value of a credential key of some Secret.
+pub const SECRET_COPY: &str = "copy of a Secret value";
+
+/// What a value written on a container's command line is named by.
+pub const ARGUMENT: &str = "container argument";
+
+/// The shape of a password given on a server's command line (`--requirepass`).
+pub const ARGUMENT_PASSWORD: &str = "password in arguments";
 
 /// All calls, held credentials and leaked values of an estate.
 #[derive(Default)]
@@ -91,6 +144,18 @@ pub struct Calls {
     pub calls: Vec<Call>,
     pub credentials: Vec<HeldCredential>,
     pub leaks: Vec<LeakedValue>,
+}
+
+/// One value a workload's configuration holds, where calls and URL credentials are looked for.
+struct Ref<'a> {
+    /// Env var or ConfigMap key (empty for an argument).
+    name: String,
+    value: &'a Sensitive,
+    source: Source,
+    /// An env var (or a ConfigMap key loaded as one).
+    env: bool,
+    /// The ConfigMap it is written in (its URL credentials are that ConfigMap's leaks).
+    config_map: Option<usize>,
 }
 
 impl Calls {
@@ -103,16 +168,49 @@ impl Calls {
             .enumerate()
             .map(|(i, c)| ((c.meta.ns(), c.meta.name.as_str()), i))
             .collect();
+        // Values of the credential keys of every Secret: a literal with one of them is a
+        // credential whatever it looks like.
+        let secret_values: BTreeSet<String> = inv
+            .secrets
+            .iter()
+            .filter(|s| s.secret_type != "kubernetes.io/service-account-token")
+            .flat_map(|s| s.entries.iter())
+            .filter(|e| credential_name(&e.key) || e.key == "ssh-privatekey")
+            .filter_map(|e| e.fingerprint.as_ref().map(|f| f.0.clone()))
+            .collect();
 
         for (ci, cm) in inv.config_maps.iter().enumerate() {
+            let neighbours: Neighbours =
+                cm.data.iter().map(|(k, v, _)| (normalise(k), (k.clone(), v.fingerprint().0))).collect();
             for (key, value, line) in &cm.data {
-                if let Some(shape) = leaked_shape(key, value) {
+                let source = cm.meta.source.at(*line);
+                if let Some(shape) = leaked_shape(key, value, &secret_values) {
                     out.leaks.push(LeakedValue {
                         owner: LeakOwner::ConfigMap(ci),
                         name: key.clone(),
                         fingerprint: value.fingerprint().to_string(),
                         shape,
-                        source: cm.meta.source.at(*line),
+                        source: source.clone(),
+                        weakness: literal_weakness(key, value, &neighbours),
+                    });
+                }
+                // A credential inside a URL is this ConfigMap's, whoever loads it.
+                for (secret, shape) in url_credentials(value.expose()) {
+                    let fingerprint = secret.fingerprint().to_string();
+                    if shape == "token in URL"
+                        && out.leaks.iter().any(|l| l.source == source && l.name == *key)
+                    {
+                        continue; // the value's own format already gave the token away
+                    }
+                    let weakness = ztpath_probes::k8s::well_known_default(secret.expose())
+                        .then_some(Weakness::WellKnownDefault);
+                    out.leaks.push(LeakedValue {
+                        owner: LeakOwner::ConfigMap(ci),
+                        name: key.clone(),
+                        fingerprint,
+                        shape,
+                        source: source.clone(),
+                        weakness,
                     });
                 }
             }
@@ -123,238 +221,421 @@ impl Calls {
             .workloads
             .par_iter()
             .enumerate()
-            .map(|(wi, w)| {
-                let mut out = Calls::default();
-                let mut refs: Vec<(String, &Sensitive, Source, bool)> = Vec::new(); // (name, value, source, is_env_name)
-                let mut creds: Vec<HeldCredential> = Vec::new();
-                for c in &w.w.pod.containers {
-                    for e in &c.env {
-                        let src = w.meta().source.at(e.line);
-                        match &e.value {
-                            EnvValue::Literal(v) => {
-                                refs.push((e.name.clone(), v, src.clone(), true));
-                                if let Some(shape) = leaked_shape(&e.name, v) {
-                                    out.leaks.push(LeakedValue {
-                                        owner: LeakOwner::Workload(wi),
-                                        name: e.name.clone(),
-                                        fingerprint: v.fingerprint().to_string(),
-                                        shape,
-                                        source: src.clone(),
-                                    });
-                                    creds.push(HeldCredential {
-                                        workload: wi,
-                                        name: e.name.clone(),
-                                        origin: CredentialOrigin::Literal {
-                                            fingerprint: v.fingerprint().to_string(),
-                                            shape: Some(shape),
-                                        },
-                                        source: src,
-                                        target: None,
-                                    });
-                                }
-                            }
-                            EnvValue::SecretKey { secret, key } => {
-                                if credential_name(&e.name) || credential_name(key) {
-                                    creds.push(HeldCredential {
-                                        workload: wi,
-                                        name: e.name.clone(),
-                                        origin: CredentialOrigin::SecretKey {
-                                            secret: secret.clone(),
-                                            key: key.clone(),
-                                        },
-                                        source: src,
-                                        target: None,
-                                    });
-                                }
-                            }
-                            EnvValue::ConfigMapKey { config_map, key } => {
-                                if let Some(&ci) = config_maps.get(&(w.ns, config_map.as_str()))
-                                    && let Some((_, v, line)) =
-                                        inv.config_maps[ci].data.iter().find(|(k, ..)| k == key)
-                                {
-                                    refs.push((
-                                        e.name.clone(),
-                                        v,
-                                        inv.config_maps[ci].meta.source.at(*line),
-                                        true,
-                                    ));
-                                }
-                            }
-                            EnvValue::Other => {}
-                        }
-                    }
-                    for e in &c.env_from {
-                        match e {
-                            EnvFrom::Secret { name, line } => {
-                                let src = w.meta().source.at(*line);
-                                match estate.secrets.get(&(w.ns, name.as_str())) {
-                                    // A Secret whose keys the input shows: the credential-like ones.
-                                    Some(secret) if !secret.entries.is_empty() => {
-                                        for entry in
-                                            secret.entries.iter().filter(|en| credential_name(&en.key))
-                                        {
-                                            creds.push(HeldCredential {
-                                                workload: wi,
-                                                name: entry.key.clone(),
-                                                origin: CredentialOrigin::SecretKey {
-                                                    secret: name.clone(),
-                                                    key: entry.key.clone(),
-                                                },
-                                                source: src.clone(),
-                                                target: None,
-                                            });
-                                        }
-                                    }
-                                    // Not in the input, or managed elsewhere (no data written): every
-                                    // key it holds becomes an env var, credentials included.
-                                    _ => creds.push(HeldCredential {
-                                        workload: wi,
-                                        name: format!("envFrom {name}"),
-                                        origin: CredentialOrigin::SecretUnknownKeys { secret: name.clone() },
-                                        source: src,
-                                        target: None,
-                                    }),
-                                }
-                            }
-                            EnvFrom::ConfigMap { name, .. } => {
-                                if let Some(&ci) = config_maps.get(&(w.ns, name.as_str())) {
-                                    let cm = &inv.config_maps[ci];
-                                    for (k, v, line) in &cm.data {
-                                        let src = cm.meta.source.at(*line);
-                                        refs.push((k.clone(), v, src.clone(), true));
-                                        if let Some(shape) = leaked_shape(k, v) {
-                                            creds.push(HeldCredential {
-                                                workload: wi,
-                                                name: k.clone(),
-                                                origin: CredentialOrigin::Literal {
-                                                    fingerprint: v.fingerprint().to_string(),
-                                                    shape: Some(shape),
-                                                },
-                                                source: src,
-                                                target: None,
-                                            });
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    for (arg, line) in &c.args {
-                        refs.push((String::new(), arg, w.meta().source.at(*line), false));
-                    }
-                }
-                // ConfigMaps mounted as files are configuration too (e.g. an application.yaml).
-                for cm_name in &w.config_maps {
-                    if let Some(&ci) = config_maps.get(&(w.ns, *cm_name)) {
-                        let cm = &inv.config_maps[ci];
-                        for (k, v, line) in &cm.data {
-                            refs.push((k.clone(), v, cm.meta.source.at(*line), false));
-                        }
-                    }
-                }
-
-                // Resolve references to calls, one per (target, via-name).
-                let mut seen: BTreeSet<(Target, String)> = BTreeSet::new();
-                let mut url_targets: Vec<(String, Target)> = Vec::new();
-                for (name, value, src, is_env) in &refs {
-                    let addressy = url_name(name);
-                    for r in host_refs(value.expose()) {
-                        let strong = r.scheme || r.port.is_some() || addressy;
-                        let Some(target) =
-                            resolve(estate, w.ns, &r.host, strong, r.scheme || (*is_env && addressy))
-                        else {
-                            continue;
-                        };
-                        if let Target::Service(si) = target {
-                            // A workload reaching its own Service is not an auth path.
-                            if w.services.contains(&si) {
-                                continue;
-                            }
-                        }
-                        if let Some((secret, shape)) = &r.credential {
-                            // The credential itself is fingerprinted, not the URL around it.
-                            let fingerprint = secret.fingerprint().to_string();
-                            // A token that the value's own format already gave away is one leak.
-                            let known = *shape == "token in URL"
-                                && out.leaks.iter().any(|l| {
-                                    l.owner == LeakOwner::Workload(wi) && l.name == *name && l.source == *src
-                                });
-                            if !known {
-                                out.leaks.push(LeakedValue {
-                                    owner: LeakOwner::Workload(wi),
-                                    name: name.clone(),
-                                    fingerprint: fingerprint.clone(),
-                                    shape,
-                                    source: src.clone(),
-                                });
-                            }
-                            creds.push(HeldCredential {
-                                workload: wi,
-                                name: if name.is_empty() { "argument URL".to_owned() } else { name.clone() },
-                                origin: CredentialOrigin::UrlPassword { fingerprint },
-                                source: src.clone(),
-                                target: Some(target.clone()),
-                            });
-                        }
-                        if !name.is_empty() {
-                            url_targets.push((name.clone(), target.clone()));
-                        }
-                        if seen.insert((target.clone(), name.clone())) {
-                            out.calls.push(Call {
-                                caller: wi,
-                                target,
-                                port: r.port,
-                                via: if name.is_empty() {
-                                    "container argument".to_owned()
-                                } else {
-                                    name.clone()
-                                },
-                                source: src.clone(),
-                            });
-                        }
-                    }
-                }
-
-                // Tie credentials to peers.
-                for cred in &mut creds {
-                    if cred.target.is_some() {
-                        continue;
-                    }
-                    let base = name_base(&cred.name);
-                    if !base.is_empty()
-                        && let Some((_, t)) = url_targets.iter().find(|(n, _)| name_base(n) == base)
-                    {
-                        cred.target = Some(t.clone());
-                        continue;
-                    }
-                    if let CredentialOrigin::SecretKey { secret, .. } = &cred.origin {
-                        // The callee loads the same Secret: it checks what the caller presents.
-                        let shared =
-                            url_targets.iter().map(|(_, t)| t).chain(seen.iter().map(|(t, _)| t)).find(|t| {
-                                match t {
-                                    Target::Service(si) => estate.service_workloads[*si].iter().any(|&o| {
-                                        let other = &estate.workloads[o];
-                                        other.ns == w.ns && other.secrets.contains(secret.as_str())
-                                    }),
-                                    Target::External(_) => false,
-                                }
-                            });
-                        if let Some(t) = shared {
-                            cred.target = Some(t.clone());
-                        }
-                    }
-                }
-                out.credentials.extend(creds);
-                out
-            })
+            .map(|(wi, w)| discover_workload(estate, wi, w, &config_maps, &secret_values))
             .collect();
         for part in per_workload {
             out.calls.extend(part.calls);
             out.credentials.extend(part.credentials);
             out.leaks.extend(part.leaks);
         }
+        // One value written once is one leak, however many workloads load the ConfigMap holding it.
+        let mut seen = BTreeSet::new();
+        out.leaks.retain(|l| {
+            let owner = match l.owner {
+                LeakOwner::Workload(i) => (0, i),
+                LeakOwner::ConfigMap(i) => (1, i),
+                LeakOwner::Proxy(i) => (2, i),
+            };
+            seen.insert((owner, l.name.clone(), l.shape, l.source.clone()))
+        });
+        crate::servers::link_holders(estate, &mut out);
         out
     }
+}
+
+/// The values of a pod's env vars by normalised name (literals, ConfigMap keys, and Secret keys
+/// committed with data), to find the user name a password goes with.
+fn env_neighbours(
+    estate: &Estate<'_>,
+    w: &WorkloadView<'_>,
+    config_maps: &BTreeMap<(&str, &str), usize>,
+) -> Neighbours {
+    let inv = estate.inv;
+    let mut out = Neighbours::new();
+    for c in &w.w.pod.containers {
+        for e in &c.env {
+            let fp = match &e.value {
+                EnvValue::Literal(v) => Some(v.fingerprint().0),
+                EnvValue::ConfigMapKey { config_map, key } => config_maps
+                    .get(&(w.ns, config_map.as_str()))
+                    .and_then(|&ci| inv.config_maps[ci].data.iter().find(|(k, ..)| k == key))
+                    .map(|(_, v, _)| v.fingerprint().0),
+                EnvValue::SecretKey { secret, key } => estate
+                    .secrets
+                    .get(&(w.ns, secret.as_str()))
+                    .and_then(|s| s.entries.iter().rev().find(|en| en.key == *key))
+                    .and_then(|en| en.fingerprint.as_ref())
+                    .map(|f| f.0.clone()),
+                EnvValue::Other => None,
+            };
+            if let Some(fp) = fp {
+                out.insert(normalise(&e.name), (e.name.clone(), fp));
+            }
+        }
+    }
+    out
+}
+
+/// How guessable a literal credential is.
+fn literal_weakness(name: &str, value: &Sensitive, neighbours: &Neighbours) -> Option<Weakness> {
+    let v = strip_auth_scheme(value.expose().trim());
+    weakness(name, &value.fingerprint().0, ztpath_probes::k8s::well_known_default(v), neighbours)
+}
+
+/// Calls, credentials and leaks of one workload.
+fn discover_workload<'a>(
+    estate: &Estate<'a>,
+    wi: usize,
+    w: &WorkloadView<'a>,
+    config_maps: &BTreeMap<(&str, &str), usize>,
+    secret_values: &BTreeSet<String>,
+) -> Calls {
+    let inv = estate.inv;
+    let mut out = Calls::default();
+    let mut refs: Vec<Ref<'_>> = Vec::new();
+    let mut creds: Vec<HeldCredential> = Vec::new();
+    // For each credential: whether it is the server side (decided once the peers are known).
+    let mut accepting: Vec<Option<&'static str>> = Vec::new();
+    let neighbours = env_neighbours(estate, w, config_maps);
+    let held = |name: &str, origin: CredentialOrigin, source: Source| HeldCredential {
+        workload: wi,
+        name: name.to_owned(),
+        origin,
+        source,
+        target: None,
+        role: Role::Presents,
+    };
+    let literal = |v: &Sensitive, shape: &'static str| CredentialOrigin::Literal {
+        fingerprint: v.fingerprint().to_string(),
+        shape: Some(shape),
+    };
+    for c in &w.w.pod.containers {
+        for e in &c.env {
+            let src = w.meta().source.at(e.line);
+            match &e.value {
+                EnvValue::Literal(v) => {
+                    refs.push(Ref {
+                        name: e.name.clone(),
+                        value: v,
+                        source: src.clone(),
+                        env: true,
+                        config_map: None,
+                    });
+                    if let Some(shape) = leaked_shape(&e.name, v, secret_values) {
+                        out.leaks.push(LeakedValue {
+                            owner: LeakOwner::Workload(wi),
+                            name: e.name.clone(),
+                            fingerprint: v.fingerprint().to_string(),
+                            shape,
+                            source: src.clone(),
+                            weakness: literal_weakness(&e.name, v, &neighbours),
+                        });
+                        creds.push(held(&e.name, literal(v, shape), src));
+                        accepting.push(crate::servers::accepting(&e.name, c, w, estate));
+                    }
+                }
+                EnvValue::SecretKey { secret, key } => {
+                    if credential_name(&e.name) || credential_name(key) {
+                        let origin = CredentialOrigin::SecretKey { secret: secret.clone(), key: key.clone() };
+                        creds.push(held(&e.name, origin, src));
+                        accepting.push(crate::servers::accepting(&e.name, c, w, estate));
+                    }
+                }
+                EnvValue::ConfigMapKey { config_map, key } => {
+                    if let Some(&ci) = config_maps.get(&(w.ns, config_map.as_str()))
+                        && let Some((_, v, line)) = inv.config_maps[ci].data.iter().find(|(k, ..)| k == key)
+                    {
+                        let src = inv.config_maps[ci].meta.source.at(*line);
+                        refs.push(Ref {
+                            name: e.name.clone(),
+                            value: v,
+                            source: src.clone(),
+                            env: true,
+                            config_map: Some(ci),
+                        });
+                        if let Some(shape) = leaked_shape(&e.name, v, secret_values) {
+                            // Written in the ConfigMap; a credential there even when only the
+                            // variable's name says so.
+                            out.leaks.push(LeakedValue {
+                                owner: LeakOwner::ConfigMap(ci),
+                                name: key.clone(),
+                                fingerprint: v.fingerprint().to_string(),
+                                shape,
+                                source: src.clone(),
+                                weakness: literal_weakness(&e.name, v, &neighbours),
+                            });
+                            creds.push(held(&e.name, literal(v, shape), src));
+                            accepting.push(crate::servers::accepting(&e.name, c, w, estate));
+                        }
+                    }
+                }
+                EnvValue::Other => {}
+            }
+        }
+        for e in &c.env_from {
+            match e {
+                EnvFrom::Secret { name, line } => {
+                    let src = w.meta().source.at(*line);
+                    match estate.secrets.get(&(w.ns, name.as_str())) {
+                        // A Secret whose keys the input shows: the credential-like ones.
+                        Some(secret) if !secret.entries.is_empty() => {
+                            for entry in secret.entries.iter().filter(|en| credential_name(&en.key)) {
+                                let origin = CredentialOrigin::SecretKey {
+                                    secret: name.clone(),
+                                    key: entry.key.clone(),
+                                };
+                                creds.push(held(&entry.key, origin, src.clone()));
+                                accepting.push(crate::servers::accepting(&entry.key, c, w, estate));
+                            }
+                        }
+                        // Not in the input, or managed elsewhere (no data written): every key it
+                        // holds becomes an env var, credentials included.
+                        _ => {
+                            let origin = CredentialOrigin::SecretUnknownKeys { secret: name.clone() };
+                            creds.push(held(&format!("envFrom {name}"), origin, src));
+                            accepting.push(None);
+                        }
+                    }
+                }
+                EnvFrom::ConfigMap { name, .. } => {
+                    if let Some(&ci) = config_maps.get(&(w.ns, name.as_str())) {
+                        let cm = &inv.config_maps[ci];
+                        for (k, v, line) in &cm.data {
+                            let src = cm.meta.source.at(*line);
+                            refs.push(Ref {
+                                name: k.clone(),
+                                value: v,
+                                source: src.clone(),
+                                env: true,
+                                config_map: Some(ci),
+                            });
+                            if let Some(shape) = leaked_shape(k, v, secret_values) {
+                                creds.push(held(k, literal(v, shape), src));
+                                accepting.push(crate::servers::accepting(k, c, w, estate));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (arg, line) in &c.args {
+            // A token of a known format given as an argument (`--token=ghp_…`).
+            if let Some(shape) = token_shape(arg.expose()) {
+                let src = w.meta().source.at(*line);
+                out.leaks.push(LeakedValue {
+                    owner: LeakOwner::Workload(wi),
+                    name: ARGUMENT.to_owned(),
+                    fingerprint: arg.fingerprint().to_string(),
+                    shape,
+                    source: src.clone(),
+                    weakness: None,
+                });
+                creds.push(held(ARGUMENT, literal(arg, shape), src));
+                accepting.push(None);
+            }
+            refs.push(Ref {
+                name: String::new(),
+                value: arg,
+                source: w.meta().source.at(*line),
+                env: false,
+                config_map: None,
+            });
+        }
+        // `redis-server --requirepass …`: the password callers must present.
+        if let Some((value, line)) = crate::servers::requirepass(c) {
+            match value {
+                crate::servers::RequirePass::Env(var) => {
+                    if let Some(i) = creds.iter().position(|cr| cr.name == var) {
+                        accepting[i] = Some(crate::servers::REQUIREPASS);
+                    } else if let Some(e) = c.env.iter().rev().find(|e| e.name == var) {
+                        let src = w.meta().source.at(e.line);
+                        let origin = match &e.value {
+                            EnvValue::SecretKey { secret, key } => {
+                                Some(CredentialOrigin::SecretKey { secret: secret.clone(), key: key.clone() })
+                            }
+                            EnvValue::Literal(v)
+                                if !ztpath_probes::k8s::looks_like_placeholder(v.expose()) =>
+                            {
+                                out.leaks.push(LeakedValue {
+                                    owner: LeakOwner::Workload(wi),
+                                    name: var.clone(),
+                                    fingerprint: v.fingerprint().to_string(),
+                                    shape: ARGUMENT_PASSWORD,
+                                    source: src.clone(),
+                                    weakness: literal_weakness(&var, v, &neighbours),
+                                });
+                                Some(literal(v, ARGUMENT_PASSWORD))
+                            }
+                            _ => None,
+                        };
+                        if let Some(origin) = origin {
+                            creds.push(held(&var, origin, src));
+                            accepting.push(Some(crate::servers::REQUIREPASS));
+                        }
+                    }
+                }
+                crate::servers::RequirePass::Literal(v) => {
+                    let src = w.meta().source.at(line);
+                    let weakness = ztpath_probes::k8s::well_known_default(v.expose())
+                        .then_some(Weakness::WellKnownDefault);
+                    out.leaks.push(LeakedValue {
+                        owner: LeakOwner::Workload(wi),
+                        name: "--requirepass".to_owned(),
+                        fingerprint: v.fingerprint().to_string(),
+                        shape: ARGUMENT_PASSWORD,
+                        source: src.clone(),
+                        weakness,
+                    });
+                    creds.push(held("--requirepass", literal(&v, ARGUMENT_PASSWORD), src));
+                    accepting.push(Some(crate::servers::REQUIREPASS));
+                }
+            }
+        }
+    }
+    // ConfigMaps mounted as files are configuration too (e.g. an application.yaml).
+    for cm_name in &w.config_maps {
+        if let Some(&ci) = config_maps.get(&(w.ns, *cm_name)) {
+            let cm = &inv.config_maps[ci];
+            for (k, v, line) in &cm.data {
+                refs.push(Ref {
+                    name: k.clone(),
+                    value: v,
+                    source: cm.meta.source.at(*line),
+                    env: false,
+                    config_map: Some(ci),
+                });
+            }
+        }
+    }
+
+    // Resolve references to calls, one per (target, via-name), and take the credentials that
+    // URLs carry.
+    let mut seen: BTreeSet<(Target, String)> = BTreeSet::new();
+    let mut url_targets: Vec<(String, Target)> = Vec::new();
+    for r in &refs {
+        let name = &r.name;
+        let addressy = url_name(name);
+        // Credentials of this value already tied to the host their URL names.
+        let mut tied: BTreeSet<String> = BTreeSet::new();
+        for h in host_refs(r.value.expose()) {
+            let strong = h.scheme || h.port.is_some() || addressy;
+            let Some(target) = resolve(estate, w.ns, &h.host, strong, h.scheme || (r.env && addressy)) else {
+                continue;
+            };
+            if let Target::Service(si) = target {
+                // A workload reaching its own Service is not an auth path.
+                if w.services.contains(&si) {
+                    continue;
+                }
+            }
+            if let Some((secret, _)) = &h.credential {
+                // The credential itself is fingerprinted, not the URL around it.
+                let fingerprint = secret.fingerprint().to_string();
+                tied.insert(fingerprint.clone());
+                creds.push(HeldCredential {
+                    target: Some(target.clone()),
+                    ..held(
+                        if name.is_empty() { "argument URL" } else { name },
+                        CredentialOrigin::UrlPassword { fingerprint },
+                        r.source.clone(),
+                    )
+                });
+                accepting.push(None);
+            }
+            if !name.is_empty() {
+                url_targets.push((name.clone(), target.clone()));
+            }
+            if seen.insert((target.clone(), name.clone())) {
+                out.calls.push(Call {
+                    caller: wi,
+                    target,
+                    port: h.port,
+                    via: if name.is_empty() { "container argument".to_owned() } else { name.clone() },
+                    source: r.source.clone(),
+                });
+            }
+        }
+        // Every credential in a URL is a leak where it is written, whether or not its host is
+        // one the input shows; one whose host was not resolved is still held.
+        for (secret, shape) in url_credentials(r.value.expose()) {
+            let fingerprint = secret.fingerprint().to_string();
+            if r.config_map.is_none() {
+                // A token that the value's own format already gave away is one leak.
+                let known = shape == "token in URL"
+                    && out.leaks.iter().any(|l| {
+                        l.owner == LeakOwner::Workload(wi)
+                            && (l.name == *name || name.is_empty() && l.name == ARGUMENT)
+                            && l.source == r.source
+                    });
+                if !known {
+                    let weakness = ztpath_probes::k8s::well_known_default(secret.expose())
+                        .then_some(Weakness::WellKnownDefault);
+                    out.leaks.push(LeakedValue {
+                        owner: LeakOwner::Workload(wi),
+                        name: name.clone(),
+                        fingerprint: fingerprint.clone(),
+                        shape,
+                        source: r.source.clone(),
+                        weakness,
+                    });
+                }
+            }
+            if tied.insert(fingerprint.clone()) {
+                creds.push(held(
+                    if name.is_empty() { "argument URL" } else { name },
+                    CredentialOrigin::UrlPassword { fingerprint },
+                    r.source.clone(),
+                ));
+                accepting.push(None);
+            }
+        }
+    }
+
+    // The server side: its own secret, unless the workload names a peer it presents it to.
+    let address_names: Vec<&str> = refs
+        .iter()
+        .filter(|r| crate::servers::address_variable(&r.name) && !r.value.expose().trim().is_empty())
+        .map(|r| r.name.as_str())
+        .collect();
+    debug_assert_eq!(creds.len(), accepting.len(), "one accepting-side verdict per credential");
+    for (cred, what) in creds.iter_mut().zip(&accepting) {
+        if let Some(what) = what
+            && (*what == crate::servers::REQUIREPASS
+                || !crate::servers::names_peer(&cred.name, address_names.iter().copied()))
+        {
+            cred.role = Role::Accepts { what, holders: Vec::new() };
+        }
+    }
+
+    // Tie credentials to peers.
+    for cred in &mut creds {
+        if cred.target.is_some() || cred.role != Role::Presents {
+            continue;
+        }
+        let base = name_base(&cred.name);
+        if !base.is_empty()
+            && let Some((_, t)) = url_targets.iter().find(|(n, _)| name_base(n) == base)
+        {
+            cred.target = Some(t.clone());
+            continue;
+        }
+        if let CredentialOrigin::SecretKey { secret, .. } = &cred.origin {
+            // The callee loads the same Secret: it checks what the caller presents.
+            let shared =
+                url_targets.iter().map(|(_, t)| t).chain(seen.iter().map(|(t, _)| t)).find(|t| match t {
+                    Target::Service(si) => estate.service_workloads[*si].iter().any(|&o| {
+                        let other = &estate.workloads[o];
+                        other.ns == w.ns && other.secrets.contains(secret.as_str())
+                    }),
+                    Target::External(_) => false,
+                });
+            if let Some(t) = shared {
+                cred.target = Some(t.clone());
+            }
+        }
+    }
+    out.credentials.extend(creds);
+    out
 }
 
 /// A host named in a value.
@@ -380,17 +661,7 @@ pub fn url_credential(info: &ztpath_probes::Userinfo) -> Option<(Sensitive, &'st
 /// Finds host names in free text: URLs, `host:port`, bare DNS names.
 pub fn host_refs(text: &str) -> Vec<HostRef> {
     let mut out = Vec::new();
-    let is_token = |c: char| {
-        c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                '.' | '-' | '_' | ':' | '/' | '@' | '%' | '+' | '~' | '!' | '$' | '&' | '*' | '?' | '#' | '='
-            )
-    };
-    for token in text.split(|c: char| !is_token(c)) {
-        if token.len() < 2 || token.len() > 2048 {
-            continue;
-        }
+    for token in url_tokens(text) {
         let (scheme, rest) = match token.find("://") {
             Some(i) => (true, &token[i + 3..]),
             None => (false, token),
@@ -546,7 +817,7 @@ pub fn credential_name(name: &str) -> bool {
 }
 
 /// The shared part of two related env names: `PAYMENTS_API_KEY` and `PAYMENTS_URL` → `PAYMENTS`.
-fn name_base(name: &str) -> String {
+pub(crate) fn name_base(name: &str) -> String {
     const SUFFIXES: &[&str] = &[
         "_API_KEY",
         "_APIKEY",
@@ -580,32 +851,47 @@ fn name_base(name: &str) -> String {
     n
 }
 
-/// Is this value a credential written in clear? Returns the shape that says so.
-pub fn leaked_shape(name: &str, value: &Sensitive) -> Option<&'static str> {
-    let v = value.expose().trim();
-    // An Authorization header value: judge the credential after the scheme.
-    let v = ["Bearer ", "bearer ", "Basic ", "basic ", "Token ", "token "]
+/// The credential after an Authorization header's scheme (`Bearer …`, `Basic …`, `Token …`).
+fn strip_auth_scheme(v: &str) -> &str {
+    ["Bearer ", "bearer ", "Basic ", "basic ", "Token ", "token "]
         .iter()
         .find_map(|p| v.strip_prefix(p))
-        .map_or(v, str::trim);
+        .map_or(v, str::trim)
+}
+
+/// Is this value a credential written in clear? Returns the shape that says so: a well-known
+/// credential format; any real value of a credential-named variable (short values and dictionary
+/// words included; only syntactic placeholders, paths, URLs without a password and settings are
+/// not values); or, whatever its name and look, the value of a credential key of some Secret
+/// (`secret_values`, fingerprints).
+pub fn leaked_shape(name: &str, value: &Sensitive, secret_values: &BTreeSet<String>) -> Option<&'static str> {
+    let v = strip_auth_scheme(value.expose().trim());
     if let Some(shape) = token_shape(v) {
         return Some(shape);
     }
+    // A password is a password however short; a short value under a name where the credential
+    // word only qualifies another (`AUTH_STRATEGY`, `TOKEN_ALGORITHM`, `ROUTING_KEY`) is a setting.
+    let short_ok = names_a_password(name)
+        || normalise(name).ends_with("KEY") && ztpath_probes::k8s::well_known_default(v);
     if credential_name(name)
         && !ztpath_probes::k8s::looks_like_placeholder(v)
         && !v.contains(char::is_whitespace)
-        && v.len() >= 6
         && v.len() <= 4096
-        && !looks_like_reference(v)
+        && (v.len() >= 6 || short_ok)
+        && !looks_like_reference(name, v)
     {
         return Some("credential-named value");
+    }
+    if !value.expose().is_empty() && secret_values.contains(&value.fingerprint().0) {
+        return Some(SECRET_COPY);
     }
     None
 }
 
 /// Values that point at a credential instead of being one (a path, a URL without password,
-/// a boolean or number setting).
-fn looks_like_reference(v: &str) -> bool {
+/// a boolean setting), and numbers under names whose last word is not a credential (`TOKEN_TTL`,
+/// `PASSWORD_MIN_LENGTH`): `DB_PASSWORD: "1234"` is a password.
+fn looks_like_reference(name: &str, v: &str) -> bool {
     v.starts_with('/')
         || v.starts_with("./")
         || v.contains("://") && !v.contains('@')
@@ -613,7 +899,53 @@ fn looks_like_reference(v: &str) -> bool {
             v.to_ascii_lowercase().as_str(),
             "true" | "false" | "enabled" | "disabled" | "yes" | "no" | "bearer" | "basic" | "none"
         )
-        || v.bytes().all(|b| b.is_ascii_digit())
+        || v.bytes().all(|b| b.is_ascii_digit()) && !names_a_password(name)
+}
+
+/// The last word of the name says the value is a password or secret (`DB_PASSWORD`,
+/// `JWT_SECRET`, `API_TOKEN`, `PIN`), not a setting about one (`PASSWORD_MIN_LENGTH`).
+pub fn names_a_password(name: &str) -> bool {
+    let n = normalise(name);
+    let last = n.rsplit('_').next().unwrap_or(&n);
+    matches!(
+        last,
+        "PASSWORD"
+            | "PASSWD"
+            | "PASS"
+            | "PWD"
+            | "SECRET"
+            | "TOKEN"
+            | "APIKEY"
+            | "PASSPHRASE"
+            | "PIN"
+            | "CREDENTIAL"
+            | "CREDENTIALS"
+    )
+}
+
+/// The credentials in the userinfo of every URL in a text (`scheme://user:password@host`, or a
+/// token as the user name), whatever the host.
+pub fn url_credentials(text: &str) -> Vec<(Sensitive, &'static str)> {
+    url_tokens(text)
+        .filter_map(|token| {
+            let rest = &token[token.find("://")? + 3..];
+            let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+            authority.contains('@').then_some(())?;
+            ztpath_probes::urls::split_userinfo(rest).1.as_ref().and_then(url_credential)
+        })
+        .collect()
+}
+
+/// The words of a text that may be URLs or addresses.
+fn url_tokens(text: &str) -> impl Iterator<Item = &str> {
+    let is_token = |c: char| {
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '.' | '-' | '_' | ':' | '/' | '@' | '%' | '+' | '~' | '!' | '$' | '&' | '*' | '?' | '#' | '='
+            )
+    };
+    text.split(move |c: char| !is_token(c)).filter(|t| t.len() >= 2 && t.len() <= 2048)
 }
 
 /// Recognises well-known credential formats regardless of the name they are stored under.
@@ -719,6 +1051,50 @@ mod tests {
         assert!(!credential_name("AWS_ACCESS_KEY_ID"));
         assert!(!credential_name("PASSWORD_FILE"));
         assert!(!credential_name("AUTH_URL"));
+    }
+
+    #[test]
+    fn which_values_are_credentials() {
+        let none = BTreeSet::new();
+        let shape = |name: &str, v: &str| leaked_shape(name, &Sensitive::new(v.to_owned()), &none);
+        for (name, v) in [
+            ("DB_PASSWORD", "password"),
+            ("DB_PASSWORD", "k9!"),
+            ("DB_PASSWORD", "1234"),
+            ("JWT_SECRET", "changeme"),
+            ("API_TOKEN", "test"),
+            ("PARTNER_API_KEY", "admin"),
+        ] {
+            assert_eq!(shape(name, v), Some("credential-named value"), "{name}={v}");
+        }
+        for (name, v) in [
+            ("DB_PASSWORD", "REPLACE_ME"),
+            ("DB_PASSWORD", "$(DB_PASSWORD)"),
+            ("DB_PASSWORD", "/run/secrets/db"),
+            ("PASSWORD_MIN_LENGTH", "12"),
+            ("TOKEN_TTL_SECONDS", "3600"),
+            ("AUTH_STRATEGY", "oidc"),
+            ("ROUTING_KEY", "jobs"),
+            ("AUTH_REQUIRED", "true"),
+            ("LOG_LEVEL", "info"),
+        ] {
+            assert_eq!(shape(name, v), None, "{name}={v}");
+        }
+        // Any literal equal to a Secret's credential value, whatever its name.
+        let copied = Sensitive::new("tok-8841".to_owned());
+        let values: BTreeSet<String> = [copied.fingerprint().0].into();
+        assert_eq!(leaked_shape("HEADER_VALUE", &copied, &values), Some(SECRET_COPY));
+    }
+
+    #[test]
+    fn url_credentials_whatever_the_host() {
+        let got: Vec<_> = url_credentials(
+            "a=postgres://u:pw1@10.0.0.7/db b=redis://:pw2@cache.internal:6379 c=https://x.example",
+        )
+        .into_iter()
+        .map(|(s, k)| (s.expose().to_owned(), k))
+        .collect();
+        assert_eq!(got, [("pw1".to_owned(), "password in URL"), ("pw2".to_owned(), "password in URL")]);
     }
 
     #[test]

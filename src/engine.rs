@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use ztpath_probes::{Inventory, Source};
 use ztpath_reports::{AuthPath, Hop, IdentityState};
 
-use crate::calls::{Calls, CredentialOrigin, Target};
+use crate::calls::{Calls, CredentialOrigin, Role, Target};
 use crate::estate::Estate;
 use crate::graph::{AuthGraph, EdgeKind, GEdge, NodeKind};
 use crate::mesh::{Admission, Inbound, MeshIndex, normalize_host};
@@ -325,6 +325,34 @@ impl<'a> Analysis<'a> {
                     ),
                 );
             }
+            // A server's own secret unlocks the server for whoever holds it.
+            if let Role::Accepts { .. } = c.role {
+                g.edge(
+                    cn,
+                    wn,
+                    GEdge::new(EdgeKind::Unlocks, format!("is accepted by {} as {}", w.display(), c.name)),
+                );
+            }
+        }
+        // A caller holding a server's secret, when the server has no Service to name: its
+        // credential unlocks the server itself.
+        for c in &self.calls.credentials {
+            let Role::Accepts { holders, .. } = &c.role else { continue };
+            let server = &est.workloads[c.workload];
+            let sn = g.get(&server.id).expect("workload node");
+            for h in holders {
+                let hc = &self.calls.credentials[h.credential];
+                if hc.target.is_some() {
+                    continue;
+                }
+                if let Some(hn) = g.get(&credential_node_id(est, hc)) {
+                    g.edge(
+                        hn,
+                        sn,
+                        GEdge::new(EdgeKind::Unlocks, format!("authenticates {} to {}", hc.name, server.id)),
+                    );
+                }
+            }
         }
 
         // RBAC: bound roles, and dangerous capabilities as edges to scope nodes.
@@ -431,7 +459,46 @@ impl<'a> Analysis<'a> {
                 (hop, EdgeKind::Calls, format!("calls {}", target.display()))
             })
             .collect();
-        for (hop, kind, label) in call_hops.into_iter().flatten().chain(named) {
+        // Callers holding the secret a server accepts: a static-secret hop into the server when
+        // no call of theirs reaches it already.
+        let mut holder_hops: Vec<(Hop, EdgeKind, String)> = Vec::new();
+        let mut holder_seen: BTreeSet<String> = BTreeSet::new();
+        for c in &self.calls.credentials {
+            let Role::Accepts { holders, .. } = &c.role else { continue };
+            let server = &est.workloads[c.workload];
+            for h in holders {
+                let caller = &est.workloads[h.workload];
+                let id = format!("path:{}->{}", caller.id, server.id);
+                let produced = call_hops
+                    .iter()
+                    .flatten()
+                    .chain(&named)
+                    .any(|(hop, ..)| hop.from == caller.id && hop.to == server.id);
+                if paths.contains_key(&id) || produced || !holder_seen.insert(id) {
+                    continue;
+                }
+                let hc = &self.calls.credentials[h.credential];
+                let inb = self.mesh.inbound(est, server, None);
+                let via = format!(
+                    "holds `{}`, which {} accepts as `{}` ({})",
+                    hc.name,
+                    server.display(),
+                    c.name,
+                    h.how.describe()
+                );
+                let hop = paths::call_hop(
+                    caller,
+                    server,
+                    via,
+                    &inb,
+                    &ClientSide { tls: None },
+                    Some((hc.name.clone(), hc.source.clone())),
+                    &hc.source,
+                );
+                holder_hops.push((hop, EdgeKind::Calls, format!("calls {}", server.display())));
+            }
+        }
+        for (hop, kind, label) in call_hops.into_iter().flatten().chain(named).chain(holder_hops) {
             let cn = self.graph.get(&hop.from).expect("caller");
             let tn = match kind {
                 EdgeKind::CallsExternal => {
@@ -773,6 +840,19 @@ pub fn service_id(ns: &str, name: &str) -> String {
 }
 pub fn literal_id(workload: &str, name: &str) -> String {
     format!("literal:{workload}/{name}")
+}
+
+/// The graph node of a workload's static credential.
+pub fn credential_node_id(est: &Estate<'_>, c: &crate::calls::HeldCredential) -> String {
+    let w = &est.workloads[c.workload];
+    match &c.origin {
+        CredentialOrigin::SecretKey { secret, .. } | CredentialOrigin::SecretUnknownKeys { secret } => {
+            secret_id(w.ns, secret)
+        }
+        CredentialOrigin::Literal { .. } | CredentialOrigin::UrlPassword { .. } => {
+            literal_id(&w.display(), &c.name)
+        }
+    }
 }
 
 /// Prints the time of each step of the analysis when `ZTPATH_TIMINGS` is set.

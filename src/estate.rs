@@ -4,7 +4,7 @@
 //! Everything here is derived once, in input order, so that later stages stay linear and
 //! deterministic.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -50,8 +50,13 @@ pub struct WorkloadView<'a> {
     pub mesh_reason: String,
     /// Services that select this workload (indexes into `Estate::services`).
     pub services: Vec<usize>,
-    /// Secrets referenced (env, envFrom, volumes, projected), excluding imagePullSecrets; sorted.
+    /// Secrets it may hold secret material from (env, envFrom, volumes, projected), excluding
+    /// imagePullSecrets and Secrets of which it loads only public keys (`items:` listing only
+    /// `tls.crt`, `ca.crt`, …; see [`public_key_material`]); sorted.
     pub secrets: BTreeSet<&'a str>,
+    /// For each Secret of `secrets`, the keys it loads that may be secret (public ones left out);
+    /// `None` when it loads every key (`envFrom`, a volume without `items`).
+    pub secret_keys: BTreeMap<&'a str, Option<BTreeSet<&'a str>>>,
     /// ConfigMaps referenced.
     pub config_maps: BTreeSet<&'a str>,
     /// Longest projected token lifetime requested, with the line.
@@ -153,6 +158,7 @@ impl<'a> Estate<'a> {
                 mesh_reason: String::new(),
                 services: Vec::new(),
                 secrets: BTreeSet::new(),
+                secret_keys: BTreeMap::new(),
                 config_maps: BTreeSet::new(),
                 projected_tokens: Vec::new(),
             });
@@ -254,7 +260,7 @@ impl<'a> Estate<'a> {
             let (mesh, reason) = decide_mesh(view.w, ns_labels, ns_annotations);
             view.mesh = mesh;
             view.mesh_reason = reason;
-            collect_references(view);
+            collect_references(view, &secrets);
             // Borrow the SA name from the Inventory so the index can hold &'a str.
             let sa_name: &'a str = match sa {
                 Some(s) => s.meta.name.as_str(),
@@ -391,14 +397,36 @@ fn decide_mesh(w: &Workload, ns_labels: &StringMap, ns_annotations: &StringMap) 
     (Mesh::None, "not in an injected namespace and not annotated for injection".to_owned())
 }
 
-fn collect_references(view: &mut WorkloadView<'_>) {
+/// Secret keys that are public material: certificates and CA bundles (`tls.crt`, `ca.crt`,
+/// `*.pem` certificates, `*.pub`) and a token Secret's `namespace`. Mounting only these shares no
+/// secret with the holders of the private key or token kept beside them.
+pub fn public_key_material(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [".crt", ".cer", ".cert", ".pub", "cert.pem", "ca.pem", "ca-bundle.pem", "ca_bundle.pem"]
+        .iter()
+        .any(|s| k.ends_with(s))
+        || matches!(
+            k.as_str(),
+            "namespace" | "ca-bundle" | "cabundle" | "ca_bundle" | "ca" | "cert" | "certificate"
+        )
+}
+
+fn collect_references<'a>(view: &mut WorkloadView<'a>, secrets: &HashMap<(&'a str, &'a str), &'a Secret>) {
     let pod = &view.w.pod;
+    // Keys loaded from each Secret: `None` is every key.
+    let mut keys: BTreeMap<&'a str, Option<BTreeSet<&'a str>>> = BTreeMap::new();
+    let mut load = |name: &'a str, some: Option<&'a [String]>| {
+        let entry = keys.entry(name).or_insert_with(|| Some(BTreeSet::new()));
+        match (entry.as_mut(), some) {
+            (Some(set), Some(list)) => set.extend(list.iter().map(String::as_str)),
+            (_, None) => *entry = None,
+            (None, Some(_)) => {}
+        }
+    };
     for c in &pod.containers {
         for e in &c.env {
             match &e.value {
-                EnvValue::SecretKey { secret, .. } => {
-                    view.secrets.insert(secret.as_str());
-                }
+                EnvValue::SecretKey { secret, key } => load(secret.as_str(), Some(std::slice::from_ref(key))),
                 EnvValue::ConfigMapKey { config_map, .. } => {
                     view.config_maps.insert(config_map.as_str());
                 }
@@ -407,25 +435,23 @@ fn collect_references(view: &mut WorkloadView<'_>) {
         }
         for e in &c.env_from {
             match e {
-                EnvFrom::Secret { name, .. } => view.secrets.insert(name.as_str()),
-                EnvFrom::ConfigMap { name, .. } => view.config_maps.insert(name.as_str()),
-            };
+                EnvFrom::Secret { name, .. } => load(name.as_str(), None),
+                EnvFrom::ConfigMap { name, .. } => {
+                    view.config_maps.insert(name.as_str());
+                }
+            }
         }
     }
     for v in &pod.volumes {
         match &v.kind {
-            VolumeKind::Secret(name) => {
-                view.secrets.insert(name.as_str());
-            }
+            VolumeKind::Secret { name, items } => load(name.as_str(), items.as_deref()),
             VolumeKind::ConfigMap(name) => {
                 view.config_maps.insert(name.as_str());
             }
             VolumeKind::Projected(sources) => {
                 for s in sources {
                     match s {
-                        ProjectedSource::Secret(name) => {
-                            view.secrets.insert(name.as_str());
-                        }
+                        ProjectedSource::Secret { name, items } => load(name.as_str(), items.as_deref()),
                         ProjectedSource::ConfigMap(name) => {
                             view.config_maps.insert(name.as_str());
                         }
@@ -439,6 +465,29 @@ fn collect_references(view: &mut WorkloadView<'_>) {
             _ => {}
         }
     }
-    view.secrets.remove("");
+    keys.remove("");
+    for (name, loaded) in keys {
+        let loaded = match loaded {
+            Some(set) => {
+                let secret: BTreeSet<&str> = set.into_iter().filter(|k| !public_key_material(k)).collect();
+                if secret.is_empty() {
+                    continue;
+                }
+                Some(secret)
+            }
+            // Every key: nothing secret only when the input shows the Secret's keys and all are public.
+            None => {
+                if let Some(s) = secrets.get(&(view.ns, name))
+                    && !s.entries.is_empty()
+                    && s.entries.iter().all(|e| public_key_material(&e.key))
+                {
+                    continue;
+                }
+                None
+            }
+        };
+        view.secrets.insert(name);
+        view.secret_keys.insert(name, loaded);
+    }
     view.config_maps.remove("");
 }

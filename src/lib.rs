@@ -21,6 +21,8 @@ pub mod proxies;
 pub mod rbac;
 pub mod report;
 pub mod rules;
+pub mod servers;
+pub mod values;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

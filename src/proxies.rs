@@ -181,6 +181,8 @@ fn add_url_credential(
             fingerprint,
             shape,
             source,
+            weakness: ztpath_probes::k8s::well_known_default(secret.expose())
+                .then_some(crate::values::Weakness::WellKnownDefault),
         });
     }
     let target = a.graph.node_data(tn).id.clone();

@@ -181,7 +181,7 @@ fn container(node: &Node, init: bool) -> Container {
 
 fn volume(node: &Node) -> Volume {
     let kind = if let Some(s) = node.get("secret") {
-        VolumeKind::Secret(s.field("secretName").string().unwrap_or_default())
+        VolumeKind::Secret { name: s.field("secretName").string().unwrap_or_default(), items: item_keys(s) }
     } else if let Some(c) = node.get("configMap") {
         VolumeKind::ConfigMap(c.field("name").string().unwrap_or_default())
     } else if let Some(p) = node.get("projected") {
@@ -197,7 +197,10 @@ fn volume(node: &Node) -> Volume {
                             line: t.get("expirationSeconds").map_or(t.line, |e| e.line),
                         }
                     } else if let Some(sec) = s.get("secret") {
-                        ProjectedSource::Secret(sec.field("name").string().unwrap_or_default())
+                        ProjectedSource::Secret {
+                            name: sec.field("name").string().unwrap_or_default(),
+                            items: item_keys(sec),
+                        }
                     } else if let Some(cm) = s.get("configMap") {
                         ProjectedSource::ConfigMap(cm.field("name").string().unwrap_or_default())
                     } else {
@@ -212,6 +215,14 @@ fn volume(node: &Node) -> Volume {
         VolumeKind::Other
     };
     Volume { name: node.field("name").string().unwrap_or_default(), kind, line: node.line }
+}
+
+/// The keys a Secret volume's `items:` selects. Kubernetes mounts every key when `items` is absent
+/// or empty, so both are `None`.
+fn item_keys(source: &Node) -> Option<Vec<String>> {
+    let keys: Vec<String> =
+        source.field("items").items().iter().filter_map(|i| i.field("key").string()).collect();
+    (!keys.is_empty()).then_some(keys)
 }
 
 fn service(node: &Node, meta: &ObjectMeta) -> Service {
@@ -252,37 +263,81 @@ fn service_account(node: &Node, meta: &ObjectMeta) -> ServiceAccount {
     }
 }
 
-/// True for values that stand in for a secret rather than being one: empty, `changeme`,
-/// `<your-key>`, `${VAR}`, `{{ .Values.x }}`, `xxxx`, `REPLACE_ME`, `redacted`.
+/// True for values that are not a value at all but say where one goes: empty, `<your-key>`,
+/// `${VAR}`, `$(VAR)`, `{{ .Values.x }}`, runs of `x` or `*` (`xxxx`, `****`), `REPLACE_ME`-style
+/// markers and `redacted`. Only such syntactic stand-ins: a word like `password`, `changeme` or
+/// `admin` is a real value (a well-known default, see [`well_known_default`]), and so is a short one.
 pub fn looks_like_placeholder(value: &str) -> bool {
     let v = value.trim();
-    if v.is_empty() || v.len() < 3 {
+    if v.is_empty() {
         return true;
     }
-    let lower = v.to_ascii_lowercase();
-    (v.starts_with('<') && v.ends_with('>'))
+    if (v.starts_with('<') && v.ends_with('>'))
         || (v.starts_with("${") && v.ends_with('}'))
         || (v.starts_with("$(") && v.ends_with(')'))
         || v.contains("{{")
-        || v.chars().all(|c| c == 'x' || c == 'X' || c == '*' || c == '.' || c == '-')
-        || [
-            "changeme",
-            "change-me",
-            "change_me",
-            "replace_me",
-            "replace-me",
-            "replaceme",
-            "redacted",
-            "placeholder",
-            "todo",
-            "none",
-            "null",
-            "secret",
-            "password",
-            "example",
-            "dummy",
-        ]
-        .contains(&lower.as_str())
+    {
+        return true;
+    }
+    // Filler: `xxxx`, `XXXXXXXX`, `****`, `...`; at least one `x` or `*` unless it is only dots.
+    if v.chars().all(|c| matches!(c, 'x' | 'X' | '*' | '.' | '-' | '_' | '•')) {
+        return true;
+    }
+    // Markers telling a person to put the value here, whatever their case and separators.
+    let word: String =
+        v.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    const MARKERS: &[&str] =
+        &["redacted", "placeholder", "todo", "tbd", "fixme", "fillme", "setme", "none", "null", "nil", "na"];
+    MARKERS.contains(&word.as_str())
+        || word.starts_with("replace")
+        || word.starts_with("insert") && word.ends_with("here")
+        || word.starts_with("your") && word.ends_with("here")
+        || word.starts_with("enter") && word.ends_with("here")
+        || word.starts_with("put") && word.ends_with("here")
+}
+
+/// Values that products ship as their default credential or that people pick first. Anyone can
+/// guess them without reading the manifest, so they are worse than a leaked random secret.
+/// Compared without regard to case, `-` or `_` (`CHANGE_ME` is `changeme`).
+pub const WELL_KNOWN_DEFAULTS: &[&str] = &[
+    "password",
+    "passw0rd",
+    "p@ssw0rd",
+    "p@ssword",
+    "pass",
+    "secret",
+    "admin",
+    "admin123",
+    "administrator",
+    "root",
+    "toor",
+    "changeme",
+    "changeit",
+    "guest",
+    "test",
+    "test123",
+    "demo",
+    "default",
+    "example",
+    "letmein",
+    "welcome",
+    "qwerty",
+    "abc123",
+    "1234",
+    "12345",
+    "123456",
+    "12345678",
+    "123456789",
+    "postgres",
+    "mysql",
+    "minioadmin",
+];
+
+/// True when the value is one of [`WELL_KNOWN_DEFAULTS`].
+pub fn well_known_default(value: &str) -> bool {
+    let word: String =
+        value.trim().chars().filter(|c| !matches!(c, '-' | '_')).map(|c| c.to_ascii_lowercase()).collect();
+    WELL_KNOWN_DEFAULTS.iter().any(|d| d.replace(['-', '_'], "") == word)
 }
 
 fn secret(node: &Node, meta: &ObjectMeta) -> Secret {
@@ -291,19 +346,20 @@ fn secret(node: &Node, meta: &ObjectMeta) -> Secret {
         let text = value.string().unwrap_or_default();
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         let decoded = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()).ok();
-        let (fingerprint, len, has_value) = match decoded {
+        let (fingerprint, len, has_value, default) = match decoded {
             Some(bytes) => {
                 let clear = String::from_utf8_lossy(&bytes);
                 let real = !bytes.is_empty() && !looks_like_placeholder(&clear);
-                (real.then(|| Fingerprint::of(&bytes)), bytes.len(), real)
+                (real.then(|| Fingerprint::of(&bytes)), bytes.len(), real, real && well_known_default(&clear))
             }
             // Not base64: a template or a placeholder; nothing real to fingerprint.
-            None => (None, 0, false),
+            None => (None, 0, false, false),
         };
         entries.push(SecretEntry {
             key: key.clone(),
             fingerprint,
             has_value,
+            well_known_default: default,
             value_len: len,
             line: value.line,
         });
@@ -315,6 +371,7 @@ fn secret(node: &Node, meta: &ObjectMeta) -> Secret {
             key: key.clone(),
             fingerprint: real.then(|| Fingerprint::of(text.as_bytes())),
             has_value: real,
+            well_known_default: real && well_known_default(&text),
             value_len: text.len(),
             line: value.line,
         });
@@ -493,6 +550,60 @@ data:
   password: c3VwZXItc2VjcmV0LXZhbHVl
   empty: ""
 "#;
+
+    #[test]
+    fn only_syntactic_stand_ins_are_placeholders() {
+        use super::{looks_like_placeholder, well_known_default};
+        for p in [
+            "",
+            "  ",
+            "<your-key>",
+            "${DB_PASSWORD}",
+            "$(TOKEN)",
+            "{{ .Values.pw }}",
+            "xxxx",
+            "XXXXXXXX",
+            "****",
+        ] {
+            assert!(looks_like_placeholder(p), "{p:?}");
+        }
+        for p in
+            ["REPLACE_ME", "replace-with-your-key", "[REDACTED]", "redacted", "your-api-key-here", "TODO"]
+        {
+            assert!(looks_like_placeholder(p), "{p:?}");
+        }
+        for v in ["password", "secret", "admin", "changeme", "guest", "test", "a", "k9!", "example", "dummy"]
+        {
+            assert!(!looks_like_placeholder(v), "{v:?} is a value");
+        }
+        for d in ["password", "PASSWORD", "Admin", "CHANGE_ME", "change-me", "root", "1234"] {
+            assert!(well_known_default(d), "{d:?}");
+        }
+        for v in ["Tr0ub4dor-demo-2019", "k9!", "admin-7f3a"] {
+            assert!(!well_known_default(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn secret_volume_items_are_kept() {
+        let inv = read_text(
+            "v.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  containers: [{name: c, image: i}]\n  volumes:\n  - name: a\n    secret: {secretName: tls, items: [{key: ca.crt, path: ca.crt}]}\n  - name: b\n    secret: {secretName: tls, items: []}\n  - name: c\n    projected: {sources: [{secret: {name: tls, items: [{key: tls.key, path: k}]}}]}\n",
+        );
+        let vols = &inv.workloads[0].pod.volumes;
+        assert_eq!(
+            vols[0].kind,
+            VolumeKind::Secret { name: "tls".into(), items: Some(vec!["ca.crt".into()]) }
+        );
+        assert_eq!(vols[1].kind, VolumeKind::Secret { name: "tls".into(), items: None });
+        assert_eq!(
+            vols[2].kind,
+            VolumeKind::Projected(vec![ProjectedSource::Secret {
+                name: "tls".into(),
+                items: Some(vec!["tls.key".into()])
+            }])
+        );
+    }
 
     #[test]
     fn reads_pod_templates_and_secrets_without_keeping_values() {

@@ -483,8 +483,13 @@ pub struct Volume {
 /// The kinds of volume that carry credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VolumeKind {
-    /// `secret.secretName`.
-    Secret(String),
+    /// `secret.secretName`, with the keys `items:` lists (`None`: every key of the Secret).
+    Secret {
+        /// Secret name.
+        name: String,
+        /// `items[].key`; `None` when `items` is absent or empty (then every key is mounted).
+        items: Option<Vec<String>>,
+    },
     /// `configMap.name`.
     ConfigMap(String),
     /// A `projected` volume: its sources.
@@ -507,8 +512,13 @@ pub enum ProjectedSource {
         /// Line of the source.
         line: u32,
     },
-    /// A Secret.
-    Secret(String),
+    /// A Secret, with the keys its `items:` lists (`None`: every key).
+    Secret {
+        /// Secret name.
+        name: String,
+        /// `items[].key`; `None` when `items` is absent or empty.
+        items: Option<Vec<String>>,
+    },
     /// A ConfigMap.
     ConfigMap(String),
     /// downwardAPI, clusterTrustBundle, ….
@@ -580,6 +590,9 @@ pub struct SecretEntry {
     pub fingerprint: Option<Fingerprint>,
     /// True when a real value is written in the file (not empty, not a placeholder).
     pub has_value: bool,
+    /// True when that value is a well-known default (`password`, `admin`, `changeme`, …; see
+    /// `k8s::well_known_default`), which anyone can guess without reading the file.
+    pub well_known_default: bool,
     /// Length of the decoded value.
     pub value_len: usize,
     /// Line of the entry.

@@ -3,7 +3,7 @@
 use ztpath_reports::Severity;
 
 use super::{Hit, Rule, Sink, workload_subject};
-use crate::calls::{CredentialOrigin, Target};
+use crate::calls::{CredentialOrigin, Role, Target};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -25,10 +25,23 @@ secrets manager with short leases and rotate them; never write them into manifes
 - an env var fed by `secretKeyRef` whose name or key looks like a credential (`*_API_KEY`, `*_TOKEN`, \
 `*_PASSWORD`, `*_SECRET`, `*_CREDENTIALS`, `*AUTH*`, `*_KEY`, …);\n\
 - an `envFrom` Secret with such keys (or a Secret the input does not define);\n\
-- a literal credential in env or in a ConfigMap it loads, and a password inside a URL (`https://user:pass@host`).\n\n\
+- a literal credential in env or in a ConfigMap it loads, and a password inside a URL (`https://user:pass@host`);\n\
+- a Secret key mounted as a file that a server it calls accepts (see below).\n\n\
 The peer is named when the credential's env name shares its prefix with the URL variable of a Service or external \
-host (`PAYMENTS_URL` + `PAYMENTS_API_KEY`), or when the called workload loads the same Secret. The finding lists \
-the auth path to that peer.",
+host (`PAYMENTS_URL` + `PAYMENTS_API_KEY`), when the called workload loads the same Secret, or when the credential \
+is the secret a server of the input accepts. The finding lists the auth path to that peer.\n\n\
+A server configured with the secret its callers must present is the accepting side, not a caller: the official \
+images' `MYSQL_ROOT_PASSWORD`, `MYSQL_PASSWORD`, `MARIADB_ROOT_PASSWORD`, `MARIADB_PASSWORD`, `POSTGRES_PASSWORD`, \
+`MONGO_INITDB_ROOT_PASSWORD`, `RABBITMQ_DEFAULT_PASS`, `MINIO_ROOT_PASSWORD`, `MINIO_SECRET_KEY`, `ELASTIC_PASSWORD`, \
+`GF_SECURITY_ADMIN_PASSWORD`, `KEYCLOAK_ADMIN_PASSWORD`, `KC_BOOTSTRAP_ADMIN_PASSWORD`, Bitnami's \
+`POSTGRESQL_PASSWORD`, `POSTGRESQL_POSTGRES_PASSWORD`, `MONGODB_ROOT_PASSWORD` and `REDIS_PASSWORD`, the value of \
+`redis-server --requirepass`, and an application's own `ADMIN_PASSWORD`/`*_ADMIN_PASSWORD`/`*_ROOT_PASSWORD` when \
+it serves. Names clients use too (`MYSQL_PASSWORD`, `POSTGRES_PASSWORD`, `REDIS_PASSWORD`, `ELASTIC_PASSWORD`, \
+`MINIO_SECRET_KEY`) count only in the server's image or when the workload serves the server's port; none counts in \
+a Job or CronJob, or when the workload has an address variable of the same prefix (`MYSQL_HOST`), which makes it a \
+client. The server's finding says it accepts a static secret from whoever holds it and names the holders: the \
+workloads that load the same Secret key (env, `envFrom` or a mounted volume), hold the same value (same keyed \
+fingerprint) or hold a credential for the server's Service; each gets a static-secret hop into the server.",
     check,
 };
 
@@ -49,6 +62,47 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 (format!("a password embedded in a URL ({fingerprint})"), c.name.clone())
             }
         };
+        if let Role::Accepts { what, holders } = &c.role {
+            let mut names: Vec<String> = holders
+                .iter()
+                .map(|h| {
+                    let hc = &a.calls.credentials[h.credential];
+                    format!(
+                        "{} (`{}`, {})",
+                        a.estate.workloads[h.workload].display(),
+                        hc.name,
+                        h.how.describe()
+                    )
+                })
+                .collect();
+            names.sort();
+            names.dedup();
+            let mut paths: Vec<String> = holders
+                .iter()
+                .map(|h| format!("path:{}->{}", a.estate.workloads[h.workload].id, w.id))
+                .filter(|id| a.path(id).is_some())
+                .collect();
+            paths.sort();
+            paths.dedup();
+            let whom = if names.is_empty() {
+                "No workload of the input holds it.".to_owned()
+            } else {
+                format!("It is held by {}.", names.join(", "))
+            };
+            sink.push(Hit {
+                severity: sink.default_severity(),
+                subject: workload_subject(w),
+                key,
+                message: format!(
+                    "{} accepts a static secret from whoever holds it: {what} `{}`, from {origin}. {whom}",
+                    w.display(),
+                    c.name
+                ),
+                evidence: vec![c.source.clone()],
+                paths,
+            });
+            continue;
+        }
         let (peer, paths) = match &c.target {
             Some(Target::Service(si)) => {
                 let s = a.estate.services[*si];
@@ -61,6 +115,9 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             }
             Some(Target::External(host)) => {
                 (format!("external host {host}"), vec![format!("path:{}->external:{host}", w.id)])
+            }
+            None if matches!(c.origin, CredentialOrigin::UrlPassword { .. }) => {
+                ("the host its URL names, which is not in the input".to_owned(), Vec::new())
             }
             None => ("a peer the configuration does not name".to_owned(), Vec::new()),
         };

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject, workload_subject};
+use super::{Hit, Rule, Sink, proxy_subject, subject, workload_subject};
 use crate::engine::Analysis;
 use crate::estate::{Estate, WorkloadView};
 
@@ -22,10 +22,16 @@ sharing across teams or environments, which collapses their isolation.",
     remediation: "Give each workload its own service account and its own credential, scoped to what it needs. \
 Generate distinct secret values per workload and per environment; reference them from a secrets manager rather than \
 copying one value into several Secrets.",
-    detects: "- One Secret loaded (env, envFrom, volume, projected) by two or more workloads (`imagePullSecrets` are \
-not counted): **medium**.\n\
-- One secret value (same fingerprint) stored in two or more Secrets or literals: **medium**, **high** when they \
-are in different namespaces.\n\
+    detects: "- One Secret loaded (env, envFrom, volume, projected) by two or more workloads that load a common key \
+which may be secret (`imagePullSecrets` are not counted): **medium**. A `secretKeyRef` loads one key, `envFrom` and \
+a volume without `items:` every key, a volume or projected source with `items:` only the keys listed. Public keys \
+(`tls.crt`, `ca.crt` and other `*.crt`, `*.cer`, `*.cert`, `*cert.pem`, `ca.pem` certificates, `*.pub`, a token \
+Secret's `namespace`) are not secret material: a workload that mounts only `tls.crt`/`ca.crt` of a TLS Secret shares \
+nothing with the holders of `tls.key`.\n\
+- One secret value (same fingerprint) held by two or more objects (Secrets, workloads, ConfigMaps, proxy \
+configurations) in any literal form: a Secret value, an env or argument literal, a ConfigMap entry, a password \
+inside a URL: **medium**, **high** when they are in different namespaces. A value written twice within one object \
+(a password and the connection URL built from it) is that object's alone.\n\
 - One service account used by two or more workloads (they share one SPIFFE identity and one RBAC grant set): \
 **medium**.\n\n\
 Pods and ReplicaSets owned by a controller in the input are folded into it first, so a Deployment is one workload.\n\n\
@@ -61,8 +67,18 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             users.entry((w.ns, s)).or_default().push(wi);
         }
     }
-    for ((ns, name), ws) in &users {
-        let apps = applications(est, ws);
+    for ((ns, name), loaders) in &users {
+        // Workloads share the Secret when they load a common key that may be secret: one that
+        // mounts only `tls.crt` and `ca.crt` shares nothing with the holder of `tls.key`, nor one
+        // that reads `username` with one that reads `api-key`.
+        let keys = |wi: usize| est.workloads[wi].secret_keys.get(name).and_then(Option::as_ref);
+        let common = |a: usize, b: usize| match (keys(a), keys(b)) {
+            (Some(x), Some(y)) => !x.is_disjoint(y),
+            _ => true,
+        };
+        let ws: Vec<usize> =
+            loaders.iter().copied().filter(|&a| loaders.iter().any(|&b| b != a && common(a, b))).collect();
+        let apps = applications(est, &ws);
         if apps.len() < 2 {
             continue;
         }
@@ -74,7 +90,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             severity: Severity::Medium,
             subject: subject("Secret", Some(ns), name),
             key: "shared-object".to_owned(),
-            message: format!("Secret {ns}/{name} is loaded by {}: {}.", count(ws, &apps), list(est, &apps)),
+            message: format!("Secret {ns}/{name} is loaded by {}: {}.", count(&ws, &apps), list(est, &apps)),
             evidence,
             paths: Vec::new(),
         });
@@ -99,36 +115,44 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         }
     }
     for leak in &a.calls.leaks {
-        if crate::calls::URL_SHAPES.contains(&leak.shape) {
-            continue;
-        }
+        // Every literal form counts: an env or argument literal, a ConfigMap entry, a password in
+        // a URL (in env, arguments, a ConfigMap or a proxy's configuration).
         let (ns, what, owner) = match leak.owner {
             crate::calls::LeakOwner::Workload(wi) => {
                 let w = &est.workloads[wi];
-                (w.ns.to_owned(), format!("{} `{}`", w.display(), leak.name), workload_subject(w))
+                (Some(w.ns.to_owned()), format!("{} `{}`", w.display(), leak.name), workload_subject(w))
             }
             crate::calls::LeakOwner::ConfigMap(ci) => {
                 let c = &est.inv.config_maps[ci];
                 (
-                    c.meta.ns().to_owned(),
+                    Some(c.meta.ns().to_owned()),
                     format!("ConfigMap {}/{} key `{}`", c.meta.ns(), c.meta.name, leak.name),
                     subject("ConfigMap", c.meta.namespace.as_deref(), &c.meta.name),
                 )
             }
-            crate::calls::LeakOwner::Proxy(_) => continue,
+            crate::calls::LeakOwner::Proxy(pi) => {
+                let p = &est.inv.proxies[pi];
+                let subj = proxy_subject(p);
+                (p.namespace.clone(), format!("{subj} ({})", leak.name), subj)
+            }
         };
+        let what =
+            if crate::calls::URL_SHAPES.contains(&leak.shape) { format!("{what} (in a URL)") } else { what };
         values.entry(leak.fingerprint.clone()).or_default().push(Place {
             what,
-            namespace: Some(ns),
+            namespace: ns,
             owner,
             source: leak.source.clone(),
         });
     }
     for (fingerprint, places) in &values {
-        let distinct: BTreeSet<&str> = places.iter().map(|p| p.what.as_str()).collect();
-        if distinct.len() < 2 {
+        // Shared means held by several objects: one value written twice in one object (a
+        // password and the connection string built from it) is that object's alone.
+        let owners: BTreeSet<String> = places.iter().map(|p| p.owner.to_string()).collect();
+        if owners.len() < 2 {
             continue;
         }
+        let distinct: BTreeSet<&str> = places.iter().map(|p| p.what.as_str()).collect();
         let namespaces: BTreeSet<&str> = places.iter().filter_map(|p| p.namespace.as_deref()).collect();
         let cross = namespaces.len() > 1;
         // Named after the first Secret that holds it (in input order), else the first place.

@@ -121,7 +121,9 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
                 ) => Some("identity"),
                 (NodeKind::Credential | NodeKind::AwsResource, Mode::Own, _) => Some("secret"),
                 (NodeKind::Workload, Mode::Own, _) => Some("workload"),
-                (NodeKind::Workload | NodeKind::Service | NodeKind::External, _, true) => Some("service"),
+                (NodeKind::Workload | NodeKind::Service | NodeKind::External | NodeKind::Local, _, true) => {
+                    Some("service")
+                }
                 _ => None,
             };
             if let Some(c) = category {

@@ -16,6 +16,7 @@ pub mod estate;
 pub mod graph;
 pub mod mesh;
 pub mod paths;
+pub mod port_tls;
 pub mod proxies;
 pub mod rbac;
 pub mod report;

@@ -121,7 +121,9 @@ fn reach_of(a: &Analysis<'_>, start: NodeIndex) -> Option<BlastRadius> {
                 ) => Some("identity"),
                 (NodeKind::Credential | NodeKind::AwsResource, Mode::Own, _) => Some("secret"),
                 // Reached over a call or unlocked by a server's own secret: authenticated to, not taken over.
-                (NodeKind::Workload | NodeKind::Service | NodeKind::External, _, true) => Some("service"),
+                (NodeKind::Workload | NodeKind::Service | NodeKind::External | NodeKind::Local, _, true) => {
+                    Some("service")
+                }
                 (NodeKind::Workload, Mode::Own, _) => Some("workload"),
                 _ => None,
             };

@@ -28,7 +28,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan manifests (files and directories) and report auth paths, blast radius and findings.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rule catalogue with its OWASP NHI and NIST SP 800-207 mappings.
     Rules(RulesArgs),
     /// Explain one rule: what it detects, why it matters, how to fix it.
@@ -203,7 +203,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Scan(args) => run_scan(args),
+        Command::Scan(args) => run_scan(*args),
         Command::Rules(args) => run_rules(&args),
         Command::Explain { rule } => match rules::find(&rule) {
             Some(r) => write_stdout(rules::doc_page(r).as_bytes()).map(|()| 0),

@@ -23,6 +23,9 @@ pub enum NodeKind {
     Role,
     Zone,
     External,
+    /// A process in a proxy's own pod (or host), reached over loopback or a Unix socket: the
+    /// application behind a sidecar, or the callers of a loopback listener.
+    Local,
     /// A permission scope: every Secret, or every pod/identity, of one namespace.
     Scope,
     /// A proxy or load balancer (a hop on auth paths).
@@ -58,6 +61,7 @@ impl NodeKind {
             NodeKind::Role => "role",
             NodeKind::Zone => "zone",
             NodeKind::External => "external",
+            NodeKind::Local => "local",
             NodeKind::Scope => "scope",
             NodeKind::Proxy => "proxy",
             NodeKind::IamRole => "iam-role",

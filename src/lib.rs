@@ -17,6 +17,7 @@ pub mod graph;
 pub mod mesh;
 pub mod paths;
 pub mod placement;
+pub mod port_tls;
 pub mod proxies;
 pub mod rbac;
 pub mod report;

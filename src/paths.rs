@@ -251,6 +251,8 @@ pub fn auth_strength(a: AuthMethod) -> u8 {
         AuthMethod::BearerToken => 5,
         AuthMethod::ClientCertificate => 6,
         AuthMethod::MeshMtls => 7,
+        // No network is crossed: never the weak hop of a path.
+        AuthMethod::InPod => 8,
     }
 }
 

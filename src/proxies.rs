@@ -7,10 +7,17 @@
 //! caller's identity: propagated in a header the proxy sets from the verified certificate (or XFCC
 //! `SANITIZE_SET`), substituted by the proxy's own certificate, spoofable through a header the
 //! client controls, or lost. STANDARDS.md §4.5, §6, §7 and §8.1 give the semantics.
+//!
+//! Two kinds of hop are not what they seem. A layer-4 listener (a `LoadBalancer` Service, an NLB
+//! TCP listener, a TCP proxy) passes the client's bytes on as they are: the hop is TLS
+//! passthrough only when the backend port is known to speak TLS, plaintext when it is known to
+//! speak plaintext, and unknown otherwise ([`crate::port_tls`]). And a listener bound to loopback,
+//! or a backend at a loopback address or Unix socket, is inside one pod: such hops are
+//! [`AuthMethod::InPod`], not network hops.
 
 use rustc_hash::FxHashMap as HashMap;
 use ztpath_probes::{
-    BackendTarget, ClientCertMode, HeaderAction, IdentityHeader, ListenerTls, Proxy, ProxyListener,
+    BackendTarget, ClientCertMode, HeaderAction, IdentityHeader, ListenerTls, PortTls, Proxy, ProxyListener,
     ProxyRoute, Source, XfccMode,
 };
 use ztpath_reports::{AuthMethod, AuthPath, Hop, IdentityState};
@@ -19,9 +26,43 @@ use crate::engine::Analysis;
 use crate::estate::Mesh;
 use crate::graph::{EdgeKind, GEdge, NodeKind};
 use crate::paths::{auth_strength, evidence, identity_strength};
+use crate::port_tls::PortFact;
 
 /// Id of the node standing for clients outside the estate.
 pub const CLIENTS: &str = "external:clients";
+
+/// How a listener's client side looks for one route. A layer-4 listener's depends on the port its
+/// backend speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Front {
+    /// The clients speak plaintext to the proxy (a plaintext listener, or a layer-4 one in front
+    /// of a port known to speak plaintext, or one that wraps the bytes in its own TLS).
+    Plaintext,
+    /// The proxy terminates the clients' TLS.
+    Terminate,
+    /// The clients' TLS passes through to the backend: routed by SNI, or forwarded at layer 4 to a
+    /// port known to speak TLS.
+    TlsPassthrough,
+    /// Bytes forwarded at layer 4 to a port not known to speak TLS or plaintext.
+    Layer4Unknown,
+}
+
+impl Front {
+    fn of(l: &ProxyListener, originates_tls: bool, fact: Option<&PortFact>) -> Front {
+        match l.tls {
+            ListenerTls::Plaintext => Front::Plaintext,
+            ListenerTls::Terminate => Front::Terminate,
+            ListenerTls::Passthrough => Front::TlsPassthrough,
+            // The proxy wraps what it forwards in its own TLS: the client's side is plaintext.
+            ListenerTls::Layer4 if originates_tls => Front::Plaintext,
+            ListenerTls::Layer4 => match fact.map_or(PortTls::Unknown, |f| f.tls) {
+                PortTls::Tls => Front::TlsPassthrough,
+                PortTls::Plaintext => Front::Plaintext,
+                PortTls::Unknown => Front::Layer4Unknown,
+            },
+        }
+    }
+}
 
 /// What the rules need to know about one path through a proxy.
 #[derive(Clone, Debug)]
@@ -44,11 +85,34 @@ pub struct ProxyPath {
     pub spoof_relied_on: bool,
     /// The proxy presents its own certificate to the backend.
     pub substitutes: Option<String>,
+    /// The client side of the listener for this route.
+    pub front: Front,
+    /// For a layer-4 listener: what the backend port is known to speak, and why.
+    pub port: Option<PortFact>,
+    /// The backend is in the proxy's own pod (a loopback address or a Unix socket).
+    pub in_pod: bool,
+    /// The listener is bound to loopback (or a Unix socket): its clients are in its own pod.
+    pub local_listener: bool,
 }
 
 /// The id of a proxy's node.
 pub fn proxy_id(p: &Proxy) -> String {
     format!("proxy:{:?}/{}/{}", p.kind, p.namespace.as_deref().unwrap_or("-"), p.name).to_lowercase()
+}
+
+/// The node id of every proxy. Two proxies with the same kind, namespace and name (two
+/// `envoy.yaml` in different folders, one Service in two files) are told apart by where they are
+/// defined, so that neither's paths and findings are taken for the other's.
+fn proxy_ids(proxies: &[Proxy]) -> Vec<String> {
+    let base: Vec<String> = proxies.iter().map(proxy_id).collect();
+    let mut count: HashMap<&str, usize> = HashMap::default();
+    for id in &base {
+        *count.entry(id.as_str()).or_default() += 1;
+    }
+    base.iter()
+        .zip(proxies)
+        .map(|(id, p)| if count[id.as_str()] > 1 { format!("{id}@{}", p.source) } else { id.clone() })
+        .collect()
 }
 
 /// Adds proxy nodes, edges and paths to the analysis.
@@ -59,8 +123,16 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
     }
     let clients = a.graph.node(CLIENTS.to_owned(), NodeKind::External, "clients outside the estate", None);
     let runners = runners(a);
+    let ids = proxy_ids(&inv.proxies);
+    // Who runs which proxy, known before the paths: a layer-4 hop's port is decided by the server
+    // its backend's pods run.
+    for (pi, ws) in runners.iter().enumerate() {
+        for &wi in ws {
+            a.proxies_run_by.entry(wi).or_default().push(pi);
+        }
+    }
     for (pi, p) in inv.proxies.iter().enumerate() {
-        let pid = proxy_id(p);
+        let pid = ids[pi].clone();
         let proxy_mesh = mesh_of(a, p, &runners[pi]);
         let pn = a.graph.node(pid.clone(), NodeKind::Proxy, &p.name, p.namespace.as_deref());
         a.graph.set_attr(pn, "proxy", format!("{:?}", p.kind));
@@ -74,23 +146,48 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
             add_url_credential(a, pi, pn, tn, source, &c.credential);
         }
         for (li, l) in p.listeners.iter().enumerate() {
-            let first = client_hop(&pid, p, l);
-            let e = a.graph.edge(
-                clients,
-                pn,
-                GEdge::new(EdgeKind::Reaches, format!("connects to {} port {}", p.name, port_text(l))),
-            );
-            let ed = a.graph.edge_data_mut(e);
-            ed.auth = Some(first.auth);
-            ed.identity = Some(first.identity);
+            // A listener on loopback is reached by the processes of its own pod only.
+            let (from_id, from) = if l.local_only {
+                let id = local_clients(&pid);
+                let n = a.graph.node(
+                    id.clone(),
+                    NodeKind::Local,
+                    &format!("processes in the pod of {}", p.name),
+                    p.namespace.as_deref(),
+                );
+                (id, n)
+            } else {
+                (CLIENTS.to_owned(), clients)
+            };
+            // The hop on the edge clients → proxy: the routes' when they agree, else unknown.
+            let mut edge_hop: Option<Hop> = None;
+            let mut mixed = false;
             for (ri, r) in l.routes.iter().enumerate() {
-                for target in resolve_backend(a, p, r) {
-                    let (second, facts) = backend_hop(a, proxy_mesh, &pid, p, l, r, &first, &target);
-                    let tn = match &target {
+                for target in resolve_backend(a, &pid, p, r, &runners[pi]) {
+                    let workload = match &target.to {
+                        Resolved::Workload(wi) => Some(*wi),
+                        Resolved::Other(..) | Resolved::Local(..) => None,
+                    };
+                    let port = (l.tls == ListenerTls::Layer4)
+                        .then(|| crate::port_tls::backend_port(a, pi, l, r, workload));
+                    let front = Front::of(l, r.backend.tls, port.as_ref());
+                    let first = client_hop(&from_id, &pid, p, l, front, port.as_ref());
+                    match &edge_hop {
+                        None => edge_hop = Some(first.clone()),
+                        Some(h) if (h.auth, h.identity) != (first.auth, first.identity) => mixed = true,
+                        Some(_) => {}
+                    }
+                    let hop_in =
+                        HopIn { proxy_mesh, pid: &pid, p, l, r, first: &first, front, port: port.as_ref() };
+                    let (second, facts) = backend_hop(a, &hop_in, &target);
+                    let tn = match &target.to {
                         Resolved::Workload(wi) => {
                             a.graph.get(&a.estate.workloads[*wi].id).expect("workload node")
                         }
                         Resolved::Other(id, name) => a.graph.node(id.clone(), NodeKind::External, name, None),
+                        Resolved::Local(id, name) => {
+                            a.graph.node(id.clone(), NodeKind::Local, name, p.namespace.as_deref())
+                        }
                     };
                     let e = a.graph.edge(
                         pn,
@@ -104,11 +201,11 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
                     ed.auth = Some(second.auth);
                     ed.identity = Some(second.identity);
                     let to = second.to.clone();
-                    let id = format!("path:{CLIENTS}->{pid}#{}/route-{ri}->{to}", l.name);
+                    let id = format!("path:{from_id}->{pid}#{}/route-{ri}->{to}", l.name);
                     let (auth, identity) = weakest(&[&first, &second]);
                     let path = AuthPath {
                         id: id.clone(),
-                        from: CLIENTS.to_owned(),
+                        from: from_id.clone(),
                         to,
                         hops: vec![first.clone(), second],
                         auth: Some(auth),
@@ -116,30 +213,37 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
                         findings: Vec::new(),
                     };
                     let index = a.add_path(path);
-                    let target_workload = match target {
-                        Resolved::Workload(wi) => Some(wi),
-                        Resolved::Other(..) => None,
-                    };
                     a.proxy_paths.push(ProxyPath {
                         proxy: pi,
                         listener: li,
                         route: ri,
                         path: index,
-                        target: target_workload,
+                        target: workload,
                         client_verified: l.tls == ListenerTls::Terminate
                             && l.client_cert == ClientCertMode::Required,
                         identity: facts.identity,
                         spoofable_by: facts.spoofable_by,
                         spoof_relied_on: facts.relied_on,
                         substitutes: facts.substitutes,
+                        front,
+                        port,
+                        in_pod: target.in_pod,
+                        local_listener: l.local_only,
                     });
                 }
             }
-        }
-    }
-    for (pi, ws) in runners.iter().enumerate() {
-        for &wi in ws {
-            a.proxies_run_by.entry(wi).or_default().push(pi);
+            let hop = match edge_hop {
+                Some(h) if !mixed => h,
+                _ => client_hop(&from_id, &pid, p, l, Front::of(l, false, None), None),
+            };
+            let e = a.graph.edge(
+                from,
+                pn,
+                GEdge::new(EdgeKind::Reaches, format!("connects to {} port {}", p.name, port_text(l))),
+            );
+            let ed = a.graph.edge_data_mut(e);
+            ed.auth = Some(hop.auth);
+            ed.identity = Some(hop.identity);
         }
     }
     chain_paths(a);
@@ -232,6 +336,11 @@ fn chain_paths(a: &mut Analysis<'_>) {
         to: String,
         target: Option<usize>,
         proxies: Vec<usize>,
+        /// The ports the last hop lands on, when known: only the next proxy's listeners on one
+        /// of them go on.
+        ports: Vec<u32>,
+        /// The last hop stays in the pod: the next proxy's loopback listeners are reachable.
+        in_pod: bool,
     }
     // Start from every path through a proxy, and from every call of one workload to another.
     let mut frontier: Vec<Chain> = a
@@ -239,6 +348,12 @@ fn chain_paths(a: &mut Analysis<'_>) {
         .iter()
         .map(|pp| {
             let p = &a.paths[pp.path];
+            let route = &a.estate.inv.proxies[pp.proxy].listeners[pp.listener].routes[pp.route];
+            let ports = match (&pp.port, &route.backend.target) {
+                (Some(fact), _) => fact.ports.clone(),
+                (None, BackendTarget::Address { port: Some(n), .. }) if pp.in_pod => vec![*n],
+                _ => Vec::new(),
+            };
             Chain {
                 hops: p.hops.clone(),
                 id: p.id.clone(),
@@ -246,6 +361,8 @@ fn chain_paths(a: &mut Analysis<'_>) {
                 to: p.to.clone(),
                 target: pp.target,
                 proxies: vec![pp.proxy],
+                ports,
+                in_pod: pp.in_pod,
             }
         })
         .chain(a.paths.iter().filter(|p| p.hops.len() == 1 && p.from.starts_with("workload:")).map(|p| {
@@ -256,6 +373,8 @@ fn chain_paths(a: &mut Analysis<'_>) {
                 to: p.to.clone(),
                 target: a.estate.workload_index.get(&p.to).copied(),
                 proxies: Vec::new(),
+                ports: Vec::new(),
+                in_pod: false,
             }
         }))
         .collect();
@@ -275,6 +394,14 @@ fn chain_paths(a: &mut Analysis<'_>) {
                 .flat_map(|q| by_proxy.get(q).into_iter().flatten());
             for &bi in backs {
                 let back = &a.proxy_paths[bi];
+                let listener = &a.estate.inv.proxies[back.proxy].listeners[back.listener];
+                // A loopback listener is not reached from outside the pod; a listener on another
+                // port than the one the hop lands on is not reached either.
+                if (back.local_listener && !chain.in_pod)
+                    || listener.port.is_some_and(|n| !chain.ports.is_empty() && !chain.ports.contains(&n))
+                {
+                    continue;
+                }
                 let b = &a.paths[back.path];
                 let (Some(entry), Some(last)) = (b.hops.first(), b.hops.last()) else { continue };
                 // The chain's last hop now ends at the next proxy, run by the workload it reached.
@@ -285,6 +412,12 @@ fn chain_paths(a: &mut Analysis<'_>) {
                 hops.push(last.clone());
                 let mut proxies = chain.proxies.clone();
                 proxies.push(back.proxy);
+                let back_route = &listener.routes[back.route];
+                let ports = match (&back.port, &back_route.backend.target) {
+                    (Some(fact), _) => fact.ports.clone(),
+                    (None, BackendTarget::Address { port: Some(n), .. }) if back.in_pod => vec![*n],
+                    _ => Vec::new(),
+                };
                 next.push(Chain {
                     hops,
                     id: format!("{}=>{}", chain.id, b.id.trim_start_matches("path:")),
@@ -292,6 +425,8 @@ fn chain_paths(a: &mut Analysis<'_>) {
                     to: b.to.clone(),
                     target: back.target,
                     proxies,
+                    ports,
+                    in_pod: back.in_pod,
                 });
             }
         }
@@ -330,64 +465,109 @@ fn weakest(hops: &[&Hop]) -> (AuthMethod, IdentityState) {
     (auth, identity)
 }
 
+/// The id of the node standing for the processes in a proxy's own pod (the clients of its
+/// loopback listeners).
+fn local_clients(pid: &str) -> String {
+    format!("local:{pid}")
+}
+
 /// The first hop: how the listener authenticates its clients.
-fn client_hop(pid: &str, p: &Proxy, l: &ProxyListener) -> Hop {
+fn client_hop(
+    from: &str,
+    pid: &str,
+    p: &Proxy,
+    l: &ProxyListener,
+    front: Front,
+    port: Option<&PortFact>,
+) -> Hop {
     let place = format!("{} listener {} (port {})", p.name, l.name, port_text(l));
     let jwt = l.jwt.iter().any(|j| j.enforced && j.verified);
-    let (auth, identity, detail) = match (l.tls, l.client_cert) {
-        (ListenerTls::Plaintext, _) if jwt => (
+    let layer4 = l.tls == ListenerTls::Layer4;
+    let why = port.map_or("", |f| f.why.as_str());
+    let (auth, identity, detail) = match (front, l.client_cert) {
+        _ if l.local_only => (
+            AuthMethod::InPod,
+            IdentityState::Preserved,
+            format!(
+                "{place} is bound to loopback: only processes inside its own pod can connect, so the caller is that pod"
+            ),
+        ),
+        (Front::Plaintext, _) if jwt => (
             AuthMethod::BearerToken,
             IdentityState::Preserved,
             format!("{place} takes plaintext but requires a verified JWT"),
         ),
-        (ListenerTls::Plaintext, _) => (
+        (Front::Plaintext, _) if layer4 && port.is_some_and(|f| f.tls == PortTls::Plaintext) => (
+            AuthMethod::Plaintext,
+            IdentityState::Lost,
+            format!(
+                "{place} passes bytes through at layer 4 to a port that speaks plaintext, since {why}: clients are anonymous"
+            ),
+        ),
+        (Front::Plaintext, _) => (
             AuthMethod::Plaintext,
             IdentityState::Lost,
             format!("{place} accepts plaintext: clients are anonymous"),
         ),
-        (ListenerTls::Passthrough, _) => (
+        (Front::TlsPassthrough, _) if layer4 => (
+            AuthMethod::TlsPassthrough,
+            IdentityState::Unknown,
+            format!(
+                "{place} passes bytes through at layer 4 to a port that speaks TLS, since {why}: only the backend can authenticate the client"
+            ),
+        ),
+        (Front::TlsPassthrough, _) => (
             AuthMethod::TlsPassthrough,
             IdentityState::Unknown,
             format!("{place} passes TLS through undecrypted: only the backend can authenticate the client"),
         ),
-        (ListenerTls::Terminate, ClientCertMode::Required) => (
+        (Front::Layer4Unknown, _) => (
+            AuthMethod::Unknown,
+            IdentityState::Unknown,
+            format!(
+                "{place} passes bytes through at layer 4 and {why}: whether clients speak TLS, and who authenticates them, is not known"
+            ),
+        ),
+        (Front::Terminate, ClientCertMode::Required) => (
             AuthMethod::ClientCertificate,
             IdentityState::Preserved,
             format!("{place} terminates TLS and requires a client certificate verified against a CA"),
         ),
-        (ListenerTls::Terminate, ClientCertMode::Optional) => (
+        (Front::Terminate, ClientCertMode::Optional) => (
             AuthMethod::OptionalMtls,
             IdentityState::Lost,
             format!(
                 "{place} terminates TLS; a client certificate is asked for but not required, so anonymous clients get in"
             ),
         ),
-        (ListenerTls::Terminate, ClientCertMode::Unverified) => (
+        (Front::Terminate, ClientCertMode::Unverified) => (
             AuthMethod::ClientCertificate,
             IdentityState::Spoofable,
             format!(
                 "{place} accepts client certificates without verifying them against a CA: any self-made certificate passes"
             ),
         ),
-        (ListenerTls::Terminate, ClientCertMode::None) if jwt => (
+        (Front::Terminate, ClientCertMode::None) if jwt => (
             AuthMethod::BearerToken,
             IdentityState::Preserved,
             format!("{place} terminates TLS and requires a verified JWT"),
         ),
-        (ListenerTls::Terminate, ClientCertMode::None) => (
+        (Front::Terminate, ClientCertMode::None) => (
             AuthMethod::ServerTls,
             IdentityState::Lost,
             format!("{place} terminates TLS without asking for a client certificate: clients are anonymous"),
         ),
     };
+    let mut sources = vec![at(p, l, l.line)];
+    sources.extend(port.and_then(|f| f.source.clone()));
     Hop {
-        from: CLIENTS.to_owned(),
+        from: from.to_owned(),
         to: pid.to_owned(),
         via: Some(format!("{} port {}", l.name, port_text(l))),
         auth,
         identity,
         detail,
-        evidence: evidence(&[at(p, l, l.line)]),
+        evidence: evidence(&sources),
     }
 }
 
@@ -396,34 +576,71 @@ enum Resolved {
     Workload(usize),
     /// A node id and name for a backend outside the input (an address, an unresolved upstream).
     Other(String, String),
+    /// A node id and name for a process in the proxy's own pod whose workload is not known.
+    Local(String, String),
 }
 
-fn resolve_backend(a: &Analysis<'_>, p: &Proxy, r: &ProxyRoute) -> Vec<Resolved> {
-    let est = &a.estate;
-    let service = |ns: &str, name: &str| {
-        est.service_index.get(&(ns, name)).map(|&si| est.service_workloads[si].clone())
-    };
-    let found = match &r.backend.target {
-        BackendTarget::Service { namespace, name, .. } => service(namespace, name),
-        BackendTarget::Address { host, .. } => {
-            // A Service DNS name (`svc.ns`, `svc.ns.svc.cluster.local`), else a host of its own.
+/// One backend of a route.
+struct Target {
+    to: Resolved,
+    /// At a loopback address or a Unix socket: in the proxy's own pod.
+    in_pod: bool,
+}
+
+/// The Service a route's target names, as (namespace, name, port): a Service backend, a Service
+/// DNS name (`svc.ns`, `svc.ns.svc.cluster.local`, or a bare name in the proxy's namespace), or
+/// an AWS target group bound to a Service by a TargetGroupBinding.
+pub fn service_ref(
+    a: &Analysis<'_>,
+    p: &Proxy,
+    target: &BackendTarget,
+) -> Option<(String, String, Option<String>)> {
+    match target {
+        BackendTarget::Service { namespace, name, port } => {
+            Some((namespace.clone(), name.clone(), port.clone()))
+        }
+        BackendTarget::Address { host, port } => {
+            if ztpath_probes::address::is_local_host(host) {
+                return None;
+            }
             let parts: Vec<&str> = host.split('.').collect();
+            let port = port.map(|n| n.to_string());
             match parts.as_slice() {
-                [name, ns] | [name, ns, "svc", ..] => service(ns, name),
-                [name] => p.namespace.as_deref().and_then(|ns| service(ns, name)),
+                [name, ns] | [name, ns, "svc", ..] => Some(((*ns).to_owned(), (*name).to_owned(), port)),
+                [name] => p.namespace.as_ref().map(|ns| (ns.clone(), (*name).to_owned(), port)),
                 _ => None,
             }
         }
-        // An AWS target group bound to a Service by a TargetGroupBinding.
-        BackendTarget::Named(tg) => est
+        BackendTarget::Named(tg) => a
+            .estate
             .inv
             .target_group_bindings
             .iter()
             .find(|b| &b.target_group == tg)
-            .and_then(|b| service(b.meta.ns(), &b.service)),
-    };
+            .map(|b| (b.meta.ns().to_owned(), b.service.clone(), b.port.clone())),
+    }
+}
+
+fn resolve_backend(a: &Analysis<'_>, pid: &str, p: &Proxy, r: &ProxyRoute, runners: &[usize]) -> Vec<Target> {
+    let est = &a.estate;
+    if let BackendTarget::Address { host, port } = &r.backend.target
+        && ztpath_probes::address::is_local_host(host)
+    {
+        // The proxy's own pod: the workloads that run it, when known.
+        if !runners.is_empty() {
+            return runners.iter().map(|&wi| Target { to: Resolved::Workload(wi), in_pod: true }).collect();
+        }
+        let hp = port.map_or_else(|| host.clone(), |n| format!("{host}:{n}"));
+        let name = format!("{hp} in the pod of {}", p.name);
+        return vec![Target { to: Resolved::Local(format!("local:{pid}/{hp}"), name), in_pod: true }];
+    }
+    let found = service_ref(a, p, &r.backend.target).and_then(|(ns, name, _)| {
+        est.service_index.get(&(ns.as_str(), name.as_str())).map(|&si| est.service_workloads[si].clone())
+    });
     match found {
-        Some(ws) if !ws.is_empty() => ws.into_iter().map(Resolved::Workload).collect(),
+        Some(ws) if !ws.is_empty() => {
+            ws.into_iter().map(|wi| Target { to: Resolved::Workload(wi), in_pod: false }).collect()
+        }
         _ => {
             let (id, name) = match &r.backend.target {
                 BackendTarget::Service { namespace, name, .. } => {
@@ -433,9 +650,9 @@ fn resolve_backend(a: &Analysis<'_>, p: &Proxy, r: &ProxyRoute) -> Vec<Resolved>
                     let hp = port.map_or_else(|| host.clone(), |p| format!("{host}:{p}"));
                     (format!("external:{hp}"), hp)
                 }
-                BackendTarget::Named(n) => (format!("upstream:{}/{n}", proxy_id(p)), n.clone()),
+                BackendTarget::Named(n) => (format!("upstream:{pid}/{n}"), n.clone()),
             };
-            vec![Resolved::Other(id, name)]
+            vec![Target { to: Resolved::Other(id, name), in_pod: false }]
         }
     }
 }
@@ -498,32 +715,37 @@ fn runners(a: &Analysis<'_>) -> Vec<Vec<usize>> {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn backend_hop(
-    a: &Analysis<'_>,
+/// What the second hop is computed from.
+struct HopIn<'h> {
     proxy_mesh: Mesh,
-    pid: &str,
-    p: &Proxy,
-    l: &ProxyListener,
-    r: &ProxyRoute,
-    first: &Hop,
-    target: &Resolved,
-) -> (Hop, BackendFacts) {
+    pid: &'h str,
+    p: &'h Proxy,
+    l: &'h ProxyListener,
+    r: &'h ProxyRoute,
+    first: &'h Hop,
+    front: Front,
+    port: Option<&'h PortFact>,
+}
+
+fn backend_hop(a: &Analysis<'_>, h: &HopIn<'_>, target: &Target) -> (Hop, BackendFacts) {
+    let HopIn { proxy_mesh, pid, p, l, r, first, front, port } = *h;
     let b = &r.backend;
-    let (to, target_name, target_mesh) = match target {
+    let in_pod = target.in_pod;
+    let (to, target_name, target_mesh) = match &target.to {
         Resolved::Workload(wi) => {
             let w = &a.estate.workloads[*wi];
             (w.id.clone(), w.display(), w.mesh)
         }
-        Resolved::Other(id, name) => (id.clone(), name.clone(), Mesh::None),
+        Resolved::Other(id, name) | Resolved::Local(id, name) => (id.clone(), name.clone(), Mesh::None),
     };
-    let strict_backend = match target {
-        Resolved::Workload(wi) => {
+    // Inside the pod neither the mesh nor its policy is in the way.
+    let target_mesh = if in_pod { Mesh::None } else { target_mesh };
+    let strict_backend = match &target.to {
+        Resolved::Workload(wi) if target_mesh != Mesh::None => {
             let w = &a.estate.workloads[*wi];
-            target_mesh != Mesh::None
-                && a.mesh.inbound(&a.estate, w, None).transport == crate::mesh::Transport::Strict
+            a.mesh.inbound(&a.estate, w, None).transport == crate::mesh::Transport::Strict
         }
-        Resolved::Other(..) => false,
+        _ => false,
     };
     let mesh_hop = target_mesh != Mesh::None && proxy_mesh == target_mesh && !b.tls;
     let hdrs = headers(l, r);
@@ -556,17 +778,24 @@ fn backend_hop(
         _ => None,
     };
     let xfcc_propagates = verified && matches!(l.xfcc, Some(XfccMode::SanitizeSet | XfccMode::AppendForward));
-    let substitutes = b
-        .substitutes_identity
-        .clone()
-        .or_else(|| b.client_cert.then(|| "the proxy's own client certificate".to_owned()));
+    // The proxy's own certificate towards an application in its pod stands for nobody else.
+    let substitutes = if in_pod {
+        None
+    } else {
+        b.substitutes_identity
+            .clone()
+            .or_else(|| b.client_cert.then(|| "the proxy's own client certificate".to_owned()))
+    };
+    let passes = matches!(front, Front::TlsPassthrough | Front::Layer4Unknown);
 
-    let (identity, why, spoofable_by) = if l.tls == ListenerTls::Passthrough {
+    let (identity, why, spoofable_by) = if front == Front::TlsPassthrough {
         (
             IdentityState::Unknown,
             "TLS passes through: the backend must authenticate the client itself".to_owned(),
             None,
         )
+    } else if passes {
+        (IdentityState::Unknown, "the backend must authenticate the client itself".to_owned(), None)
     } else if let Some(h) = forged {
         (
             IdentityState::Spoofable,
@@ -587,6 +816,14 @@ fn backend_hop(
             |h| format!("header `{}` set from the verified certificate", h.name),
         );
         (IdentityState::Propagated, format!("the caller's identity is forwarded in {how}"), None)
+    } else if l.local_only && (substitutes.is_some() || mesh_hop) {
+        // The callers are the proxy's own pod: the identity it presents is theirs.
+        (
+            IdentityState::Preserved,
+            "the backend sees the identity the proxy holds for its own pod, whose processes are its only callers"
+                .to_owned(),
+            None,
+        )
     } else if let Some(s) = &substitutes {
         (IdentityState::Terminated, format!("the backend sees {s}, not the caller"), None)
     } else if mesh_hop && verified {
@@ -604,8 +841,30 @@ fn backend_hop(
     } else {
         (IdentityState::Lost, "no caller identity reaches the backend".to_owned(), None)
     };
-    let (auth, transport) = if l.tls == ListenerTls::Passthrough {
+    let why_port = port.map_or("", |f| f.why.as_str());
+    let (auth, transport) = if in_pod {
+        let how = match &b.target {
+            BackendTarget::Address { host, .. } if host.contains('/') || host.starts_with('@') => {
+                "a Unix socket"
+            }
+            _ => "loopback",
+        };
+        (
+            AuthMethod::InPod,
+            format!("the backend is in the proxy's own pod, reached over {how}: no network is crossed"),
+        )
+    } else if front == Front::TlsPassthrough && l.tls == ListenerTls::Layer4 {
+        (
+            AuthMethod::TlsPassthrough,
+            format!("the client's TLS session continues to the backend, whose port speaks TLS: {why_port}"),
+        )
+    } else if front == Front::TlsPassthrough {
         (AuthMethod::TlsPassthrough, "the client's TLS session continues to the backend".to_owned())
+    } else if front == Front::Layer4Unknown {
+        (
+            AuthMethod::Unknown,
+            format!("the bytes go on to the backend as the client sent them, and {why_port}"),
+        )
     } else if mesh_hop {
         (
             AuthMethod::MeshMtls,
@@ -618,6 +877,11 @@ fn backend_hop(
         (
             AuthMethod::MeshMtls,
             "the backend requires mesh mTLS and the proxy is not in its mesh: the hop is refused".to_owned(),
+        )
+    } else if !b.tls && l.tls == ListenerTls::Layer4 {
+        (
+            AuthMethod::Plaintext,
+            format!("the client's plaintext bytes go on to the backend, since {why_port}"),
         )
     } else if !b.tls {
         (AuthMethod::Plaintext, "the proxy forwards in plaintext".to_owned())
@@ -632,11 +896,12 @@ fn backend_hop(
         (AuthMethod::ServerTls, "the proxy uses verified TLS to the backend".to_owned())
     };
     // A hop the backend refuses carries no identity at all.
-    let refused = !b.tls && strict_backend && !mesh_hop && l.tls != ListenerTls::Passthrough;
+    let refused = !b.tls && strict_backend && !mesh_hop && !passes && !in_pod;
     let (identity, spoofable_by) =
         if refused { (IdentityState::Unknown, None) } else { (identity, spoofable_by) };
     let mut sources: Vec<Source> = vec![at(p, l, r.line.max(b.line))];
     sources.extend(hdrs.iter().map(|h| at(p, l, h.line)));
+    sources.extend(port.and_then(|f| f.source.clone()));
     let hop = Hop {
         from: pid.to_owned(),
         to,

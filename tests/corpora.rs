@@ -795,3 +795,50 @@ fn cloudmapper_root_key_and_open_trust_policy() {
     // The other roles trust AWS services only.
     assert_eq!(r.findings.iter().filter(|f| f.rule == "ZT205").count(), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Layer-4 and in-pod hops (issue 9, item 5).
+
+#[test]
+fn layer4_load_balancers_follow_the_backend_port_and_loopback_upstreams_stay_in_the_pod() {
+    let Some(c) = corpora() else { return };
+    // ingress-nginx's AWS deploy.yaml: an NLB with TCP listeners; the Service ports carry
+    // appProtocol `http` (80) and `https` (443). Port 80 is a plaintext hop, port 443 passes TLS.
+    let r = scan(c, &["kubernetes__ingress-nginx/deploy/static/provider/aws/deploy.yaml"]);
+    let lb = |rule: &str| {
+        findings_on(&r, rule, "Service", "ingress-nginx", "ingress-nginx-controller")
+            .iter()
+            .map(|f| f.message.clone())
+            .collect::<Vec<_>>()
+    };
+    let zt106 = lb("ZT106");
+    assert_eq!(zt106.len(), 1, "{zt106:?}");
+    assert!(zt106[0].starts_with("ingress-nginx-controller listener http (port 80)"), "{}", zt106[0]);
+    assert!(zt106[0].contains("port 80 has appProtocol `http`"), "{}", zt106[0]);
+    let zt107 = lb("ZT107");
+    assert_eq!(zt107.len(), 1, "{zt107:?}");
+    assert!(zt107[0].starts_with("ingress-nginx-controller listener https (port 443)"), "{}", zt107[0]);
+    assert!(zt107[0].contains("port 443 has appProtocol `https`"), "{}", zt107[0]);
+    // checkov's nginx-app.yaml: a LoadBalancer port 80 with no name, appProtocol or probe: the
+    // backend's protocol is unknown, and ZT107 says so instead of claiming TLS.
+    let r = scan(c, &[&format!("{CHECKOV}/checks/example_WildcardEntities/nginx-app.yaml")]);
+    let msg = expect_finding(&r, "ZT107", "Service", "default", "my-nginx-svc", Some(Severity::Medium));
+    assert!(msg.contains("TLS or not") && !msg.contains("TLS session"), "{msg}");
+    // Gateway API basic-tcp.yaml: TCP listeners forward bytes as they come: not plaintext (no
+    // ZT106), and not known to be TLS.
+    let r = scan(c, &["kubernetes-sigs__gateway-api/examples/standard/basic-tcp.yaml"]);
+    expect_none(&r, "ZT106", "Gateway", "default", "my-tcp-gateway");
+    let msg = expect_finding(&r, "ZT107", "Gateway", "default", "my-tcp-gateway", None);
+    assert!(msg.contains("does not show whether port 6000 of the backend speaks TLS"), "{msg}");
+    // Envoy's google-vrp edge: TLS terminated on 0.0.0.0:10000, then plaintext to 127.0.0.1:10002,
+    // the service in the same pod: an in-pod hop, no ZT106.
+    let r = scan(c, &["envoyproxy__envoy/configs/google-vrp/envoy-edge.yaml"]);
+    assert!(common::of_rule(&r, "ZT106").is_empty(), "{}", all(&r));
+    let hop = r
+        .paths
+        .iter()
+        .find(|p| p.to.ends_with("/127.0.0.1:10002"))
+        .and_then(|p| p.hops.last())
+        .unwrap_or_else(|| panic!("{:#?}", r.paths.iter().map(|p| &p.id).collect::<Vec<_>>()));
+    assert_eq!(hop.auth, ztpath_reports::AuthMethod::InPod);
+}

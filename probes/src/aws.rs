@@ -29,7 +29,7 @@ use std::sync::Arc;
 use crate::config_items::{self, str_value};
 use crate::model::{
     AwsLbItem, BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory,
-    ListenerTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
+    ListenerTls, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
 };
 use crate::yaml::{Node, Value};
 
@@ -404,7 +404,9 @@ fn build_listener(
     let tls = match protocol.as_str() {
         "HTTPS" | "TLS" => ListenerTls::Terminate,
         "HTTP" => ListenerTls::Plaintext,
-        _ => ListenerTls::Passthrough,
+        // TCP, UDP, TCP_UDP (and a Gateway Load Balancer's GENEVE): bytes pass through, TLS or
+        // not as the targets speak.
+        _ => ListenerTls::Layer4,
     };
     let mtls = ci(cfg, "MutualAuthentication").or_else(|| ci(&item.supplementary, "MutualAuthentication"));
     let mode = mtls.and_then(|m| ci_str(m, "Mode")).map(|m| m.to_ascii_lowercase());
@@ -442,6 +444,7 @@ fn build_listener(
         jwt: Vec::new(),
         authz: Vec::new(),
         routes: Vec::new(),
+        local_only: false,
         line,
         file: other_file.then(|| Arc::clone(&item.source.file)),
     };
@@ -511,22 +514,23 @@ fn target_group_backend(
     attrs: &mut StringMap,
     unresolved: &mut Vec<String>,
 ) -> ProxyBackend {
-    let (name, tls, line) = match target_groups.get(arn) {
+    let (name, tls, port_tls, line) = match target_groups.get(arn) {
         Some(tg) => {
             let name = target_group_name(tg);
-            let protocol = ci_str(&tg.configuration, "Protocol").unwrap_or_default().to_ascii_uppercase();
+            let cfg = &tg.configuration;
+            let protocol = ci_str(cfg, "Protocol").unwrap_or_default().to_ascii_uppercase();
             let line = if tg.source.file == listener.source.file {
                 tg.source.line
             } else {
                 attrs.insert(format!("source:target group {name}"), tg.source.to_string());
                 line
             };
-            (name, protocol == "HTTPS" || protocol == "TLS", line)
+            (name, protocol == "HTTPS" || protocol == "TLS", health_check_tls(cfg), line)
         }
         None => {
             let name = name_in_arn(arn);
             unresolved.push(name.clone());
-            (name, false, line)
+            (name, false, PortTls::Unknown, line)
         }
     };
     ProxyBackend {
@@ -537,7 +541,28 @@ fn target_group_backend(
         client_cert: false,
         substitutes_identity: None,
         credential: None,
+        port_tls,
         line,
+    }
+}
+
+/// What a target group's health check shows of the traffic port: an HTTP check on it means the
+/// targets serve plain HTTP there, an HTTPS check that they serve TLS (`HealthCheckPort` is
+/// `traffic-port` by default). A TCP check, or a check on another port, shows nothing.
+fn health_check_tls(tg: &Node) -> PortTls {
+    let port = ci(tg, "HealthCheckPort").and_then(Node::as_str);
+    let traffic_port = ci(tg, "Port").and_then(Node::as_i64);
+    let on_traffic_port = match port.as_deref() {
+        None | Some("traffic-port") => true,
+        Some(p) => p.parse::<i64>().ok().is_some_and(|p| Some(p) == traffic_port),
+    };
+    if !on_traffic_port {
+        return PortTls::Unknown;
+    }
+    match ci_str(tg, "HealthCheckProtocol").map(|p| p.to_ascii_uppercase()).as_deref() {
+        Some("HTTP") => PortTls::Plaintext,
+        Some("HTTPS") => PortTls::Tls,
+        _ => PortTls::Unknown,
     }
 }
 
@@ -700,7 +725,7 @@ mod tests {
         );
         let inv = read_all(&[("h.json", &text)]);
         assert_eq!(inv.proxies[0].listeners.len(), 1);
-        assert_eq!(inv.proxies[0].listeners[0].tls, ListenerTls::Passthrough, "TCP passes bytes through");
+        assert_eq!(inv.proxies[0].listeners[0].tls, ListenerTls::Layer4, "TCP passes bytes through");
 
         let text = format!(
             "{{\"configurationItems\": [{}, {}]}}",

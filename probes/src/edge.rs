@@ -17,8 +17,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use crate::common::{label_selector, string_map};
 use crate::model::{
     BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, LabelSelector,
-    ListenerTls, Namespace, ObjectMeta, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Service,
-    Source, StringMap, XfccMode,
+    ListenerTls, Namespace, ObjectMeta, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute,
+    Service, Source, StringMap, XfccMode,
 };
 use crate::yaml::{self, Node};
 
@@ -356,6 +356,7 @@ impl BackendTls {
             client_cert: self.client_cert,
             substitutes_identity: self.substitutes_identity.clone(),
             credential: None,
+            port_tls: PortTls::Unknown,
             line,
         }
     }
@@ -947,16 +948,16 @@ fn load_balancer(node: &Node, meta: &ObjectMeta) -> Option<Proxy> {
             // A classic ELB with an HTTP listener proxies at L7.
             ListenerTls::Plaintext
         } else {
-            // L4: the bytes pass through (TLS or not, the load balancer does not terminate it).
-            ListenerTls::Passthrough
+            // L4: the bytes pass through, TLS or not, as the backend port speaks (the engine
+            // decides from the Service port, the pods' probes and the servers they run).
+            ListenerTls::Layer4
         };
-        let backend =
-            if tls != ListenerTls::Passthrough && matches!(backend_protocol.as_str(), "ssl" | "https") {
-                // AWS load balancers never validate target certificates (STANDARDS.md §8.1).
-                BackendTls { tls: true, verify_server: Some(false), ..BackendTls::default() }
-            } else {
-                BackendTls::default()
-            };
+        let backend = if tls != ListenerTls::Layer4 && matches!(backend_protocol.as_str(), "ssl" | "https") {
+            // AWS load balancers never validate target certificates (STANDARDS.md §8.1).
+            BackendTls { tls: true, verify_server: Some(false), ..BackendTls::default() }
+        } else {
+            BackendTls::default()
+        };
         let listener_name = if name.is_empty() { port.to_string() } else { name };
         let mut l = new_listener(listener_name, Some(port), Vec::new(), tls, port_node.line);
         let target = BackendTarget::Service {
@@ -1037,6 +1038,8 @@ fn gateway(node: &Node, meta: &ObjectMeta) -> GatewayItem {
                 Some("Passthrough") => ListenerTls::Passthrough,
                 _ => ListenerTls::Terminate,
             },
+            // TCPRoute and UDPRoute listeners forward bytes as they come.
+            "TCP" | "UDP" => ListenerTls::Layer4,
             _ => ListenerTls::Plaintext,
         };
         let mut listener = new_listener(name, port, hostname.iter().cloned().collect(), tls, l.line);
@@ -1458,7 +1461,8 @@ fn istio_gateway(node: &Node, meta: &ObjectMeta) -> IstioGatewayItem {
                     .insert(format!("server {name} tls"), format!("{protocol} server without tls settings"));
                 (ListenerTls::Passthrough, ClientCertMode::None)
             } else {
-                (ListenerTls::Plaintext, ClientCertMode::None)
+                // TCP (and MONGO, MYSQL, REDIS…): a TCP proxy that forwards bytes as they come.
+                (ListenerTls::Layer4, ClientCertMode::None)
             }
         } else {
             // The proto's zero value is PASSTHROUGH: an omitted mode passes TLS through.
@@ -2295,7 +2299,7 @@ spec:
         assert_eq!(p.attrs["aws-load-balancer-type"], "nlb");
         assert_eq!(p.attrs["lb"], "aws-nlb");
         let http = listener(p, "http");
-        assert_eq!((http.tls, http.port, http.line), (ListenerTls::Passthrough, Some(80), 14));
+        assert_eq!((http.tls, http.port, http.line), (ListenerTls::Layer4, Some(80), 14));
         assert!(!http.routes[0].backend.tls);
         let https = listener(p, "https");
         assert_eq!(https.tls, ListenerTls::Terminate);
@@ -2346,7 +2350,7 @@ spec:
         let ports: Vec<_> = p.listeners.iter().map(|l| (l.name.as_str(), l.port, l.tls)).collect();
         assert_eq!(
             ports,
-            [("http", Some(80), ListenerTls::Passthrough), ("https", Some(443), ListenerTls::Passthrough)]
+            [("http", Some(80), ListenerTls::Layer4), ("https", Some(443), ListenerTls::Layer4)]
         );
         assert_eq!(
             p.listeners[1].routes[0].backend.target,
@@ -2360,7 +2364,7 @@ spec:
         let https = listener(p, "https");
         assert_eq!((https.tls, https.line), (ListenerTls::Terminate, 370));
         assert!(!https.routes[0].backend.tls);
-        assert_eq!(listener(p, "http").tls, ListenerTls::Passthrough);
+        assert_eq!(listener(p, "http").tls, ListenerTls::Layer4);
     }
 
     #[test]

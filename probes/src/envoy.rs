@@ -26,7 +26,8 @@ use std::sync::Arc;
 
 use crate::model::{
     BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, JwtCheck,
-    ListenerTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap, XfccMode,
+    ListenerTls, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
+    XfccMode,
 };
 use crate::yaml::{Node, Value};
 
@@ -313,6 +314,7 @@ fn read_listener(
         chains.push(default);
     }
     let several = chains.len() > 1;
+    let local = binds_locally(listener);
     for (i, chain) in chains.into_iter().enumerate() {
         let name = if several {
             let chain_name = key(chain, "name").and_then(Node::string).unwrap_or_else(|| i.to_string());
@@ -321,8 +323,23 @@ fn read_listener(
             base.clone()
         };
         let line = if several { chain.line } else { listener.line };
-        out.push(read_chain(chain, name, port, line, inspector, ctx, source, diagnostics));
+        let mut l = read_chain(chain, name, port, line, inspector, ctx, source, diagnostics);
+        l.local_only = local;
+        out.push(l);
     }
+}
+
+/// Is every address a listener binds (`address`, `additional_addresses`) on loopback or a pipe?
+fn binds_locally(listener: &Node) -> bool {
+    let local = |address: &Node| {
+        if let Some(sock) = key(address, "socket_address") {
+            f(sock, "address").string().is_some_and(|h| crate::address::is_local_host(&h))
+        } else {
+            key(address, "pipe").and_then(|p| key(p, "path")).is_some()
+        }
+    };
+    let Some(main) = key(listener, "address") else { return false };
+    local(main) && list(f(listener, "additional_addresses")).iter().all(|a| local(f(a, "address")))
 }
 
 #[allow(clippy::too_many_arguments, reason = "one call site; the arguments are the listener's facts")]
@@ -388,11 +405,11 @@ fn read_chain(
             } else if tcp.is_some() && tls_matched {
                 ListenerTls::Passthrough
             } else if tcp.is_some() {
-                // A TCP proxy hands the client's bytes on as they are (whatever TLS the client
-                // speaks reaches the backend), unless Envoy itself originates TLS upstream: then
-                // the client's side is plaintext.
+                // A TCP proxy hands the client's bytes on as they are (TLS or not, as the
+                // backend speaks), unless Envoy itself originates TLS upstream: then the
+                // client's side is plaintext.
                 let originates_tls = listener.routes.iter().any(|r| r.backend.tls);
-                if originates_tls { ListenerTls::Plaintext } else { ListenerTls::Passthrough }
+                if originates_tls { ListenerTls::Plaintext } else { ListenerTls::Layer4 }
             } else {
                 ListenerTls::Plaintext
             };
@@ -620,6 +637,7 @@ fn backends(ctx: &Ctx<'_>, name: &str, line: u32) -> Vec<ProxyBackend> {
             .filter(|u| u.client_cert)
             .map(|_| "the proxy's own certificate".to_owned()),
         credential: None,
+        port_tls: PortTls::Unknown,
         line: upstream.as_ref().map_or(cluster.line, |u| u.line),
     };
     let endpoints = cluster_endpoints(cluster);
@@ -1411,5 +1429,31 @@ static_resources:
         assert_eq!(inv.diagnostics.len(), 1);
         assert_eq!(inv.diagnostics[0].source.line, 7);
         assert!(!inv.diagnostics[0].reason.contains("canary123secret"), "{}", inv.diagnostics[0]);
+    }
+
+    #[test]
+    fn listeners_on_loopback_or_a_pipe_are_local_and_a_bare_tcp_proxy_is_layer4() {
+        let listener = |address: &str, extra: &str| {
+            format!(
+                "static_resources:\n  listeners:\n  - name: l\n    address: {address}\n{extra}    filter_chains:\n    - filters:\n      - name: envoy.filters.network.tcp_proxy\n        typed_config: {{cluster: db}}\n"
+            )
+        };
+        let local = |address: &str, extra: &str| {
+            let p = only_proxy(&listener(address, extra));
+            let l = &p.listeners[0];
+            assert_eq!(
+                l.tls,
+                ListenerTls::Layer4,
+                "a tcp_proxy matching nothing forwards bytes as they come"
+            );
+            l.local_only
+        };
+        assert!(local("{socket_address: {address: 127.0.0.1, port_value: 15001}}", ""));
+        assert!(local("{socket_address: {address: '::1', port_value: 15001}}", ""));
+        assert!(local("{pipe: {path: /run/envoy.sock}}", ""));
+        assert!(!local("{socket_address: {address: 0.0.0.0, port_value: 15001}}", ""));
+        // Any non-loopback additional address opens it to the network.
+        let more = "    additional_addresses:\n    - address: {socket_address: {address: 10.0.0.5, port_value: 15001}}\n";
+        assert!(!local("{socket_address: {address: 127.0.0.1, port_value: 15001}}", more));
     }
 }

@@ -24,8 +24,8 @@ use std::sync::Arc;
 
 use crate::confine::ReadScope;
 use crate::model::{
-    BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, ListenerTls, Proxy,
-    ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
+    BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, ListenerTls, PortTls,
+    Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
 };
 use crate::nginx::identity_name;
 
@@ -559,6 +559,17 @@ fn authz_rules(section: &Section) -> Vec<String> {
         .collect()
 }
 
+/// Does a section route on the TLS ClientHello (`req.ssl_sni`, `req.ssl_hello_type`)?
+fn routes_on_sni(section: &Section) -> bool {
+    const FETCHES: &[&str] = &["req.ssl_sni", "req_ssl_sni", "req.ssl_hello_type", "req_ssl_hello_type"];
+    section.body.iter().any(|l| {
+        l.words.iter().any(|w| {
+            let w = w.trim_start_matches('{').to_ascii_lowercase();
+            FETCHES.iter().any(|f| w.starts_with(f))
+        })
+    })
+}
+
 /// Host names from ACLs on SNI or Host.
 fn acl_hosts(section: &Section) -> Vec<String> {
     const FETCHES: &[&str] = &[
@@ -745,6 +756,12 @@ fn build(sections: &[Section], file: &Arc<str>, path: &Path, diagnostics: &mut V
         if binds.is_empty() {
             unbound.push(section.name.clone());
         }
+        // A TCP frontend that routes on the ClientHello's SNI only gets TLS through those routes;
+        // one that does not forwards whatever bytes come, TLS or not.
+        let sni = routes_on_sni(section);
+        // A TCP frontend whose every route originates TLS wraps the client's bytes in its own
+        // TLS: the client side is plaintext.
+        let originates_tls = !routes.is_empty() && routes.iter().all(|r| r.backend.tls);
         for (address, words, line) in binds {
             let opts = bind_opts(&words);
             if let Some(i) = words.iter().position(|w| w == "crt-list") {
@@ -761,11 +778,15 @@ fn build(sections: &[Section], file: &Arc<str>, path: &Path, diagnostics: &mut V
             let terminate = opts.ssl || quic;
             let tls = if terminate {
                 ListenerTls::Terminate
-            } else if http {
+            } else if http || originates_tls {
                 ListenerTls::Plaintext
-            } else {
+            } else if sni {
                 ListenerTls::Passthrough
+            } else {
+                ListenerTls::Layer4
             };
+            // Every address of the line (`bind 127.0.0.1:80,[::1]:80`) on loopback or a socket.
+            let local_only = address.split(',').all(|a| crate::address::is_local_host(&split_address(a).0));
             let client_cert = if !terminate {
                 ClientCertMode::None
             } else {
@@ -788,6 +809,7 @@ fn build(sections: &[Section], file: &Arc<str>, path: &Path, diagnostics: &mut V
                 jwt: Vec::new(),
                 authz: authz.clone(),
                 routes: routes.clone(),
+                local_only,
                 line,
                 file: None,
             });
@@ -908,6 +930,7 @@ fn server_routes(
                     )
                 }),
                 credential,
+                port_tls: PortTls::Unknown,
                 line: l.line,
             },
             identity_headers: identity.clone(),
@@ -1090,7 +1113,8 @@ mod tests {
             "global\n  ssl-server-verify none\nbackend b\n  server s 10.0.0.1:443 ssl\nfrontend f\n  bind :80\n  default_backend b\n",
         );
         assert_eq!(p.listeners[0].routes[0].backend.verify_server, Some(false));
-        assert_eq!(p.listeners[0].tls, ListenerTls::Passthrough);
+        // A TCP frontend that wraps what it forwards in its own TLS takes plaintext.
+        assert_eq!(p.listeners[0].tls, ListenerTls::Plaintext);
     }
 
     #[test]
@@ -1170,5 +1194,30 @@ mod tests {
         assert_eq!(split_address(":8000-8010"), ("".into(), Some(8000)));
         assert_eq!(split_address("unix@/run/h.sock"), ("unix@/run/h.sock".into(), None));
         assert_eq!(split_address("backend.svc"), ("backend.svc".into(), None));
+    }
+
+    #[test]
+    fn loopback_binds_are_local_and_tcp_without_sni_routing_is_layer4() {
+        let p = ok("frontend local\n  bind 127.0.0.1:9000\n  bind ipv6@::1:9001\n  default_backend app\n\
+                    frontend both\n  bind 127.0.0.1:9100,10.0.0.1:9100\n  default_backend app\n\
+                    frontend sock\n  bind unix@/run/haproxy.sock\n  default_backend app\n\
+                    frontend open\n  bind :9200\n  default_backend app\n\
+                    backend app\n  server a 127.0.0.1:8080\n");
+        let got: Vec<(&str, Option<u32>, bool, ListenerTls)> =
+            p.listeners.iter().map(|l| (l.name.as_str(), l.port, l.local_only, l.tls)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("local", Some(9000), true, ListenerTls::Layer4),
+                ("local", Some(9001), true, ListenerTls::Layer4),
+                ("both", Some(9100), false, ListenerTls::Layer4),
+                ("sock", None, true, ListenerTls::Layer4),
+                ("open", Some(9200), false, ListenerTls::Layer4),
+            ]
+        );
+        assert_eq!(
+            p.listeners[0].routes[0].backend.target,
+            BackendTarget::Address { host: "127.0.0.1".into(), port: Some(8080) }
+        );
     }
 }

@@ -6,9 +6,9 @@ use base64::Engine as _;
 use crate::common::{label_selector, string_map};
 use crate::model::{
     Container, ContainerPort, EnvFrom, EnvValue, EnvVar, Fingerprint, Inventory, Namespace, NetworkPeer,
-    NetworkPolicy, NetworkPolicyRule, ObjectMeta, PodSpec, PolicyRule, ProjectedSource, Role, RoleBinding,
-    Secret, SecretEntry, Sensitive, Service, ServiceAccount, ServicePort, Subject, Volume, VolumeKind,
-    Workload,
+    NetworkPolicy, NetworkPolicyRule, ObjectMeta, PodSpec, PolicyRule, PortProbe, ProbeKind, ProjectedSource,
+    Role, RoleBinding, Secret, SecretEntry, Sensitive, Service, ServiceAccount, ServicePort, Subject, Volume,
+    VolumeKind, Workload,
 };
 use crate::yaml::Node;
 
@@ -164,8 +164,13 @@ fn container(node: &Node, init: bool) -> Container {
                 Some(ContainerPort {
                     name: p.field("name").string().unwrap_or_default(),
                     port: u32::try_from(p.field("containerPort").as_i64()?).ok()?,
+                    line: p.line,
                 })
             })
+            .collect(),
+        probes: ["livenessProbe", "readinessProbe", "startupProbe"]
+            .iter()
+            .filter_map(|k| port_probe(node.field(k)))
             .collect(),
         volume_mounts: node
             .field("volumeMounts")
@@ -177,6 +182,20 @@ fn container(node: &Node, init: bool) -> Container {
             .collect(),
         line: node.line,
     }
+}
+
+/// A probe that connects to a port: its port (number or name) and what it sends.
+fn port_probe(probe: &Node) -> Option<PortProbe> {
+    let (entry, kind) = if let Some(h) = probe.get("httpGet") {
+        let https = h.field("scheme").string().is_some_and(|s| s.eq_ignore_ascii_case("HTTPS"));
+        (h, ProbeKind::HttpGet { https })
+    } else if let Some(g) = probe.get("grpc") {
+        (g, ProbeKind::Grpc)
+    } else {
+        (probe.get("tcpSocket")?, ProbeKind::TcpSocket)
+    };
+    let port = entry.field("port").string().filter(|p| !p.is_empty())?;
+    Some(PortProbe { port, kind, line: entry.line })
 }
 
 fn volume(node: &Node) -> Volume {
@@ -244,6 +263,7 @@ fn service(node: &Node, meta: &ObjectMeta) -> Service {
                     target_port: p.field("targetPort").string().unwrap_or_else(|| port.to_string()),
                     app_protocol: p.field("appProtocol").string(),
                     protocol: p.field("protocol").string().unwrap_or_else(|| "TCP".to_owned()),
+                    line: p.line,
                 })
             })
             .collect(),

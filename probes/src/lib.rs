@@ -9,6 +9,7 @@
 //! - [`files`]: walking files and directories, dispatching documents by `kind`;
 //! - [`k8s`]: core Kubernetes kinds; [`istio`], [`linkerd`]: service-mesh policy.
 
+pub mod address;
 pub mod aws;
 #[cfg(feature = "aws-live")]
 pub mod aws_live;

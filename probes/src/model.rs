@@ -401,6 +401,8 @@ pub struct Container {
     pub args: Vec<(Sensitive, u32)>,
     /// Declared `containerPort`s.
     pub ports: Vec<ContainerPort>,
+    /// Probes that connect to a port (`httpGet`, `grpc`, `tcpSocket`; `exec` probes are not kept).
+    pub probes: Vec<PortProbe>,
     /// `volumeMounts`: (volume name, mount path).
     pub volume_mounts: Vec<(String, String)>,
     /// Line of the container.
@@ -414,6 +416,34 @@ pub struct ContainerPort {
     pub name: String,
     /// Port number.
     pub port: u32,
+    /// Line of the port entry.
+    pub line: u32,
+}
+
+/// A liveness, readiness or startup probe of a container that connects to one of its ports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortProbe {
+    /// `port`: a number or a container port name.
+    pub port: String,
+    /// How it talks to the port.
+    pub kind: ProbeKind,
+    /// Line of the probe's `httpGet`/`grpc`/`tcpSocket` entry.
+    pub line: u32,
+}
+
+/// What a probe sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// `httpGet`, over TLS when `scheme: HTTPS` (the kubelet then does not verify the
+    /// certificate), plain HTTP otherwise.
+    HttpGet {
+        /// `scheme: HTTPS`.
+        https: bool,
+    },
+    /// `grpc`: the kubelet's gRPC health check, which speaks plaintext HTTP/2.
+    Grpc,
+    /// `tcpSocket`: a bare connection, which says nothing about TLS.
+    TcpSocket,
 }
 
 /// One `env` entry.
@@ -553,6 +583,8 @@ pub struct ServicePort {
     pub app_protocol: Option<String>,
     /// `protocol` (TCP when unset).
     pub protocol: String,
+    /// Line of the port entry.
+    pub line: u32,
 }
 
 /// A ServiceAccount.
@@ -1112,8 +1144,26 @@ pub enum ListenerTls {
     Plaintext,
     /// TLS terminated here (the proxy decrypts).
     Terminate,
-    /// TLS passed through undecrypted (routing by SNI at most).
+    /// TLS passed through undecrypted, routed by SNI: only a TLS ClientHello gets a route
+    /// (Istio `PASSTHROUGH`, Gateway API `Passthrough`, ingress-nginx `ssl-passthrough`, an Envoy
+    /// filter chain matching server names, HAProxy on `req.ssl_sni`, nginx `ssl_preread`).
     Passthrough,
+    /// Bytes forwarded at layer 4 without looking at them (a `LoadBalancer` Service, an NLB TCP
+    /// listener, a TCP proxy or TCP route): TLS or not, as the backend port speaks. The engine
+    /// decides which from the backend ([`PortTls`]); nothing here says that TLS is involved.
+    Layer4,
+}
+
+/// Whether a port is known to speak TLS: a three-valued fact, never a guess. `Unknown` when the
+/// input shows neither (a `tcp` port name, no probe, no server configuration of the backend).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PortTls {
+    /// Known to speak TLS.
+    Tls,
+    /// Known to speak plaintext.
+    Plaintext,
+    /// Not known from the input.
+    Unknown,
 }
 
 /// Whether a TLS-terminating listener asks for and checks a client certificate.
@@ -1212,6 +1262,9 @@ pub struct ProxyListener {
     pub authz: Vec<String>,
     /// Routes to backends.
     pub routes: Vec<ProxyRoute>,
+    /// Bound only to loopback addresses (127.0.0.0/8, `::1`, `localhost`) or a Unix socket: only
+    /// processes of its own pod (or host) can connect to it.
+    pub local_only: bool,
     /// Line of the listener.
     pub line: u32,
     /// File that `line` (and the lines of this listener's routes, backends and headers) refer
@@ -1240,6 +1293,7 @@ impl ProxyListener {
             jwt: Vec::new(),
             authz: Vec::new(),
             routes: Vec::new(),
+            local_only: false,
             line,
             file: None,
         }
@@ -1344,6 +1398,10 @@ pub struct ProxyBackend {
     /// Credentials written in the backend's URL or address (`user:password@`), taken out of
     /// `target`: the proxy presents them to the backend.
     pub credential: Option<Userinfo>,
+    /// What the backend port speaks as far as the reader's own input shows (an AWS target
+    /// group's health check on the traffic port); `Unknown` otherwise. The engine adds what the
+    /// rest of the estate shows (Service ports, probes, the servers the pods run).
+    pub port_tls: PortTls,
     /// Line.
     pub line: u32,
 }
@@ -1358,6 +1416,7 @@ impl ProxyBackend {
             client_cert: false,
             substitutes_identity: None,
             credential: None,
+            port_tls: PortTls::Unknown,
             line,
         }
     }

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use crate::confine::{ReadScope, Refusal};
 use crate::model::{
     BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, JwtCheck,
-    ListenerTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
+    ListenerTls, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
 };
 
 /// Directives kept per root after include expansion (guards against include explosions).
@@ -1197,6 +1197,8 @@ struct Settings<'a> {
     headers: [Option<HeaderLevel<'a>>; 2],
     /// Stream `proxy_ssl on`.
     stream_ssl: bool,
+    /// Stream `ssl_preread on`: the server reads the ClientHello (to route on its SNI).
+    ssl_preread: bool,
     auth_request: Option<&'a Directive>,
     auth_basic: Option<&'a Directive>,
     auth_jwt: Option<&'a Directive>,
@@ -1213,6 +1215,7 @@ impl<'a> Settings<'a> {
                 "ssl_verify_client" => s.verify_client = Some(d),
                 "ssl_client_certificate" | "ssl_trusted_certificate" => s.client_ca = true,
                 "proxy_ssl" => s.stream_ssl = d.arg(0) == "on",
+                "ssl_preread" => s.ssl_preread = d.arg(0) == "on",
                 "proxy_set_header" => headers[0].push(d),
                 "grpc_set_header" => headers[1].push(d),
                 "auth_request" => s.auth_request = Some(d),
@@ -1433,23 +1436,36 @@ fn build_server(
 
     let identity = identity_headers(s.headers[0].as_ref(), sfile, server.line);
     let listens: Vec<&Directive> = dirs.iter().filter(|d| d.name == "listen").collect();
-    let mut specs: Vec<(Option<u32>, bool, u32)> = Vec::new();
+    // (port, TLS, bound to loopback or a Unix socket only, line)
+    let mut specs: Vec<(Option<u32>, bool, bool, u32)> = Vec::new();
     if listens.is_empty() && !ctx.stream {
         // nginx's default: `listen *:80`.
-        specs.push((Some(80), s.ssl_on || tls_addresses.contains("*:80"), server.line));
+        specs.push((Some(80), s.ssl_on || tls_addresses.contains("*:80"), false, server.line));
     }
     for l in listens {
         let (address, port) = parse_listen(l.arg(0), ctx.stream);
         // `quic` (HTTP/3) is TLS 1.3 on its own UDP socket.
         let ssl = s.ssl_on || tls_addresses.contains(&address) || l.args.iter().skip(1).any(|a| a == "quic");
-        specs.push((port, ssl, l.line_in(sfile, server.line)));
+        let host = if address.starts_with("unix:") {
+            address.as_str()
+        } else {
+            address.rsplit_once(':').map_or(address.as_str(), |(h, _)| h)
+        };
+        let local = crate::address::is_local_host(host);
+        specs.push((port, ssl, local, l.line_in(sfile, server.line)));
     }
     let client_cert = client_cert_mode(&s, proxy);
-    for (port, ssl, line) in specs {
+    // A stream server that originates TLS to every backend wraps the client's bytes in its own.
+    let originates_tls = !routes.is_empty() && routes.iter().all(|r| r.backend.tls);
+    for (port, ssl, local_only, line) in specs {
         let tls = if ssl {
             ListenerTls::Terminate
-        } else if ctx.stream {
+        } else if ctx.stream && s.ssl_preread && !originates_tls {
+            // Reading the ClientHello to route on its SNI: TLS passes through.
             ListenerTls::Passthrough
+        } else if ctx.stream && !originates_tls {
+            // Bytes forwarded as they come, TLS or not.
+            ListenerTls::Layer4
         } else {
             ListenerTls::Plaintext
         };
@@ -1464,6 +1480,7 @@ fn build_server(
             jwt: jwt.clone(),
             authz: authz.clone(),
             routes: routes.clone(),
+            local_only,
             line,
             file: (server.file != proxy.source.file).then(|| Arc::clone(&server.file)),
         });
@@ -1603,6 +1620,7 @@ fn pass_routes(
             client_cert: cert.is_some(),
             substitutes_identity: substitutes.clone(),
             credential: credential.clone(),
+            port_tls: PortTls::Unknown,
             line: line_of_target,
         },
         identity_headers: identity.clone(),
@@ -2125,5 +2143,31 @@ mod tests {
         assert!(!wildcard(b"*.conf", b"site.conf.bak"));
         assert!(wildcard(b"s?te[0-9].c*", b"site1.conf"));
         assert!(!wildcard(b"[!s]*", b"site"));
+    }
+
+    #[test]
+    fn loopback_listens_are_local_and_a_stream_server_without_preread_is_layer4() {
+        let p = one(
+            "http {\n server { listen 127.0.0.1:8080; listen [::1]:8081; listen localhost:8082; listen unix:/run/n.sock;\n\
+                       \x20 listen 8083; listen 10.0.0.1:8084; location / { proxy_pass http://127.0.0.1:9000; } }\n}\n\
+                     stream {\n server { listen 5432; proxy_pass db:5432; }\n\
+                     \x20server { listen 6443; proxy_ssl on; proxy_pass k8s:6443; }\n}\n",
+        );
+        let got: Vec<(Option<u32>, bool, ListenerTls)> =
+            p.listeners.iter().map(|l| (l.port, l.local_only, l.tls)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some(8080), true, ListenerTls::Plaintext),
+                (Some(8081), true, ListenerTls::Plaintext),
+                (Some(8082), true, ListenerTls::Plaintext),
+                (None, true, ListenerTls::Plaintext),
+                (Some(8083), false, ListenerTls::Plaintext),
+                (Some(8084), false, ListenerTls::Plaintext),
+                // Bytes forwarded as they come; wrapped in nginx's own TLS: plaintext from clients.
+                (Some(5432), false, ListenerTls::Layer4),
+                (Some(6443), false, ListenerTls::Plaintext),
+            ]
+        );
     }
 }

@@ -160,9 +160,6 @@ fn fixture_nlb_from_describe_output() {
     assert_eq!(nlb.attrs.get("scheme").map(String::as_str), Some("internal"));
     let l: Vec<(&str, ListenerTls, bool)> =
         nlb.listeners.iter().map(|l| (l.name.as_str(), l.tls, l.routes[0].backend.tls)).collect();
-    assert_eq!(
-        l,
-        vec![("TLS:443", ListenerTls::Terminate, true), ("TCP:5432", ListenerTls::Passthrough, false)]
-    );
+    assert_eq!(l, vec![("TLS:443", ListenerTls::Terminate, true), ("TCP:5432", ListenerTls::Layer4, false)]);
     assert!(nlb.listeners.iter().all(|l| l.routes[0].backend.verify_server == Some(false)));
 }

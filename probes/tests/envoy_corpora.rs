@@ -91,10 +91,11 @@ fn tls_example_terminates_at_envoy_and_does_not_verify_upstream() {
     assert_eq!(b.verify_server, Some(false), "UpstreamTlsContext without validation context");
     assert_eq!(b.line, 46, "the UpstreamTlsContext");
 
-    // envoy-https-passthrough: a bare tcp_proxy hands the client's TLS on.
+    // envoy-https-passthrough: a bare tcp_proxy hands the client's bytes on as they are (the
+    // example means TLS, but nothing in the configuration matches on it: layer 4).
     let Some(inv) = read("envoyproxy__examples/tls/envoy-https-passthrough.yaml") else { return };
     let l = &proxy(&inv).listeners[0];
-    assert_eq!((l.tls, l.xfcc), (ListenerTls::Passthrough, None));
+    assert_eq!((l.tls, l.xfcc), (ListenerTls::Layer4, None));
     assert_eq!(l.routes[0].backend.target, address("service-https", 443));
 }
 

@@ -115,6 +115,8 @@ fn write_edge(scope: &mut Scope<'_, '_>, edge: &Edge) {
 /// caller's identity is red even if some authentication is configured.
 fn call_look(auth: Option<AuthMethod>, identity: Option<IdentityState>) -> (&'static str, &'static str) {
     match (auth, identity) {
+        // Inside one pod: no network to protect the hop from.
+        (Some(AuthMethod::InPod), _) => ("dotted", "gray50"),
         (Some(AuthMethod::Plaintext), _) | (_, Some(IdentityState::Lost)) => ("bold", "red"),
         (Some(AuthMethod::StaticSecret | AuthMethod::BearerToken), _) => ("dotted", "purple"),
         (Some(AuthMethod::OptionalMtls), _) => ("dashed", "darkorange"),
@@ -133,6 +135,7 @@ fn shape(kind: &str) -> &'static str {
         "role" => "hexagon",
         "zone" => "doubleoctagon",
         "external" => "diamond",
+        "local" => "cylinder",
         "proxy" => "component",
         "iam-role" => "house",
         _ => "plaintext",
@@ -410,6 +413,7 @@ mod tests {
         assert_eq!(call_look(Some(OptionalMtls), Some(Preserved)), ("dashed", "darkorange"));
         assert_eq!(call_look(Some(StaticSecret), Some(Terminated)), ("dotted", "purple"));
         assert_eq!(call_look(Some(AuthMethod::Unknown), None), ("solid", "gray50"));
+        assert_eq!(call_look(Some(AuthMethod::InPod), Some(Lost)), ("dotted", "gray50"));
         assert_eq!(call_look(None, None), ("solid", "gray50"));
     }
 

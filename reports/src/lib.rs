@@ -27,7 +27,7 @@ pub mod text;
 pub(crate) mod sample;
 
 /// Version of the JSON schema. Bump the major part on any breaking change.
-pub const SCHEMA_VERSION: &str = "1.0.0";
+pub const SCHEMA_VERSION: &str = "1.1.0";
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,6 +211,9 @@ pub enum AuthMethod {
     ServerTls,
     /// TLS passed through a proxy undecrypted: the backend decides.
     TlsPassthrough,
+    /// Inside one pod (or host) over loopback or a Unix socket: no network is crossed (a
+    /// sidecar proxy and its own application). Added in schema 1.1.0.
+    InPod,
     /// Not known from the configuration read.
     Unknown,
 }
@@ -227,6 +230,7 @@ impl AuthMethod {
             AuthMethod::ClientCertificate => "client-certificate",
             AuthMethod::ServerTls => "server-tls",
             AuthMethod::TlsPassthrough => "tls-passthrough",
+            AuthMethod::InPod => "in-pod",
             AuthMethod::Unknown => "unknown",
         }
     }

@@ -35,7 +35,9 @@ clients: **medium**;\n\
 - a call on which an Istio DestinationRule sets `tls.mode` `DISABLE` or `SIMPLE` (the caller's identity is dropped) \
 or `MUTUAL` (replaced by a fixed certificate).\n\n\
 One finding per workload lists every auth path into it whose hop is weak. Workloads that admit no caller at all \
-(Istio `spec: {}`, Linkerd `deny`) are not reported.",
+(Istio `spec: {}`, Linkerd `deny`) are not reported. A path that ends with a hop inside one pod (a sidecar \
+proxy handing requests to its own application over loopback) is judged by its last network hop, the one into \
+the sidecar.",
     check,
 };
 
@@ -49,7 +51,9 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             .iter()
             .map(|&p| &a.paths[p])
             .filter(|p| {
-                p.hops.last().is_some_and(|h| {
+                // The last hop that crosses a network: a sidecar's hop to its own application
+                // over loopback is inside the pod.
+                p.hops.iter().rev().find(|h| h.auth != AuthMethod::InPod).is_some_and(|h| {
                     matches!(
                         h.auth,
                         AuthMethod::Plaintext | AuthMethod::OptionalMtls | AuthMethod::StaticSecret

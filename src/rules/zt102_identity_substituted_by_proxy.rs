@@ -14,12 +14,13 @@ pub static RULE: Rule = Rule {
     nist_800_207: &["T3", "T6"],
     rationale: "When the proxy authenticates to the backend with its own certificate (Envoy upstream `tls_certificates`, nginx `proxy_ssl_certificate`, HAProxy `server ... crt`, a Gateway's backend client certificate) and forwards nothing about the caller, every caller looks the same to the backend: the proxy's identity is a shared credential for all of them, and the backend's authorization can only say yes or no to the proxy.",
     remediation: "Keep the proxy's mTLS (it authenticates the hop) but also forward the caller's verified identity (XFCC `SANITIZE_SET`, a header set from the verified certificate, or a token the backend verifies), and authorize on it at the backend; or let the mesh carry the caller's own workload identity end to end.",
-    detects: "A path through a proxy whose backend hop presents the proxy's own client certificate (or other fixed credential) while the caller's identity is not propagated.",
+    detects: "A path through a proxy whose backend hop presents the proxy's own client certificate (or other fixed credential) while the caller's identity is not propagated. Not when the hop stays inside the proxy's pod (a backend at a loopback address or a Unix socket), nor when the listener is bound to loopback: its only callers are the processes of its own pod, whose identity the proxy's certificate is.",
     check,
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for p in a.proxy_paths.iter().filter(|p| p.identity == IdentityState::Terminated) {
+    // Not inside one pod: a sidecar's certificate towards its own application stands for nobody.
+    for p in a.proxy_paths.iter().filter(|p| p.identity == IdentityState::Terminated && !p.in_pod) {
         super::proxy_hit(
             a,
             sink,

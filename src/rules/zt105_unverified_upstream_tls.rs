@@ -23,7 +23,9 @@ validation context, and AWS load balancers never validate target certificates.",
 let the mesh carry the hop with mTLS. Behind an AWS load balancer, authenticate the caller in the target itself.",
     detects: "A path through a proxy whose backend hop uses TLS without server verification (nginx \
 `proxy_ssl_verify` off or unset, HAProxy `verify none` or `ssl-server-verify none`, Envoy without a validation \
-context, ingress-nginx `backend-protocol: HTTPS` without `proxy-ssl-verify`, ALB/NLB HTTPS/TLS target groups).",
+context, ingress-nginx `backend-protocol: HTTPS` without `proxy-ssl-verify`, ALB/NLB HTTPS/TLS target groups). \
+Not when the backend is at a loopback address or a Unix socket: inside the proxy's own pod no one else can \
+answer.",
     check,
 };
 
@@ -31,7 +33,8 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     for p in &a.proxy_paths {
         let proxy = &a.estate.inv.proxies[p.proxy];
         let route = &proxy.listeners[p.listener].routes[p.route];
-        if route.backend.tls && route.backend.verify_server != Some(true) {
+        // In the proxy's own pod no one else can answer on the loopback address.
+        if route.backend.tls && route.backend.verify_server != Some(true) && !p.in_pod {
             super::proxy_hit(
                 a,
                 sink,

@@ -6,6 +6,7 @@ use ztpath_reports::Severity;
 use super::{Rule, Sink};
 use crate::engine::Analysis;
 use crate::estate::Mesh;
+use crate::proxies::Front;
 
 pub static RULE: Rule = Rule {
     id: "ZT106",
@@ -24,7 +25,15 @@ authenticating callers, a verified upstream TLS context, ingress-nginx `backend-
 mTLS.",
     detects: "A path through a proxy or load balancer whose backend hop is plaintext, when the backend is not a \
 meshed workload (whose sidecar may add mTLS) — for AWS load balancers and `LoadBalancer` Services always. \
-**High** when the listener terminated TLS (the client was promised an encrypted channel).",
+**High** when the listener terminated TLS (the client was promised an encrypted channel).\n\n\
+A layer-4 hop (a `LoadBalancer` Service, an NLB TCP listener, a TCP proxy or TCP route) forwards the client's \
+bytes as they are, so it is plaintext only when the backend port is known to speak plaintext: an AWS target \
+group's HTTP health check on the traffic port, a plaintext listener of the server the backend's pods run, an \
+`httpGet` probe without `scheme: HTTPS` or a `grpc` probe on that port, a Service port `appProtocol` of `http`, \
+`h2c`, `kubernetes.io/h2c`, `kubernetes.io/ws` or `grpc`, or a Service or container port named `http`, \
+`http2`, `grpc` or `h2c` (`<protocol>[-<suffix>]`, as Istio reads port names). A layer-4 hop to a port known \
+to speak TLS, or not known either way, is ZT107's. A hop to a loopback address or a Unix socket (a sidecar in \
+front of its own application) stays inside the pod and is not reported.",
     check,
 };
 
@@ -33,7 +42,10 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         let proxy = &a.estate.inv.proxies[p.proxy];
         let listener = &proxy.listeners[p.listener];
         let route = &listener.routes[p.route];
-        if route.backend.tls || listener.tls == ListenerTls::Passthrough {
+        // TLS passing through, or bytes of a port not known to be plaintext, are not this rule's;
+        // nor is a hop to an application in the proxy's own pod, which crosses no network.
+        let plaintext = matches!(p.front, Front::Plaintext | Front::Terminate) && !route.backend.tls;
+        if !plaintext || p.in_pod {
             continue;
         }
         let lb = matches!(

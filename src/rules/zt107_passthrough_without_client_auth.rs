@@ -5,6 +5,7 @@ use ztpath_reports::Severity;
 
 use super::{Rule, Sink};
 use crate::engine::Analysis;
+use crate::proxies::Front;
 
 pub static RULE: Rule = Rule {
     id: "ZT107",
@@ -18,19 +19,33 @@ control. Authentication then rests entirely on the backend's own TLS server, and
 certificates, anyone who reaches the listener reaches the backend anonymously.",
     remediation: "Require client certificates on the backend's TLS server (and verify them against your CA), or \
 terminate and re-establish mutual TLS at the proxy with the caller's identity propagated.",
-    detects: "A passthrough listener (Istio Gateway `PASSTHROUGH`, Gateway API `Passthrough`, ingress-nginx \
-`ssl-passthrough`, HAProxy `mode tcp` without `ssl`, NLB TCP listeners) routing to a backend for which the input \
-shows no listener that requires client certificates.",
+    detects: "A passthrough listener routing to a backend for which the input shows no listener that requires \
+client certificates: a listener that routes TLS by SNI (Istio Gateway `PASSTHROUGH`, Gateway API \
+`Passthrough`, ingress-nginx `ssl-passthrough`, an Envoy filter chain matching server names, HAProxy on \
+`req.ssl_sni`, nginx `ssl_preread`), or a layer-4 listener that forwards bytes as they come (a `LoadBalancer` \
+Service, an NLB TCP listener, HAProxy `mode tcp`, an nginx `stream` server, an Envoy `tcp_proxy`, a Gateway API \
+TCP listener, an Istio TCP server) when the backend port is known to speak TLS or is not known either way. The \
+finding says which: it speaks of a TLS session only where TLS is known (a port named `https` or `tls`, an \
+`appProtocol` of `https`, `tls` or `kubernetes.io/wss`, an HTTPS probe or health check, a TLS listener of the \
+server the pods run); otherwise it says that whether the bytes are TLS is not known. A layer-4 hop to a port \
+known to speak plaintext is ZT106's.",
     check,
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     let inv = a.estate.inv;
     for p in &a.proxy_paths {
-        let listener = &inv.proxies[p.proxy].listeners[p.listener];
-        if listener.tls != ListenerTls::Passthrough {
-            continue;
-        }
+        // TLS known to pass through, or bytes passed at layer 4 to a port not known to speak TLS
+        // or plaintext (a port known to be plaintext is ZT106's).
+        let what = match p.front {
+            Front::TlsPassthrough => {
+                "TLS passes through to a backend not known to require client certificates"
+            }
+            Front::Layer4Unknown => {
+                "bytes pass through at layer 4, TLS or not, to a backend not known to require client certificates"
+            }
+            Front::Plaintext | Front::Terminate => continue,
+        };
         // A backend that is itself a proxy requiring client certificates authenticates the client.
         let backend_requires = p.target.and_then(|wi| a.proxies_run_by.get(&wi)).is_some_and(|qs| {
             qs.iter().any(|&q| {
@@ -41,13 +56,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             })
         });
         if !backend_requires {
-            super::proxy_hit(
-                a,
-                sink,
-                p,
-                sink.default_severity(),
-                "TLS passes through to a backend not known to require client certificates",
-            );
+            super::proxy_hit(a, sink, p, sink.default_severity(), what);
         }
     }
 }

@@ -154,7 +154,13 @@ pub fn read_text(file: &str, text: &str) -> Inventory {
     let looks_templated = text.contains("{{");
     for doc in yaml::documents(text, modelled_kind) {
         match doc {
-            Ok(node) => read_object(&node, &file, &mut inventory, 0),
+            Ok(doc) => {
+                for warning in doc.warnings {
+                    let source = Source { file: Arc::clone(&file), line: warning.line };
+                    inventory.diagnostics.push(Diagnostic { source, reason: warning.reason });
+                }
+                read_object(&doc.node, &file, &mut inventory, 0);
+            }
             Err(e) => {
                 let mut reason = format!("not valid YAML/JSON: {}", e.reason);
                 if looks_templated {

@@ -367,11 +367,19 @@ fn indent_closing_line(text: &str, line: u32) -> Option<String> {
 /// so the lines after it are only looked at for an unwanted one.
 fn unwanted_kind<'t>(text: &'t str, wanted: &dyn Fn(&str) -> bool) -> Option<(&'t str, u32)> {
     let mut found: Option<(&str, u32)> = None;
-    for (n, line) in (1u32..).zip(text.lines()) {
-        if line.contains('\r') {
-            // A lone carriage return is a line break to YAML, not to `lines()`.
-            return None;
-        }
+    let mut rest = text;
+    let mut n = 0u32;
+    while !rest.is_empty() {
+        n += 1;
+        let line = match rest.find('\n') {
+            Some(end) => {
+                let line = &rest[..end];
+                rest = &rest[end + 1..];
+                line
+            }
+            None => std::mem::take(&mut rest),
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line);
         let Some(&first) = line.as_bytes().first() else { continue };
         if matches!(first, b' ' | b'#') || line == "-" || line.starts_with("- ") {
             continue;
@@ -397,7 +405,9 @@ fn unwanted_kind<'t>(text: &'t str, wanted: &dyn Fn(&str) -> bool) -> Option<(&'
         }
         found = Some((v, n));
     }
-    found
+    // A lone carriage return is a line break to YAML, not to the lines above.
+    let lone_carriage_return = || text.split('\r').skip(1).any(|after| !after.starts_with('\n'));
+    found.filter(|_| !(text.contains('\r') && lone_carriage_return()))
 }
 
 fn is_plain_key_byte(b: u8) -> bool {
@@ -410,24 +420,15 @@ fn check_syntax(text: &str, shift: u32) -> Result<(), YamlError> {
     let overrun = Cell::new(false);
     let mut parser = Parser::new(Bounded::new(text, &fetched, &overrun));
     let mut line = 1 + shift;
-    while let Some(event) = next_event(&mut parser, &fetched) {
-        if overrun.get() {
-            return Err(overrun_error(line));
+    loop {
+        fetched.set(0);
+        match parser.next_event() {
+            None => return Ok(()),
+            Some(_) if overrun.get() => return Err(overrun_error(line)),
+            Some(Ok((_, span))) => line = line_of(span.start) + shift,
+            Some(Err(e)) => return Err(scan_error(&e, shift).error),
         }
-        let (_, span) = event.map_err(|e| scan_error(&e, shift).error)?;
-        line = line_of(span.start) + shift;
     }
-    Ok(())
-}
-
-/// The parser's next event, with the count of tokens read ahead for it started from zero.
-#[inline(always)]
-fn next_event<'t>(
-    parser: &mut Parser<'t, Bounded<'t>>,
-    fetched: &Cell<u32>,
-) -> Option<Result<(Event<'t>, saphyr_parser::Span), ScanError>> {
-    fetched.set(0);
-    parser.next_event()
 }
 
 struct Chunk<'a> {
@@ -619,13 +620,17 @@ fn parse_yaml(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Option<
     let mut documents = 0usize;
     let mut line = 1 + shift;
     // The counter of tokens read ahead starts again for each event.
-    while let Some(event) = next_event(&mut parser, &fetched) {
-        if overrun.get() {
-            return Err(Fail { error: overrun_error(line), kind: FailKind::Overrun });
-        }
-        let (event, span) = match event {
-            Ok(pair) => pair,
-            Err(e) => return Err(scan_error(&e, shift)),
+    loop {
+        // The count of tokens read ahead starts again for each event. (The event is matched
+        // right where it is returned: binding the `Option` first costs a copy of every event.)
+        fetched.set(0);
+        let (event, span) = match parser.next_event() {
+            None => break,
+            Some(_) if overrun.get() => {
+                return Err(Fail { error: overrun_error(line), kind: FailKind::Overrun });
+            }
+            Some(Ok(pair)) => pair,
+            Some(Err(e)) => return Err(scan_error(&e, shift)),
         };
         line = line_of(span.start).saturating_add(shift);
         match event {
@@ -903,8 +908,12 @@ impl Hasher for Prehashed {
     }
 }
 
-/// Key hash → index of the first entry with that hash (a collision falls back to a scan).
-type KeyIndex = HashMap<u64, usize, BuildHasherDefault<Prehashed>>;
+/// Key hash → index of the first entry with that hash (a collision falls back to a scan), with
+/// the keyed hasher that made the hashes.
+struct KeyIndex {
+    hasher: RandomState,
+    first: HashMap<u64, usize, BuildHasherDefault<Prehashed>>,
+}
 
 struct Key {
     text: String,
@@ -990,7 +999,6 @@ struct Builder<'b> {
     alias_nodes: usize,
     file: &'b mut FileBudget,
     warnings: Vec<YamlWarning>,
-    hasher: RandomState,
 }
 
 impl<'b> Builder<'b> {
@@ -1007,7 +1015,6 @@ impl<'b> Builder<'b> {
             alias_nodes: 0,
             file,
             warnings: Vec::new(),
-            hasher: RandomState::new(),
         }
     }
 
@@ -1122,12 +1129,12 @@ impl<'b> Builder<'b> {
                             reason: "duplicate merge key (<<): the later one overrides what the earlier one merged".into(),
                         });
                     }
-                    merge_into(map, key.line, node, &mut self.meter, &mut self.warnings, &self.hasher)?;
+                    merge_into(map, key.line, node, &mut self.meter, &mut self.warnings)?;
                 }
                 Some(key) => {
-                    let found = if key.complex { None } else { map.find(&key.text, &self.hasher) };
+                    let found = if key.complex { None } else { map.find(&key.text) };
                     match found {
-                        None => map.push(key.text, node, 0, key.line, &mut self.meter, &self.hasher)?,
+                        None => map.push(key.text, node, 0, key.line, &mut self.meter)?,
                         Some(i) => {
                             if map.origin(i) == 0 {
                                 let reason = match key_name(&key.text) {
@@ -1195,11 +1202,11 @@ impl MapFrame {
     }
 
     /// Index in `entries` of `key`.
-    fn find(&self, key: &str, hasher: &RandomState) -> Option<usize> {
+    fn find(&self, key: &str) -> Option<usize> {
         let scan = || self.entries.iter().position(|(k, _)| k == key);
         match &self.index {
             None => scan(),
-            Some(index) => match index.get(&hasher.hash_one(key)) {
+            Some(index) => match index.first.get(&index.hasher.hash_one(key)) {
                 None => None,
                 Some(&i) if self.entries[i].0 == key => Some(i),
                 Some(_) => scan(),
@@ -1214,21 +1221,19 @@ impl MapFrame {
         origin: u32,
         line: u32,
         meter: &mut Meter,
-        hasher: &RandomState,
     ) -> Result<(), Fail> {
         // The key's string was charged when it was read (or copied).
         meter.room(&mut self.entries, line)?;
         let i = self.entries.len();
         if let Some(index) = &mut self.index {
             meter.charge(INDEX_BYTES, line)?;
-            index.entry(hasher.hash_one(&key)).or_insert(i);
+            index.first.entry(index.hasher.hash_one(&key)).or_insert(i);
         } else if i == INDEX_FROM {
             meter.charge((i + 1) * INDEX_BYTES, line)?;
-            let mut index = Box::<KeyIndex>::default();
-            for (j, (k, _)) in self.entries.iter().enumerate() {
-                index.entry(hasher.hash_one(k)).or_insert(j);
+            let mut index = Box::new(KeyIndex { hasher: RandomState::new(), first: HashMap::default() });
+            for (j, k) in self.entries.iter().map(|(k, _)| k).chain([&key]).enumerate() {
+                index.first.entry(index.hasher.hash_one(k)).or_insert(j);
             }
-            index.entry(hasher.hash_one(&key)).or_insert(i);
             self.index = Some(index);
         }
         self.entries.push((key, value));
@@ -1248,7 +1253,6 @@ fn merge_into(
     value: Node,
     meter: &mut Meter,
     warnings: &mut Vec<YamlWarning>,
-    hasher: &RandomState,
 ) -> Result<(), Fail> {
     let sources = match value.value {
         Value::Map(entries) => vec![entries],
@@ -1274,8 +1278,8 @@ fn merge_into(
     map.merges += 1;
     let this = map.merges;
     for (k, v) in sources.into_iter().flatten() {
-        match map.find(&k, hasher) {
-            None => map.push(k, v, this, line, meter, hasher)?,
+        match map.find(&k) {
+            None => map.push(k, v, this, line, meter)?,
             Some(i) => match map.origins[i] {
                 0 => {
                     // Set by the mapping itself before this merge key: its own value is kept

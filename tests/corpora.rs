@@ -44,6 +44,10 @@ const KNOWN_UNREADABLE: [&str; 3] = [
     "kubernetes__ingress-nginx/test/data/cleanConf.src.conf",
 ];
 
+/// Real files that give a key twice: read, with the duplicate reported (file, line of the second key).
+const KNOWN_DUPLICATE_KEYS: [(&str, u32); 1] =
+    [("aws__amazon-eks-pod-identity-webhook/pkg/handler/testdata/rawPodWithInitContainer.pod.yaml", 23)];
+
 /// Scans corpus paths (relative to the corpora root) as one estate with --fail-on never.
 fn scan(corpora: &str, rels: &[&str]) -> Report {
     let paths: Vec<String> = rels.iter().map(|r| format!("{corpora}/{r}")).collect();
@@ -120,6 +124,10 @@ fn whole_corpus_scans_in_one_run() {
             && let Some(target) = target.strip_suffix(": not found in the scanned tree; not read")
         {
             assert!(!path(&format!("{h5bp}{target}")).exists(), "{target} exists: {d:?}");
+            continue;
+        }
+        if KNOWN_DUPLICATE_KEYS.iter().any(|(k, l)| d.file == format!("{c}/{k}") && d.line == *l) {
+            assert!(d.reason.starts_with("duplicate key serviceAccountName: "), "{}", d.reason);
             continue;
         }
         assert!(

@@ -262,7 +262,13 @@ pub fn read_text_in(file: &str, text: &str, namespace: Option<&str>) -> Inventor
     let looks_templated = text.contains("{{");
     for doc in yaml::documents(text, modelled_kind) {
         match doc {
-            Ok(node) => read_object(&node, &file, namespace, &mut inventory, 0),
+            Ok(doc) => {
+                for warning in doc.warnings {
+                    let source = Source { file: Arc::clone(&file), line: warning.line };
+                    inventory.diagnostics.push(Diagnostic { source, reason: warning.reason });
+                }
+                read_object(&doc.node, &file, namespace, &mut inventory, 0);
+            }
             Err(e) => {
                 let mut reason = format!("not valid YAML/JSON: {}", e.reason);
                 if looks_templated {

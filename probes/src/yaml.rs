@@ -1,24 +1,67 @@
 //! A YAML (and JSON) reader that keeps the line of every node.
 //!
-//! Kubernetes estates arrive as multi-document YAML, `kubectl` JSON dumps and Helm output. We need
-//! the line of each object and of each offending field for evidence, a reader that cannot be blown
-//! up by alias expansion, and one bad document must not hide its neighbours. So the file is split
-//! into documents at `---` / `...` markers first, each document is parsed on its own with
-//! `saphyr-parser`, and the events are folded into a small [`Node`] tree.
+//! Kubernetes estates arrive as multi-document YAML, `kubectl` JSON dumps and Helm output, and in
+//! CI the text is written by whoever opened the pull request. We need the line of each object and
+//! of each offending field for evidence, a reader whose memory and time stay proportional to its
+//! input whatever the input is, and one bad document must not hide its neighbours.
+//!
+//! - The file is split into documents at `---` / `...` markers first; each document is read on its
+//!   own and its tree can be dropped before the next one is built.
+//! - A document that is JSON (it starts with `{` or `[`) is read by a small JSON reader of our
+//!   own; anything else, and JSON that turns out not to be strict JSON, by `saphyr-parser`.
+//!   saphyr's scanner reads a whole flow collection (`[…]`, `{…}`) ahead before it hands out its
+//!   first event, at about 100 bytes of memory per token, so it is fed through [`Bounded`], which
+//!   stops it after [`MAX_TOKENS_AHEAD`] tokens of look-ahead.
+//! - Both feed the same [`Builder`], which applies the mapping rules the Kubernetes API server
+//!   applies (a duplicated key keeps its last value; YAML merge keys `<<` never override a key the
+//!   mapping sets itself) and reports what it resolved that way as a [`YamlWarning`], and which
+//!   charges every allocation of the tree to a budget proportional to the document's size
+//!   ([`TREE_BYTES_PER_TEXT_BYTE`]), alias copies included, and alias copies to a budget per
+//!   document ([`MAX_ALIAS_NODES`]) and per file ([`MAX_ALIAS_NODES_PER_FILE`]).
+//!
+//! No message quotes the input: errors name the line, the column and what was expected, warnings
+//! name a key only when it is a plain identifier.
 
 use std::borrow::Cow;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::mem::size_of;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+use saphyr_parser::input::SkipTabs;
+use saphyr_parser::{Event, Input, Marker, Parser, ScalarStyle, ScanError, StrInput};
 
-/// Upper bound on nodes in one document, counting the copies made by aliases. A
-/// `kubectl get -A -o yaml` of a large cluster is one document, so this is generous; the "billion
-/// laughs" alias bomb hits it after a few levels.
-pub const MAX_NODES_PER_DOCUMENT: usize = 5_000_000;
-/// Upper bound on nodes copied by alias expansion in one document. Kubernetes manifests use few
-/// aliases; this refuses an alias bomb long before it costs memory.
-pub const MAX_ALIAS_NODES: usize = 200_000;
-/// Upper bound on nesting depth (a defence against stack exhaustion in our own recursion).
+/// Deepest nesting of collections read (a defence against stack exhaustion in the recursive
+/// walks over the tree).
 pub const MAX_DEPTH: usize = 256;
+/// Upper bound on nodes copied by alias expansion in one document. Kubernetes manifests use few
+/// aliases; this refuses an alias bomb ("billion laughs") long before it costs time or memory.
+pub const MAX_ALIAS_NODES: usize = 200_000;
+/// Upper bound on nodes copied by alias expansion in one file, all its documents together, so
+/// that many documents each just under [`MAX_ALIAS_NODES`] cannot add up to minutes of copying.
+/// Once a file has used it up, every later document of the file that expands an alias is refused
+/// with a diagnostic; documents without aliases are still read.
+pub const MAX_ALIAS_NODES_PER_FILE: usize = 1_000_000;
+/// Memory budget of one document's tree: this many bytes per byte of the document's text, plus
+/// [`TREE_BYTES_ALLOWANCE`]. Every allocation of the tree is charged (nodes, strings, the working
+/// stacks, alias copies and anchors). Real manifests and API dumps need 2 to 7 bytes per byte; a
+/// text made to be small on disk and large in memory (`[[],[],…]`, a few bytes per node) is
+/// refused before its tree reaches this size.
+pub const TREE_BYTES_PER_TEXT_BYTE: usize = 16;
+/// Fixed part of the tree budget of a document, so that a small document may still expand a few
+/// aliases (16 MiB).
+pub const TREE_BYTES_ALLOWANCE: usize = 16 << 20;
+/// Upper bound on tokens the YAML scanner may read ahead while producing one event. saphyr reads
+/// a flow collection (`[…]`, `{…}`) whole before its first event, at about 100 bytes per token,
+/// so this caps that look-ahead at about 20 MiB. Block-style YAML never comes near it (the scanner
+/// resolves each line on its own), and JSON documents are read by our own JSON reader; only a
+/// YAML flow collection with more than this many tokens (a huge `[…]` written inside YAML) is
+/// refused. Long scalars do not count as many tokens.
+pub const MAX_TOKENS_AHEAD: u32 = 100_000;
+/// A document that fails on a flow collection closed at its key's indentation is indented and
+/// parsed again (see [`parse_lenient`]), at most 16 times, and only while it is at most this size,
+/// so that a large document cannot be made to be parsed 16 times.
+const LENIENT_RETRY_MAX_BYTES: usize = 4 << 20;
 
 /// One parsed YAML node with the (1-based) line it starts on.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,7 +87,8 @@ pub enum Value {
     Str(String),
     /// A sequence.
     Seq(Vec<Node>),
-    /// A mapping, in document order. Keys are kept as text.
+    /// A mapping, in document order, each key once (a duplicated key holds its last value, merge
+    /// keys are resolved). Keys are kept as text.
     Map(Vec<(String, Node)>),
 }
 
@@ -53,8 +97,26 @@ pub enum Value {
 pub struct YamlError {
     /// Line (1-based) in the file.
     pub line: u32,
-    /// What went wrong.
+    /// What went wrong (never quotes the input).
     pub reason: String,
+}
+
+/// Something suspicious in a document that was read all the same, e.g. a key given twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlWarning {
+    /// Line (1-based) in the file.
+    pub line: u32,
+    /// What was found and how it was read (never quotes the input).
+    pub reason: String,
+}
+
+/// A document that was read, with what was suspicious in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document {
+    /// The document's root node.
+    pub node: Node,
+    /// Duplicate keys and ambiguous merges, in document order.
+    pub warnings: Vec<YamlWarning>,
 }
 
 static NULL_NODE: Node = Node { line: 0, value: Value::Null };
@@ -160,7 +222,8 @@ impl Node {
 }
 
 /// Parses every document of a YAML or JSON text. Each document is parsed on its own, so one
-/// broken document gives one `Err` and the others are still returned. Empty documents are dropped.
+/// broken document gives one `Err` and the others are still returned. Empty documents are dropped,
+/// and so are warnings (use [`documents`] to get them).
 pub fn parse_documents(text: &str) -> Vec<Result<Node, YamlError>> {
     parse_documents_keeping(text, |_| true)
 }
@@ -171,52 +234,75 @@ pub fn parse_documents(text: &str) -> Vec<Result<Node, YamlError>> {
 /// A third of the objects of a real cluster dump are kinds an audit does not model (HPAs, PDBs,
 /// monitors…).
 pub fn parse_documents_keeping(text: &str, wanted: impl Fn(&str) -> bool) -> Vec<Result<Node, YamlError>> {
-    documents(text, wanted).collect()
+    documents(text, wanted).map(|doc| doc.map(|d| d.node)).collect()
 }
 
 /// The documents of a text, one at a time: each tree can be used and dropped before the next is
 /// built, which keeps the working set small on large files. Same rules as
-/// [`parse_documents_keeping`].
+/// [`parse_documents_keeping`]; the alias budget [`MAX_ALIAS_NODES_PER_FILE`] is shared by all the
+/// documents of `text`.
 pub fn documents<'t>(
     text: &'t str,
     wanted: impl Fn(&str) -> bool + 't,
-) -> impl Iterator<Item = Result<Node, YamlError>> + 't {
-    split_documents(text).into_iter().filter_map(move |chunk| {
-        let shift = chunk.first_line - 1;
-        if let Some((kind, line)) = top_level_kind(chunk.text).filter(|(k, _)| !wanted(k)) {
-            // A kind no probe reads is counted, not parsed: a full parse of a third of a cluster
-            // dump would only serve to report syntax errors in objects that cannot change a
-            // finding. The breakages that are common (an unrendered template, tabs in the
-            // indentation) are still parsed, so that they are reported with their line.
-            let suspicious =
-                chunk.text.contains("{{") || chunk.text.contains("\n\t") || chunk.text.starts_with('\t');
-            let checked = if suspicious { check_syntax(chunk.text) } else { Ok(()) };
-            return Some(match checked {
-                Ok(()) => {
-                    let kind_node = Node { line: line + shift, value: Value::Str(kind.to_owned()) };
-                    Ok(Node {
-                        line: chunk.first_line,
-                        value: Value::Map(vec![("kind".to_owned(), kind_node)]),
-                    })
-                }
-                Err(mut e) => {
-                    e.line += shift;
-                    Err(e)
-                }
-            });
-        }
-        match parse_lenient(chunk.text) {
-            Ok(Some(mut node)) => {
-                shift_lines(&mut node, shift);
-                Some(Ok(node))
+) -> impl Iterator<Item = Result<Document, YamlError>> + 't {
+    let mut budget = FileBudget { alias_nodes_left: MAX_ALIAS_NODES_PER_FILE };
+    split_documents(text).into_iter().filter_map(move |chunk| read_chunk(&chunk, &wanted, &mut budget))
+}
+
+/// What a file may still spend, across its documents.
+#[derive(Clone, Copy)]
+struct FileBudget {
+    alias_nodes_left: usize,
+}
+
+fn read_chunk(
+    chunk: &Chunk<'_>,
+    wanted: &dyn Fn(&str) -> bool,
+    budget: &mut FileBudget,
+) -> Option<Result<Document, YamlError>> {
+    let shift = chunk.first_line - 1;
+    if let Some((kind, line)) = unwanted_kind(chunk.text, wanted) {
+        // A kind no probe reads is counted, not parsed: a full parse of a third of a cluster
+        // dump would only serve to report syntax errors in objects that cannot change a
+        // finding. The breakages that are common (an unrendered template, tabs in the
+        // indentation) are still parsed, so that they are reported with their line.
+        let suspicious =
+            chunk.text.contains("{{") || chunk.text.contains("\n\t") || chunk.text.starts_with('\t');
+        let checked = if suspicious { check_syntax(chunk.text, shift) } else { Ok(()) };
+        return Some(checked.map(|()| {
+            let kind_node = Node { line: line + shift, value: Value::Str(kind.to_owned()) };
+            Document {
+                node: Node {
+                    line: chunk.first_line,
+                    value: Value::Map(vec![("kind".to_owned(), kind_node)]),
+                },
+                warnings: Vec::new(),
             }
-            Ok(None) => None,
-            Err(mut e) => {
-                e.line += shift;
-                Some(Err(e))
-            }
-        }
-    })
+        }));
+    }
+    parse_lenient(chunk.text, shift, budget).transpose()
+}
+
+/// Why a document could not be read, for the retry logic in this module.
+struct Fail {
+    error: YamlError,
+    kind: FailKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FailKind {
+    /// A syntax error; `indentation` when the scanner complained about indentation.
+    Syntax { indentation: bool },
+    /// A budget or limit of this module (depth, tree size, aliases).
+    Limit,
+    /// The YAML scanner had to read more than [`MAX_TOKENS_AHEAD`] tokens ahead.
+    Overrun,
+}
+
+impl Fail {
+    fn limit(line: u32, reason: String) -> Fail {
+        Fail { error: YamlError { line, reason }, kind: FailKind::Limit }
+    }
 }
 
 /// Parses a document, accepting one thing that kubectl (go-yaml) and libyaml accept but a strict
@@ -229,20 +315,28 @@ pub fn documents<'t>(
 /// ```
 ///
 /// When the error points at such a closing line, that line is indented one more column and the
-/// document parsed again. Line numbers are unchanged.
-fn parse_lenient(text: &str) -> Result<Option<Node>, YamlError> {
+/// document parsed again. Line numbers are unchanged. Lines in the result are lines of the file
+/// (`shift` is the number of lines before the document).
+fn parse_lenient(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Option<Document>, YamlError> {
     let mut owned: Option<String> = None;
-    for _ in 0..16 {
+    let start = *budget;
+    for attempt in 0..=16 {
         let current = owned.as_deref().unwrap_or(text);
-        match parse_one(current) {
-            Err(e) if e.reason.contains("indentation") => {
-                let Some(fixed) = indent_closing_line(current, e.line) else { return Err(e) };
+        match parse_one(current, shift, budget) {
+            Err(Fail { error, kind: FailKind::Syntax { indentation: true } })
+                if attempt < 16 && text.len() <= LENIENT_RETRY_MAX_BYTES =>
+            {
+                let Some(fixed) = indent_closing_line(current, error.line.saturating_sub(shift)) else {
+                    return Err(error);
+                };
                 owned = Some(fixed);
+                // The failed attempt's alias copies are not spent.
+                *budget = start;
             }
-            other => return other,
+            other => return other.map_err(|f| f.error),
         }
     }
-    parse_one(owned.as_deref().unwrap_or(text))
+    unreachable!("the last attempt returns")
 }
 
 /// The text with line `line` (1-based) indented by one space, when that line only closes a flow
@@ -264,26 +358,77 @@ fn indent_closing_line(text: &str, line: u32) -> Option<String> {
     Some(out)
 }
 
-/// The value of a `kind:` key written in column 0 (block style), with its line.
-fn top_level_kind(text: &str) -> Option<(&str, u32)> {
-    for (n, line) in (1u32..).zip(text.lines()) {
-        if let Some(rest) = line.strip_prefix("kind:") {
-            let v = rest.split('#').next().unwrap_or("").trim().trim_matches(|c| c == '"' || c == '\'');
-            // A kind is an identifier; anything else (a flow collection, a template) is left to
-            // the full parser.
-            return (!v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric())).then_some((v, n));
+/// The top-level `kind:` of a block-style mapping and its line, when it is not wanted and that
+/// can be told without parsing: every line that starts in column 0 is a comment, a sequence entry
+/// or a plain `key:` with an identifier key, and exactly one of them is `kind:` with an identifier
+/// value. Anything else (a quoted, complex, anchored or merged key, a flow collection, a second
+/// `kind:`, a line of a multi-line scalar in column 0) is left to the full parser, so that the
+/// kind the API server would read is never mistaken for another. A wanted kind is parsed anyway,
+/// so the lines after it are only looked at for an unwanted one.
+fn unwanted_kind<'t>(text: &'t str, wanted: &dyn Fn(&str) -> bool) -> Option<(&'t str, u32)> {
+    let mut found: Option<(&str, u32)> = None;
+    let mut rest = text;
+    let mut n = 0u32;
+    while !rest.is_empty() {
+        n += 1;
+        let line = match rest.find('\n') {
+            Some(end) => {
+                let line = &rest[..end];
+                rest = &rest[end + 1..];
+                line
+            }
+            None => std::mem::take(&mut rest),
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let Some(&first) = line.as_bytes().first() else { continue };
+        if matches!(first, b' ' | b'#') || line == "-" || line.starts_with("- ") {
+            continue;
         }
+        let key_len = line.bytes().take_while(|&b| is_plain_key_byte(b)).count();
+        let rest = &line[key_len..];
+        if key_len == 0 || !(rest == ":" || rest.starts_with(": ") || rest.starts_with(":\t")) {
+            return None;
+        }
+        if &line[..key_len] != "kind" {
+            continue;
+        }
+        if found.is_some() {
+            return None;
+        }
+        let v = rest[1..].split(" #").next().unwrap_or("").trim();
+        let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
+        let v = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).unwrap_or(v);
+        // A kind is an identifier; anything else (a flow collection, a template, a value on the
+        // next line) is left to the full parser.
+        if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphanumeric()) || wanted(v) {
+            return None;
+        }
+        found = Some((v, n));
     }
-    None
+    // A lone carriage return is a line break to YAML, not to the lines above.
+    let lone_carriage_return = || text.split('\r').skip(1).any(|after| !after.starts_with('\n'));
+    found.filter(|_| !(text.contains('\r') && lone_carriage_return()))
+}
+
+fn is_plain_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/')
 }
 
 /// Runs the parser over a document without building it.
-fn check_syntax(text: &str) -> Result<(), YamlError> {
-    let mut parser = Parser::new_from_str(text);
-    while let Some(event) = parser.next_event() {
-        event.map_err(|e| scan_error(&e))?;
+fn check_syntax(text: &str, shift: u32) -> Result<(), YamlError> {
+    let fetched = Cell::new(0);
+    let overrun = Cell::new(false);
+    let mut parser = Parser::new(Bounded::new(text, &fetched, &overrun));
+    let mut line = 1 + shift;
+    loop {
+        fetched.set(0);
+        match parser.next_event() {
+            None => return Ok(()),
+            Some(_) if overrun.get() => return Err(overrun_error(line)),
+            Some(Ok((_, span))) => line = line_of(span.start) + shift,
+            Some(Err(e)) => return Err(scan_error(&e, shift).error),
+        }
     }
-    Ok(())
 }
 
 struct Chunk<'a> {
@@ -325,156 +470,839 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     chunks
 }
 
-fn shift_lines(node: &mut Node, by: u32) {
-    if by == 0 {
-        return;
+/// Parses one document (the text between two markers). `Ok(None)` for an empty document.
+fn parse_one(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Option<Document>, Fail> {
+    if text.trim().is_empty() {
+        return Ok(None);
     }
-    node.line += by;
-    match &mut node.value {
-        Value::Seq(items) => items.iter_mut().for_each(|n| shift_lines(n, by)),
-        Value::Map(entries) => entries.iter_mut().for_each(|(_, n)| shift_lines(n, by)),
-        _ => {}
+    let body = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if body.starts_with(['{', '[']) {
+        match parse_json(text, shift, budget) {
+            Ok(doc) => return Ok(Some(doc)),
+            Err(fail) if fail.kind == FailKind::Limit => return Err(fail),
+            Err(json) => {
+                // Not strict JSON (comments, unquoted strings, a trailing comma…): it may still be
+                // YAML. If the YAML scanner gives up on it, the JSON error is the useful one.
+                return match parse_yaml(text, shift, budget) {
+                    Err(f) if f.kind == FailKind::Overrun => Err(json),
+                    other => other,
+                };
+            }
+        }
     }
+    parse_yaml(text, shift, budget)
 }
 
-fn line_of(mark: saphyr_parser::Marker) -> u32 {
+fn line_of(mark: Marker) -> u32 {
     u32::try_from(mark.line()).unwrap_or(u32::MAX)
 }
 
-fn scan_error(e: &ScanError) -> YamlError {
-    YamlError { line: line_of(*e.marker()), reason: e.info().to_owned() }
+fn column_of(mark: Marker) -> usize {
+    mark.col() + 1
+}
+
+fn overrun_error(line: u32) -> YamlError {
+    YamlError {
+        line,
+        reason: format!(
+            "more than {MAX_TOKENS_AHEAD} tokens to read ahead at once (a very long YAML flow collection `[…]` or `{{…}}`?); write it in block style or as strict JSON"
+        ),
+    }
+}
+
+/// Messages of saphyr-parser 0.3 that are relayed as they are: fixed texts that never contain
+/// input. Any other message (a future version's, or one built with input in it) is replaced by
+/// a fixed wording, so that nothing of the input reaches a diagnostic through the parser.
+const SAPHYR_MESSAGES: &[&str] = &[
+    "\"-\" is only valid inside a block",
+    "'-' must be followed by a valid YAML whitespace",
+    "':' may not precede any of `[{` in flow mapping",
+    "':' must be followed by a valid YAML whitespace",
+    "a block scalar content cannot start with a tab",
+    "a byte order mark must not appear inside a document",
+    "block sequence entries are not allowed in this context",
+    "comment intercepting the multiline text",
+    "comments must be separated from other tokens by whitespace",
+    "did not find expected <document start>",
+    "did not find expected <document-start>",
+    "did not find expected <stream-start>",
+    "did not find expected next token",
+    "duplicate version directive",
+    "expected whitespace",
+    "found unprintable character",
+    "illegal placement of ':' indicator",
+    "invalid content after document end marker",
+    "invalid global tag character",
+    "invalid indentation",
+    "invalid indentation for anchor",
+    "invalid indentation in flow construct",
+    "invalid indentation in quoted scalar",
+    "invalid trailing content after double-quoted scalar",
+    "mapping keys are not allowed in this context",
+    "mapping values are not allowed in this context",
+    "misplaced bracket",
+    "missing explicit document end marker before directive",
+    "plain scalar cannot start with '-' followed by ,[]{}",
+    "recursion limit exceeded",
+    "simple key expect ':'",
+    "simple key expected",
+    "tab cannot be used as indentation",
+    "tabs disallowed in this context",
+    "tabs disallowed within this context (block indentation)",
+    "the TAG directive must only be given at most once per handle in the same document",
+    "the handle wasn't declared",
+    "unexpected end of plain scalar",
+    "unexpected eof",
+    "while parsing a block collection, did not find expected '-' indicator",
+    "while parsing a block mapping, did not find expected key",
+    "while parsing a flow mapping, did not find expected ',' or '}'",
+    "while parsing a flow sequence, expected ',' or ']'",
+    "while parsing a node, did not find expected node content",
+    "while parsing a quoted scalar, did not find expected hexadecimal number",
+    "while parsing a quoted scalar, found invalid Unicode character escape code",
+    "while parsing a quoted scalar, found unknown escape character",
+    "while parsing a tag directive, did not find expected '!'",
+    "while parsing a tag, did not find expected tag URI",
+    "while parsing a tag, found an incorrect leading UTF-8 byte",
+    "while parsing a tag, found an incorrect trailing UTF-8 byte",
+    "while parsing a tag, found an invalid UTF-8 codepoint",
+    "while parsing a tag, found an invalid escape sequence",
+    "while parsing node, found unknown anchor",
+    "while scanning TAG, did not find expected whitespace or line break",
+    "while scanning a YAML directive, did not find expected digit or '.' character",
+    "while scanning a YAML directive, did not find expected version number",
+    "while scanning a YAML directive, found extremely long version number",
+    "while scanning a block scalar, did not find expected comment or line break",
+    "while scanning a block scalar, found an indentation indicator equal to 0",
+    "while scanning a directive, could not find expected directive name",
+    "while scanning a directive, did not find expected comment or line break",
+    "while scanning a directive, found unexpected non-alphabetical character",
+    "while scanning a plain scalar, found a tab",
+    "while scanning a quoted scalar, found unexpected document indicator",
+    "while scanning a quoted scalar, found unexpected end of stream",
+    "while scanning a tag, did not find expected '!'",
+    "while scanning a tag, did not find expected whitespace or line break",
+    "while scanning a verbatim tag, did not find the expected '>'",
+    "while scanning an anchor or alias, did not find expected alphabetic or numeric character",
+    "wrongly indented line in block scalar",
+];
+
+/// saphyr's message for `info`, or a fixed wording when it is not one of the known fixed texts.
+fn scanner_message(info: &str) -> &'static str {
+    if let Some(known) = SAPHYR_MESSAGES.iter().find(|m| **m == info) {
+        return known;
+    }
+    if info.starts_with("unexpected character") {
+        // saphyr quotes the character here; the set is small and fixed.
+        return "unexpected character: '%', '@' and '`' cannot start a plain scalar";
+    }
+    "syntax error"
+}
+
+fn scan_error(e: &ScanError, shift: u32) -> Fail {
+    let mark = *e.marker();
+    let message = scanner_message(e.info());
+    Fail {
+        error: YamlError {
+            line: line_of(mark).saturating_add(shift),
+            reason: format!("{message} (column {})", column_of(mark)),
+        },
+        kind: FailKind::Syntax { indentation: message.contains("indentation") },
+    }
+}
+
+/// Parses one YAML document with saphyr.
+fn parse_yaml(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Option<Document>, Fail> {
+    let fetched = Cell::new(0);
+    let overrun = Cell::new(false);
+    let mut parser = Parser::new(Bounded::new(text, &fetched, &overrun));
+    let mut builder = Builder::new(text.len(), budget);
+    let mut documents = 0usize;
+    let mut line = 1 + shift;
+    // The counter of tokens read ahead starts again for each event.
+    loop {
+        // The count of tokens read ahead starts again for each event. (The event is matched
+        // right where it is returned: binding the `Option` first costs a copy of every event.)
+        fetched.set(0);
+        let (event, span) = match parser.next_event() {
+            None => break,
+            Some(_) if overrun.get() => {
+                return Err(Fail { error: overrun_error(line), kind: FailKind::Overrun });
+            }
+            Some(Ok(pair)) => pair,
+            Some(Err(e)) => return Err(scan_error(&e, shift)),
+        };
+        line = line_of(span.start).saturating_add(shift);
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => {}
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(Fail {
+                        error: YamlError { line, reason: "unexpected second document".into() },
+                        kind: FailKind::Syntax { indentation: false },
+                    });
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let tag = tag.as_ref().map(|t| t.suffix.as_str());
+                // `<<` is a merge key only when plain (or tagged `!!merge`): `"<<"` is a key.
+                let merge = &*text == "<<" && style == ScalarStyle::Plain && tag.is_none_or(|t| t == "merge");
+                if anchor == 0
+                    && builder.wants_key()
+                    && (style != ScalarStyle::Plain || (tag.is_none() && is_plain_text(&text)))
+                {
+                    // Most keys are text: no need to type them first.
+                    builder.key(line, text.into_owned(), merge)?;
+                } else {
+                    builder.scalar(line, scalar(text, style, tag), anchor, merge)?;
+                }
+            }
+            Event::Alias(id) => builder.alias(line, id)?,
+            Event::SequenceStart(anchor, _) => builder.start(line, anchor, false)?,
+            Event::MappingStart(anchor, _) => builder.start(line, anchor, true)?,
+            Event::SequenceEnd | Event::MappingEnd => builder.end(line)?,
+        }
+    }
+    Ok(builder.finish())
+}
+
+/// saphyr's input, reading a `&str` like saphyr's own [`StrInput`] (every call is passed on to
+/// one), which counts the tokens the scanner fetches while the caller waits for one event. saphyr
+/// asks for four characters of look-ahead exactly once per token it fetches (and once per line or
+/// word of a long scalar); when that happens more than [`MAX_TOKENS_AHEAD`] times for one event,
+/// the input pretends to end, so that the scanner stops, and raises `overrun`, so that the caller
+/// refuses the document instead of reading the truncated events.
+struct Bounded<'a> {
+    inner: StrInput<'a>,
+    fetched: &'a Cell<u32>,
+    overrun: &'a Cell<bool>,
+}
+
+impl<'a> Bounded<'a> {
+    fn new(text: &'a str, fetched: &'a Cell<u32>, overrun: &'a Cell<bool>) -> Self {
+        Bounded { inner: StrInput::new(text), fetched, overrun }
+    }
+}
+
+impl Input for Bounded<'_> {
+    #[inline(always)]
+    fn lookahead(&mut self, count: usize) {
+        if count == 4 {
+            let fetched = self.fetched.get().saturating_add(1);
+            self.fetched.set(fetched);
+            if fetched > MAX_TOKENS_AHEAD && !self.overrun.get() {
+                self.overrun.set(true);
+                let buffered = self.inner.buflen();
+                self.inner = StrInput::new("");
+                self.inner.lookahead(buffered);
+            }
+        }
+        self.inner.lookahead(count);
+    }
+    #[inline(always)]
+    fn buflen(&self) -> usize {
+        self.inner.buflen()
+    }
+    #[inline(always)]
+    fn bufmaxlen(&self) -> usize {
+        self.inner.bufmaxlen()
+    }
+    #[inline(always)]
+    fn buf_is_empty(&self) -> bool {
+        self.inner.buf_is_empty()
+    }
+    #[inline(always)]
+    fn raw_read_ch(&mut self) -> char {
+        self.inner.raw_read_ch()
+    }
+    #[inline(always)]
+    fn raw_read_non_breakz_ch(&mut self) -> Option<char> {
+        self.inner.raw_read_non_breakz_ch()
+    }
+    #[inline(always)]
+    fn skip(&mut self) {
+        self.inner.skip();
+    }
+    #[inline(always)]
+    fn skip_n(&mut self, count: usize) {
+        self.inner.skip_n(count);
+    }
+    #[inline(always)]
+    fn peek(&self) -> char {
+        self.inner.peek()
+    }
+    #[inline(always)]
+    fn peek_nth(&self, n: usize) -> char {
+        self.inner.peek_nth(n)
+    }
+    #[inline(always)]
+    fn peek_opt(&self) -> Option<char> {
+        self.inner.peek_opt()
+    }
+    #[inline(always)]
+    fn look_ch(&mut self) -> char {
+        self.inner.look_ch()
+    }
+    #[inline(always)]
+    fn next_char_is(&self, c: char) -> bool {
+        self.inner.next_char_is(c)
+    }
+    #[inline(always)]
+    fn nth_char_is(&self, n: usize, c: char) -> bool {
+        self.inner.nth_char_is(n, c)
+    }
+    #[inline(always)]
+    fn next_2_are(&self, c1: char, c2: char) -> bool {
+        self.inner.next_2_are(c1, c2)
+    }
+    #[inline(always)]
+    fn next_3_are(&self, c1: char, c2: char, c3: char) -> bool {
+        self.inner.next_3_are(c1, c2, c3)
+    }
+    #[inline(always)]
+    fn next_is_document_indicator(&self) -> bool {
+        self.inner.next_is_document_indicator()
+    }
+    #[inline(always)]
+    fn next_is_document_start(&self) -> bool {
+        self.inner.next_is_document_start()
+    }
+    #[inline(always)]
+    fn next_is_document_end(&self) -> bool {
+        self.inner.next_is_document_end()
+    }
+    #[inline(always)]
+    fn skip_ws_to_eol(&mut self, skip_tabs: SkipTabs) -> (usize, Result<SkipTabs, &'static str>) {
+        self.inner.skip_ws_to_eol(skip_tabs)
+    }
+    #[inline(always)]
+    fn next_can_be_plain_scalar(&self, in_flow: bool) -> bool {
+        self.inner.next_can_be_plain_scalar(in_flow)
+    }
+    #[inline(always)]
+    fn next_is_blank_or_break(&self) -> bool {
+        self.inner.next_is_blank_or_break()
+    }
+    #[inline(always)]
+    fn next_is_blank_or_breakz(&self) -> bool {
+        self.inner.next_is_blank_or_breakz()
+    }
+    #[inline(always)]
+    fn next_is_blank(&self) -> bool {
+        self.inner.next_is_blank()
+    }
+    #[inline(always)]
+    fn next_is_break(&self) -> bool {
+        self.inner.next_is_break()
+    }
+    #[inline(always)]
+    fn next_is_breakz(&self) -> bool {
+        self.inner.next_is_breakz()
+    }
+    #[inline(always)]
+    fn next_is_z(&self) -> bool {
+        self.inner.next_is_z()
+    }
+    #[inline(always)]
+    fn next_is_flow(&self) -> bool {
+        self.inner.next_is_flow()
+    }
+    #[inline(always)]
+    fn next_is_digit(&self) -> bool {
+        self.inner.next_is_digit()
+    }
+    #[inline(always)]
+    fn next_is_alpha(&self) -> bool {
+        self.inner.next_is_alpha()
+    }
+    #[inline(always)]
+    fn skip_while_non_breakz(&mut self) -> usize {
+        self.inner.skip_while_non_breakz()
+    }
+    #[inline(always)]
+    fn skip_while_blank(&mut self) -> usize {
+        self.inner.skip_while_blank()
+    }
+    #[inline(always)]
+    fn fetch_while_is_alpha(&mut self, out: &mut String) -> usize {
+        self.inner.fetch_while_is_alpha(out)
+    }
+    #[inline(always)]
+    fn fetch_while_is_yaml_non_space(&mut self, out: &mut String) -> usize {
+        self.inner.fetch_while_is_yaml_non_space(out)
+    }
+}
+
+// --- the tree builder ------------------------------------------------------------------------
+
+const NODE_BYTES: usize = size_of::<Node>();
+const ENTRY_BYTES: usize = size_of::<(String, Node)>();
+/// What an allocator adds to each heap block, roughly (rounding to its size classes).
+const BLOCK_OVERHEAD: usize = 16;
+/// Charged per anchor for saphyr's own table of anchor names.
+const ANCHOR_BYTES: usize = 64;
+/// Charged per key of the hash index of a large mapping.
+const INDEX_BYTES: usize = 16;
+/// Documents larger than this keep their strings at their size (see [`Builder::own`]).
+const SHRINK_FROM: usize = 1 << 20;
+/// Mappings with more keys than this look keys up through a hash index.
+const INDEX_FROM: usize = 16;
+
+fn heap_bytes(len: usize) -> usize {
+    if len == 0 { 0 } else { len + BLOCK_OVERHEAD }
+}
+
+/// The bytes a tree holds on the heap beyond its root node, and the number of its nodes.
+fn tree_size(node: &Node) -> (usize, usize) {
+    match &node.value {
+        Value::Str(s) => (heap_bytes(s.len()), 1),
+        Value::Seq(items) => items.iter().map(tree_size).fold(
+            (if items.is_empty() { 0 } else { items.len() * NODE_BYTES + BLOCK_OVERHEAD }, 1),
+            |(b, n), (cb, cn)| (b + cb, n + cn),
+        ),
+        Value::Map(entries) => entries.iter().fold(
+            (if entries.is_empty() { 0 } else { entries.len() * ENTRY_BYTES + BLOCK_OVERHEAD }, 1),
+            |(b, n), (k, v)| {
+                let (cb, cn) = tree_size(v);
+                (b + heap_bytes(k.len()) + cb, n + 1 + cn)
+            },
+        ),
+        _ => (0, 1),
+    }
+}
+
+/// The same value, lines aside.
+fn same_value(a: &Node, b: &Node) -> bool {
+    match (&a.value, &b.value) {
+        (Value::Seq(x), Value::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((ka, a), (kb, b))| ka == kb && same_value(a, b))
+        }
+        (x, y) => x == y,
+    }
+}
+
+/// A key as warnings may name it: only a plain identifier is input text that can be shown.
+fn key_name(key: &str) -> Option<&str> {
+    (!key.is_empty() && key.len() <= 64 && key.bytes().all(is_plain_key_byte)).then_some(key)
+}
+
+/// A hasher that passes on a `u64` that is already a hash.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Key hash → index of the first entry with that hash (a collision falls back to a scan), with
+/// the keyed hasher that made the hashes.
+struct KeyIndex {
+    hasher: RandomState,
+    first: HashMap<u64, usize, BuildHasherDefault<Prehashed>>,
+}
+
+struct Key {
+    text: String,
+    line: u32,
+    /// A plain `<<`.
+    merge: bool,
+    /// A sequence or mapping used as a key (kept, never deduplicated).
+    complex: bool,
+}
+
+/// An open mapping.
+struct MapFrame {
+    line: u32,
+    anchor: usize,
+    entries: Vec<(String, Node)>,
+    /// The key waiting for its value.
+    key: Option<Key>,
+    /// Merge keys seen so far in this mapping.
+    merges: u32,
+    /// Once the mapping has a merge key: for each entry, 0 when the mapping sets the key itself,
+    /// else the merge key (1, 2, …) that brought it.
+    origins: Vec<u32>,
+    /// For mappings with many keys.
+    index: Option<Box<KeyIndex>>,
 }
 
 enum Frame {
     Seq { line: u32, anchor: usize, items: Vec<Node> },
-    Map { line: u32, anchor: usize, entries: Vec<(String, Node)>, key: Option<String> },
+    Map(MapFrame),
 }
 
-/// Parses one document (the text between two markers). `Ok(None)` for an empty document.
-fn parse_one(text: &str) -> Result<Option<Node>, YamlError> {
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    let mut parser = Parser::new_from_str(text);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: Vec<Option<Node>> = Vec::new();
-    let mut root: Option<Node> = None;
-    let mut nodes = 0usize;
-    let mut alias_nodes = 0usize;
-    let mut documents = 0usize;
+/// The memory a tree may still take.
+struct Meter {
+    bytes: usize,
+    limit: usize,
+}
 
-    while let Some(event) = parser.next_event() {
-        let (event, span) = event.map_err(|e| scan_error(&e))?;
-        let line = line_of(span.start);
-        let finished: Option<(Node, usize)> = match event {
-            Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => None,
-            Event::DocumentStart(_) => {
-                documents += 1;
-                if documents > 1 {
-                    return Err(YamlError { line, reason: "unexpected second document".into() });
-                }
-                None
-            }
-            Event::Scalar(text, style, anchor, tag) => {
-                nodes += 1;
-                let tag_suffix = tag.as_ref().map(|t| t.suffix.as_str());
-                Some((Node { line, value: scalar(text, style, tag_suffix) }, anchor))
-            }
-            Event::Alias(id) => {
-                let Some(Some(target)) = anchors.get(id) else {
-                    return Err(YamlError { line, reason: format!("unknown alias {id}") });
-                };
-                let copied = count_nodes(target);
-                nodes = nodes.saturating_add(copied);
-                alias_nodes = alias_nodes.saturating_add(copied);
-                if nodes > MAX_NODES_PER_DOCUMENT || alias_nodes > MAX_ALIAS_NODES {
-                    return Err(YamlError {
-                        line,
-                        reason: format!(
-                            "alias expansion exceeds {MAX_ALIAS_NODES} copied nodes (alias bomb?)"
-                        ),
-                    });
-                }
-                Some((target.clone(), 0))
-            }
-            Event::SequenceStart(anchor, _) => {
-                nodes += 1;
-                stack.push(Frame::Seq { line, anchor, items: Vec::new() });
-                None
-            }
-            Event::MappingStart(anchor, _) => {
-                nodes += 1;
-                stack.push(Frame::Map { line, anchor, entries: Vec::new(), key: None });
-                None
-            }
-            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Frame::Seq { line, anchor, items }) => {
-                    Some((Node { line, value: Value::Seq(items) }, anchor))
-                }
-                Some(Frame::Map { line, anchor, entries, .. }) => {
-                    Some((Node { line, value: Value::Map(entries) }, anchor))
-                }
-                None => return Err(YamlError { line, reason: "unbalanced collection".into() }),
+impl Meter {
+    #[inline]
+    fn charge(&mut self, bytes: usize, line: u32) -> Result<(), Fail> {
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.bytes > self.limit { Err(self.over(line)) } else { Ok(()) }
+    }
+
+    #[cold]
+    fn over(&self, line: u32) -> Fail {
+        Fail::limit(
+            line,
+            format!(
+                "document refused: its tree would take more than {} MiB ({TREE_BYTES_PER_TEXT_BYTE} bytes per byte of text + {} MiB)",
+                self.limit >> 20,
+                TREE_BYTES_ALLOWANCE >> 20
+            ),
+        )
+    }
+
+    /// Makes room for one more element in `v`, charging the new block whole when it grows (the
+    /// block it replaces may stay resident for a while after it is freed).
+    #[inline]
+    fn room<T>(&mut self, v: &mut Vec<T>, line: u32) -> Result<(), Fail> {
+        if v.len() == v.capacity() {
+            let new_cap = (v.capacity() * 2).max(4);
+            self.charge(new_cap * size_of::<T>() + BLOCK_OVERHEAD, line)?;
+            v.reserve_exact(new_cap - v.len());
+        }
+        Ok(())
+    }
+}
+
+/// Folds parser events (from saphyr or from the JSON reader) into a [`Node`] tree.
+///
+/// Mappings keep each key once: a key given again replaces the value (as the Kubernetes API
+/// server's JSON decoding does) and is reported; `<<` merge keys add the keys of the merged
+/// mappings that the mapping does not set itself, wherever it sets them, and of `<<: [*a, *b]`
+/// the earlier mapping wins. Every allocation is charged to the document's [`Meter`].
+struct Builder<'b> {
+    frames: Vec<Frame>,
+    anchors: Vec<Option<Node>>,
+    root: Option<Node>,
+    meter: Meter,
+    /// Whether strings are copied to their size (in large documents).
+    shrink: bool,
+    alias_nodes: usize,
+    file: &'b mut FileBudget,
+    warnings: Vec<YamlWarning>,
+}
+
+impl<'b> Builder<'b> {
+    fn new(text_len: usize, file: &'b mut FileBudget) -> Self {
+        Builder {
+            frames: Vec::new(),
+            anchors: Vec::new(),
+            root: None,
+            meter: Meter {
+                bytes: 0,
+                limit: text_len.saturating_mul(TREE_BYTES_PER_TEXT_BYTE).saturating_add(TREE_BYTES_ALLOWANCE),
             },
-        };
-        if stack.len() > MAX_DEPTH {
-            return Err(YamlError { line, reason: format!("nesting deeper than {MAX_DEPTH}") });
+            shrink: text_len > SHRINK_FROM,
+            alias_nodes: 0,
+            file,
+            warnings: Vec::new(),
         }
-        if nodes > MAX_NODES_PER_DOCUMENT {
-            return Err(YamlError {
+    }
+
+    fn start(&mut self, line: u32, anchor: usize, map: bool) -> Result<(), Fail> {
+        self.frames.push(if map {
+            Frame::Map(MapFrame {
                 line,
-                reason: format!("document has more than {MAX_NODES_PER_DOCUMENT} nodes"),
-            });
+                anchor,
+                entries: Vec::new(),
+                key: None,
+                merges: 0,
+                origins: Vec::new(),
+                index: None,
+            })
+        } else {
+            Frame::Seq { line, anchor, items: Vec::new() }
+        });
+        if self.frames.len() > MAX_DEPTH {
+            return Err(Fail::limit(line, format!("nesting deeper than {MAX_DEPTH} levels")));
         }
-        let Some((node, anchor)) = finished else { continue };
-        if anchor > 0 {
-            if anchors.len() <= anchor {
-                anchors.resize(anchor + 1, None);
+        Ok(())
+    }
+
+    fn end(&mut self, line: u32) -> Result<(), Fail> {
+        let (node, anchor) = match self.frames.pop() {
+            Some(Frame::Seq { line, anchor, items }) => (Node { line, value: Value::Seq(items) }, anchor),
+            Some(Frame::Map(map)) => {
+                if map.key.is_some() {
+                    // A key without a value cannot come from either reader; keep the tree sane.
+                    return Err(Fail::limit(map.line, "mapping key without a value".into()));
+                }
+                (Node { line: map.line, value: Value::Map(map.entries) }, map.anchor)
             }
-            anchors[anchor] = Some(node.clone());
+            None => return Err(Fail::limit(line, "unbalanced collection".into())),
+        };
+        self.place(node, anchor, false)
+    }
+
+    fn scalar(&mut self, line: u32, mut value: Value, anchor: usize, merge: bool) -> Result<(), Fail> {
+        if let Value::Str(s) = &mut value {
+            self.own(s, line)?;
         }
-        match stack.last_mut() {
-            None => root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
-                None => *key = Some(key_text(node)),
-                Some(k) => {
-                    if k == "<<" {
-                        merge_into(entries, node);
-                    } else {
-                        entries.push((k, node));
+        self.place(Node { line, value }, anchor, merge)
+    }
+
+    /// Charges a string of the tree. saphyr hands out strings with room for 128 bytes or more
+    /// whatever their length; in a large document they are copied to their size, so that a
+    /// document of many short scalars does not take ten times its text.
+    #[inline]
+    fn own(&mut self, s: &mut String, line: u32) -> Result<(), Fail> {
+        if self.shrink && s.capacity() > s.len() + BLOCK_OVERHEAD {
+            *s = s.as_str().to_owned();
+        }
+        self.meter.charge(heap_bytes(s.capacity()), line)
+    }
+
+    fn alias(&mut self, line: u32, id: usize) -> Result<(), Fail> {
+        let Some(Some(target)) = self.anchors.get(id) else {
+            return Err(Fail::limit(
+                line,
+                "an alias refers to an anchor that is not defined before it".into(),
+            ));
+        };
+        let (bytes, nodes) = tree_size(target);
+        self.alias_nodes = self.alias_nodes.saturating_add(nodes);
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            return Err(Fail::limit(
+                line,
+                format!(
+                    "alias expansion exceeds {MAX_ALIAS_NODES} copied nodes in this document (alias bomb?)"
+                ),
+            ));
+        }
+        if nodes > self.file.alias_nodes_left {
+            self.file.alias_nodes_left = 0;
+            return Err(Fail::limit(
+                line,
+                format!(
+                    "alias expansion exceeds {MAX_ALIAS_NODES_PER_FILE} copied nodes in this file (alias bomb?); later documents that expand aliases are refused too"
+                ),
+            ));
+        }
+        self.file.alias_nodes_left -= nodes;
+        // Charged before the copy is made: a few nodes may hold long strings.
+        self.meter.charge(bytes + NODE_BYTES, line)?;
+        let copy = self.anchors[id].clone().unwrap_or(Node { line, value: Value::Null });
+        self.place(copy, 0, false)
+    }
+
+    /// Puts a finished node where it belongs: the root, the next item of a sequence, or a key or
+    /// value of a mapping.
+    fn place(&mut self, node: Node, anchor: usize, merge: bool) -> Result<(), Fail> {
+        let line = node.line;
+        if anchor > 0 {
+            self.anchor(anchor, &node)?;
+        }
+        match self.frames.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => {
+                self.meter.room(items, line)?;
+                items.push(node);
+            }
+            Some(Frame::Map(map)) => match map.key.take() {
+                None => {
+                    let complex = matches!(node.value, Value::Seq(_) | Value::Map(_));
+                    map.key = Some(Key { text: key_text(node), line, merge, complex });
+                }
+                Some(key) if key.merge => {
+                    if map.merges > 0 {
+                        self.warnings.push(YamlWarning {
+                            line: key.line,
+                            reason: "duplicate merge key (<<): the later one overrides what the earlier one merged".into(),
+                        });
+                    }
+                    merge_into(map, key.line, node, &mut self.meter, &mut self.warnings)?;
+                }
+                Some(key) => {
+                    let found = if key.complex { None } else { map.find(&key.text) };
+                    match found {
+                        None => map.push(key.text, node, 0, key.line, &mut self.meter)?,
+                        Some(i) => {
+                            if map.origin(i) == 0 {
+                                let reason = match key_name(&key.text) {
+                                    Some(name) => format!(
+                                        "duplicate key {name}: the last value is read, as the Kubernetes API server does"
+                                    ),
+                                    None => "a duplicate key: the last value is read, as the Kubernetes API server does"
+                                        .to_owned(),
+                                };
+                                self.warnings.push(YamlWarning { line: key.line, reason });
+                            }
+                            // A key the mapping sets itself overrides a merged one, and the last
+                            // of two wins.
+                            map.entries[i].1 = node;
+                            if let Some(o) = map.origins.get_mut(i) {
+                                *o = 0;
+                            }
+                        }
                     }
                 }
             },
         }
+        Ok(())
     }
-    Ok(root)
+
+    /// Whether the next node is the key of a mapping.
+    #[inline]
+    fn wants_key(&self) -> bool {
+        matches!(self.frames.last(), Some(Frame::Map(MapFrame { key: None, .. })))
+    }
+
+    /// The next key of the innermost mapping, as text ([`Builder::wants_key`] holds).
+    #[inline]
+    fn key(&mut self, line: u32, mut text: String, merge: bool) -> Result<(), Fail> {
+        self.own(&mut text, line)?;
+        if let Some(Frame::Map(map)) = self.frames.last_mut() {
+            map.key = Some(Key { text, line, merge, complex: false });
+        }
+        Ok(())
+    }
+
+    /// Keeps a copy of an anchored node for its aliases.
+    #[cold]
+    fn anchor(&mut self, anchor: usize, node: &Node) -> Result<(), Fail> {
+        let (bytes, _) = tree_size(node);
+        let slots = (anchor + 1).saturating_sub(self.anchors.len());
+        self.meter
+            .charge(ANCHOR_BYTES + NODE_BYTES + bytes + slots * size_of::<Option<Node>>(), node.line)?;
+        if slots > 0 {
+            self.anchors.resize(anchor + 1, None);
+        }
+        self.anchors[anchor] = Some(node.clone());
+        Ok(())
+    }
+
+    fn finish(self) -> Option<Document> {
+        let warnings = self.warnings;
+        self.root.map(|node| Document { node, warnings })
+    }
 }
 
-/// YAML merge keys (`<<: *base`): copy the entries the mapping does not set itself.
-fn merge_into(entries: &mut Vec<(String, Node)>, node: Node) {
-    let sources = match node.value {
-        Value::Map(_) => vec![node],
-        Value::Seq(items) => items,
-        _ => return,
-    };
-    for source in sources {
-        if let Value::Map(more) = source.value {
-            for (k, v) in more {
-                if !entries.iter().any(|(have, _)| *have == k) {
-                    entries.push((k, v));
-                }
-            }
+impl MapFrame {
+    fn origin(&self, i: usize) -> u32 {
+        self.origins.get(i).copied().unwrap_or(0)
+    }
+
+    /// Index in `entries` of `key`.
+    fn find(&self, key: &str) -> Option<usize> {
+        let scan = || self.entries.iter().position(|(k, _)| k == key);
+        match &self.index {
+            None => scan(),
+            Some(index) => match index.first.get(&index.hasher.hash_one(key)) {
+                None => None,
+                Some(&i) if self.entries[i].0 == key => Some(i),
+                Some(_) => scan(),
+            },
         }
     }
+
+    fn push(
+        &mut self,
+        key: String,
+        value: Node,
+        origin: u32,
+        line: u32,
+        meter: &mut Meter,
+    ) -> Result<(), Fail> {
+        // The key's string was charged when it was read (or copied).
+        meter.room(&mut self.entries, line)?;
+        let i = self.entries.len();
+        if let Some(index) = &mut self.index {
+            meter.charge(INDEX_BYTES, line)?;
+            index.first.entry(index.hasher.hash_one(&key)).or_insert(i);
+        } else if i == INDEX_FROM {
+            meter.charge((i + 1) * INDEX_BYTES, line)?;
+            let mut index = Box::new(KeyIndex { hasher: RandomState::new(), first: HashMap::default() });
+            for (j, k) in self.entries.iter().map(|(k, _)| k).chain([&key]).enumerate() {
+                index.first.entry(index.hasher.hash_one(k)).or_insert(j);
+            }
+            self.index = Some(index);
+        }
+        self.entries.push((key, value));
+        if self.merges > 0 {
+            meter.room(&mut self.origins, line)?;
+            self.origins.push(origin);
+        }
+        Ok(())
+    }
 }
 
-fn count_nodes(node: &Node) -> usize {
-    match &node.value {
-        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Map(entries) => 1 + entries.iter().map(|(_, v)| 1 + count_nodes(v)).sum::<usize>(),
-        _ => 1,
+/// `<<: *base` or `<<: [*a, *b]`: adds the keys of the merged mappings that the mapping does not
+/// set itself; of several merged mappings, the earlier wins.
+fn merge_into(
+    map: &mut MapFrame,
+    line: u32,
+    value: Node,
+    meter: &mut Meter,
+    warnings: &mut Vec<YamlWarning>,
+) -> Result<(), Fail> {
+    let sources = match value.value {
+        Value::Map(entries) => vec![entries],
+        Value::Seq(items) if items.iter().all(Node::is_map) => items
+            .into_iter()
+            .map(|n| match n.value {
+                Value::Map(entries) => entries,
+                _ => Vec::new(),
+            })
+            .collect(),
+        _ => {
+            return Err(Fail::limit(
+                line,
+                "a merge key (<<) must be given a mapping or a list of mappings".into(),
+            ));
+        }
+    };
+    if map.merges == 0 {
+        meter.charge(map.entries.capacity() * size_of::<u32>() + BLOCK_OVERHEAD, line)?;
+        map.origins = vec![0; map.entries.len()];
+        map.origins.reserve_exact(map.entries.capacity() - map.entries.len());
     }
+    map.merges += 1;
+    let this = map.merges;
+    for (k, v) in sources.into_iter().flatten() {
+        match map.find(&k) {
+            None => map.push(k, v, this, line, meter)?,
+            Some(i) => match map.origins[i] {
+                0 => {
+                    // Set by the mapping itself before this merge key: its own value is kept
+                    // (YAML's rule), but go-yaml v2 lets the later merge win.
+                    if !same_value(&map.entries[i].1, &v) {
+                        let reason = match key_name(&k) {
+                            Some(name) => format!(
+                                "key {name} is set before a merge key (<<) that sets it too: the mapping's own value is read; some decoders (go-yaml v2) read the merged one"
+                            ),
+                            None => "a key is set before a merge key (<<) that sets it too: the mapping's own value is read; some decoders (go-yaml v2) read the merged one".to_owned(),
+                        };
+                        warnings.push(YamlWarning { line, reason });
+                    }
+                }
+                origin if origin == this => {}
+                _ => {
+                    map.entries[i].1 = v;
+                    map.origins[i] = this;
+                }
+            },
+        }
+    }
+    Ok(())
 }
 
 fn key_text(node: Node) -> String {
@@ -483,6 +1311,316 @@ fn key_text(node: Node) -> String {
         Value::Null => String::new(),
         Value::Seq(_) | Value::Map(_) => "<complex key>".to_owned(),
         _ => node.string().unwrap_or_default(),
+    }
+}
+
+// --- JSON ------------------------------------------------------------------------------------
+
+/// Reads a strict JSON document (RFC 8259) into the same tree saphyr would give for it, without
+/// saphyr's look-ahead: memory is the tree and a stack of open collections. A syntax error comes
+/// back as [`FailKind::Syntax`] (the text may still be YAML), a budget as [`FailKind::Limit`].
+fn parse_json(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Document, Fail> {
+    let mut json = Json { text, bytes: text.as_bytes(), pos: 0, line: 1, line_start: 0, shift };
+    let mut builder = Builder::new(text.len(), budget);
+    // For each open collection, whether it is an object.
+    let mut open: Vec<bool> = Vec::new();
+    if text.starts_with('\u{feff}') {
+        json.pos = 3;
+        json.line_start = 3;
+    }
+    let mut want = Want::Value;
+    loop {
+        json.skip_whitespace();
+        let line = json.line + shift;
+        let c = json.bytes.get(json.pos).copied();
+        want = match (want, c) {
+            (Want::End, None) => break,
+            (Want::End, Some(_)) => return Err(json.error("unexpected content after the JSON value")),
+            (_, None) => return Err(json.error("unexpected end of the JSON text")),
+            (Want::ValueOrClose, Some(b']')) | (Want::KeyOrClose, Some(b'}')) => {
+                json.pos += 1;
+                open.pop();
+                builder.end(line)?;
+                after_value(&open)
+            }
+            (Want::CommaOrClose, Some(b',')) => {
+                json.pos += 1;
+                if open.last() == Some(&true) { Want::Key } else { Want::Value }
+            }
+            (Want::CommaOrClose, Some(close @ (b']' | b'}'))) => {
+                if (close == b'}') != (open.last() == Some(&true)) {
+                    return Err(json.error(if close == b'}' {
+                        "expected ',' or ']'"
+                    } else {
+                        "expected ',' or '}'"
+                    }));
+                }
+                json.pos += 1;
+                open.pop();
+                builder.end(line)?;
+                after_value(&open)
+            }
+            (Want::CommaOrClose, Some(_)) => {
+                return Err(json.error(if open.last() == Some(&true) {
+                    "expected ',' or '}'"
+                } else {
+                    "expected ',' or ']'"
+                }));
+            }
+            (Want::Key | Want::KeyOrClose, Some(b'"')) => {
+                let key = json.string()?;
+                builder.key(line, key, false)?;
+                Want::Colon
+            }
+            (Want::Key | Want::KeyOrClose, Some(_)) => return Err(json.error("expected a string key")),
+            (Want::Colon, Some(b':')) => {
+                json.pos += 1;
+                Want::Value
+            }
+            (Want::Colon, Some(_)) => return Err(json.error("expected ':'")),
+            (Want::Value | Want::ValueOrClose, Some(b'{')) => {
+                json.pos += 1;
+                builder.start(line, 0, true)?;
+                open.push(true);
+                Want::KeyOrClose
+            }
+            (Want::Value | Want::ValueOrClose, Some(b'[')) => {
+                json.pos += 1;
+                builder.start(line, 0, false)?;
+                open.push(false);
+                Want::ValueOrClose
+            }
+            (Want::Value | Want::ValueOrClose, Some(b'"')) => {
+                let s = json.string()?;
+                builder.scalar(line, Value::Str(s), 0, false)?;
+                after_value(&open)
+            }
+            (Want::Value | Want::ValueOrClose, Some(_)) => {
+                let token = json.bare_token()?;
+                builder.scalar(line, scalar(Cow::Borrowed(token), ScalarStyle::Plain, None), 0, false)?;
+                after_value(&open)
+            }
+        };
+    }
+    builder.finish().ok_or_else(|| json.error("expected a value"))
+}
+
+/// What the JSON reader expects next.
+#[derive(Clone, Copy)]
+enum Want {
+    Value,
+    /// A value or `]` (just after `[`).
+    ValueOrClose,
+    /// A key or `}` (just after `{`).
+    KeyOrClose,
+    Key,
+    Colon,
+    CommaOrClose,
+    /// Nothing but whitespace.
+    End,
+}
+
+fn after_value(open: &[bool]) -> Want {
+    if open.is_empty() { Want::End } else { Want::CommaOrClose }
+}
+
+struct Json<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    pos: usize,
+    /// Line (1-based, in the document) of `pos`, and where that line starts.
+    line: u32,
+    line_start: usize,
+    shift: u32,
+}
+
+impl<'t> Json<'t> {
+    /// Skips JSON whitespace, counting lines as YAML does (`\r\n` and a lone `\r` are one break).
+    fn skip_whitespace(&mut self) {
+        while let Some(&b) = self.bytes.get(self.pos) {
+            match b {
+                b' ' | b'\t' => self.pos += 1,
+                b'\n' => {
+                    self.pos += 1;
+                    self.new_line();
+                }
+                b'\r' => {
+                    self.pos += 1;
+                    if self.bytes.get(self.pos) != Some(&b'\n') {
+                        self.new_line();
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
+
+    fn new_line(&mut self) {
+        self.line += 1;
+        self.line_start = self.pos;
+    }
+
+    fn error(&self, what: &str) -> Fail {
+        let column = self.text.get(self.line_start..self.pos).map_or(1, |s| s.chars().count() + 1);
+        Fail {
+            error: YamlError { line: self.line + self.shift, reason: format!("{what} (column {column})") },
+            kind: FailKind::Syntax { indentation: false },
+        }
+    }
+
+    /// A number, `true`, `false` or `null`.
+    fn bare_token(&mut self) -> Result<&'t str, Fail> {
+        let start = self.pos;
+        let mut end = start;
+        while self
+            .bytes
+            .get(end)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        {
+            end += 1;
+        }
+        let token = &self.text[start..end];
+        if matches!(token, "true" | "false" | "null") || is_json_number(token.as_bytes()) {
+            self.pos = end;
+            Ok(token)
+        } else {
+            Err(self.error("expected a value"))
+        }
+    }
+
+    /// A string, `pos` at its opening quote.
+    fn string(&mut self) -> Result<String, Fail> {
+        let bytes = self.bytes;
+        let start = self.pos + 1;
+        let mut i = start;
+        // Most strings have no escapes: one copy.
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Ok(self.text[start..i].to_owned());
+                }
+                b'\\' => break,
+                0..=0x1f => {
+                    self.pos = i;
+                    return Err(self.error("control character in a string"));
+                }
+                _ => i += 1,
+            }
+        }
+        let mut out = String::with_capacity(i - start + 16);
+        out.push_str(&self.text[start..i]);
+        loop {
+            match bytes.get(i) {
+                None => {
+                    self.pos = i;
+                    return Err(self.error("unterminated string"));
+                }
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    let escape = bytes.get(i + 1).copied();
+                    self.pos = i;
+                    i += 2;
+                    let c = match escape {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            let high =
+                                hex4(bytes, i).ok_or_else(|| self.error("invalid \\u escape in a string"))?;
+                            i += 4;
+                            let code = if (0xd800..0xdc00).contains(&high) {
+                                let low = (bytes.get(i) == Some(&b'\\') && bytes.get(i + 1) == Some(&b'u'))
+                                    .then(|| hex4(bytes, i + 2))
+                                    .flatten()
+                                    .filter(|low| (0xdc00..0xe000).contains(low))
+                                    .ok_or_else(|| self.error("invalid \\u escape in a string"))?;
+                                i += 6;
+                                0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00)
+                            } else {
+                                high
+                            };
+                            char::from_u32(code)
+                                .ok_or_else(|| self.error("invalid \\u escape in a string"))?
+                        }
+                        _ => return Err(self.error("invalid escape in a string")),
+                    };
+                    out.push(c);
+                }
+                Some(0..=0x1f) => {
+                    self.pos = i;
+                    return Err(self.error("control character in a string"));
+                }
+                Some(_) => {
+                    let run = i;
+                    while bytes.get(i).is_some_and(|&b| b != b'"' && b != b'\\' && b >= 0x20) {
+                        i += 1;
+                    }
+                    out.push_str(&self.text[run..i]);
+                }
+            }
+        }
+    }
+}
+
+fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
+    let digits = bytes.get(at..at + 4)?;
+    digits.iter().try_fold(0u32, |acc, &b| Some(acc * 16 + char::from(b).to_digit(16)?))
+}
+
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+fn is_json_number(t: &[u8]) -> bool {
+    let digits = |mut i: usize| {
+        while t.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = usize::from(t.first() == Some(&b'-'));
+    match t.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i = digits(i),
+        _ => return false,
+    }
+    if t.get(i) == Some(&b'.') {
+        let end = digits(i + 1);
+        if end == i + 1 {
+            return false;
+        }
+        i = end;
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(t.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let end = digits(i);
+        if end == i {
+            return false;
+        }
+        i = end;
+    }
+    i == t.len()
+}
+
+// --- scalars ---------------------------------------------------------------------------------
+
+/// Whether [`scalar`] types an untagged plain scalar as the string it is.
+fn is_plain_text(text: &str) -> bool {
+    match text.as_bytes().first() {
+        None | Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'~') => false,
+        Some(b'n' | b'N' | b't' | b'T' | b'f' | b'F') => {
+            !matches!(text, "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE")
+        }
+        Some(_) => true,
     }
 }
 
@@ -623,5 +1761,472 @@ mod tests {
             "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Values.name }}\n  {{- if .Values.x }}\n";
         let docs = parse_documents(text);
         assert_eq!(docs.len(), 1);
+    }
+
+    // --- merge keys -------------------------------------------------------------------------
+
+    fn doc(text: &str) -> Document {
+        let mut docs: Vec<_> = documents(text, |_| true).collect();
+        assert_eq!(docs.len(), 1, "{text}");
+        docs.remove(0).unwrap_or_else(|e| panic!("{text}: {e:?}"))
+    }
+
+    fn names(node: &Node) -> Vec<&str> {
+        node.entries().iter().map(|(k, _)| k.as_str()).collect()
+    }
+
+    #[test]
+    fn explicit_keys_win_over_merged_ones_after_the_merge_key() {
+        let d = doc(
+            "subjects:\n- &s {kind: ServiceAccount, name: reader, namespace: ns}\n- <<: *s\n  name: app\n",
+        );
+        let second = &d.node.field("subjects").items()[1];
+        assert_eq!(second.field("name").as_str().unwrap(), "app");
+        assert_eq!(second.field("namespace").as_str().unwrap(), "ns");
+        assert_eq!(names(second), ["kind", "name", "namespace"], "each key once");
+        assert!(
+            d.warnings.is_empty(),
+            "overriding a merged key is what merge keys are for: {:?}",
+            d.warnings
+        );
+    }
+
+    #[test]
+    fn explicit_keys_win_over_merged_ones_before_the_merge_key_and_the_ambiguity_is_reported() {
+        let d = doc("base: &b {name: cluster-admin, kind: ClusterRole}\nref:\n  name: view\n  <<: *b\n");
+        let r = d.node.field("ref");
+        assert_eq!(r.field("name").as_str().unwrap(), "view");
+        assert_eq!(r.field("kind").as_str().unwrap(), "ClusterRole");
+        assert_eq!(names(r), ["name", "kind"]);
+        assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+        assert_eq!(d.warnings[0].line, 4);
+        assert!(
+            d.warnings[0].reason.starts_with("key name is set before a merge key (<<)"),
+            "{:?}",
+            d.warnings
+        );
+        assert!(!d.warnings[0].reason.contains("cluster-admin") && !d.warnings[0].reason.contains("view"));
+        // The same value on both sides is not ambiguous.
+        let same = doc("base: &b {name: view}\nref:\n  name: view\n  <<: *b\n");
+        assert!(same.warnings.is_empty(), "{:?}", same.warnings);
+    }
+
+    #[test]
+    fn of_several_merged_mappings_the_earlier_wins() {
+        let d = doc("a: &a {x: 1, y: 1}\nb: &b {x: 2, z: 2}\nc:\n  <<: [*a, *b]\n  w: 0\n");
+        let c = d.node.field("c");
+        assert_eq!(c.field("x").value, Value::Int(1));
+        assert_eq!(c.field("y").value, Value::Int(1));
+        assert_eq!(c.field("z").value, Value::Int(2));
+        assert_eq!(names(c), ["x", "y", "z", "w"]);
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        // A mapping written in place merges like an alias.
+        let inline = doc("c:\n  <<: {x: 1}\n  x: 2\n");
+        assert_eq!(inline.node.at(&["c", "x"]).unwrap().value, Value::Int(2));
+    }
+
+    #[test]
+    fn a_second_merge_key_overrides_what_the_first_merged_but_not_explicit_keys() {
+        let d = doc("a: &a {x: 1, y: 1}\nb: &b {x: 2}\nc:\n  y: 0\n  <<: *a\n  <<: *b\n");
+        let c = d.node.field("c");
+        assert_eq!(c.field("x").value, Value::Int(2));
+        assert_eq!(c.field("y").value, Value::Int(0));
+        let reasons: Vec<&str> = d.warnings.iter().map(|w| w.reason.as_str()).collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].starts_with("key y is set before a merge key"), "{reasons:?}");
+        assert!(reasons[1].starts_with("duplicate merge key (<<)"), "{reasons:?}");
+    }
+
+    #[test]
+    fn merging_something_else_than_mappings_is_an_error_not_a_panic() {
+        for (text, line) in [
+            ("a: &a 5\nb:\n  <<: *a\n", 3),
+            ("a: &a {x: 1}\nb:\n  <<: [*a, 3]\n", 3),
+            ("b:\n  <<: [x]\n", 2),
+            ("b:\n  <<:\n", 2),
+        ] {
+            let docs = parse_documents(text);
+            let err = docs[0].as_ref().unwrap_err();
+            assert_eq!(
+                err.reason, "a merge key (<<) must be given a mapping or a list of mappings",
+                "{text}"
+            );
+            assert_eq!(err.line, line, "{text}: the line of the merge key");
+        }
+    }
+
+    #[test]
+    fn only_a_plain_merge_key_merges() {
+        let d = doc("a: &a {x: 1}\nb:\n  \"<<\": *a\n");
+        assert_eq!(names(d.node.field("b")), ["<<"]);
+        let json = doc("{\"a\": {\"<<\": {\"x\": 1}}}");
+        assert_eq!(names(json.node.field("a")), ["<<"]);
+        let tagged = doc("a: &a {x: 1}\nb:\n  !!merge <<: *a\n");
+        assert_eq!(names(tagged.node.field("b")), ["x"]);
+    }
+
+    // --- duplicate keys ---------------------------------------------------------------------
+
+    #[test]
+    fn a_duplicate_key_keeps_its_last_value_in_yaml_and_json_at_any_depth() {
+        for text in [
+            "roleRef:\n  kind: ClusterRole\n  name: view\n  name: cluster-admin\n",
+            "roleRef: {kind: ClusterRole, name: view,\n  name: cluster-admin}\n",
+            "{\"roleRef\": {\"kind\": \"ClusterRole\", \"name\": \"view\",\n  \"name\": \"cluster-admin\"}}",
+            "[{\"roleRef\": {\"kind\": \"ClusterRole\", \"name\": \"view\",\n  \"name\": \"cluster-admin\"}}]",
+        ] {
+            let d = doc(text);
+            let root = if d.node.is_seq() { &d.node.items()[0] } else { &d.node };
+            let role_ref = root.field("roleRef");
+            assert_eq!(role_ref.field("name").as_str().unwrap(), "cluster-admin", "{text}");
+            assert_eq!(names(role_ref), ["kind", "name"], "{text}");
+            assert_eq!(
+                role_ref.field("name").line,
+                4 - u32::from(!text.starts_with("roleRef:\n")) * 2,
+                "{text}"
+            );
+            assert_eq!(d.warnings.len(), 1, "{text}: {:?}", d.warnings);
+            let w = &d.warnings[0];
+            assert_eq!(
+                w.reason,
+                "duplicate key name: the last value is read, as the Kubernetes API server does"
+            );
+            assert_eq!(w.line, role_ref.field("name").line, "{text}: the line of the second key");
+        }
+    }
+
+    #[test]
+    fn a_duplicate_key_that_is_not_an_identifier_is_not_named() {
+        let d = doc("\"a key: with spaces\": 1\n\"a key: with spaces\": 2\n");
+        assert_eq!(d.node.field("a key: with spaces").value, Value::Int(2));
+        assert_eq!(d.warnings.len(), 1);
+        assert_eq!(
+            d.warnings[0].reason,
+            "a duplicate key: the last value is read, as the Kubernetes API server does"
+        );
+        assert_eq!(d.warnings[0].line, 2);
+        let long = "k".repeat(65);
+        let d = doc(&format!("{long}: 1\n{long}: 2\n"));
+        assert!(d.warnings[0].reason.starts_with("a duplicate key"), "{:?}", d.warnings);
+    }
+
+    #[test]
+    fn duplicates_in_large_mappings_are_found_through_the_index() {
+        let mut text: String = (0..200).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k3: last\nk199: last\n");
+        let d = doc(&text);
+        assert_eq!(d.node.entries().len(), 200);
+        assert_eq!(d.node.field("k3").as_str().unwrap(), "last");
+        assert_eq!(d.node.field("k199").as_str().unwrap(), "last");
+        assert_eq!(d.node.field("k100").value, Value::Int(100));
+        let lines: Vec<u32> = d.warnings.iter().map(|w| w.line).collect();
+        assert_eq!(lines, [201, 202]);
+    }
+
+    #[test]
+    fn a_second_kind_line_is_never_skipped_as_an_unwanted_kind() {
+        let wanted = |k: &str| k == "ClusterRoleBinding";
+        for text in [
+            "kind: HorizontalPodAutoscaler\nmetadata: {name: x}\nkind: ClusterRoleBinding\n",
+            "kind: HorizontalPodAutoscaler\n\"kind\": ClusterRoleBinding\n",
+            "kind: HorizontalPodAutoscaler\nkind : ClusterRoleBinding\n",
+            "kind: HorizontalPodAutoscaler\n? kind\n: ClusterRoleBinding\n",
+            "kind: HorizontalPodAutoscaler\nmetadata: {name: x}\rkind: ClusterRoleBinding\n",
+        ] {
+            let docs: Vec<_> = documents(text, wanted).collect();
+            let d = docs[0].as_ref().unwrap_or_else(|e| panic!("{text}: {e:?}"));
+            assert_eq!(d.node.field("kind").as_str().unwrap(), "ClusterRoleBinding", "{text}");
+        }
+        // The usual shapes still take the short cut.
+        let usual = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler # a comment\nmetadata:\n  name: x\nspec:\n- a\n";
+        let docs = parse_documents_keeping(usual, wanted);
+        assert_eq!(names(docs[0].as_ref().unwrap()), ["kind"]);
+    }
+
+    // --- budgets ----------------------------------------------------------------------------
+
+    #[test]
+    fn the_alias_budget_is_shared_by_the_documents_of_a_file() {
+        // 150 copies of a 1,001-node sequence: 150,150 copied nodes, under the per-document cap.
+        let anchor = format!("a: &a [{}]\n", vec!["x"; 1000].join(", "));
+        let heavy = format!("{anchor}b: [{}]\n", vec!["*a"; 150].join(", "));
+        let mut text = String::new();
+        for _ in 0..8 {
+            text.push_str("---\n");
+            text.push_str(&heavy);
+        }
+        text.push_str("---\nkind: ServiceAccount\nmetadata: {name: survivor}\n");
+        let docs = parse_documents(&text);
+        assert_eq!(docs.len(), 9);
+        // 6 × 150,150 = 900,900 copied nodes fit in the file's 1,000,000; the 7th would not.
+        let ok: Vec<bool> = docs.iter().map(Result::is_ok).collect();
+        assert_eq!(ok, [true, true, true, true, true, true, false, false, true]);
+        for d in &docs[6..8] {
+            let e = d.as_ref().unwrap_err();
+            assert_eq!(
+                e.reason,
+                "alias expansion exceeds 1000000 copied nodes in this file (alias bomb?); later documents that expand aliases are refused too"
+            );
+        }
+        assert_eq!(
+            docs[8].as_ref().unwrap().at(&["metadata", "name"]).unwrap().as_str().unwrap(),
+            "survivor"
+        );
+        // Each file has its own budget.
+        assert!(parse_documents(&heavy).iter().all(Result::is_ok));
+    }
+
+    #[test]
+    fn a_document_of_empty_collections_is_refused_by_the_tree_budget() {
+        // 4 MB of `[[[[[]]]]],…`: 5 nodes per 11 bytes of text, far more memory than text.
+        let unit = "[[[[[]]]]]";
+        let n = 4_000_000 / (unit.len() + 1);
+        let text = format!("[{}]", vec![unit; n].join(","));
+        let docs = parse_documents(&text);
+        let Err(err) = &docs[0] else { panic!("not refused") };
+        assert!(
+            err.reason.starts_with(
+                "document refused: its tree would take more than 77 MiB (16 bytes per byte of text + 16 MiB)"
+            ),
+            "{}",
+            err.reason
+        );
+        assert_eq!(err.line, 1);
+        // Real data of the same size is read: 60,000 small objects.
+        let items: Vec<String> = (0..60_000)
+            .map(|i| format!("{{\"kind\": \"ConfigMap\", \"metadata\": {{\"name\": \"cm-{i:06}\"}}, \"data\": {{\"k\": \"v\"}}}}"))
+            .collect();
+        let list = format!("{{\"kind\": \"List\", \"items\": [\n{}\n]}}", items.join(",\n"));
+        assert!(list.len() > 4_000_000);
+        let d = doc(&list);
+        assert_eq!(d.node.field("items").items().len(), 60_000);
+        assert_eq!(d.node.field("items").items()[59_999].line, 60_001);
+    }
+
+    #[test]
+    fn a_huge_flow_collection_in_yaml_is_refused_before_the_scanner_buffers_it() {
+        // Inside YAML, saphyr would read the whole `[…]` ahead (about 100 bytes per token).
+        // (It does so where a flow collection could start an implicit key: a sequence entry, the
+        // top of a document.)
+        let text = format!("kind: ConfigMap\ndata:\n- [{}]\n", vec!["[]"; 200_000].join(","));
+        let docs = parse_documents(&text);
+        let Err(err) = &docs[0] else { panic!("not refused") };
+        assert!(err.reason.starts_with("more than 100000 tokens to read ahead at once"), "{}", err.reason);
+        assert_eq!(err.line, 3);
+        // At the top of a document that is not strict JSON, the JSON reader's error is reported.
+        let text = format!("[x, {}]\n", vec!["[]"; 200_000].join(","));
+        let Err(err) = &parse_documents(&text)[0] else { panic!("not refused") };
+        assert_eq!(err.reason, "expected a value (column 2)");
+        // Smaller collections are read.
+        let text = format!("data:\n- [{}]\n", vec!["[]"; 20_000].join(","));
+        assert_eq!(doc(&text).node.field("data").items()[0].items().len(), 20_000);
+        // A JSON document of as many tokens is read by the JSON reader.
+        let json = format!(
+            "{{\"data\": [{}]}}",
+            (0..200_000).map(|i| format!("\"item-{i:06}\"")).collect::<Vec<_>>().join(",")
+        );
+        assert_eq!(doc(&json).node.field("data").items().len(), 200_000);
+        // Long scalars are single tokens: a large block scalar of JSON and a long quoted string.
+        let block: String =
+            (0..20_000).map(|i| format!("    {{\"k{i}\": [1, 2, 3], \"v\": \"x\"}},\n")).collect();
+        let words = vec!["word"; 50_000].join(" ");
+        let text = format!("kind: ConfigMap\ndata:\n  a.json: |\n{block}  b: \"{words}\"\n");
+        let d = doc(&text);
+        assert_eq!(d.node.at(&["data", "a.json"]).unwrap().as_str().unwrap().len(), block.len() - 4 * 20_000);
+        assert_eq!(d.node.at(&["data", "b"]).unwrap().as_str().unwrap().len(), words.len());
+    }
+
+    #[test]
+    fn deep_json_is_refused_at_the_depth_limit() {
+        let text = format!("{}1{}", "{\"a\":".repeat(300), "}".repeat(300));
+        let err = parse_documents(&text).remove(0).unwrap_err();
+        assert_eq!(err.reason, "nesting deeper than 256 levels");
+        let text = format!("{}{}", "[".repeat(300), "]".repeat(300));
+        assert_eq!(parse_documents(&text).remove(0).unwrap_err().reason, "nesting deeper than 256 levels");
+    }
+
+    // --- JSON -------------------------------------------------------------------------------
+
+    #[test]
+    fn json_documents_read_like_yaml_would_read_them() {
+        let text = "\u{feff}{\r\n  \"a\": \"t\\u00e9\\n\\\"\\/\",\r\n  \"b\": [1, -2.5e3, 1e400, true, null, \"1\"],\r\n  \"c\": {}\r\n}\r\n";
+        let d = doc(text);
+        assert_eq!(d.node.field("a").as_str().unwrap(), "t\u{e9}\n\"/");
+        let b = d.node.field("b").items();
+        assert_eq!(b[0].value, Value::Int(1));
+        assert_eq!(b[1].value, Value::Float(-2500.0));
+        assert_eq!(b[2].value, Value::Float(f64::INFINITY));
+        assert_eq!(b[3].value, Value::Bool(true));
+        assert_eq!(b[4].value, Value::Null);
+        assert_eq!(b[5].value, Value::Str("1".into()));
+        assert_eq!((d.node.line, d.node.field("b").line, d.node.field("c").line), (1, 3, 4));
+        let mut budget = FileBudget { alias_nodes_left: MAX_ALIAS_NODES_PER_FILE };
+        let by_yaml = parse_yaml(text, 0, &mut budget).ok().flatten().expect("YAML reads it too");
+        assert_eq!(by_yaml.node, d.node);
+        // JSON's surrogate pairs, which saphyr refuses, are read as Go's JSON decoding reads them.
+        let d = doc("{\"a\": \"\\ud83d\\ude00\"}");
+        assert_eq!(d.node.field("a").as_str().unwrap(), "\u{1f600}");
+    }
+
+    #[test]
+    fn text_that_is_not_strict_json_is_read_as_yaml() {
+        for (text, keys) in [
+            ("{a: 1, b: [x, y,]}", vec!["a", "b"]),
+            ("{\"a\": 1} # a comment\n", vec!["a"]),
+            ("{\"a\": 'single', \"b\": 01}\n", vec!["a", "b"]),
+            ("[a, b]: c\n", vec!["<complex key>"]),
+        ] {
+            assert_eq!(names(&doc(text).node), keys, "{text}");
+        }
+        // Broken both ways: saphyr's error, with its column.
+        let err = parse_documents("{\n  \"a\": 1\n  \"b\": 2\n}\n").remove(0).unwrap_err();
+        assert_eq!(
+            (err.line, err.reason.as_str()),
+            (3, "while parsing a flow mapping, did not find expected ',' or '}' (column 6)")
+        );
+    }
+
+    /// `../shared/yaml-test-suite` relative to the repository root.
+    fn yaml_test_suite() -> std::path::PathBuf {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/yaml-test-suite/data");
+        assert!(dir.is_dir(), "the YAML test suite is expected at {}", dir.display());
+        dir
+    }
+
+    fn suite_cases(file: &str) -> Vec<(std::path::PathBuf, String)> {
+        let mut out = Vec::new();
+        let mut dirs = vec![yaml_test_suite()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.file_name().is_some_and(|n| n == file)
+                    && let Ok(text) = std::fs::read_to_string(&path)
+                {
+                    out.push((path, text));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Every `.json` file under `dir`, recursively.
+    fn json_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
+        let mut out = Vec::new();
+        let mut dirs = vec![dir.to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for path in std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()) {
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "json")
+                    && let Ok(text) = std::fs::read_to_string(&path)
+                {
+                    out.push((path, text));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_json_reader_agrees_with_saphyr_on_the_yaml_test_suite_and_the_corpora() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let corpora = root.join("../shared/corpora");
+        assert!(corpora.is_dir(), "the corpora are expected at {}", corpora.display());
+        let mut cases = suite_cases("in.json");
+        cases.extend(json_files(&corpora));
+        cases.extend(json_files(&root.join("fixtures")));
+        let mut compared = 0;
+        for (path, text) in cases {
+            let mut budget = FileBudget { alias_nodes_left: MAX_ALIAS_NODES_PER_FILE };
+            let Ok(by_json) = parse_json(&text, 0, &mut budget) else { continue };
+            let by_yaml = parse_yaml(&text, 0, &mut budget).ok().flatten();
+            assert_eq!(by_yaml.as_ref(), Some(&by_json), "{}", path.display());
+            compared += 1;
+        }
+        assert!(compared > 300, "only {compared} JSON documents compared");
+    }
+
+    #[test]
+    fn no_message_quotes_the_input() {
+        // Every error case of the test suite, and broken inputs made of one distinctive word.
+        let mut texts: Vec<String> = suite_cases("in.yaml")
+            .into_iter()
+            .filter(|(p, _)| p.with_file_name("error").exists())
+            .map(|(_, t)| t)
+            .collect();
+        assert!(texts.len() > 50);
+        for broken in [
+            "a: @zqxj\n",
+            "a: `zqxj\n",
+            "a: %zqxj\n",
+            "zqxj: [zqxj\n",
+            "zqxj: \"zqxj\\q\"\n",
+            "- zqxj\nzqxj: 1\n",
+            "{\"zqxj\": zqxj zqxj}",
+            "[\"zqxj\" \"zqxj\"]",
+            "a: *zqxj\n",
+            "a: !<zqxj\n",
+        ] {
+            texts.push(broken.to_owned());
+        }
+        for text in &texts {
+            for d in documents(text, |_| true) {
+                let reason = match d {
+                    Ok(d) => d.warnings.iter().map(|w| w.reason.clone()).collect::<Vec<_>>().join("; "),
+                    Err(e) => e.reason,
+                };
+                assert!(!reason.contains("zqxj"), "{text:?}: {reason}");
+                // Only our fixed wordings and saphyr's fixed messages, with a column.
+                let message = reason.rsplit_once(" (column ").map_or(reason.as_str(), |(m, _)| m);
+                assert!(
+                    SAPHYR_MESSAGES.contains(&message)
+                        || message.is_empty()
+                        || [
+                            "unexpected character: '%', '@' and '`' cannot start a plain scalar",
+                            "syntax error",
+                            "unexpected second document",
+                            "a merge key (<<) must be given a mapping or a list of mappings",
+                            "an alias refers to an anchor that is not defined before it",
+                        ]
+                        .contains(&message)
+                        || message.starts_with("duplicate key ")
+                        || message.starts_with("a duplicate key")
+                        || message.starts_with("nesting deeper than"),
+                    "{text:?}: unexpected message {reason}"
+                );
+            }
+        }
+        let err = parse_documents("a: @zqxj\n").remove(0).unwrap_err();
+        assert_eq!(
+            err.reason,
+            "unexpected character: '%', '@' and '`' cannot start a plain scalar (column 4)"
+        );
+    }
+
+    #[test]
+    fn keys_taken_as_text_are_the_keys_typing_would_give() {
+        for text in [
+            "name", "kind", "nullable", "trueish", "x1", "-", "-1", "1.0", "0x10", "~", "", "null", "True",
+            ".5", "+1", "Ñ", "a b",
+        ] {
+            if is_plain_text(text) {
+                assert_eq!(
+                    scalar(Cow::Borrowed(text), ScalarStyle::Plain, None),
+                    Value::Str(text.into()),
+                    "{text}"
+                );
+            }
+        }
+        let d = doc("1.0: a
+0x10: b
+~: c
+True: d
+name: e
+");
+        assert_eq!(names(&d.node), ["1", "16", "", "true", "name"]);
     }
 }

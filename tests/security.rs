@@ -253,3 +253,54 @@ fn a_tree_of_broken_files_is_nothing_readable() {
         "one diagnostic per file:\n{stderr}"
     );
 }
+
+/// The README's table of limits says what the code enforces: each bound, formatted as the table
+/// writes it, stands in the row that names it.
+#[test]
+fn the_readme_lists_every_limit_with_its_value() {
+    use ztpath_probes::{ReadLimits, yaml};
+    let readme = std::fs::read_to_string(common::path("README.md")).unwrap();
+    let row = |start: &str| {
+        readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| {start}")))
+            .unwrap_or_else(|| panic!("no README row for {start}"))
+            .to_owned()
+    };
+    let thousands = |n: usize| {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let l = ReadLimits::default();
+    let expected: [(&str, String); 11] = [
+        ("one file", format!("{} MiB", l.max_file_bytes >> 20)),
+        ("all files of a scan", format!("{} GiB", l.max_total_bytes >> 30)),
+        ("files opened", thousands(l.max_files)),
+        ("directory entries", thousands(l.max_dir_entries)),
+        ("directory depth", l.max_dir_depth.to_string()),
+        ("objects kept", thousands(l.max_objects)),
+        ("YAML/JSON: nesting depth", yaml::MAX_DEPTH.to_string()),
+        ("YAML: nodes copied by aliases", format!("{} per document", thousands(yaml::MAX_ALIAS_NODES))),
+        ("YAML: nodes copied by aliases", format!("{} per file", thousands(yaml::MAX_ALIAS_NODES_PER_FILE))),
+        (
+            "YAML/JSON: memory of a document's tree",
+            format!(
+                "{} bytes per byte of its text, plus {} MiB",
+                yaml::TREE_BYTES_PER_TEXT_BYTE,
+                yaml::TREE_BYTES_ALLOWANCE >> 20
+            ),
+        ),
+        ("YAML: scanner look-ahead", format!("{} tokens", thousands(yaml::MAX_TOKENS_AHEAD as usize))),
+    ];
+    for (name, value) in expected {
+        let line = row(name);
+        assert!(line.contains(&value), "README row `{line}` should say {value}");
+    }
+}

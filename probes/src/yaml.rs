@@ -293,6 +293,9 @@ struct Fail {
 enum FailKind {
     /// A syntax error; `indentation` when the scanner complained about indentation.
     Syntax { indentation: bool },
+    /// A quoted scalar whose continuation lines are left of the block's indentation; `line`
+    /// (1-based, in the document's text) and `column` (0-based) are those of its opening quote.
+    QuotedIndentation { line: u32, column: usize },
     /// A budget or limit of this module (depth, tree size, aliases).
     Limit,
     /// The YAML scanner had to read more than [`MAX_TOKENS_AHEAD`] tokens ahead.
@@ -305,27 +308,34 @@ impl Fail {
     }
 }
 
-/// Parses a document, accepting one thing that kubectl (go-yaml) and libyaml accept but a strict
-/// parser refuses: a flow collection closed (`]` or `}`) at the indentation of its key, as in
+/// Parses a document, accepting two things that kubectl (go-yaml) and libyaml accept but saphyr
+/// refuses:
 ///
-/// ```yaml
-///   args: [
-///       "-a", "b",
-///   ]
-/// ```
+/// - a flow collection closed (`]` or `}`) at the indentation of its key, as in
 ///
-/// When the error points at such a closing line, that line is indented one more column and the
-/// document parsed again. Line numbers are unchanged. Lines in the result are lines of the file
-/// (`shift` is the number of lines before the document).
+///   ```yaml
+///     args: [
+///         "-a", "b",
+///     ]
+///   ```
+///
+///   When the error points at such a closing line, that line is indented one more column.
+/// - a multi-line quoted scalar whose continuation lines sit at or left of its key's column, as
+///   in a long annotation written `  note: 'first part` / `second part'`. libyaml does not look at
+///   the indentation inside quoted scalars at all; the continuation lines of the scalar are
+///   indented to the column of its opening quote. Leading blanks of a continuation line are
+///   folded away inside a quoted scalar, so this changes no value.
+///
+/// The document is then parsed again. Line numbers are unchanged. Lines in the result are lines
+/// of the file (`shift` is the number of lines before the document).
 fn parse_lenient(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Option<Document>, YamlError> {
     let mut owned: Option<String> = None;
     let start = *budget;
     for attempt in 0..=16 {
         let current = owned.as_deref().unwrap_or(text);
+        let retry = attempt < 16 && text.len() <= LENIENT_RETRY_MAX_BYTES;
         match parse_one(current, shift, budget) {
-            Err(Fail { error, kind: FailKind::Syntax { indentation: true } })
-                if attempt < 16 && text.len() <= LENIENT_RETRY_MAX_BYTES =>
-            {
+            Err(Fail { error, kind: FailKind::Syntax { indentation: true } }) if retry => {
                 let Some(fixed) = indent_closing_line(current, error.line.saturating_sub(shift)) else {
                     return Err(error);
                 };
@@ -333,10 +343,66 @@ fn parse_lenient(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Opti
                 // The failed attempt's alias copies are not spent.
                 *budget = start;
             }
+            Err(Fail { error, kind: FailKind::QuotedIndentation { line, column } }) => {
+                let fixed = if retry { indent_quoted_scalar(current, line, column) } else { None };
+                let Some(fixed) = fixed else { return Err(error) };
+                owned = Some(fixed);
+                *budget = start;
+            }
             other => return other.map_err(|f| f.error),
         }
     }
     unreachable!("the last attempt returns")
+}
+
+/// The text with the continuation lines of the quoted scalar that opens at `line` (1-based) and
+/// `column` (0-based, in characters) indented to at least `column + 1` columns, or `None` when
+/// no quote opens there, the scalar is not closed, or no line needed it.
+fn indent_quoted_scalar(text: &str, line: u32, column: usize) -> Option<String> {
+    let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+    let line_start: usize = text.split_inclusive('\n').take(idx).map(str::len).sum();
+    let rest = text.get(line_start..)?;
+    let (quote_at, quote) = rest.char_indices().nth(column)?;
+    if quote != '\'' && quote != '"' {
+        return None;
+    }
+    // Find the closing quote: `''` is a quote inside a single-quoted scalar, `\` escapes the next
+    // character inside a double-quoted one.
+    let body = &rest[quote_at + 1..];
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    let end = loop {
+        match bytes.get(i)? {
+            b'\'' if quote == '\'' => {
+                if bytes.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                break i;
+            }
+            b'"' if quote == '"' => break i,
+            b'\\' if quote == '"' => i += 2,
+            _ => i += 1,
+        }
+    };
+    let scalar_end = line_start + quote_at + 1 + end;
+    let want = column + 1;
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut offset = 0usize;
+    let mut changed = false;
+    for l in text.split_inclusive('\n') {
+        let inside = offset > line_start && offset <= scalar_end;
+        if inside {
+            let blanks = l.bytes().take_while(|&b| b == b' ').count();
+            if blanks < want {
+                out.extend(std::iter::repeat_n(' ', want - blanks));
+                changed = true;
+            }
+        }
+        out.push_str(l);
+        offset += l.len();
+    }
+    changed.then_some(out)
 }
 
 /// The text with line `line` (1-based) indented by one space, when that line only closes a flow
@@ -607,7 +673,11 @@ fn scan_error(e: &ScanError, shift: u32) -> Fail {
             line: line_of(mark).saturating_add(shift),
             reason: format!("{message} (column {})", column_of(mark)),
         },
-        kind: FailKind::Syntax { indentation: message.contains("indentation") },
+        kind: if message == "invalid indentation in quoted scalar" {
+            FailKind::QuotedIndentation { line: line_of(mark), column: mark.col() }
+        } else {
+            FailKind::Syntax { indentation: message.contains("indentation") }
+        },
     }
 }
 
@@ -1683,6 +1753,26 @@ mod tests {
         let b = docs[2].as_ref().unwrap();
         assert_eq!(b.field("b").items()[1].as_str().unwrap(), "two");
         assert_eq!(b.field("b").items()[0].value, Value::Int(1));
+    }
+
+    #[test]
+    fn quoted_scalar_continued_left_of_its_key_is_read_as_libyaml_reads_it() {
+        // Continuation lines at the key's column and left of it: libyaml and go-yaml (kubectl)
+        // accept them and fold the line breaks into spaces; saphyr alone refuses them.
+        let text = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    note: 'runs once,\n    before the rollout;\n  it''s safe\nto retry'\n    other: \"a\n  b\\\n  c\"\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n";
+        let docs = parse_documents(text);
+        assert_eq!(docs.len(), 1);
+        let job = docs[0].as_ref().expect("the Job is read");
+        assert_eq!(job.field("kind").as_str().unwrap(), "Job");
+        let note = job.at(&["metadata", "annotations", "note"]).unwrap();
+        assert_eq!(note.value, Value::Str("runs once, before the rollout; it's safe to retry".into()));
+        assert_eq!(note.line, 6);
+        let other = job.at(&["metadata", "annotations", "other"]).unwrap();
+        assert_eq!(other.value, Value::Str("a bc".into()));
+        assert_eq!(other.line, 10);
+        let policy = job.at(&["spec", "template", "spec", "restartPolicy"]).unwrap();
+        assert_eq!(policy.line, 16);
+        assert_eq!(policy.as_str().unwrap(), "Never");
     }
 
     #[test]

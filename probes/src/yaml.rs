@@ -514,7 +514,10 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
         let bare = line.trim_end_matches(['\n', '\r']);
         let is_start = bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t");
         let is_end = bare == "..." || bare.starts_with("... ");
-        if is_start || is_end {
+        if is_start && only_directives(&text[start..offset]) {
+            // `%YAML` / `%TAG` directives belong to the document that the marker starts: keep
+            // them, and the marker, in one chunk.
+        } else if is_start || is_end {
             if offset > start {
                 chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
             }
@@ -536,9 +539,32 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     chunks
 }
 
+/// Whether `text` holds directives (`%` lines), and besides them only blank and comment lines.
+fn only_directives(text: &str) -> bool {
+    let mut any = false;
+    for line in text.lines() {
+        let line = line.trim_start_matches('\u{feff}');
+        if line.starts_with('%') {
+            any = true;
+        } else if !(line.trim().is_empty() || line.trim_start().starts_with('#')) {
+            return false;
+        }
+    }
+    any
+}
+
+/// Whether a chunk that starts with directives has nothing but them, its `---` marker, blank
+/// lines and comments: an empty document.
+fn is_empty_with_directives(text: &str) -> bool {
+    text.lines().all(|line| {
+        let bare = line.trim();
+        bare.is_empty() || bare.starts_with('#') || line.starts_with('%') || line.trim_end() == "---"
+    })
+}
+
 /// Parses one document (the text between two markers). `Ok(None)` for an empty document.
 fn parse_one(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Option<Document>, Fail> {
-    if text.trim().is_empty() {
+    if text.trim().is_empty() || (text.starts_with('%') && is_empty_with_directives(text)) {
         return Ok(None);
     }
     let body = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
@@ -1699,7 +1725,8 @@ fn scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&str>) -> Value {
         return Value::Str(text.into_owned());
     }
     match tag {
-        Some("str") => return Value::Str(text.into_owned()),
+        // `!!str`, and the non-specific tag `!`, which makes a plain scalar a string.
+        Some("str" | "!") => return Value::Str(text.into_owned()),
         Some("int") => {
             if let Ok(i) = text.parse() {
                 return Value::Int(i);
@@ -1773,6 +1800,27 @@ mod tests {
         let policy = job.at(&["spec", "template", "spec", "restartPolicy"]).unwrap();
         assert_eq!(policy.line, 16);
         assert_eq!(policy.as_str().unwrap(), "Never");
+    }
+
+    #[test]
+    fn directives_belong_to_the_document_they_precede() {
+        // `%YAML` / `%TAG` lines before `---`: libyaml reads the document, and so do we.
+        let text = "%YAML 1.2\n---\nkind: Pod\n...\n%TAG !e! tag:example.com,2000:\n--- !e!x\nname: y\n---\n%YAML 1.1\n---\n";
+        let docs = parse_documents(text);
+        assert_eq!(docs.len(), 2, "{docs:?}");
+        let pod = docs[0].as_ref().unwrap();
+        assert_eq!(pod.field("kind").as_str().unwrap(), "Pod");
+        assert_eq!(pod.field("kind").line, 3);
+        let second = docs[1].as_ref().unwrap();
+        assert_eq!(second.field("name").as_str().unwrap(), "y");
+        assert_eq!(second.field("name").line, 7);
+    }
+
+    #[test]
+    fn the_non_specific_tag_makes_a_string() {
+        let doc = parse_documents("- 12\n- ! 12\n- !!str true\n").remove(0).unwrap();
+        let values: Vec<&Value> = doc.items().iter().map(|n| &n.value).collect();
+        assert_eq!(values, [&Value::Int(12), &Value::Str("12".into()), &Value::Str("true".into())]);
     }
 
     #[test]

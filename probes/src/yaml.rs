@@ -296,6 +296,9 @@ enum FailKind {
     /// A quoted scalar whose continuation lines are left of the block's indentation; `line`
     /// (1-based, in the document's text) and `column` (0-based) are those of its opening quote.
     QuotedIndentation { line: u32, column: usize },
+    /// A `#` right after a token (`"value"#note`, `[a]#note`, `>#note`) at `line` (1-based, in
+    /// the document's text) and `column` (0-based).
+    CommentWithoutSpace { line: u32, column: usize },
     /// A budget or limit of this module (depth, tree size, aliases).
     Limit,
     /// The YAML scanner had to read more than [`MAX_TOKENS_AHEAD`] tokens ahead.
@@ -320,6 +323,8 @@ impl Fail {
 ///   ```
 ///
 ///   When the error points at such a closing line, that line is indented one more column.
+/// - a comment that follows a token without a space (`key: "value"#note`): libyaml reads it as a
+///   comment; a space is put before the `#`.
 /// - a multi-line quoted scalar whose continuation lines sit at or left of its key's column, as
 ///   in a long annotation written `  note: 'first part` / `second part'`. libyaml does not look at
 ///   the indentation inside quoted scalars at all; the continuation lines of the scalar are
@@ -349,10 +354,33 @@ fn parse_lenient(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Opti
                 owned = Some(fixed);
                 *budget = start;
             }
+            Err(Fail { error, kind: FailKind::CommentWithoutSpace { line, column } }) => {
+                let fixed = if retry { space_before_comment(current, line, column) } else { None };
+                let Some(fixed) = fixed else { return Err(error) };
+                owned = Some(fixed);
+                *budget = start;
+            }
             other => return other.map_err(|f| f.error),
         }
     }
     unreachable!("the last attempt returns")
+}
+
+/// The text with a space put before the `#` at `line` (1-based) and `column` (0-based, in
+/// characters), or `None` when there is no `#` there.
+fn space_before_comment(text: &str, line: u32, column: usize) -> Option<String> {
+    let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+    let line_start: usize = text.split_inclusive('\n').take(idx).map(str::len).sum();
+    let (at, c) = text.get(line_start..)?.char_indices().nth(column)?;
+    if c != '#' {
+        return None;
+    }
+    let at = line_start + at;
+    let mut out = String::with_capacity(text.len() + 1);
+    out.push_str(&text[..at]);
+    out.push(' ');
+    out.push_str(&text[at..]);
+    Some(out)
 }
 
 /// The text with the continuation lines of the quoted scalar that opens at `line` (1-based) and
@@ -701,6 +729,8 @@ fn scan_error(e: &ScanError, shift: u32) -> Fail {
         },
         kind: if message == "invalid indentation in quoted scalar" {
             FailKind::QuotedIndentation { line: line_of(mark), column: mark.col() }
+        } else if message == "comments must be separated from other tokens by whitespace" {
+            FailKind::CommentWithoutSpace { line: line_of(mark), column: mark.col() }
         } else {
             FailKind::Syntax { indentation: message.contains("indentation") }
         },
@@ -1821,6 +1851,17 @@ mod tests {
         let doc = parse_documents("- 12\n- ! 12\n- !!str true\n").remove(0).unwrap();
         let values: Vec<&Value> = doc.items().iter().map(|n| &n.value).collect();
         assert_eq!(values, [&Value::Int(12), &Value::Str("12".into()), &Value::Str("true".into())]);
+    }
+
+    #[test]
+    fn a_comment_right_after_a_token_is_a_comment() {
+        // libyaml and go-yaml read `"value"#note` as the value and a comment.
+        let text = "metadata:\n  name: \"web\"#the name\n  labels: {app: web}#labels\nspec:\n  script: >#folded\n    run it\n";
+        let doc = parse_documents(text).remove(0).expect("read as libyaml reads it");
+        assert_eq!(doc.at(&["metadata", "name"]).unwrap().value, Value::Str("web".into()));
+        assert_eq!(doc.at(&["metadata", "labels", "app"]).unwrap().line, 3);
+        assert_eq!(doc.at(&["spec", "script"]).unwrap().value, Value::Str("run it\n".into()));
+        assert_eq!(doc.field("spec").line, 5);
     }
 
     #[test]

@@ -268,7 +268,12 @@ fn read_chunk(
         // indentation) are still parsed, so that they are reported with their line.
         let suspicious =
             chunk.text.contains("{{") || chunk.text.contains("\n\t") || chunk.text.starts_with('\t');
-        let checked = if suspicious { check_syntax(chunk.text, shift) } else { Ok(()) };
+        // What the scanner refuses may still be what the lenient re-parse accepts.
+        let checked = if suspicious {
+            check_syntax(chunk.text, shift).or_else(|_| parse_lenient(chunk.text, shift, budget).map(|_| ()))
+        } else {
+            Ok(())
+        };
         return Some(checked.map(|()| {
             let kind_node = Node { line: line + shift, value: Value::Str(kind.to_owned()) };
             Document {
@@ -1862,6 +1867,19 @@ mod tests {
         assert_eq!(doc.at(&["metadata", "labels", "app"]).unwrap().line, 3);
         assert_eq!(doc.at(&["spec", "script"]).unwrap().value, Value::Str("run it\n".into()));
         assert_eq!(doc.field("spec").line, 5);
+    }
+
+    #[test]
+    fn an_unwanted_kind_with_a_template_gets_the_lenient_reading_too() {
+        // A document of a kind no probe reads, with `{{` in it, is checked, not built; the check
+        // accepts what the full reading accepts.
+        let text = "kind: HorizontalPodAutoscaler\nmetadata:\n  annotations:\n    note: '{{ not a template }}\n  continued'\n";
+        let docs = parse_documents_keeping(text, |k| k == "Pod");
+        assert_eq!(docs.len(), 1);
+        assert_eq!(
+            docs[0].as_ref().expect("accepted").field("kind").as_str().unwrap(),
+            "HorizontalPodAutoscaler"
+        );
     }
 
     #[test]

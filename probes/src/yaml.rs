@@ -19,6 +19,12 @@
 //!   ([`TREE_BYTES_PER_TEXT_BYTE`]), alias copies included, and alias copies to a budget per
 //!   document ([`MAX_ALIAS_NODES`]) and per file ([`MAX_ALIAS_NODES_PER_FILE`]).
 //!
+//! - kubectl reads manifests with go-yaml, a port of libyaml, so what libyaml accepts is read:
+//!   where saphyr is stricter (a quoted scalar continued left of its key, a flow collection closed
+//!   at its key's column, a comment right after a token) the document is mended in place, line
+//!   numbers kept, and parsed again ([`parse_lenient`]). `tests/yaml_differential.rs` holds the
+//!   reader to libyaml over the corpora and the YAML test suite.
+//!
 //! No message quotes the input: errors name the line, the column and what was expected, warnings
 //! name a key only when it is a plain identifier.
 

@@ -22,7 +22,7 @@
 //! - kubectl reads manifests with go-yaml, a port of libyaml, so what libyaml accepts is read:
 //!   where saphyr is stricter (a quoted scalar continued left of its key, a flow collection closed
 //!   at its key's column, a comment right after a token) the document is mended in place, line
-//!   numbers kept, and parsed again ([`parse_lenient`]). `tests/yaml_differential.rs` holds the
+//!   numbers kept, and parsed again (`parse_lenient`). `tests/yaml_differential.rs` holds the
 //!   reader to libyaml over the corpora and the YAML test suite.
 //!
 //! No message quotes the input: errors name the line, the column and what was expected, warnings

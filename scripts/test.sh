@@ -57,6 +57,26 @@ if [ ! -f "$moto_stamp" ]; then
   moto_pid=$!
 fi
 
+# PyYAML (which bundles libyaml in its wheel) for the differential test of the YAML reader
+# (probes/tests/yaml_differential.rs), in its own venv under target/, installed in the background
+# like moto; the test finds its Python through ZTPATH_PYYAML.
+PYYAML_VERSION=6.0.3
+pyyaml_venv="${CARGO_TARGET_DIR:-target}/venv-yaml"
+pyyaml_stamp="$pyyaml_venv/.installed-pyyaml-$PYYAML_VERSION"
+pyyaml_log="$(mktemp)"
+trap 'rm -f "$moto_log" "$apt_log" "$pyyaml_log"' EXIT
+pyyaml_pid=
+if [ ! -f "$pyyaml_stamp" ]; then
+  (
+    rm -rf "$pyyaml_venv"
+    python3 -m venv "$pyyaml_venv" &&
+      "$pyyaml_venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: "PyYAML==$PYYAML_VERSION" &&
+      "$pyyaml_venv/bin/python" -c 'import sys, yaml; sys.exit(0 if yaml.__with_libyaml__ else 1)' &&
+      touch "$pyyaml_stamp"
+  ) >"$pyyaml_log" 2>&1 &
+  pyyaml_pid=$!
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
@@ -73,8 +93,19 @@ if [ -x "$moto_venv/bin/moto_server" ]; then
   export ZTPATH_MOTO
 fi
 
+if [ -n "$pyyaml_pid" ] && ! wait "$pyyaml_pid"; then
+  echo "warning: installing PyYAML $PYYAML_VERSION with libyaml into $pyyaml_venv failed; the YAML differential test will fail under CI:" >&2
+  cat "$pyyaml_log" >&2
+fi
+if [ -f "$pyyaml_stamp" ]; then
+  ZTPATH_PYYAML="$(cd "$pyyaml_venv/bin" && pwd)/python"
+  export ZTPATH_PYYAML
+elif [ "$in_ci" = true ]; then
+  echo "error: PyYAML with libyaml is not installed in $pyyaml_venv; under CI the YAML differential test needs it" >&2
+fi
+
 log="$(mktemp)"
-trap 'rm -f "$log" "$moto_log" "$apt_log"' EXIT
+trap 'rm -f "$log" "$moto_log" "$apt_log" "$pyyaml_log"' EXIT
 set +e
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

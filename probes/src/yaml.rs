@@ -19,6 +19,12 @@
 //!   ([`TREE_BYTES_PER_TEXT_BYTE`]), alias copies included, and alias copies to a budget per
 //!   document ([`MAX_ALIAS_NODES`]) and per file ([`MAX_ALIAS_NODES_PER_FILE`]).
 //!
+//! - kubectl reads manifests with go-yaml, a port of libyaml, so what libyaml accepts is read:
+//!   where saphyr is stricter (a quoted scalar continued left of its key, a flow collection closed
+//!   at its key's column, a comment right after a token) the document is mended in place, line
+//!   numbers kept, and parsed again (`parse_lenient`). `tests/yaml_differential.rs` holds the
+//!   reader to libyaml over the corpora and the YAML test suite.
+//!
 //! No message quotes the input: errors name the line, the column and what was expected, warnings
 //! name a key only when it is a plain identifier.
 
@@ -268,7 +274,12 @@ fn read_chunk(
         // indentation) are still parsed, so that they are reported with their line.
         let suspicious =
             chunk.text.contains("{{") || chunk.text.contains("\n\t") || chunk.text.starts_with('\t');
-        let checked = if suspicious { check_syntax(chunk.text, shift) } else { Ok(()) };
+        // What the scanner refuses may still be what the lenient re-parse accepts.
+        let checked = if suspicious {
+            check_syntax(chunk.text, shift).or_else(|_| parse_lenient(chunk.text, shift, budget).map(|_| ()))
+        } else {
+            Ok(())
+        };
         return Some(checked.map(|()| {
             let kind_node = Node { line: line + shift, value: Value::Str(kind.to_owned()) };
             Document {
@@ -293,6 +304,12 @@ struct Fail {
 enum FailKind {
     /// A syntax error; `indentation` when the scanner complained about indentation.
     Syntax { indentation: bool },
+    /// A quoted scalar whose continuation lines are left of the block's indentation; `line`
+    /// (1-based, in the document's text) and `column` (0-based) are those of its opening quote.
+    QuotedIndentation { line: u32, column: usize },
+    /// A `#` right after a token (`"value"#note`, `[a]#note`, `>#note`) at `line` (1-based, in
+    /// the document's text) and `column` (0-based).
+    CommentWithoutSpace { line: u32, column: usize },
     /// A budget or limit of this module (depth, tree size, aliases).
     Limit,
     /// The YAML scanner had to read more than [`MAX_TOKENS_AHEAD`] tokens ahead.
@@ -305,27 +322,36 @@ impl Fail {
     }
 }
 
-/// Parses a document, accepting one thing that kubectl (go-yaml) and libyaml accept but a strict
-/// parser refuses: a flow collection closed (`]` or `}`) at the indentation of its key, as in
+/// Parses a document, accepting two things that kubectl (go-yaml) and libyaml accept but saphyr
+/// refuses:
 ///
-/// ```yaml
-///   args: [
-///       "-a", "b",
-///   ]
-/// ```
+/// - a flow collection closed (`]` or `}`) at the indentation of its key, as in
 ///
-/// When the error points at such a closing line, that line is indented one more column and the
-/// document parsed again. Line numbers are unchanged. Lines in the result are lines of the file
-/// (`shift` is the number of lines before the document).
+///   ```yaml
+///     args: [
+///         "-a", "b",
+///     ]
+///   ```
+///
+///   When the error points at such a closing line, that line is indented one more column.
+/// - a comment that follows a token without a space (`key: "value"#note`): libyaml reads it as a
+///   comment; a space is put before the `#`.
+/// - a multi-line quoted scalar whose continuation lines sit at or left of its key's column, as
+///   in a long annotation written `  note: 'first part` / `second part'`. libyaml does not look at
+///   the indentation inside quoted scalars at all; the continuation lines of the scalar are
+///   indented to the column of its opening quote. Leading blanks of a continuation line are
+///   folded away inside a quoted scalar, so this changes no value.
+///
+/// The document is then parsed again. Line numbers are unchanged. Lines in the result are lines
+/// of the file (`shift` is the number of lines before the document).
 fn parse_lenient(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Option<Document>, YamlError> {
     let mut owned: Option<String> = None;
     let start = *budget;
     for attempt in 0..=16 {
         let current = owned.as_deref().unwrap_or(text);
+        let retry = attempt < 16 && text.len() <= LENIENT_RETRY_MAX_BYTES;
         match parse_one(current, shift, budget) {
-            Err(Fail { error, kind: FailKind::Syntax { indentation: true } })
-                if attempt < 16 && text.len() <= LENIENT_RETRY_MAX_BYTES =>
-            {
+            Err(Fail { error, kind: FailKind::Syntax { indentation: true } }) if retry => {
                 let Some(fixed) = indent_closing_line(current, error.line.saturating_sub(shift)) else {
                     return Err(error);
                 };
@@ -333,10 +359,89 @@ fn parse_lenient(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Opti
                 // The failed attempt's alias copies are not spent.
                 *budget = start;
             }
+            Err(Fail { error, kind: FailKind::QuotedIndentation { line, column } }) => {
+                let fixed = if retry { indent_quoted_scalar(current, line, column) } else { None };
+                let Some(fixed) = fixed else { return Err(error) };
+                owned = Some(fixed);
+                *budget = start;
+            }
+            Err(Fail { error, kind: FailKind::CommentWithoutSpace { line, column } }) => {
+                let fixed = if retry { space_before_comment(current, line, column) } else { None };
+                let Some(fixed) = fixed else { return Err(error) };
+                owned = Some(fixed);
+                *budget = start;
+            }
             other => return other.map_err(|f| f.error),
         }
     }
     unreachable!("the last attempt returns")
+}
+
+/// The text with a space put before the `#` at `line` (1-based) and `column` (0-based, in
+/// characters), or `None` when there is no `#` there.
+fn space_before_comment(text: &str, line: u32, column: usize) -> Option<String> {
+    let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+    let line_start: usize = text.split_inclusive('\n').take(idx).map(str::len).sum();
+    let (at, c) = text.get(line_start..)?.char_indices().nth(column)?;
+    if c != '#' {
+        return None;
+    }
+    let at = line_start + at;
+    let mut out = String::with_capacity(text.len() + 1);
+    out.push_str(&text[..at]);
+    out.push(' ');
+    out.push_str(&text[at..]);
+    Some(out)
+}
+
+/// The text with the continuation lines of the quoted scalar that opens at `line` (1-based) and
+/// `column` (0-based, in characters) indented to at least `column + 1` columns, or `None` when
+/// no quote opens there, the scalar is not closed, or no line needed it.
+fn indent_quoted_scalar(text: &str, line: u32, column: usize) -> Option<String> {
+    let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+    let line_start: usize = text.split_inclusive('\n').take(idx).map(str::len).sum();
+    let rest = text.get(line_start..)?;
+    let (quote_at, quote) = rest.char_indices().nth(column)?;
+    if quote != '\'' && quote != '"' {
+        return None;
+    }
+    // Find the closing quote: `''` is a quote inside a single-quoted scalar, `\` escapes the next
+    // character inside a double-quoted one.
+    let body = &rest[quote_at + 1..];
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    let end = loop {
+        match bytes.get(i)? {
+            b'\'' if quote == '\'' => {
+                if bytes.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                break i;
+            }
+            b'"' if quote == '"' => break i,
+            b'\\' if quote == '"' => i += 2,
+            _ => i += 1,
+        }
+    };
+    let scalar_end = line_start + quote_at + 1 + end;
+    let want = column + 1;
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut offset = 0usize;
+    let mut changed = false;
+    for l in text.split_inclusive('\n') {
+        let inside = offset > line_start && offset <= scalar_end;
+        if inside {
+            let blanks = l.bytes().take_while(|&b| b == b' ').count();
+            if blanks < want {
+                out.extend(std::iter::repeat_n(' ', want - blanks));
+                changed = true;
+            }
+        }
+        out.push_str(l);
+        offset += l.len();
+    }
+    changed.then_some(out)
 }
 
 /// The text with line `line` (1-based) indented by one space, when that line only closes a flow
@@ -448,7 +553,10 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
         let bare = line.trim_end_matches(['\n', '\r']);
         let is_start = bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t");
         let is_end = bare == "..." || bare.starts_with("... ");
-        if is_start || is_end {
+        if is_start && only_directives(&text[start..offset]) {
+            // `%YAML` / `%TAG` directives belong to the document that the marker starts: keep
+            // them, and the marker, in one chunk.
+        } else if is_start || is_end {
             if offset > start {
                 chunks.push(Chunk { text: &text[start..offset], first_line: start_line });
             }
@@ -470,9 +578,32 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     chunks
 }
 
+/// Whether `text` holds directives (`%` lines), and besides them only blank and comment lines.
+fn only_directives(text: &str) -> bool {
+    let mut any = false;
+    for line in text.lines() {
+        let line = line.trim_start_matches('\u{feff}');
+        if line.starts_with('%') {
+            any = true;
+        } else if !(line.trim().is_empty() || line.trim_start().starts_with('#')) {
+            return false;
+        }
+    }
+    any
+}
+
+/// Whether a chunk that starts with directives has nothing but them, its `---` marker, blank
+/// lines and comments: an empty document.
+fn is_empty_with_directives(text: &str) -> bool {
+    text.lines().all(|line| {
+        let bare = line.trim();
+        bare.is_empty() || bare.starts_with('#') || line.starts_with('%') || line.trim_end() == "---"
+    })
+}
+
 /// Parses one document (the text between two markers). `Ok(None)` for an empty document.
 fn parse_one(text: &str, shift: u32, budget: &mut FileBudget) -> Result<Option<Document>, Fail> {
-    if text.trim().is_empty() {
+    if text.trim().is_empty() || (text.starts_with('%') && is_empty_with_directives(text)) {
         return Ok(None);
     }
     let body = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
@@ -607,7 +738,13 @@ fn scan_error(e: &ScanError, shift: u32) -> Fail {
             line: line_of(mark).saturating_add(shift),
             reason: format!("{message} (column {})", column_of(mark)),
         },
-        kind: FailKind::Syntax { indentation: message.contains("indentation") },
+        kind: if message == "invalid indentation in quoted scalar" {
+            FailKind::QuotedIndentation { line: line_of(mark), column: mark.col() }
+        } else if message == "comments must be separated from other tokens by whitespace" {
+            FailKind::CommentWithoutSpace { line: line_of(mark), column: mark.col() }
+        } else {
+            FailKind::Syntax { indentation: message.contains("indentation") }
+        },
     }
 }
 
@@ -1629,7 +1766,8 @@ fn scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&str>) -> Value {
         return Value::Str(text.into_owned());
     }
     match tag {
-        Some("str") => return Value::Str(text.into_owned()),
+        // `!!str`, and the non-specific tag `!`, which makes a plain scalar a string.
+        Some("str" | "!") => return Value::Str(text.into_owned()),
         Some("int") => {
             if let Ok(i) = text.parse() {
                 return Value::Int(i);
@@ -1683,6 +1821,71 @@ mod tests {
         let b = docs[2].as_ref().unwrap();
         assert_eq!(b.field("b").items()[1].as_str().unwrap(), "two");
         assert_eq!(b.field("b").items()[0].value, Value::Int(1));
+    }
+
+    #[test]
+    fn quoted_scalar_continued_left_of_its_key_is_read_as_libyaml_reads_it() {
+        // Continuation lines at the key's column and left of it: libyaml and go-yaml (kubectl)
+        // accept them and fold the line breaks into spaces; saphyr alone refuses them.
+        let text = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    note: 'runs once,\n    before the rollout;\n  it''s safe\nto retry'\n    other: \"a\n  b\\\n  c\"\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n";
+        let docs = parse_documents(text);
+        assert_eq!(docs.len(), 1);
+        let job = docs[0].as_ref().expect("the Job is read");
+        assert_eq!(job.field("kind").as_str().unwrap(), "Job");
+        let note = job.at(&["metadata", "annotations", "note"]).unwrap();
+        assert_eq!(note.value, Value::Str("runs once, before the rollout; it's safe to retry".into()));
+        assert_eq!(note.line, 6);
+        let other = job.at(&["metadata", "annotations", "other"]).unwrap();
+        assert_eq!(other.value, Value::Str("a bc".into()));
+        assert_eq!(other.line, 10);
+        let policy = job.at(&["spec", "template", "spec", "restartPolicy"]).unwrap();
+        assert_eq!(policy.line, 16);
+        assert_eq!(policy.as_str().unwrap(), "Never");
+    }
+
+    #[test]
+    fn directives_belong_to_the_document_they_precede() {
+        // `%YAML` / `%TAG` lines before `---`: libyaml reads the document, and so do we.
+        let text = "%YAML 1.2\n---\nkind: Pod\n...\n%TAG !e! tag:example.com,2000:\n--- !e!x\nname: y\n---\n%YAML 1.1\n---\n";
+        let docs = parse_documents(text);
+        assert_eq!(docs.len(), 2, "{docs:?}");
+        let pod = docs[0].as_ref().unwrap();
+        assert_eq!(pod.field("kind").as_str().unwrap(), "Pod");
+        assert_eq!(pod.field("kind").line, 3);
+        let second = docs[1].as_ref().unwrap();
+        assert_eq!(second.field("name").as_str().unwrap(), "y");
+        assert_eq!(second.field("name").line, 7);
+    }
+
+    #[test]
+    fn the_non_specific_tag_makes_a_string() {
+        let doc = parse_documents("- 12\n- ! 12\n- !!str true\n").remove(0).unwrap();
+        let values: Vec<&Value> = doc.items().iter().map(|n| &n.value).collect();
+        assert_eq!(values, [&Value::Int(12), &Value::Str("12".into()), &Value::Str("true".into())]);
+    }
+
+    #[test]
+    fn a_comment_right_after_a_token_is_a_comment() {
+        // libyaml and go-yaml read `"value"#note` as the value and a comment.
+        let text = "metadata:\n  name: \"web\"#the name\n  labels: {app: web}#labels\nspec:\n  script: >#folded\n    run it\n";
+        let doc = parse_documents(text).remove(0).expect("read as libyaml reads it");
+        assert_eq!(doc.at(&["metadata", "name"]).unwrap().value, Value::Str("web".into()));
+        assert_eq!(doc.at(&["metadata", "labels", "app"]).unwrap().line, 3);
+        assert_eq!(doc.at(&["spec", "script"]).unwrap().value, Value::Str("run it\n".into()));
+        assert_eq!(doc.field("spec").line, 5);
+    }
+
+    #[test]
+    fn an_unwanted_kind_with_a_template_gets_the_lenient_reading_too() {
+        // A document of a kind no probe reads, with `{{` in it, is checked, not built; the check
+        // accepts what the full reading accepts.
+        let text = "kind: HorizontalPodAutoscaler\nmetadata:\n  annotations:\n    note: '{{ not a template }}\n  continued'\n";
+        let docs = parse_documents_keeping(text, |k| k == "Pod");
+        assert_eq!(docs.len(), 1);
+        assert_eq!(
+            docs[0].as_ref().expect("accepted").field("kind").as_str().unwrap(),
+            "HorizontalPodAutoscaler"
+        );
     }
 
     #[test]

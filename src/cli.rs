@@ -25,6 +25,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the scan variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Scan manifests (files and directories) and report auth paths, blast radius and findings.
@@ -282,12 +284,14 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
         return Ok(2);
     }
     let start = Instant::now();
-    let mut buf = Vec::new();
-    ztpath_reports::render(&report, format, &mut buf)?;
+    // The report goes to its writer as it is rendered, not through a copy of it in memory.
     match &args.output {
-        Some(path) => std::fs::write(path, &buf)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))?,
-        None => write_stdout(&buf)?,
+        Some(path) => write_report_file(&report, format, path)?,
+        None => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            ztpath_reports::render(&report, format, &mut out)?;
+            out.flush()?;
+        }
     }
     let render = start.elapsed();
     timings.report += render;
@@ -319,6 +323,29 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
     // Exiting next: let the OS take the report's memory back instead of freeing it piece by piece.
     std::mem::forget(report);
     Ok(u8::from(failing))
+}
+
+/// Renders the report into `--output`. A regular file that a failed write left incomplete is
+/// removed, so that no half report passes for a whole one.
+fn write_report_file(
+    report: &ztpath_reports::Report,
+    format: Format,
+    path: &std::path::Path,
+) -> std::io::Result<()> {
+    let cannot =
+        |e: std::io::Error| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()));
+    let file = std::fs::File::create(path).map_err(cannot)?;
+    let regular = file.metadata().is_ok_and(|m| m.is_file());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+    let written = ztpath_reports::render(report, format, &mut out).and_then(|()| out.flush());
+    if let Err(e) = written {
+        drop(out);
+        if regular {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(cannot(e));
+    }
+    Ok(())
 }
 
 fn run_rules(args: &RulesArgs) -> std::io::Result<u8> {

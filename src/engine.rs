@@ -403,6 +403,24 @@ impl<'a> Analysis<'a> {
             creds_by_workload.entry(c.workload).or_default().push(ci);
         }
         let calls = &self.calls;
+        // The inbound verdict of each call target, once per (workload, port) however many
+        // workloads call it.
+        let mut targets: Vec<(usize, Option<u32>)> = calls
+            .calls
+            .par_iter()
+            .flat_map_iter(|call| match &call.target {
+                Target::Service(si) => service_targets(est, call, *si).1,
+                Target::External(_) => Vec::new(),
+            })
+            .collect();
+        targets.par_sort_unstable();
+        targets.dedup();
+        let mut inbound_of: HashMap<(usize, Option<u32>), Inbound> = targets
+            .into_par_iter()
+            .map(|(ti, port)| ((ti, port), mesh.inbound(est, &est.workloads[ti], port)))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect();
         let call_hops: Vec<Vec<(Hop, EdgeKind, String)>> = calls
             .calls
             .par_iter()
@@ -416,7 +434,9 @@ impl<'a> Analysis<'a> {
                     .find(|c| c.target.as_ref() == Some(&call.target))
                     .map(|c| (c.name.clone(), c.source.clone()));
                 match &call.target {
-                    Target::Service(si) => call_hops_to_service(est, mesh, call, *si, credential),
+                    Target::Service(si) => {
+                        call_hops_to_service(est, mesh, &inbound_of, call, *si, credential)
+                    }
                     Target::External(host) => vec![(
                         external_hop(caller, host, call, credential),
                         EdgeKind::CallsExternal,
@@ -446,16 +466,27 @@ impl<'a> Analysis<'a> {
         }
         // Callers that authorization policies name: the policy says they are meant to call.
         let est = &self.estate;
-        let named: Vec<(Hop, EdgeKind, String)> = policy_callers(est)
+        let named: Vec<(usize, usize, String, Source)> = policy_callers(est)
             .into_iter()
             .filter(|(c, t, ..)| {
                 !paths.contains_key(&format!("path:{}->{}", est.workloads[*c].id, est.workloads[*t].id))
             })
+            .collect();
+        let mut missing: Vec<usize> =
+            named.iter().map(|n| n.1).filter(|&t| !inbound_of.contains_key(&(t, None))).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let computed: Vec<_> = missing
+            .into_par_iter()
+            .map(|t| ((t, None), self.mesh.inbound(est, &est.workloads[t], None)))
+            .collect();
+        inbound_of.extend(computed);
+        let named: Vec<(Hop, EdgeKind, String)> = named
+            .into_par_iter()
             .map(|(c, t, via, src)| {
                 let (caller, target) = (&est.workloads[c], &est.workloads[t]);
-                let inb = self.mesh.inbound(est, target, None);
                 let client = ClientSide { tls: None };
-                let hop = paths::call_hop(caller, target, via, &inb, &client, None, &src);
+                let hop = paths::call_hop(caller, target, via, &inbound_of[&(t, None)], &client, None, &src);
                 (hop, EdgeKind::Calls, format!("calls {}", target.display()))
             })
             .collect();
@@ -528,10 +559,33 @@ impl<'a> Analysis<'a> {
     }
 }
 
+/// The Service port a call to a Service uses, and the workloads it reaches with the port each
+/// listens on (the caller itself left out).
+fn service_targets<'e>(
+    est: &'e Estate<'_>,
+    call: &crate::calls::Call,
+    si: usize,
+) -> (Option<&'e ztpath_probes::ServicePort>, Vec<(usize, Option<u32>)>) {
+    let svc = est.services[si];
+    let service_port =
+        call.port.and_then(|p| svc.ports.iter().find(|sp| sp.port == p)).or_else(|| svc.ports.first());
+    let targets = est.service_workloads[si]
+        .iter()
+        .filter(|&&ti| ti != call.caller)
+        .map(|&ti| {
+            let port =
+                service_port.and_then(|sp| paths::resolve_target_port(&est.workloads[ti], &sp.target_port));
+            (ti, port)
+        })
+        .collect();
+    (service_port, targets)
+}
+
 /// Hops of one call to a Service: one per workload the Service selects.
 fn call_hops_to_service(
     est: &Estate<'_>,
     mesh: &MeshIndex<'_>,
+    inbound_of: &HashMap<(usize, Option<u32>), Inbound>,
     call: &crate::calls::Call,
     si: usize,
     credential: Option<(String, Source)>,
@@ -544,21 +598,16 @@ fn call_hops_to_service(
             .then(|| mesh.client_tls(&fqdn, caller.ns, &est.istio_root))
             .flatten(),
     };
-    let service_port =
-        call.port.and_then(|p| svc.ports.iter().find(|sp| sp.port == p)).or_else(|| svc.ports.first());
+    let (service_port, targets) = service_targets(est, call, si);
     let mut out = Vec::new();
-    for &ti in &est.service_workloads[si] {
-        if ti == call.caller {
-            continue;
-        }
+    for (ti, port) in targets {
         let target = &est.workloads[ti];
-        let port = service_port.and_then(|sp| paths::resolve_target_port(target, &sp.target_port));
-        let inb = mesh.inbound(est, target, port);
+        let inb = &inbound_of[&(ti, port)];
         let via = match service_port {
             Some(sp) => format!("service {}/{}:{} (via {})", svc.meta.ns(), svc.meta.name, sp.port, call.via),
             None => format!("service {}/{} (via {})", svc.meta.ns(), svc.meta.name, call.via),
         };
-        let hop = paths::call_hop(caller, target, via, &inb, &client, credential.clone(), &call.source);
+        let hop = paths::call_hop(caller, target, via, inb, &client, credential.clone(), &call.source);
         out.push((hop, EdgeKind::Calls, format!("calls {}", target.display())));
     }
     out

@@ -240,6 +240,16 @@ impl AuthGraph {
         self.g.edges(n).map(|e| (e.target(), e.weight()))
     }
 
+    /// Outgoing edges of a node with their indices: (target, edge index, edge).
+    pub fn out_indexed(&self, n: NodeIndex) -> impl Iterator<Item = (NodeIndex, EdgeIndex, &GEdge)> {
+        self.g.edges(n).map(|e| (e.target(), e.id(), e.weight()))
+    }
+
+    /// An edge by index.
+    pub fn edge_data(&self, e: EdgeIndex) -> &GEdge {
+        &self.g[e]
+    }
+
     /// Incoming edges of a node: (source, edge).
     pub fn incoming(&self, n: NodeIndex) -> impl Iterator<Item = (NodeIndex, &GEdge)> {
         self.g.edges_directed(n, petgraph::Direction::Incoming).map(|e| (e.source(), e.weight()))
@@ -251,6 +261,10 @@ impl AuthGraph {
 
     pub fn edges(&self) -> impl Iterator<Item = (NodeIndex, NodeIndex, &GEdge)> {
         self.g.edge_references().map(|e| (e.source(), e.target(), e.weight()))
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.g.edge_count()
     }
 
     pub fn node_count(&self) -> usize {

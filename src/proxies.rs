@@ -365,18 +365,26 @@ fn chain_paths(a: &mut Analysis<'_>) {
                 in_pod: pp.in_pod,
             }
         })
-        .chain(a.paths.iter().filter(|p| p.hops.len() == 1 && p.from.starts_with("workload:")).map(|p| {
-            Chain {
-                hops: p.hops.clone(),
-                id: p.id.clone(),
-                from: p.from.clone(),
-                to: p.to.clone(),
-                target: a.estate.workload_index.get(&p.to).copied(),
-                proxies: Vec::new(),
-                ports: Vec::new(),
-                in_pod: false,
-            }
-        }))
+        // Only calls to a workload that runs a proxy can be extended: the others are not copied.
+        .chain(
+            a.paths
+                .iter()
+                .filter(|p| p.hops.len() == 1 && p.from.starts_with("workload:"))
+                .filter_map(|p| {
+                    let wi = a.estate.workload_index.get(&p.to).copied()?;
+                    runs_on_workload.contains_key(&wi).then_some((p, wi))
+                })
+                .map(|(p, wi)| Chain {
+                    hops: p.hops.clone(),
+                    id: p.id.clone(),
+                    from: p.from.clone(),
+                    to: p.to.clone(),
+                    target: Some(wi),
+                    proxies: Vec::new(),
+                    ports: Vec::new(),
+                    in_pod: false,
+                }),
+        )
         .collect();
     let mut combined = Vec::new();
     while !frontier.is_empty() {

@@ -399,7 +399,7 @@ fn blast_radius_is_led_by_the_admin_pipeline_then_the_legacy_token() {
         .iter()
         .find(|r| r.kind == "identity" && r.target == "sa:legacy/inventory-sync")
         .unwrap_or_else(|| panic!("reaches lack identity sa:legacy/inventory-sync: {:#?}", top.reaches));
-    let first = identity.chain.first().expect("a chain");
+    let first = top.chain(identity).next().expect("a chain");
     assert!(first.contains("inventory-sync-token"), "first step should mention the token: {first:?}");
     // It reaches every Secret of the estate through the cluster-wide secret read.
     for s in [
@@ -412,6 +412,7 @@ fn blast_radius_is_led_by_the_admin_pipeline_then_the_legacy_token() {
     }
     for r in &top.reaches {
         assert!(!r.chain.is_empty(), "every reach is explained: {r:?}");
+        assert_eq!(top.chain(r).count(), r.chain.len(), "every step of {r:?} is in the steps");
     }
 }
 
@@ -424,16 +425,21 @@ fn every_finding_is_mapped_explained_and_evidenced() {
     let mut problems = Vec::new();
     for f in &report.findings {
         let who = format!("{} {}", f.rule, f.subject);
-        if f.owasp_nhi.is_empty() || !f.owasp_nhi.iter().all(|o| is_owasp_nhi(o)) {
-            problems.push(format!("{who}: owasp_nhi {:?} (want NHI<n>:2025)", f.owasp_nhi));
+        // The mappings, title and remediation are the rule's, in the catalogue of the report.
+        let Some(rule) = report.rule_of(f) else {
+            problems.push(format!("{who}: rule not in the report's catalogue"));
+            continue;
+        };
+        if rule.owasp_nhi.is_empty() || !rule.owasp_nhi.iter().all(|o| is_owasp_nhi(o)) {
+            problems.push(format!("{who}: owasp_nhi {:?} (want NHI<n>:2025)", rule.owasp_nhi));
         }
-        if f.nist_800_207.is_empty() || !f.nist_800_207.iter().all(|t| is_nist_tenet(t)) {
-            problems.push(format!("{who}: nist_800_207 {:?} (want T1..T7)", f.nist_800_207));
+        if rule.nist_800_207.is_empty() || !rule.nist_800_207.iter().all(|t| is_nist_tenet(t)) {
+            problems.push(format!("{who}: nist_800_207 {:?} (want T1..T7)", rule.nist_800_207));
         }
-        if f.remediation.trim().is_empty() {
+        if rule.remediation.trim().is_empty() {
             problems.push(format!("{who}: empty remediation"));
         }
-        if f.message.trim().is_empty() || f.title.trim().is_empty() {
+        if f.message.trim().is_empty() || rule.title.trim().is_empty() {
             problems.push(format!("{who}: empty message or title"));
         }
         if f.severity.is_none() {

@@ -3,8 +3,9 @@
 //! JSON is the machine-readable contract, so this module adds nothing and drops nothing: it
 //! serialises the Report exactly as the engine built it. Every collection in the schema is a
 //! `Vec` or a `BTreeMap`, so the same Report always gives the same bytes, which keeps diffs
-//! between runs meaningful. The text is built in memory first so a failure never leaves a
-//! half-written document behind.
+//! between runs meaningful. The document is written as it is serialised, through a buffer, so a
+//! report of any size costs no memory of its own (the CLI removes an `--output` file that a
+//! failed write left incomplete).
 
 //!
 //! serde_json escapes the C0 controls; DEL, the C1 controls and the Unicode bidirectional and
@@ -22,11 +23,12 @@ use crate::{Report, text};
 
 /// Writes the Report as pretty-printed JSON followed by a newline.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut buf = Vec::with_capacity(4096);
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, SafeFormatter(PrettyFormatter::new()));
-    report.serialize(&mut ser).map_err(io::Error::other)?;
-    buf.push(b'\n');
-    out.write_all(&buf)
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, SafeFormatter(PrettyFormatter::new()));
+    // An I/O error comes back as it was (a closed pipe stays `BrokenPipe`).
+    report.serialize(&mut ser).map_err(io::Error::from)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// serde_json's pretty printer, with the characters serde leaves as they are and a terminal
@@ -141,10 +143,76 @@ mod tests {
     }
 
     #[test]
+    fn findings_leave_what_belongs_to_their_rule_to_the_catalogue() {
+        let report = sample::report();
+        let doc: serde_json::Value = serde_json::from_str(&render_string(&report)).unwrap();
+        for f in doc["findings"].as_array().unwrap() {
+            for field in ["title", "remediation", "rationale", "owasp_nhi", "nist_800_207"] {
+                assert!(f.get(field).is_none(), "finding carries {field}: {f}");
+            }
+        }
+        let rule = &doc["rules"][0];
+        assert_eq!(rule["id"], "ZT001");
+        assert_eq!(rule["title"], "Plaintext hop loses caller identity");
+        assert_eq!(rule["remediation"], "Require STRICT mTLS.");
+        // Readers join on the rule id.
+        let info = report.rule_of(&report.findings[0]).expect("ZT001 is in the catalogue");
+        assert_eq!(info.title, "Plaintext hop loses caller identity");
+        assert!(report.rule_of(&report.findings[1]).is_none(), "ZT004 is not in the sample's catalogue");
+    }
+
+    #[test]
+    fn paths_do_not_repeat_the_ends_of_their_hops() {
+        let report = sample::report();
+        let text = render_string(&report);
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let path = &doc["paths"][0];
+        assert!(path.get("from").is_none() && path.get("to").is_none(), "{path}");
+        assert_eq!(path["hops"][0]["from"], sample::CART);
+        // Reading the report gives them back.
+        let back: Report = serde_json::from_str(&text).unwrap();
+        assert_eq!((back.paths[0].from.as_str(), back.paths[0].to.as_str()), (sample::CART, sample::API));
+    }
+
+    #[test]
+    fn chains_are_indices_into_the_steps_of_their_credential() {
+        let report = sample::report();
+        let doc: serde_json::Value = serde_json::from_str(&render_string(&report)).unwrap();
+        let b = &doc["blast_radius"][0];
+        assert_eq!(b["steps"][0], "mounted by shop/Deployment/cart");
+        assert_eq!(b["reaches"][0]["chain"], serde_json::json!([0]));
+        let chain: Vec<&str> = report.blast_radius[0].chain(&report.blast_radius[0].reaches[0]).collect();
+        assert_eq!(chain, ["mounted by shop/Deployment/cart"]);
+    }
+
+    #[test]
+    fn a_large_report_reaches_its_writer_in_pieces() {
+        let report = sample::large_report(20_000);
+        let mut out = sample::Recorder::default();
+        render(&report, &mut out).unwrap();
+        assert!(out.bytes.len() > 4 << 20, "{} bytes", out.bytes.len());
+        assert!(out.largest_write <= 1 << 16, "a write of {} bytes", out.largest_write);
+        let mut expected = serde_json::to_string_pretty(&report).unwrap();
+        expected.push('\n');
+        assert!(out.bytes == expected.as_bytes(), "the pieces make the same document");
+    }
+
+    #[test]
+    fn a_failing_writer_fails_the_render_with_its_own_error() {
+        let report = sample::large_report(2_000);
+        for kind in [std::io::ErrorKind::BrokenPipe, std::io::ErrorKind::StorageFull] {
+            let err = render(&report, &mut sample::FailAfter { left: 100_000, kind }).unwrap_err();
+            assert_eq!(err.kind(), kind, "{err}");
+        }
+    }
+
+    #[test]
     fn schema_version_and_severity_names_are_as_documented() {
         let text = render_string(&sample::report());
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(doc["schema_version"], crate::SCHEMA_VERSION);
+        // 2.0.0 dropped fields that 1.x readers may expect.
+        assert_eq!(crate::SCHEMA_VERSION, "2.0.0");
         assert_eq!(doc["findings"][0]["severity"], "critical");
         assert_eq!(doc["edges"][2]["auth"], "plaintext");
         assert_eq!(doc["edges"][2]["identity"], "lost");

@@ -11,6 +11,29 @@
 //! compares within one report, or across reports made with the same key, and cannot be used to
 //! check a guessed value. Ids (of nodes, paths and findings) are built from names and locations,
 //! never from values or fingerprints.
+//!
+//! # Schema versions
+//!
+//! [`SCHEMA_VERSION`] follows semantic versioning: a reader written for major version N reads
+//! every N.x report.
+//!
+//! **2.0.0** removes what a report repeated, so that its size follows the estate's rather than
+//! the number of findings and paths times the catalogue:
+//!
+//! - `findings[]` no longer carry `title`, `remediation`, `owasp_nhi` and `nist_800_207`: they
+//!   are the rule's, and `rules[]` holds them once (with `rationale` and `doc`). Join on
+//!   `findings[].rule` = `rules[].id`.
+//! - `paths[]` no longer carry `from` and `to`: they are `hops[0].from` and `hops[-1].to`.
+//! - `blast_radius[]` entries have a `steps` list of sentences, and each `reaches[].chain` is a
+//!   list of indices into it instead of the sentences themselves (the chains of one credential
+//!   share most steps).
+//! - Fingerprints of secret values are keyed: `hmac:` and 12 hex digits of an HMAC-SHA-256 under
+//!   the scan's key (random per scan unless `--fingerprint-key` sets it), where 1.0.0 wrote
+//!   `sha256:` and a plain digest. Equal fingerprints still mean equal values within a report,
+//!   and across reports made with the same key only.
+//!
+//! The JSON is written as it is serialised, straight to the output, instead of being built in
+//! memory first.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -27,7 +50,7 @@ pub mod text;
 pub(crate) mod sample;
 
 /// Version of the JSON schema. Bump the major part on any breaking change.
-pub const SCHEMA_VERSION: &str = "1.1.0";
+pub const SCHEMA_VERSION: &str = "2.0.0";
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +61,13 @@ pub enum Format {
     Json,
     /// Graphviz DOT of the identity graph.
     Dot,
+}
+
+impl Report {
+    /// The catalogue entry of a finding's rule (its title, rationale, remediation and mappings).
+    pub fn rule_of(&self, finding: &Finding) -> Option<&RuleInfo> {
+        self.rules.iter().find(|r| r.id == finding.rule)
+    }
 }
 
 /// Renders a report in a format.
@@ -270,13 +300,17 @@ impl IdentityState {
 }
 
 /// A caller → hops → target path.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// In JSON, `from` and `to` are not written: they are the first hop's `from` and the last hop's
+/// `to`, and reading a report fills them in from there.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "AuthPathFields")]
 pub struct AuthPath {
-    /// Stable id (`path:<from>-><to>`).
+    /// Stable id (`path:<from>-><to>`, with the listener and route for paths through a proxy).
     pub id: String,
-    /// Caller node id (a workload, a zone, or an external client).
+    /// Caller node id (a workload, a zone, or an external client): the first hop's `from`.
     pub from: String,
-    /// Target node id.
+    /// Target node id: the last hop's `to`.
     pub to: String,
     /// Hops in order.
     pub hops: Vec<Hop>,
@@ -286,6 +320,45 @@ pub struct AuthPath {
     pub identity: Option<IdentityState>,
     /// Ids of the findings on this path.
     pub findings: Vec<String>,
+}
+
+impl Serialize for AuthPath {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("AuthPath", 5)?;
+        s.serialize_field("id", &self.id)?;
+        s.serialize_field("hops", &self.hops)?;
+        s.serialize_field("auth", &self.auth)?;
+        s.serialize_field("identity", &self.identity)?;
+        s.serialize_field("findings", &self.findings)?;
+        s.end()
+    }
+}
+
+/// An [`AuthPath`] as JSON holds it.
+#[derive(Deserialize)]
+struct AuthPathFields {
+    id: String,
+    hops: Vec<Hop>,
+    auth: Option<AuthMethod>,
+    identity: Option<IdentityState>,
+    findings: Vec<String>,
+}
+
+impl From<AuthPathFields> for AuthPath {
+    fn from(p: AuthPathFields) -> AuthPath {
+        let from = p.hops.first().map(|h| h.from.clone()).unwrap_or_default();
+        let to = p.hops.last().map(|h| h.to.clone()).unwrap_or_default();
+        AuthPath {
+            id: p.id,
+            from,
+            to,
+            hops: p.hops,
+            auth: p.auth,
+            identity: p.identity,
+            findings: p.findings,
+        }
+    }
 }
 
 /// One hop of a path.
@@ -317,8 +390,20 @@ pub struct BlastRadius {
     pub score: u64,
     /// Counts by reached kind (`identity`, `permission`, `secret`, `service`, …).
     pub counts: BTreeMap<String, usize>,
-    /// Everything it reaches, each with the chain of steps that explains it.
+    /// The steps of the chains below, each once (the chains of one credential share most of
+    /// theirs): a short sentence each, e.g. `sa:shop/cart can read Secrets in namespace shop`.
+    pub steps: Vec<String>,
+    /// What it reaches (the first of them, most important first; [`BlastRadius::counts`] has
+    /// the totals), each with the chain of steps that explains it.
     pub reaches: Vec<Reach>,
+}
+
+impl BlastRadius {
+    /// The steps of a reach's chain, in order. An index outside [`BlastRadius::steps`] (a
+    /// hand-edited report) is skipped.
+    pub fn chain<'a>(&'a self, reach: &'a Reach) -> impl Iterator<Item = &'a str> + 'a {
+        reach.chain.iter().filter_map(|&i| self.steps.get(i).map(String::as_str))
+    }
 }
 
 /// A credential, by location and fingerprint only.
@@ -349,23 +434,24 @@ pub struct Reach {
     pub kind: String,
     /// What is reached, e.g. `shop/sa/cart` or `get,list secrets in shop`.
     pub target: String,
-    /// Steps from the credential to the target, each a short sentence.
-    pub chain: Vec<String>,
+    /// Steps from the credential to the target: indices into [`BlastRadius::steps`]
+    /// ([`BlastRadius::chain`] gives the sentences).
+    pub chain: Vec<usize>,
 }
 
-/// A finding.
+/// A finding. What belongs to its rule (title, rationale, remediation, OWASP NHI and NIST SP
+/// 800-207 mappings) is in [`Report::rules`], once: join on [`Finding::rule`]
+/// ([`Report::rule_of`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable id: 16 hex digits of the SHA-256 of (rule, subject, discriminator), which are names
     /// and locations, never a value or its fingerprint, so the id is the same on every scan of the
     /// same input whatever the fingerprint key.
     pub id: String,
-    /// Rule id, e.g. `ZT001`.
+    /// Rule id, e.g. `ZT001`: the [`RuleInfo::id`] of its entry in [`Report::rules`].
     pub rule: String,
-    /// Severity.
+    /// Severity (the rule's default, or higher where this instance is worse).
     pub severity: Option<Severity>,
-    /// Rule title.
-    pub title: String,
     /// What was found, specifically.
     pub message: String,
     /// What the finding is about.
@@ -374,12 +460,6 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// Ids of the auth paths the gap sits on.
     pub paths: Vec<String>,
-    /// OWASP NHI Top 10 (2025) ids.
-    pub owasp_nhi: Vec<String>,
-    /// NIST SP 800-207 tenets (`T1`..`T7`).
-    pub nist_800_207: Vec<String>,
-    /// How to fix it.
-    pub remediation: String,
 }
 
 /// The object a finding is about.

@@ -107,11 +107,8 @@ pub(crate) fn report() -> Report {
         },
         score: 42,
         counts: counts(&[("identity", 1), ("permission", 3), ("secret", 12)]),
-        reaches: vec![Reach {
-            kind: "identity".into(),
-            target: "shop/sa/cart".into(),
-            chain: vec!["mounted by shop/Deployment/cart".into()],
-        }],
+        steps: vec!["mounted by shop/Deployment/cart".into()],
+        reaches: vec![Reach { kind: "identity".into(), target: "shop/sa/cart".into(), chain: vec![0] }],
     }];
 
     let findings = vec![
@@ -119,7 +116,6 @@ pub(crate) fn report() -> Report {
             id: "f-zt001-cart-api".into(),
             rule: "ZT001".into(),
             severity: Some(Severity::Critical),
-            title: "Plaintext hop loses caller identity".into(),
             message: "cart calls payments/api in plaintext; api cannot tell who called".into(),
             subject: Subject {
                 kind: "Deployment".into(),
@@ -132,15 +128,11 @@ pub(crate) fn report() -> Report {
                 ev("payments/api.yaml", 9),
             ],
             paths: vec![path_id],
-            owasp_nhi: vec!["NHI5".into()],
-            nist_800_207: vec!["T2".into()],
-            remediation: "Require STRICT mTLS in payments.".into(),
         },
         Finding {
             id: "f-zt004-db-creds".into(),
             rule: "ZT004".into(),
             severity: Some(Severity::Medium),
-            title: "Long-lived static credential".into(),
             message: "Secret db-creds is a static password shared by 2 workloads".into(),
             subject: Subject {
                 kind: "Secret".into(),
@@ -149,9 +141,6 @@ pub(crate) fn report() -> Report {
             },
             evidence: vec![ev("shop/db-creds.yaml", 1)],
             paths: vec![],
-            owasp_nhi: vec!["NHI7".into()],
-            nist_800_207: vec!["T6".into()],
-            remediation: "Replace with a short-lived, workload-bound credential.".into(),
         },
     ];
 
@@ -206,6 +195,60 @@ pub(crate) fn render_to_string(
     let mut out = Vec::new();
     render(report, &mut out).expect("rendering into memory cannot fail");
     String::from_utf8(out).expect("renderers write UTF-8")
+}
+
+/// The sample with `n` findings (copies of its first, with distinct ids and messages): a report
+/// large enough that rendering it whole in memory would show.
+pub(crate) fn large_report(n: usize) -> Report {
+    let mut r = report();
+    let first = r.findings[0].clone();
+    r.findings = (0..n)
+        .map(|i| {
+            let mut f = first.clone();
+            f.id = format!("f-{i:06}");
+            f.message = format!("{} (instance {i})", first.message);
+            f
+        })
+        .collect();
+    r
+}
+
+/// A writer that keeps what it is given and the largest single write it was asked to do.
+#[derive(Default)]
+pub(crate) struct Recorder {
+    pub bytes: Vec<u8>,
+    pub largest_write: usize,
+}
+
+impl std::io::Write for Recorder {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.largest_write = self.largest_write.max(buf.len());
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A writer that fails once it has taken `left` bytes, as a full disk or a closed pipe does.
+pub(crate) struct FailAfter {
+    pub left: usize,
+    pub kind: std::io::ErrorKind,
+}
+
+impl std::io::Write for FailAfter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::from(self.kind));
+        }
+        let n = buf.len().min(self.left);
+        self.left -= n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.left == 0 { Err(std::io::Error::from(self.kind)) } else { Ok(()) }
+    }
 }
 
 #[cfg(test)]

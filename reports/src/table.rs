@@ -26,17 +26,24 @@ const TOP_CREDENTIALS: usize = 10;
 /// How many unreadable inputs are listed before the rest are counted.
 const MAX_DIAGNOSTICS: usize = 20;
 
-/// Writes the findings table, the blast-radius table, the unreadable inputs and the summary.
+/// Writes the findings table, the blast-radius table, the unreadable inputs and the summary,
+/// section by section as each is rendered (a large findings table goes out in pieces), through a
+/// buffer.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    out.write_all(to_text(report).as_bytes())
-}
-
-fn to_text(report: &Report) -> String {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
     // Sections are separated by one blank line; `write!` into a String cannot fail.
-    let mut sections: Vec<String> = Vec::new();
+    let mut first = true;
+    let mut section = |out: &mut dyn Write, text: &str| -> io::Result<()> {
+        if !std::mem::take(&mut first) {
+            out.write_all(b"\n")?;
+        }
+        out.write_all(text.as_bytes())
+    };
 
     if !report.findings.is_empty() {
-        sections.push(format!("Findings ({})\n{}\n", report.findings.len(), findings_text(&report.findings)));
+        section(&mut out, &format!("Findings ({})\n", report.findings.len()))?;
+        write_findings(&report.findings, &mut out)?;
+        out.write_all(b"\n")?;
     }
 
     if !report.blast_radius.is_empty() {
@@ -50,7 +57,7 @@ fn to_text(report: &Report) -> String {
             let _ =
                 writeln!(s, "... and {} more (the JSON output lists all)", report.blast_radius.len() - shown);
         }
-        sections.push(s);
+        section(&mut out, &s)?;
     }
 
     if !report.diagnostics.is_empty() {
@@ -61,7 +68,7 @@ fn to_text(report: &Report) -> String {
         if report.diagnostics.len() > MAX_DIAGNOSTICS {
             let _ = writeln!(s, "  ... and {} more", report.diagnostics.len() - MAX_DIAGNOSTICS);
         }
-        sections.push(s);
+        section(&mut out, &s)?;
     }
 
     let mut last = String::new();
@@ -70,9 +77,8 @@ fn to_text(report: &Report) -> String {
     }
     last.push_str(&summary_line(report));
     last.push('\n');
-    sections.push(last);
-
-    sections.join("\n")
+    section(&mut out, &last)?;
+    out.flush()
 }
 
 fn new_table(header: &[&str]) -> Table {
@@ -91,33 +97,42 @@ const CHUNK_ROWS: usize = 1000;
 /// up to [`WIDTH`].
 const FIXED_WIDTHS: [u16; 5] = [10, 7, 34, 67, 36];
 
-/// The findings table as text. A large table is rendered in pieces of [`CHUNK_ROWS`] rows in
-/// parallel, all with the same fixed column widths, and the pieces are joined without their inner
-/// borders: the result reads as one table, and a 30,000-row estate renders in a fraction of the
-/// time.
-fn findings_text(findings: &[Finding]) -> String {
+/// How many pieces of a large findings table are rendered at once before they are written.
+const PIECES_AT_ONCE: usize = 16;
+
+/// Writes the findings table. A large table is rendered in pieces of [`CHUNK_ROWS`] rows in
+/// parallel, a few pieces at a time, all with the same fixed column widths, and the pieces are
+/// written without their inner borders: the result reads as one table, a 30,000-row estate
+/// renders in a fraction of the time, and only the pieces in flight are held in memory.
+fn write_findings(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
     if findings.len() <= CHUNK_ROWS {
-        return findings_table(findings, true, None).to_string();
+        return out.write_all(findings_table(findings, true, None).to_string().as_bytes());
     }
     let chunks: Vec<&[Finding]> = findings.chunks(CHUNK_ROWS).collect();
     let last = chunks.len() - 1;
-    let pieces: Vec<String> = chunks
-        .par_iter()
-        .enumerate()
-        .map(|(i, rows)| {
-            let text = findings_table(rows, i == 0, Some(FIXED_WIDTHS)).to_string();
-            let lines: Vec<&str> = text.lines().collect();
-            // Keep the top border on the first piece and the bottom border on the last.
-            let from = usize::from(i != 0);
-            let to = if i == last { lines.len() } else { lines.len() - 1 };
-            let mut piece = lines[from..to].join("\n");
-            if i != last {
-                piece.push('\n');
-            }
-            piece
-        })
-        .collect();
-    pieces.concat()
+    for (batch, group) in chunks.chunks(PIECES_AT_ONCE).enumerate() {
+        let pieces: Vec<String> = group
+            .par_iter()
+            .enumerate()
+            .map(|(j, rows)| {
+                let i = batch * PIECES_AT_ONCE + j;
+                let text = findings_table(rows, i == 0, Some(FIXED_WIDTHS)).to_string();
+                let lines: Vec<&str> = text.lines().collect();
+                // Keep the top border on the first piece and the bottom border on the last.
+                let from = usize::from(i != 0);
+                let to = if i == last { lines.len() } else { lines.len() - 1 };
+                let mut piece = lines[from..to].join("\n");
+                if i != last {
+                    piece.push('\n');
+                }
+                piece
+            })
+            .collect();
+        for piece in pieces {
+            out.write_all(piece.as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 fn findings_table(findings: &[Finding], header: bool, widths: Option<[u16; 5]>) -> Table {
@@ -413,6 +428,33 @@ mod tests {
         // The unreadable file is listed on one line that names it, escaped.
         assert!(text.contains("  x\\n/etc/passwd\\x3a1: a\\nforged.yaml\\x3a1: fake"), "{text}");
         assert!(text.contains(r"\x1b[2J\x7f\u{9b}\u{202e}\u{2066}\u{2028}\t."));
+    }
+
+    #[test]
+    fn a_large_table_reaches_its_writer_in_pieces() {
+        let report = sample::large_report(20_000);
+        let mut out = sample::Recorder::default();
+        render(&report, &mut out).unwrap();
+        assert!(out.bytes.len() > 4 << 20, "{} bytes", out.bytes.len());
+        // At most a piece of the findings table at a time.
+        assert!(out.largest_write <= 1 << 20, "a write of {} bytes", out.largest_write);
+        let text = String::from_utf8(out.bytes).unwrap();
+        assert!(text.starts_with("Findings (20000)\n┌"), "{}", &text[..200]);
+        assert_eq!(text.matches("(instance ").count(), 20_000);
+        assert!(text.ends_with(&format!("{}\n", summary_line(&report))));
+        // One findings table (then the blast-radius table): its pieces join without inner
+        // borders, and the header is there once.
+        assert_eq!(text.lines().filter(|l| l.starts_with('┌')).count(), 2, "findings and blast radius");
+        assert_eq!(text.lines().filter(|l| l.starts_with('└')).count(), 2, "findings and blast radius");
+        assert_eq!(text.matches("│ Severity").count(), 1);
+    }
+
+    #[test]
+    fn a_failing_writer_fails_the_render() {
+        let report = sample::large_report(5_000);
+        let kind = std::io::ErrorKind::BrokenPipe;
+        let err = render(&report, &mut sample::FailAfter { left: 200_000, kind }).unwrap_err();
+        assert_eq!(err.kind(), kind);
     }
 
     #[test]

@@ -178,14 +178,10 @@ fn to_finding(rule: &Rule, subject: Subject, key: &str, hit: Hit) -> Finding {
         id,
         rule: rule.id.to_owned(),
         severity: Some(hit.severity),
-        title: rule.title.to_owned(),
         message: hit.message,
         subject,
         evidence,
         paths: paths.into_iter().collect(),
-        owasp_nhi: rule.owasp_nhi.iter().map(|s| (*s).to_owned()).collect(),
-        nist_800_207: rule.nist_800_207.iter().map(|s| (*s).to_owned()).collect(),
-        remediation: rule.remediation.to_owned(),
     }
 }
 

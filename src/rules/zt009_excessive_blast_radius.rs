@@ -36,7 +36,9 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         let counts: Vec<String> = b.counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
         let widest = b.reaches.iter().find(|r| r.kind == "permission").or_else(|| b.reaches.first());
         let how = widest
-            .map(|r| format!(" First step to the widest reach: {}.", r.chain.join(" → ")))
+            .map(|r| {
+                format!(" First step to the widest reach: {}.", b.chain(r).collect::<Vec<_>>().join(" → "))
+            })
             .unwrap_or_default();
         let kind = match c.kind.as_str() {
             "secret" | "legacy-sa-token" | "secret (not in input)" => "Secret",

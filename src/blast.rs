@@ -137,7 +137,9 @@ fn category(kind: NodeKind, hows: u8) -> Option<Cat> {
         // Reached over a call, or unlocked by a server's own secret: authenticated to, not taken
         // over.
         NodeKind::Workload => (has(OWN_LEAF) || (!has(ACT) && has(CALLED))).then_some(Cat::Service),
-        NodeKind::Service | NodeKind::External | NodeKind::Local => (own || has(CALLED)).then_some(Cat::Service),
+        NodeKind::Service | NodeKind::External | NodeKind::Local => {
+            (own || has(CALLED)).then_some(Cat::Service)
+        }
         _ => None,
     }
 }

@@ -494,22 +494,30 @@ impl<'a> Analysis<'a> {
         // no call of theirs reaches it already.
         let mut holder_hops: Vec<(Hop, EdgeKind, String)> = Vec::new();
         let mut holder_seen: BTreeSet<String> = BTreeSet::new();
+        // The (caller, target) pairs the calls and the policies already produce, looked up once
+        // per holder instead of scanning every hop.
+        let produced: rustc_hash::FxHashSet<(&str, &str)> = call_hops
+            .iter()
+            .flatten()
+            .chain(&named)
+            .map(|(hop, ..)| (hop.from.as_str(), hop.to.as_str()))
+            .collect();
+        let mut server_inbound: HashMap<usize, Inbound> = HashMap::default();
         for c in &self.calls.credentials {
             let Role::Accepts { holders, .. } = &c.role else { continue };
             let server = &est.workloads[c.workload];
             for h in holders {
                 let caller = &est.workloads[h.workload];
                 let id = format!("path:{}->{}", caller.id, server.id);
-                let produced = call_hops
-                    .iter()
-                    .flatten()
-                    .chain(&named)
-                    .any(|(hop, ..)| hop.from == caller.id && hop.to == server.id);
-                if paths.contains_key(&id) || produced || !holder_seen.insert(id) {
+                if paths.contains_key(&id)
+                    || produced.contains(&(caller.id.as_str(), server.id.as_str()))
+                    || !holder_seen.insert(id)
+                {
                     continue;
                 }
                 let hc = &self.calls.credentials[h.credential];
-                let inb = self.mesh.inbound(est, server, None);
+                let inb =
+                    server_inbound.entry(c.workload).or_insert_with(|| self.mesh.inbound(est, server, None));
                 let via = format!(
                     "holds `{}`, which {} accepts as `{}` ({})",
                     hc.name,
@@ -521,7 +529,7 @@ impl<'a> Analysis<'a> {
                     caller,
                     server,
                     via,
-                    &inb,
+                    inb,
                     &ClientSide { tls: None },
                     Some((hc.name.clone(), hc.source.clone())),
                     &hc.source,

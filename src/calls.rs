@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use ztpath_probes::{EnvFrom, EnvValue, Sensitive, Source};
 
 use crate::estate::{Estate, WorkloadView};
@@ -102,6 +103,9 @@ pub struct HeldCredential {
     /// The peer it authenticates to, when it can be told (always `None` when it accepts).
     pub target: Option<Target>,
     pub role: Role,
+    /// The target was inferred only because the callee loads the same Secret (see
+    /// `keep_pair_secrets`), not named by the caller's configuration.
+    pub target_from_shared_secret: bool,
 }
 
 /// A credential value written in clear in a manifest (env literal or ConfigMap entry).
@@ -238,8 +242,53 @@ impl Calls {
             };
             seen.insert((owner, l.name.clone(), l.shape, l.source.clone()))
         });
+        keep_pair_secrets(estate, &mut out);
         crate::servers::link_holders(estate, &mut out);
         out
+    }
+}
+
+/// A caller's Secret key is taken as presented to a callee that loads the same Secret only when
+/// the Secret belongs to that pair: every workload of the namespace that loads it serves the
+/// callee's Service or calls it. A Secret that other workloads load too (a partner's API key, a
+/// shared database password) is a credential they all present to someone else, and the callee
+/// holding it is one more client, not the side that checks it.
+fn keep_pair_secrets(estate: &Estate<'_>, out: &mut Calls) {
+    if !out.credentials.iter().any(|c| c.target_from_shared_secret) {
+        return;
+    }
+    let mut callers: HashMap<usize, BTreeSet<usize>> = HashMap::default();
+    for call in &out.calls {
+        if let Target::Service(si) = call.target {
+            callers.entry(si).or_default().insert(call.caller);
+        }
+    }
+    let mut loaders: HashMap<(&str, &str), Vec<usize>> = HashMap::default();
+    for (wi, w) in estate.workloads.iter().enumerate() {
+        for secret in &w.secrets {
+            loaders.entry((w.ns, *secret)).or_default().push(wi);
+        }
+    }
+    for c in &mut out.credentials {
+        if !c.target_from_shared_secret {
+            continue;
+        }
+        let (Some(Target::Service(si)), CredentialOrigin::SecretKey { secret, .. }) = (&c.target, &c.origin)
+        else {
+            continue;
+        };
+        let ns = estate.workloads[c.workload].ns;
+        let servers = &estate.service_workloads[*si];
+        let calling = callers.get(si);
+        let pair = loaders
+            .get(&(ns, secret.as_str()))
+            .into_iter()
+            .flatten()
+            .all(|l| servers.contains(l) || calling.is_some_and(|set| set.contains(l)));
+        if !pair {
+            c.target = None;
+            c.target_from_shared_secret = false;
+        }
     }
 }
 
@@ -298,6 +347,7 @@ fn discover_workload<'a>(
     let mut accepting: Vec<Option<&'static str>> = Vec::new();
     let neighbours = env_neighbours(estate, w, config_maps);
     let held = |name: &str, origin: CredentialOrigin, source: Source| HeldCredential {
+        target_from_shared_secret: false,
         workload: wi,
         name: name.to_owned(),
         origin,
@@ -631,6 +681,7 @@ fn discover_workload<'a>(
                 });
             if let Some(t) = shared {
                 cred.target = Some(t.clone());
+                cred.target_from_shared_secret = true;
             }
         }
     }

@@ -23,6 +23,8 @@
 
 use std::collections::BTreeSet;
 
+use rustc_hash::FxHashMap as HashMap;
+
 use ztpath_probes::{Container, EnvValue, Sensitive};
 
 use crate::calls::{CredentialOrigin, HeldCredential, Holder, HolderHow, Role, Target};
@@ -361,6 +363,14 @@ pub fn value_fingerprint<'e>(estate: &'e Estate<'_>, c: &'e HeldCredential) -> O
 /// peer now names the server (through the Service it calls, else the server's first Service).
 /// A Secret key that a caller only mounts as a file becomes a credential it holds.
 pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::calls::Calls) {
+    // Every lookup below goes through an index built once (and kept up to date as credentials are
+    // added or get a target), so the cost is linear in the credentials and their matches rather
+    // than a scan of every credential per server.
+    let mut by_workload: Vec<Vec<usize>> = vec![Vec::new(); estate.workloads.len()];
+    for (i, c) in calls.credentials.iter().enumerate() {
+        by_workload[c.workload].push(i);
+    }
+
     // A callee holding, for no peer, the very secret a caller presents to it verifies it: that
     // credential is its accepting side (an HMAC key both sides read from one Secret).
     let mut verifiers: Vec<usize> = Vec::new();
@@ -368,10 +378,9 @@ pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::calls::Calls) {
         let Some(Target::Service(si)) = &c.target else { continue };
         let fingerprint = value_fingerprint(estate, c);
         for &s in &estate.service_workloads[*si] {
-            verifiers.extend((0..calls.credentials.len()).filter(|&i| {
+            verifiers.extend(by_workload[s].iter().copied().filter(|&i| {
                 let v = &calls.credentials[i];
-                v.workload == s
-                    && v.workload != c.workload
+                v.workload != c.workload
                     && v.role == Role::Presents
                     && v.target.is_none()
                     && match (&v.origin, &c.origin) {
@@ -390,6 +399,23 @@ pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::calls::Calls) {
     let servers: Vec<usize> = (0..calls.credentials.len())
         .filter(|&i| matches!(calls.credentials[i].role, Role::Accepts { .. }))
         .collect();
+    if servers.is_empty() {
+        return;
+    }
+
+    let mut index = HolderIndex::default();
+    for ci in 0..calls.credentials.len() {
+        index.add(estate, calls, ci);
+    }
+    let mut calls_by_caller: Vec<Vec<usize>> = vec![Vec::new(); estate.workloads.len()];
+    for (k, call) in calls.calls.iter().enumerate() {
+        calls_by_caller[call.caller].push(k);
+    }
+    let mut workloads_by_ns: HashMap<&str, Vec<usize>> = HashMap::default();
+    for (wi, w) in estate.workloads.iter().enumerate() {
+        workloads_by_ns.entry(w.ns).or_default().push(wi);
+    }
+
     for ai in servers {
         let server = calls.credentials[ai].workload;
         let sw = &estate.workloads[server];
@@ -401,26 +427,25 @@ pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::calls::Calls) {
         let mut holders: Vec<Holder> = Vec::new();
         // Secret keys mounted as files: each becomes a credential of the workload that mounts it.
         if let Some((secret, key)) = &secret_key {
-            for (wi, w) in estate.workloads.iter().enumerate() {
-                if wi == server || w.ns != sw.ns {
+            for &wi in workloads_by_ns.get(sw.ns).map_or(&[][..], Vec::as_slice) {
+                let w = &estate.workloads[wi];
+                if wi == server {
                     continue;
                 }
                 let Some(loaded) = w.secret_keys.get(secret.as_str()) else { continue };
                 if loaded.as_ref().is_some_and(|k| !k.contains(key.as_str())) {
                     continue;
                 }
-                let in_env = calls.credentials.iter().any(|c| {
-                    c.workload == wi
-                        && match &c.origin {
-                            CredentialOrigin::SecretKey { secret: s, key: k } => s == secret && k == key,
-                            CredentialOrigin::SecretUnknownKeys { secret: s } => s == secret,
-                            _ => false,
-                        }
+                let in_env = by_workload[wi].iter().any(|&i| match &calls.credentials[i].origin {
+                    CredentialOrigin::SecretKey { secret: s, key: k } => s == secret && k == key,
+                    CredentialOrigin::SecretUnknownKeys { secret: s } => s == secret,
+                    _ => false,
                 });
                 if in_env {
                     continue;
                 }
                 if let Some((volume, line)) = mounting_volume(w, secret, key) {
+                    let ci = calls.credentials.len();
                     calls.credentials.push(HeldCredential {
                         workload: wi,
                         name: format!("volume {volume}"),
@@ -428,18 +453,40 @@ pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::calls::Calls) {
                         source: w.meta().source.at(line),
                         target: None,
                         role: Role::Presents,
+                        target_from_shared_secret: false,
                     });
+                    by_workload[wi].push(ci);
+                    index.add(estate, calls, ci);
                 }
             }
         }
-        for ci in 0..calls.credentials.len() {
+        // The credentials that can match: the same Secret key, the same value, or a credential
+        // aimed at one of the server's Services. Visited in credential order.
+        let mut candidates: Vec<usize> = Vec::new();
+        if let Some((secret, key)) = &secret_key {
+            let at = (sw.ns, secret.as_str());
+            candidates
+                .extend(index.secret_key.get(&(at.0, at.1.to_owned(), key.clone())).into_iter().flatten());
+            candidates.extend(index.secret.get(&(at.0, at.1.to_owned())).into_iter().flatten());
+        }
+        if let Some(f) = &fingerprint {
+            candidates.extend(index.fingerprint.get(f.as_str()).into_iter().flatten());
+        }
+        for &si in &sw.services {
+            candidates.extend(index.service.get(&si).into_iter().flatten());
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        for ci in candidates {
             let c = &calls.credentials[ci];
             if c.workload == server || c.role != Role::Presents {
                 continue;
             }
             let same_ns = estate.workloads[c.workload].ns == sw.ns;
             let how = match (&c.origin, &secret_key) {
-                (CredentialOrigin::SecretKey { secret, key }, Some((s, k))) if same_ns && secret == s && key == k => {
+                (CredentialOrigin::SecretKey { secret, key }, Some((s, k)))
+                    if same_ns && secret == s && key == k =>
+                {
                     Some(HolderHow::SameSecretKey)
                 }
                 (CredentialOrigin::SecretUnknownKeys { secret }, Some((s, _))) if same_ns && secret == s => {
@@ -454,22 +501,59 @@ pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::calls::Calls) {
                     .map(|_| HolderHow::SameValue)
             })
             .or_else(|| {
-                matches!(&c.target, Some(Target::Service(si)) if estate.service_workloads[*si].contains(&server))
+                matches!(&c.target, Some(Target::Service(si)) if sw.services.contains(si))
                     .then_some(HolderHow::NamesServer)
             });
             let Some(how) = how else { continue };
             if c.target.is_none() && !sw.services.is_empty() {
                 // Through the Service the caller calls, else the server's first one.
-                let called = calls.calls.iter().find_map(|call| match call.target {
-                    Target::Service(si) if call.caller == c.workload && sw.services.contains(&si) => Some(si),
+                let called = calls_by_caller[c.workload].iter().find_map(|&k| match calls.calls[k].target {
+                    Target::Service(si) if sw.services.contains(&si) => Some(si),
                     _ => None,
                 });
-                calls.credentials[ci].target = Some(Target::Service(called.unwrap_or(sw.services[0])));
+                let si = called.unwrap_or(sw.services[0]);
+                calls.credentials[ci].target = Some(Target::Service(si));
+                index.service.entry(si).or_default().push(ci);
             }
             holders.push(Holder { workload: calls.credentials[ci].workload, credential: ci, how });
         }
         if let Role::Accepts { holders: h, .. } = &mut calls.credentials[ai].role {
             *h = holders;
+        }
+    }
+}
+
+/// Credentials by what a server's accepting side can match them on.
+#[derive(Default)]
+struct HolderIndex<'e> {
+    /// `(namespace, Secret, key)` of a Secret-key credential.
+    secret_key: HashMap<(&'e str, String, String), Vec<usize>>,
+    /// `(namespace, Secret)` of a credential loading a Secret's unknown keys.
+    secret: HashMap<(&'e str, String), Vec<usize>>,
+    /// The value's fingerprint.
+    fingerprint: HashMap<String, Vec<usize>>,
+    /// The Service a credential is aimed at.
+    service: HashMap<usize, Vec<usize>>,
+}
+
+impl<'e> HolderIndex<'e> {
+    fn add(&mut self, estate: &'e Estate<'_>, calls: &crate::calls::Calls, ci: usize) {
+        let c = &calls.credentials[ci];
+        let ns = estate.workloads[c.workload].ns;
+        match &c.origin {
+            CredentialOrigin::SecretKey { secret, key } => {
+                self.secret_key.entry((ns, secret.clone(), key.clone())).or_default().push(ci);
+            }
+            CredentialOrigin::SecretUnknownKeys { secret } => {
+                self.secret.entry((ns, secret.clone())).or_default().push(ci);
+            }
+            _ => {}
+        }
+        if let Some(f) = value_fingerprint(estate, c) {
+            self.fingerprint.entry(f.to_owned()).or_default().push(ci);
+        }
+        if let Some(Target::Service(si)) = &c.target {
+            self.service.entry(*si).or_default().push(ci);
         }
     }
 }

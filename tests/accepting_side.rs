@@ -437,3 +437,81 @@ fn a_callee_holding_the_secret_its_caller_presents_verifies_it() {
         )]
     );
 }
+
+/// A namespace where `client` calls `orders` and both load Secret `shared` for no peer of their
+/// own; `extra` workloads load it too without calling `orders`.
+fn shared_secret_estate(extra: usize) -> String {
+    let ns = "sharedkey";
+    let deployment = |name: &str, env: &str| {
+        format!(
+            "---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/{name}:1
+        ports: [{{containerPort: 8080}}]
+        env:
+{env}        - name: SIGNING_KEY
+          valueFrom: {{secretKeyRef: {{name: shared, key: key}}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  selector: {{app: {name}}}
+  ports: [{{port: 8080}}]
+"
+        )
+    };
+    let mut text = format!(
+        "apiVersion: v1
+kind: Secret
+metadata: {{name: shared, namespace: {ns}}}
+stringData: {{key: Zq8-shared-signing-key}}
+"
+    );
+    text += &deployment("orders", "");
+    text += &deployment("client", "        - {name: ORDERS_ENDPOINT, value: 'http://orders:8080'}\n");
+    for i in 0..extra {
+        text += &deployment(&format!("batch-{i}"), "");
+    }
+    text
+}
+
+#[test]
+fn a_secret_shared_beyond_the_caller_and_callee_is_not_taken_as_the_callee_s_verifier() {
+    // Only the pair loads the Secret: the callee checks what the caller presents.
+    let (r, _) = scan(&shared_secret_estate(0));
+    let accepts = messages(&r, "ZT004", "Deployment", "sharedkey", "orders");
+    assert_eq!(accepts.len(), 1, "{accepts:?}");
+    assert!(accepts[0].starts_with("sharedkey/Deployment/orders accepts a static secret"), "{accepts:?}");
+
+    // Two more workloads load it and call no one: it is a key they all hold (for some third
+    // party), not the callee's; no "accepts" verdict and no static-secret hop into `orders` from
+    // every other holder.
+    let (r, _) = scan(&shared_secret_estate(2));
+    let accepts: Vec<String> = messages(&r, "ZT004", "Deployment", "sharedkey", "orders")
+        .into_iter()
+        .filter(|m| m.contains("accepts a static secret"))
+        .collect();
+    assert!(accepts.is_empty(), "{accepts:?}");
+    let into_orders: Vec<&str> = r
+        .paths
+        .iter()
+        .filter(|p| {
+            p.id.starts_with("path:workload:") && p.id.ends_with("->workload:sharedkey/Deployment/orders")
+        })
+        .map(|p| p.id.as_str())
+        .collect();
+    assert_eq!(
+        into_orders,
+        ["path:workload:sharedkey/Deployment/client->workload:sharedkey/Deployment/orders"]
+    );
+}

@@ -5,8 +5,6 @@
 //! "this identity can read every Secret of namespace N" is one edge to a scope node, never an
 //! edge per Secret: the graph stays linear in the size of the estate.
 
-use std::collections::BTreeMap;
-
 use rustc_hash::FxHashMap as HashMap;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
@@ -151,7 +149,32 @@ pub struct GNode {
     pub kind: NodeKind,
     pub name: String,
     pub namespace: Option<String>,
-    pub attrs: BTreeMap<String, String>,
+    pub attrs: Attrs,
+}
+
+/// A node's attributes (a handful at most): a list kept sorted by key. A map would allocate a
+/// whole B-tree leaf for each of the estate's nodes.
+#[derive(Clone, Debug, Default)]
+pub struct Attrs(Vec<(&'static str, String)>);
+
+impl Attrs {
+    /// The value of `key`, if set.
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.0.binary_search_by(|(k, _)| (*k).cmp(key)).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Sets `key` (replacing its value if set).
+    pub fn insert(&mut self, key: &'static str, value: String) {
+        match self.0.binary_search_by(|(k, _)| (*k).cmp(key)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    /// The attributes in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &String)> {
+        self.0.iter().map(|(k, v)| (*k, v))
+    }
 }
 
 /// An edge.
@@ -198,7 +221,7 @@ impl AuthGraph {
             kind,
             name: name.to_owned(),
             namespace: namespace.map(str::to_owned),
-            attrs: BTreeMap::new(),
+            attrs: Attrs::default(),
         });
         self.index.insert(id, i);
         i
@@ -223,8 +246,8 @@ impl AuthGraph {
         self.edge_index.get(&(from, to, kind)).map(|&e| &self.g[e])
     }
 
-    pub fn set_attr(&mut self, n: NodeIndex, key: &str, value: String) {
-        self.g[n].attrs.insert(key.to_owned(), value);
+    pub fn set_attr(&mut self, n: NodeIndex, key: &'static str, value: String) {
+        self.g[n].attrs.insert(key, value);
     }
 
     pub fn node_data(&self, n: NodeIndex) -> &GNode {

@@ -48,7 +48,7 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
             kind: n.kind.as_str().to_owned(),
             name: n.name.clone(),
             namespace: n.namespace.clone(),
-            attrs: n.attrs.clone(),
+            attrs: n.attrs.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect(),
         })
         .collect();
     nodes.sort_by(|x, y| x.id.cmp(&y.id));

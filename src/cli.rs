@@ -316,10 +316,7 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
         let rss: Vec<String> = timings.rss_mib.iter().map(|(p, m)| format!("{p} {m} MiB")).collect();
         eprintln!("ztpath memory (resident after each phase): {}", rss.join(", "));
     }
-    let failing = args
-        .fail_on
-        .threshold()
-        .is_some_and(|t| report.findings.iter().any(|f| f.severity.is_some_and(|s| s <= t)));
+    let failing = args.fail_on.threshold().is_some_and(|t| report.findings.iter().any(|f| f.severity <= t));
     // Exiting next: let the OS take the report's memory back instead of freeing it piece by piece.
     std::mem::forget(report);
     Ok(u8::from(failing))
@@ -375,8 +372,8 @@ fn run_rules(args: &RulesArgs) -> std::io::Result<u8> {
                     r.id,
                     r.name,
                     r.severity.as_str(),
-                    &r.owasp_nhi.join(", "),
-                    &r.nist_800_207.join(", "),
+                    &join(r.owasp_nhi),
+                    &join(r.nist_800_207),
                     r.title,
                 ]);
             }
@@ -385,6 +382,11 @@ fn run_rules(args: &RulesArgs) -> std::io::Result<u8> {
     };
     write_stdout(text.as_bytes())?;
     Ok(0)
+}
+
+/// Ids of a rule's mappings, comma-separated.
+fn join<T: std::fmt::Display>(ids: &[T]) -> String {
+    ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// The index page of the rule catalogue (docs/rules/README.md).
@@ -398,8 +400,8 @@ pub fn rules_index() -> String {
             "| [{id}]({id}.md) | `{}` | {} | {} | {} | {} |\n",
             r.name,
             r.severity,
-            r.owasp_nhi.join(", "),
-            r.nist_800_207.join(", "),
+            join(r.owasp_nhi),
+            join(r.nist_800_207),
             r.title,
             id = r.id
         ));

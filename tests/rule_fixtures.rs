@@ -117,7 +117,7 @@ fn matches(f: &Finding, expect: &Expect) -> bool {
     if f.subject.kind != *kind || subject_target(f) != *target {
         return false;
     }
-    if expect.severity.is_some_and(|s| f.severity != Some(s)) {
+    if expect.severity.is_some_and(|s| f.severity != s) {
         return false;
     }
     // The API group tells Istio and Linkerd AuthorizationPolicies apart: the evidence must point

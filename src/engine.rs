@@ -656,6 +656,7 @@ fn external_hop(
         identity,
         detail,
         evidence: paths::evidence(&sources),
+        origin: ztpath_reports::VerdictOrigin::Receiver,
     }
 }
 

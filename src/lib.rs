@@ -9,6 +9,7 @@
 
 pub mod aws;
 pub mod blast;
+pub mod builtin;
 pub mod calls;
 pub mod cli;
 pub mod engine;
@@ -23,6 +24,7 @@ pub mod rbac;
 pub mod report;
 pub mod rules;
 pub mod servers;
+pub mod shapes;
 pub mod values;
 
 use std::path::PathBuf;

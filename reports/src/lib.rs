@@ -537,6 +537,21 @@ pub struct Hop {
     pub detail: String,
     /// Where the deciding configuration is.
     pub evidence: Vec<Evidence>,
+    /// What decided the verdict. Not written in the report (schema 2.0.0 has no such field, and a
+    /// report read back has the default); rules read it instead of the detail's words.
+    #[serde(skip)]
+    pub origin: VerdictOrigin,
+}
+
+/// What decided a hop's verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum VerdictOrigin {
+    /// What the receiving side accepts, or the transport between the two sides.
+    #[default]
+    Receiver,
+    /// A TLS setting on the caller's side that overrides the mesh's automatic mTLS (an Istio
+    /// DestinationRule with `tls.mode` `DISABLE`, `SIMPLE` or `MUTUAL`).
+    CallerTlsSetting,
 }
 
 /// Reach of one credential.

@@ -90,6 +90,7 @@ pub(crate) fn report() -> Report {
             identity: IdentityState::Lost,
             detail: "PeerAuthentication in payments is PERMISSIVE and cart has no sidecar.".into(),
             evidence: vec![ev("mesh/peer-auth.yaml", 4), ev("shop/cart.yaml", 21)],
+            origin: crate::VerdictOrigin::Receiver,
         }],
         auth: Some(AuthMethod::Plaintext),
         identity: Some(IdentityState::Lost),

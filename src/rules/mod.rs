@@ -172,8 +172,9 @@ fn to_finding(rule: &Rule, subject: Subject, key: &str, hit: Hit) -> Finding {
     }
     let digest = h.finalize();
     let id: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    let mut evidence = crate::paths::evidence(&hit.evidence);
-    evidence.retain(|e| !e.file.starts_with('('));
+    // A built-in definition is no place in the input.
+    let sources: Vec<Source> = hit.evidence.into_iter().filter(|s| !crate::builtin::is_builtin(s)).collect();
+    let evidence = crate::paths::evidence(&sources);
     let paths: BTreeSet<String> = hit.paths.into_iter().collect();
     Finding {
         id,

@@ -1,6 +1,6 @@
 //! ZT001: a workload accepts callers without mutual TLS, or a caller's mTLS is switched off.
 
-use ztpath_reports::{AuthMethod, IdentityState, Severity};
+use ztpath_reports::{AuthMethod, IdentityState, Severity, VerdictOrigin};
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::engine::Analysis;
@@ -73,7 +73,8 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                     .map(|&p| &a.paths[p])
                     .filter(|p| {
                         p.hops.last().is_some_and(|h| {
-                            h.detail.contains("DestinationRule") && h.identity != IdentityState::Preserved
+                            h.origin == VerdictOrigin::CallerTlsSetting
+                                && h.identity != IdentityState::Preserved
                         })
                     })
                     .collect();

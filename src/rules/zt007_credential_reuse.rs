@@ -136,8 +136,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 (p.namespace.clone(), format!("{subj} ({})", leak.name), subj)
             }
         };
-        let what =
-            if crate::calls::URL_SHAPES.contains(&leak.shape) { format!("{what} (in a URL)") } else { what };
+        let what = if leak.shape.in_url() { format!("{what} (in a URL)") } else { what };
         values.entry(leak.fingerprint.clone()).or_default().push(Place {
             what,
             namespace: ns,

@@ -150,11 +150,8 @@ pub fn run(a: &Analysis<'_>) -> Vec<Finding> {
         .par_iter()
         .flat_map_iter(|rule| {
             let mut sink = Sink { rule, hits: BTreeMap::new() };
-            let start = std::time::Instant::now();
-            (rule.check)(a, &mut sink);
-            if std::env::var_os("ZTPATH_TIMINGS").is_some() {
-                eprintln!("ztpath timings:   rules/{} {:.3}s", rule.id, start.elapsed().as_secs_f64());
-            }
+            let ((), took) = crate::timings::measure(|| (rule.check)(a, &mut sink));
+            crate::timings::step(&format!("rules/{}", rule.id), took);
             sink.hits.into_iter().map(move |((subject, key), hit)| to_finding(rule, subject, &key, hit))
         })
         .collect();

@@ -6,7 +6,8 @@
 //! backend: plaintext or TLS, whether the proxy verifies the backend, and what becomes of the
 //! caller's identity: propagated in a header the proxy sets from the verified certificate (or XFCC
 //! `SANITIZE_SET`), substituted by the proxy's own certificate, spoofable through a header the
-//! client controls, or lost. STANDARDS.md §4.5, §6, §7 and §8.1 give the semantics.
+//! client controls, or lost. docs/semantics.md gives the semantics: #istio (gateways), #envoy,
+//! #nginx, #haproxy, #ingress, #gateway-api, #aws-elb and #tls.
 //!
 //! Two kinds of hop are not what they seem. A layer-4 listener (a `LoadBalancer` Service, an NLB
 //! TCP listener, a TCP proxy) passes the client's bytes on as they are: the hop is TLS

@@ -4,9 +4,8 @@
 //! Istio and Linkerd semantics follow docs/semantics.md#istio and docs/semantics.md#linkerd: Istio
 //! PeerAuthentication resolves workload > namespace > mesh and defaults to PERMISSIVE; an Istio
 //! workload with no ALLOW policy admits everyone, `spec: {}` admits no one, `rules: [{}]` admits
-//! everyone. Linkerd's default
-//! inbound policy is `all-unauthenticated` unless an annotation or the install says otherwise,
-//! and once a Server covers a port only its authorizations admit callers.
+//! everyone. Linkerd's default inbound policy is `all-unauthenticated` unless an annotation or the
+//! install says otherwise, and once a Server covers a port only its authorizations admit callers.
 
 use rustc_hash::FxHashMap as HashMap;
 

@@ -15,7 +15,7 @@ fn aws_findings(r: &Report) -> Vec<String> {
         .findings
         .iter()
         .filter(|f| f.rule.starts_with("ZT2") || f.rule == "ZT009")
-        .map(|f| format!("{} {} {} {}", f.rule, f.severity.to_string(), f.subject.kind, f.subject.name))
+        .map(|f| format!("{} {} {} {}", f.rule, f.severity, f.subject.kind, f.subject.name))
         .collect();
     out.sort();
     out

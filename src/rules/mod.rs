@@ -5,6 +5,7 @@
 //! Adding a rule: write `ztNNN_name.rs` with a `pub static RULE: Rule` and its `check`, add it to
 //! `RULES`, add `fixtures/rules/ZTNNN/{bad,good}/`, and regenerate its page with
 //! `ztpath rules --write-docs docs/rules` (a test fails while the page is out of date).
+//! CONTRIBUTING.md walks through it, with the format of the fixtures' `# expect:` lines.
 
 use std::collections::{BTreeMap, BTreeSet};
 

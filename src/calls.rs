@@ -15,6 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 use ztpath_probes::{EnvFrom, EnvValue, Sensitive, Source};
 
 use crate::estate::{Estate, WorkloadView};
+pub use crate::shapes::LeakShape;
 use crate::values::{Neighbours, Weakness, normalise, weakness};
 
 /// What a call reaches.
@@ -46,7 +47,7 @@ pub enum CredentialOrigin {
     /// A whole Secret loaded with `envFrom` that the input does not define.
     SecretUnknownKeys { secret: String },
     /// A literal value in the manifest (env, arguments or a ConfigMap it loads).
-    Literal { fingerprint: String, shape: Option<&'static str> },
+    Literal { fingerprint: String, shape: Option<LeakShape> },
     /// A password inside a URL written in the manifest.
     UrlPassword { fingerprint: String },
 }
@@ -115,7 +116,7 @@ pub struct LeakedValue {
     pub owner: LeakOwner,
     pub name: String,
     pub fingerprint: String,
-    pub shape: &'static str,
+    pub shape: LeakShape,
     pub source: Source,
     /// Why the value is guessable, if it is.
     pub weakness: Option<Weakness>,
@@ -130,17 +131,8 @@ pub enum LeakOwner {
     Proxy(usize),
 }
 
-/// Shapes of credentials found inside URLs (their fingerprint is the credential's, not the URL's).
-pub const URL_SHAPES: &[&str] = &["password in URL", "token in URL"];
-
-/// The shape of a literal whose value is the value of a credential key of some Secret.
-pub const SECRET_COPY: &str = "copy of a Secret value";
-
 /// What a value written on a container's command line is named by.
 pub const ARGUMENT: &str = "container argument";
-
-/// The shape of a password given on a server's command line (`--requirepass`).
-pub const ARGUMENT_PASSWORD: &str = "password in arguments";
 
 /// All calls, held credentials and leaked values of an estate.
 #[derive(Default)]
@@ -201,7 +193,7 @@ impl Calls {
                 // A credential inside a URL is this ConfigMap's, whoever loads it.
                 for (secret, shape) in url_credentials(value.expose()) {
                     let fingerprint = secret.fingerprint().to_string();
-                    if shape == "token in URL"
+                    if shape == LeakShape::TokenInUrl
                         && out.leaks.iter().any(|l| l.source == source && l.name == *key)
                     {
                         continue; // the value's own format already gave the token away
@@ -355,7 +347,7 @@ fn discover_workload<'a>(
         target: None,
         role: Role::Presents,
     };
-    let literal = |v: &Sensitive, shape: &'static str| CredentialOrigin::Literal {
+    let literal = |v: &Sensitive, shape: LeakShape| CredentialOrigin::Literal {
         fingerprint: v.fingerprint().to_string(),
         shape: Some(shape),
     };
@@ -510,11 +502,11 @@ fn discover_workload<'a>(
                                     owner: LeakOwner::Workload(wi),
                                     name: var.clone(),
                                     fingerprint: v.fingerprint().to_string(),
-                                    shape: ARGUMENT_PASSWORD,
+                                    shape: LeakShape::PasswordInArguments,
                                     source: src.clone(),
                                     weakness: literal_weakness(&var, v, &neighbours),
                                 });
-                                Some(literal(v, ARGUMENT_PASSWORD))
+                                Some(literal(v, LeakShape::PasswordInArguments))
                             }
                             _ => None,
                         };
@@ -532,11 +524,11 @@ fn discover_workload<'a>(
                         owner: LeakOwner::Workload(wi),
                         name: "--requirepass".to_owned(),
                         fingerprint: v.fingerprint().to_string(),
-                        shape: ARGUMENT_PASSWORD,
+                        shape: LeakShape::PasswordInArguments,
                         source: src.clone(),
                         weakness,
                     });
-                    creds.push(held("--requirepass", literal(&v, ARGUMENT_PASSWORD), src));
+                    creds.push(held("--requirepass", literal(&v, LeakShape::PasswordInArguments), src));
                     accepting.push(Some(crate::servers::REQUIREPASS));
                 }
             }
@@ -611,7 +603,7 @@ fn discover_workload<'a>(
             let fingerprint = secret.fingerprint().to_string();
             if r.config_map.is_none() {
                 // A token that the value's own format already gave away is one leak.
-                let known = shape == "token in URL"
+                let known = shape == LeakShape::TokenInUrl
                     && out.leaks.iter().any(|l| {
                         l.owner == LeakOwner::Workload(wi)
                             && (l.name == *name || name.is_empty() && l.name == ARGUMENT)
@@ -696,16 +688,16 @@ pub struct HostRef {
     pub port: Option<u32>,
     pub scheme: bool,
     /// A credential in the URL's userinfo (a password, or a user name that is a token) and its
-    /// shape (`password in URL`, `token in URL`).
-    pub credential: Option<(Sensitive, &'static str)>,
+    /// shape ([`LeakShape::PasswordInUrl`], [`LeakShape::TokenInUrl`]).
+    pub credential: Option<(Sensitive, LeakShape)>,
 }
 
 /// The credential a URL's userinfo holds: its password, or its user name when that is a token
 /// of a known format (`https://<token>@host`).
-pub fn url_credential(info: &ztpath_probes::Userinfo) -> Option<(Sensitive, &'static str)> {
+pub fn url_credential(info: &ztpath_probes::Userinfo) -> Option<(Sensitive, LeakShape)> {
     match info.password() {
-        Some(p) => Some((p.clone(), "password in URL")),
-        None => token_shape(info.user.expose()).map(|_| (info.user.clone(), "token in URL")),
+        Some(p) => Some((p.clone(), LeakShape::PasswordInUrl)),
+        None => token_shape(info.user.expose()).map(|_| (info.user.clone(), LeakShape::TokenInUrl)),
     }
 }
 
@@ -915,7 +907,7 @@ fn strip_auth_scheme(v: &str) -> &str {
 /// words included; only syntactic placeholders, paths, URLs without a password and settings are
 /// not values); or, whatever its name and look, the value of a credential key of some Secret
 /// (`secret_values`, fingerprints).
-pub fn leaked_shape(name: &str, value: &Sensitive, secret_values: &BTreeSet<String>) -> Option<&'static str> {
+pub fn leaked_shape(name: &str, value: &Sensitive, secret_values: &BTreeSet<String>) -> Option<LeakShape> {
     let v = strip_auth_scheme(value.expose().trim());
     if let Some(shape) = token_shape(v) {
         return Some(shape);
@@ -931,10 +923,10 @@ pub fn leaked_shape(name: &str, value: &Sensitive, secret_values: &BTreeSet<Stri
         && (v.len() >= 6 || short_ok)
         && !looks_like_reference(name, v)
     {
-        return Some("credential-named value");
+        return Some(LeakShape::CredentialNamed);
     }
     if !value.expose().is_empty() && secret_values.contains(&value.fingerprint().0) {
-        return Some(SECRET_COPY);
+        return Some(LeakShape::SecretCopy);
     }
     None
 }
@@ -976,7 +968,7 @@ pub fn names_a_password(name: &str) -> bool {
 
 /// The credentials in the userinfo of every URL in a text (`scheme://user:password@host`, or a
 /// token as the user name), whatever the host.
-pub fn url_credentials(text: &str) -> Vec<(Sensitive, &'static str)> {
+pub fn url_credentials(text: &str) -> Vec<(Sensitive, LeakShape)> {
     url_tokens(text)
         .filter_map(|token| {
             let rest = &token[token.find("://")? + 3..];
@@ -1000,36 +992,36 @@ fn url_tokens(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Recognises well-known credential formats regardless of the name they are stored under.
-pub fn token_shape(v: &str) -> Option<&'static str> {
+pub fn token_shape(v: &str) -> Option<LeakShape> {
     // Every format below is at least 20 characters long; most values are short settings.
     if v.len() < 20 {
         return None;
     }
     let alnum_upper = |s: &str| s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if v.contains("-----BEGIN") && v.contains("PRIVATE KEY-----") {
-        return Some("PEM private key");
+        return Some(LeakShape::PemPrivateKey);
     }
     for prefix in ["AKIA", "ASIA"] {
         if let Some(i) = v.find(prefix) {
             let rest = &v[i..];
             if rest.len() >= 20 && alnum_upper(&rest[..20]) {
-                return Some("AWS access key id");
+                return Some(LeakShape::AwsAccessKeyId);
             }
         }
     }
-    let prefixed: &[(&str, &str, usize)] = &[
-        ("ghp_", "GitHub token", 36),
-        ("gho_", "GitHub token", 36),
-        ("ghs_", "GitHub token", 36),
-        ("github_pat_", "GitHub token", 30),
-        ("glpat-", "GitLab token", 20),
-        ("xoxb-", "Slack token", 20),
-        ("xoxp-", "Slack token", 20),
-        ("xoxa-", "Slack token", 20),
-        ("sk_live_", "Stripe secret key", 20),
-        ("rk_live_", "Stripe secret key", 20),
-        ("AIza", "Google API key", 35),
-        ("SG.", "SendGrid key", 40),
+    let prefixed: &[(&str, LeakShape, usize)] = &[
+        ("ghp_", LeakShape::GitHubToken, 36),
+        ("gho_", LeakShape::GitHubToken, 36),
+        ("ghs_", LeakShape::GitHubToken, 36),
+        ("github_pat_", LeakShape::GitHubToken, 30),
+        ("glpat-", LeakShape::GitLabToken, 20),
+        ("xoxb-", LeakShape::SlackToken, 20),
+        ("xoxp-", LeakShape::SlackToken, 20),
+        ("xoxa-", LeakShape::SlackToken, 20),
+        ("sk_live_", LeakShape::StripeSecretKey, 20),
+        ("rk_live_", LeakShape::StripeSecretKey, 20),
+        ("AIza", LeakShape::GoogleApiKey, 35),
+        ("SG.", LeakShape::SendGridKey, 40),
     ];
     for (p, shape, min) in prefixed {
         if let Some(i) = v.find(p) {
@@ -1039,7 +1031,7 @@ pub fn token_shape(v: &str) -> Option<&'static str> {
                 .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
                 .count();
             if len >= *min {
-                return Some(shape);
+                return Some(*shape);
             }
         }
     }
@@ -1051,7 +1043,7 @@ pub fn token_shape(v: &str) -> Option<&'static str> {
             .unwrap_or(rest.len())];
         let segs: Vec<&str> = tok.split('.').collect();
         if segs.len() == 3 && segs[1].starts_with("eyJ") && segs.iter().all(|s| s.len() >= 10) {
-            return Some("JWT");
+            return Some(LeakShape::Jwt);
         }
     }
     None
@@ -1077,7 +1069,7 @@ mod tests {
             ]
         );
         let (secret, shape) = refs[3].credential.as_ref().unwrap();
-        assert_eq!((secret.expose(), *shape), ("s3cret", "password in URL"));
+        assert_eq!((secret.expose(), *shape), ("s3cret", LeakShape::PasswordInUrl));
         // A user name alone is a credential when it is a token; otherwise only stripped.
         let token = "ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
         let refs = host_refs(&format!("https://{token}@github.com/o/r https://git@gitlab.example/x"));
@@ -1085,7 +1077,7 @@ mod tests {
             .iter()
             .map(|r| (r.host.as_str(), r.credential.as_ref().map(|(s, k)| (s.expose(), *k))))
             .collect();
-        assert_eq!(got, vec![("github.com", Some((token, "token in URL"))), ("gitlab.example", None)]);
+        assert_eq!(got, vec![("github.com", Some((token, LeakShape::TokenInUrl))), ("gitlab.example", None)]);
         // In an option too.
         let refs = host_refs("--upstream=https://u:pw@args.example.com/x");
         assert_eq!(refs[0].credential.as_ref().map(|(s, _)| s.expose()), Some("pw"));
@@ -1116,7 +1108,7 @@ mod tests {
             ("API_TOKEN", "test"),
             ("PARTNER_API_KEY", "admin"),
         ] {
-            assert_eq!(shape(name, v), Some("credential-named value"), "{name}={v}");
+            assert_eq!(shape(name, v), Some(LeakShape::CredentialNamed), "{name}={v}");
         }
         for (name, v) in [
             ("DB_PASSWORD", "REPLACE_ME"),
@@ -1134,7 +1126,7 @@ mod tests {
         // Any literal equal to a Secret's credential value, whatever its name.
         let copied = Sensitive::new("tok-8841".to_owned());
         let values: BTreeSet<String> = [copied.fingerprint().0].into();
-        assert_eq!(leaked_shape("HEADER_VALUE", &copied, &values), Some(SECRET_COPY));
+        assert_eq!(leaked_shape("HEADER_VALUE", &copied, &values), Some(LeakShape::SecretCopy));
     }
 
     #[test]
@@ -1145,15 +1137,18 @@ mod tests {
         .into_iter()
         .map(|(s, k)| (s.expose().to_owned(), k))
         .collect();
-        assert_eq!(got, [("pw1".to_owned(), "password in URL"), ("pw2".to_owned(), "password in URL")]);
+        assert_eq!(
+            got,
+            [("pw1".to_owned(), LeakShape::PasswordInUrl), ("pw2".to_owned(), LeakShape::PasswordInUrl)]
+        );
     }
 
     #[test]
     fn token_shapes() {
-        assert_eq!(token_shape("AKIAIOSFODNN7EXAMPLE"), Some("AWS access key id"));
-        assert_eq!(token_shape("ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), Some("GitHub token"));
+        assert_eq!(token_shape("AKIAIOSFODNN7EXAMPLE"), Some(LeakShape::AwsAccessKeyId));
+        assert_eq!(token_shape("ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), Some(LeakShape::GitHubToken));
         assert_eq!(token_shape("hello world"), None);
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLWJ5dGVz";
-        assert_eq!(token_shape(jwt), Some("JWT"));
+        assert_eq!(token_shape(jwt), Some(LeakShape::Jwt));
     }
 }

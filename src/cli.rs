@@ -1,18 +1,17 @@
 //! The command line: `scan`, `rules`, `explain`. Reports go to stdout (or `--output`),
-//! diagnostics to stderr. Exit codes: 0 no finding at or above `--fail-on`, 1 findings at or
-//! above it, 2 usage error or nothing readable.
+//! diagnostics to stderr. Exit codes are [`Exit`]: 0 no finding at or above `--fail-on`, 1
+//! findings at or above it, 2 usage error or nothing readable.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ztpath_probes::ReadOptions;
 use ztpath_reports::{Format, Severity, text};
 
 use crate::rules::{self, RULES};
-use crate::{Options, scan_with};
+use crate::{Options, scan_with, timings};
 
 #[derive(Parser)]
 #[command(
@@ -194,33 +193,61 @@ impl FailOn {
     }
 }
 
+/// How a run ends: the process exit status, the one place its numbers are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done, and no finding at or above `--fail-on` (also `--help`, `--version`).
+    Clean,
+    /// 1: a finding at or above `--fail-on`.
+    Findings,
+    /// 2: a usage error, nothing readable, or an input or output error.
+    Error,
+}
+
+impl Exit {
+    /// The exit status.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Clean => 0,
+            Exit::Findings => 1,
+            Exit::Error => 2,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
+
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            let exit = if e.use_stderr() { Exit::Error } else { Exit::Clean };
             let _ = e.print();
-            return ExitCode::from(code);
+            return exit.into();
         }
     };
     let result = match cli.command {
         Command::Scan(args) => run_scan(*args),
         Command::Rules(args) => run_rules(&args),
         Command::Explain { rule } => match rules::find(&rule) {
-            Some(r) => write_stdout(rules::doc_page(r).as_bytes()).map(|()| 0),
+            Some(r) => write_stdout(rules::doc_page(r).as_bytes()).map(|()| Exit::Clean),
             None => {
                 eprintln!("ztpath: unknown rule `{}`; `ztpath rules` lists them", text::escape(&rule));
-                Ok(2)
+                Ok(Exit::Error)
             }
         },
     };
     match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Ok(exit) => exit.into(),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Clean.into(),
         Err(e) => {
             eprintln!("ztpath: {}", text::escape(&e.to_string()));
-            ExitCode::from(2)
+            Exit::Error.into()
         }
     }
 }
@@ -231,15 +258,15 @@ fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     out.flush()
 }
 
-fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
+fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
     if let Err(e) = init_fingerprint_key(args.fingerprint_key.as_deref()) {
         eprintln!("ztpath: {e}");
-        return Ok(2);
+        return Ok(Exit::Error);
     }
-    let Some(today) = args.now.or_else(default_today) else { return Ok(2) };
+    let Some(today) = args.now.or_else(default_today) else { return Ok(Exit::Error) };
     let live = match collect_aws(&args.aws) {
         Ok(live) => live,
-        Err(code) => return Ok(code),
+        Err(exit) => return Ok(exit),
     };
     let paths = if args.paths.is_empty() && live.is_none() { vec![PathBuf::from(".")] } else { args.paths };
     let format = match args.format {
@@ -281,48 +308,24 @@ fn run_scan(args: ScanArgs) -> std::io::Result<u8> {
                 .join(", "),
             report.summary.files
         );
-        return Ok(2);
+        return Ok(Exit::Error);
     }
-    let start = Instant::now();
     // The report goes to its writer as it is rendered, not through a copy of it in memory.
-    match &args.output {
-        Some(path) => write_report_file(&report, format, path)?,
+    let (written, render) = timings::measure(|| match &args.output {
+        Some(path) => write_report_file(&report, format, path),
         None => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            ztpath_reports::render(&report, format, &mut out)?;
-            out.flush()?;
+            ztpath_reports::render(&report, format, &mut out).and_then(|()| out.flush())
         }
-    }
-    let render = start.elapsed();
+    });
+    written?;
     timings.report += render;
-    if std::env::var_os("ZTPATH_TIMINGS").is_some() {
-        eprintln!("ztpath timings:   render {:.3}s", render.as_secs_f64());
-    }
-    if std::env::var_os("ZTPATH_TIMINGS").is_some() {
-        let total = timings.read + timings.analyse + timings.rules + timings.report;
-        let pct = |d: std::time::Duration| 100.0 * d.as_secs_f64() / total.as_secs_f64().max(1e-9);
-        eprintln!(
-            "ztpath timings: read {:.3}s ({:.0}%), analyse {:.3}s ({:.0}%), rules {:.3}s ({:.0}%), report+render {:.3}s ({:.0}%), total {:.3}s",
-            timings.read.as_secs_f64(),
-            pct(timings.read),
-            timings.analyse.as_secs_f64(),
-            pct(timings.analyse),
-            timings.rules.as_secs_f64(),
-            pct(timings.rules),
-            timings.report.as_secs_f64(),
-            pct(timings.report),
-            total.as_secs_f64()
-        );
-        let rss: Vec<String> = timings.rss_mib.iter().map(|(p, m)| format!("{p} {m} MiB")).collect();
-        eprintln!("ztpath memory (resident after each phase): {}", rss.join(", "));
-    }
-    let failing = args
-        .fail_on
-        .threshold()
-        .is_some_and(|t| report.findings.iter().any(|f| f.severity.is_some_and(|s| s <= t)));
+    timings::step("render", render);
+    timings.print_summary();
+    let failing = args.fail_on.threshold().is_some_and(|t| report.findings.iter().any(|f| f.severity <= t));
     // Exiting next: let the OS take the report's memory back instead of freeing it piece by piece.
     std::mem::forget(report);
-    Ok(u8::from(failing))
+    Ok(if failing { Exit::Findings } else { Exit::Clean })
 }
 
 /// Renders the report into `--output`. A regular file that a failed write left incomplete is
@@ -348,7 +351,7 @@ fn write_report_file(
     Ok(())
 }
 
-fn run_rules(args: &RulesArgs) -> std::io::Result<u8> {
+fn run_rules(args: &RulesArgs) -> std::io::Result<Exit> {
     if let Some(dir) = &args.write_docs {
         std::fs::create_dir_all(dir)?;
         for r in RULES {
@@ -356,7 +359,7 @@ fn run_rules(args: &RulesArgs) -> std::io::Result<u8> {
         }
         std::fs::write(dir.join("README.md"), rules_index())?;
         eprintln!("wrote {} rule pages to {}", RULES.len(), dir.display());
-        return Ok(0);
+        return Ok(Exit::Clean);
     }
     let text = match args.format {
         RulesFormat::Json => {
@@ -375,8 +378,8 @@ fn run_rules(args: &RulesArgs) -> std::io::Result<u8> {
                     r.id,
                     r.name,
                     r.severity.as_str(),
-                    &r.owasp_nhi.join(", "),
-                    &r.nist_800_207.join(", "),
+                    &join(r.owasp_nhi),
+                    &join(r.nist_800_207),
                     r.title,
                 ]);
             }
@@ -384,7 +387,12 @@ fn run_rules(args: &RulesArgs) -> std::io::Result<u8> {
         }
     };
     write_stdout(text.as_bytes())?;
-    Ok(0)
+    Ok(Exit::Clean)
+}
+
+/// Ids of a rule's mappings, comma-separated.
+fn join<T: std::fmt::Display>(ids: &[T]) -> String {
+    ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// The index page of the rule catalogue (docs/rules/README.md).
@@ -398,8 +406,8 @@ pub fn rules_index() -> String {
             "| [{id}]({id}.md) | `{}` | {} | {} | {} | {} |\n",
             r.name,
             r.severity,
-            r.owasp_nhi.join(", "),
-            r.nist_800_207.join(", "),
+            join(r.owasp_nhi),
+            join(r.nist_800_207),
             r.title,
             id = r.id
         ));
@@ -441,10 +449,10 @@ enum AwsSourceArg {
     Both,
 }
 
-/// Collects the AWS account when --aws is given: `Ok(None)` without it, `Err(exit code)` when
+/// Collects the AWS account when --aws is given: `Ok(None)` without it, `Err(Exit::Error)` when
 /// nothing could be collected (after saying why).
 #[cfg(feature = "aws-live")]
-fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, u8> {
+fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, Exit> {
     use ztpath_probes::aws_live::{self, AwsOptions, AwsSources};
     if !args.aws {
         return Ok(None);
@@ -465,17 +473,17 @@ fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, u8> {
         Ok(inventory) => Ok(Some(inventory)),
         Err(e) => {
             eprintln!("ztpath: aws: {}", text::escape(&e.to_string()));
-            Err(2)
+            Err(Exit::Error)
         }
     }
 }
 
 #[cfg(not(feature = "aws-live"))]
-fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, u8> {
+fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, Exit> {
     if !args.aws {
         return Ok(None);
     }
     let _ = (&args.profile, &args.region, &args.aws_endpoint, &args.aws_aggregator, args.aws_source);
     eprintln!("ztpath: --aws needs a build with the `aws-live` feature");
-    Err(2)
+    Err(Exit::Error)
 }

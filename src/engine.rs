@@ -88,7 +88,7 @@ pub struct Analysis<'a> {
 
 impl<'a> Analysis<'a> {
     pub fn new(inv: &'a Inventory, options: Options) -> Analysis<'a> {
-        let mut clock = PhaseClock::new();
+        let mut clock = crate::timings::Laps::new("analyse");
         let estate = Estate::new(inv);
         clock.lap("estate");
         let mesh = MeshIndex::new(&estate);
@@ -656,6 +656,7 @@ fn external_hop(
         identity,
         detail,
         evidence: paths::evidence(&sources),
+        origin: ztpath_reports::VerdictOrigin::Receiver,
     }
 }
 
@@ -909,23 +910,5 @@ pub fn credential_node_id(est: &Estate<'_>, c: &crate::calls::HeldCredential) ->
         CredentialOrigin::Literal { .. } | CredentialOrigin::UrlPassword { .. } => {
             literal_id(&w.display(), &c.name)
         }
-    }
-}
-
-/// Prints the time of each step of the analysis when `ZTPATH_TIMINGS` is set.
-struct PhaseClock {
-    on: bool,
-    last: std::time::Instant,
-}
-
-impl PhaseClock {
-    fn new() -> PhaseClock {
-        PhaseClock { on: std::env::var_os("ZTPATH_TIMINGS").is_some(), last: std::time::Instant::now() }
-    }
-    fn lap(&mut self, what: &str) {
-        if self.on {
-            eprintln!("ztpath timings:   analyse/{what} {:.3}s", self.last.elapsed().as_secs_f64());
-        }
-        self.last = std::time::Instant::now();
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod aws;
 pub mod blast;
+pub mod builtin;
 pub mod calls;
 pub mod cli;
 pub mod engine;
@@ -23,33 +24,18 @@ pub mod rbac;
 pub mod report;
 pub mod rules;
 pub mod servers;
+pub mod shapes;
+pub mod timings;
 pub mod values;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use ztpath_probes::ReadOptions;
 use ztpath_reports::Report;
 
 pub use engine::Options;
-
-/// Time spent in each phase of a scan.
-#[derive(Debug, Default, Clone)]
-pub struct Timings {
-    pub read: Duration,
-    pub analyse: Duration,
-    pub rules: Duration,
-    pub report: Duration,
-    /// Resident memory (MiB) after each phase, when the platform tells.
-    pub rss_mib: Vec<(&'static str, u64)>,
-}
-
-/// Resident set size of this process in MiB (Linux; `None` elsewhere).
-pub fn rss_mib() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096 / (1024 * 1024))
-}
+use timings::measure;
+pub use timings::{Timings, rss_mib};
 
 /// Reads the paths, analyses the estate and returns the report (with phase timings).
 pub fn scan(paths: &[PathBuf], options: &Options) -> (Report, Timings) {
@@ -66,19 +52,21 @@ pub fn scan_with(
     options: &Options,
 ) -> (Report, Timings) {
     let mut t = Timings::default();
-    let start = Instant::now();
-    let mut inventory = if paths.is_empty() {
-        ztpath_probes::Inventory::default()
-    } else {
-        ztpath_probes::read_paths_with(paths, reading)
-    };
-    if let Some(extra) = extra {
-        inventory.extend(extra);
-        // The same account may also be among the files (an export of it).
-        inventory.iam.dedup();
-    }
-    t.read = start.elapsed();
-    t.rss_mib.extend(rss_mib().map(|m| ("read", m)));
+    let (inventory, read) = measure(|| {
+        let mut inventory = if paths.is_empty() {
+            ztpath_probes::Inventory::default()
+        } else {
+            ztpath_probes::read_paths_with(paths, reading)
+        };
+        if let Some(extra) = extra {
+            inventory.extend(extra);
+            // The same account may also be among the files (an export of it).
+            inventory.iam.dedup();
+        }
+        inventory
+    });
+    t.read = read;
+    t.mark_memory("read");
     let report = analyse(&inventory, options, &mut t);
     if options.skip_teardown {
         // The caller exits next: freeing millions of small allocations one by one would only
@@ -90,17 +78,14 @@ pub fn scan_with(
 
 /// Analyses an Inventory already read.
 pub fn analyse(inventory: &ztpath_probes::Inventory, options: &Options, t: &mut Timings) -> Report {
-    let start = Instant::now();
-    let analysis = engine::Analysis::new(inventory, options.clone());
-    t.analyse = start.elapsed();
-    t.rss_mib.extend(rss_mib().map(|m| ("analyse", m)));
-    let start = Instant::now();
-    let findings = rules::run(&analysis);
-    t.rules = start.elapsed();
-    t.rss_mib.extend(rss_mib().map(|m| ("rules", m)));
-    let start = Instant::now();
-    let report = report::build(inventory, analysis, findings);
-    t.report = start.elapsed();
-    t.rss_mib.extend(rss_mib().map(|m| ("report", m)));
+    let (analysis, took) = measure(|| engine::Analysis::new(inventory, options.clone()));
+    t.analyse = took;
+    t.mark_memory("analyse");
+    let (findings, took) = measure(|| rules::run(&analysis));
+    t.rules = took;
+    t.mark_memory("rules");
+    let (report, took) = measure(|| report::build(inventory, analysis, findings));
+    t.report = took;
+    t.mark_memory("report");
     report
 }

@@ -1,11 +1,11 @@
 //! What a workload's inbound side demands of its callers: the transport it accepts (mTLS
 //! required, optional, or plaintext) and whether it checks who the caller is.
 //!
-//! Istio and Linkerd semantics follow STANDARDS.md §4 and §5: Istio PeerAuthentication resolves
-//! workload > namespace > mesh and defaults to PERMISSIVE; an Istio workload with no ALLOW policy
-//! admits everyone, `spec: {}` admits no one, `rules: [{}]` admits everyone. Linkerd's default
-//! inbound policy is `all-unauthenticated` unless an annotation or the install says otherwise,
-//! and once a Server covers a port only its authorizations admit callers.
+//! Istio and Linkerd semantics follow docs/semantics.md#istio and docs/semantics.md#linkerd: Istio
+//! PeerAuthentication resolves workload > namespace > mesh and defaults to PERMISSIVE; an Istio
+//! workload with no ALLOW policy admits everyone, `spec: {}` admits no one, `rules: [{}]` admits
+//! everyone. Linkerd's default inbound policy is `all-unauthenticated` unless an annotation or the
+//! install says otherwise, and once a Server covers a port only its authorizations admit callers.
 
 use rustc_hash::FxHashMap as HashMap;
 

@@ -2,7 +2,7 @@
 //! of its workload identity.
 
 use ztpath_probes::{ClientTlsMode, Source};
-use ztpath_reports::{AuthMethod, Evidence, Hop, IdentityState};
+use ztpath_reports::{AuthMethod, Evidence, Hop, IdentityState, VerdictOrigin};
 
 use crate::estate::{Estate, Mesh, WorkloadView};
 use crate::mesh::{Admission, Inbound, MeshIndex, Transport};
@@ -106,6 +106,7 @@ pub fn zone_hop(
             inbound.admission_reason
         ),
         evidence: evidence(&sources),
+        origin: VerdictOrigin::Receiver,
     }
 }
 
@@ -127,6 +128,15 @@ pub fn call_hop(
     let mut sources = vec![reference.clone()];
     sources.extend(inbound.transport_evidence.iter().cloned());
     let refused = |why: String| (AuthMethod::MeshMtls, IdentityState::Unknown, why);
+    // Between Istio sidecars, a DestinationRule's TLS mode other than ISTIO_MUTUAL decides the hop.
+    let origin = match (caller.mesh, target.mesh, &client.tls) {
+        (
+            Mesh::Istio,
+            Mesh::Istio,
+            Some((ClientTlsMode::Disable | ClientTlsMode::Simple | ClientTlsMode::Mutual, ..)),
+        ) => VerdictOrigin::CallerTlsSetting,
+        _ => VerdictOrigin::Receiver,
+    };
     let (mut auth, mut identity, mut detail) = match (caller.mesh, target.mesh) {
         (_, Mesh::None) => (
             AuthMethod::Plaintext,
@@ -237,6 +247,7 @@ pub fn call_hop(
         identity,
         detail,
         evidence: evidence(&sources),
+        origin,
     }
 }
 

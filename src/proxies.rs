@@ -6,7 +6,8 @@
 //! backend: plaintext or TLS, whether the proxy verifies the backend, and what becomes of the
 //! caller's identity: propagated in a header the proxy sets from the verified certificate (or XFCC
 //! `SANITIZE_SET`), substituted by the proxy's own certificate, spoofable through a header the
-//! client controls, or lost. STANDARDS.md §4.5, §6, §7 and §8.1 give the semantics.
+//! client controls, or lost. docs/semantics.md gives the semantics: #istio (gateways), #envoy,
+//! #nginx, #haproxy, #ingress, #gateway-api, #aws-elb and #tls.
 //!
 //! Two kinds of hop are not what they seem. A layer-4 listener (a `LoadBalancer` Service, an NLB
 //! TCP listener, a TCP proxy) passes the client's bytes on as they are: the hop is TLS
@@ -17,10 +18,10 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use ztpath_probes::{
-    BackendTarget, ClientCertMode, HeaderAction, IdentityHeader, ListenerTls, PortTls, Proxy, ProxyListener,
-    ProxyRoute, Source, XfccMode,
+    BackendTarget, ClientCertMode, HeaderAction, IdentityHeader, ListenerTls, PortTls, Proxy, ProxyKind,
+    ProxyListener, ProxyRoute, Source, XfccMode,
 };
-use ztpath_reports::{AuthMethod, AuthPath, Hop, IdentityState};
+use ztpath_reports::{AuthMethod, AuthPath, Hop, IdentityState, VerdictOrigin};
 
 use crate::engine::Analysis;
 use crate::estate::Mesh;
@@ -95,9 +96,38 @@ pub struct ProxyPath {
     pub local_listener: bool,
 }
 
+/// The name of a proxy's kind in node ids (lower case) and in the node's `proxy` attribute.
+/// Ids are stable across releases: a new kind gets a new name, an old name never changes.
+pub fn kind_name(kind: ProxyKind) -> &'static str {
+    match kind {
+        ProxyKind::Envoy => "Envoy",
+        ProxyKind::Nginx => "Nginx",
+        ProxyKind::Haproxy => "Haproxy",
+        ProxyKind::IngressNginx => "IngressNginx",
+        ProxyKind::IngressAlb => "IngressAlb",
+        ProxyKind::Ingress => "Ingress",
+        ProxyKind::Gateway => "Gateway",
+        ProxyKind::IstioGateway => "IstioGateway",
+        ProxyKind::AwsAlb => "AwsAlb",
+        ProxyKind::AwsNlb => "AwsNlb",
+        ProxyKind::ServiceLoadBalancer => "ServiceLoadBalancer",
+    }
+}
+
+/// The name of an Envoy XFCC mode in hop details.
+fn xfcc_name(mode: XfccMode) -> &'static str {
+    match mode {
+        XfccMode::Sanitize => "Sanitize",
+        XfccMode::ForwardOnly => "ForwardOnly",
+        XfccMode::AppendForward => "AppendForward",
+        XfccMode::SanitizeSet => "SanitizeSet",
+        XfccMode::AlwaysForwardOnly => "AlwaysForwardOnly",
+    }
+}
+
 /// The id of a proxy's node.
 pub fn proxy_id(p: &Proxy) -> String {
-    format!("proxy:{:?}/{}/{}", p.kind, p.namespace.as_deref().unwrap_or("-"), p.name).to_lowercase()
+    format!("proxy:{}/{}/{}", kind_name(p.kind), p.namespace.as_deref().unwrap_or("-"), p.name).to_lowercase()
 }
 
 /// The node id of every proxy. Two proxies with the same kind, namespace and name (two
@@ -135,7 +165,7 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
         let pid = ids[pi].clone();
         let proxy_mesh = mesh_of(a, p, &runners[pi]);
         let pn = a.graph.node(pid.clone(), NodeKind::Proxy, &p.name, p.namespace.as_deref());
-        a.graph.set_attr(pn, "proxy", format!("{:?}", p.kind));
+        a.graph.set_attr(pn, "proxy", kind_name(p.kind).to_owned());
         // Credentials in URLs of the configuration that are not backends (an `auth-url`).
         for c in p.credentials.iter().filter(|c| !c.peer.is_empty()) {
             let tn = a.graph.node(format!("external:{}", c.peer), NodeKind::External, &c.peer, None);
@@ -576,6 +606,7 @@ fn client_hop(
         identity,
         detail,
         evidence: evidence(&sources),
+        origin: VerdictOrigin::Receiver,
     }
 }
 
@@ -820,7 +851,7 @@ fn backend_hop(a: &Analysis<'_>, h: &HopIn<'_>, target: &Target) -> (Hop, Backen
         )
     } else if verified && (set_from_cert.is_some() || xfcc_propagates) {
         let how = set_from_cert.map_or_else(
-            || format!("XFCC {:?}", l.xfcc.unwrap_or(XfccMode::SanitizeSet)),
+            || format!("XFCC {}", xfcc_name(l.xfcc.unwrap_or(XfccMode::SanitizeSet))),
             |h| format!("header `{}` set from the verified certificate", h.name),
         );
         (IdentityState::Propagated, format!("the caller's identity is forwarded in {how}"), None)
@@ -918,6 +949,7 @@ fn backend_hop(a: &Analysis<'_>, h: &HopIn<'_>, target: &Target) -> (Hop, Backen
         identity,
         detail: if refused { transport } else { format!("{transport}; {why}") },
         evidence: evidence(&sources),
+        origin: VerdictOrigin::Receiver,
     };
     let relied_on = identity == IdentityState::Spoofable
         && (spoofable_by.is_none()

@@ -275,7 +275,7 @@ fn builtin_cluster_role(name: &str) -> Option<&'static Role> {
                 annotations: Default::default(),
                 creation_timestamp: None,
                 owner: None,
-                source: Source { file: "(built-in ClusterRole)".into(), line: 0 },
+                source: crate::builtin::source("built-in ClusterRole"),
             },
             rules: rules
                 .into_iter()

@@ -82,9 +82,7 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
     let mut by_severity: BTreeMap<String, usize> =
         Severity::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
     for f in &findings {
-        if let Some(s) = f.severity {
-            *by_severity.entry(s.as_str().to_owned()).or_default() += 1;
-        }
+        *by_severity.entry(f.severity.as_str().to_owned()).or_default() += 1;
     }
     let mut diagnostics: Vec<Diagnostic> = inv
         .diagnostics

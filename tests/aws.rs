@@ -15,15 +15,7 @@ fn aws_findings(r: &Report) -> Vec<String> {
         .findings
         .iter()
         .filter(|f| f.rule.starts_with("ZT2") || f.rule == "ZT009")
-        .map(|f| {
-            format!(
-                "{} {} {} {}",
-                f.rule,
-                f.severity.map_or("-".into(), |s| s.to_string()),
-                f.subject.kind,
-                f.subject.name
-            )
-        })
+        .map(|f| format!("{} {} {} {}", f.rule, f.severity, f.subject.kind, f.subject.name))
         .collect();
     out.sort();
     out
@@ -180,7 +172,7 @@ fn the_reference_date_decides_key_age() {
     let later: Report = serde_json::from_str(&stdout).unwrap();
     let stale = of_rule(&later, "ZT202");
     let m = stale.iter().find(|f| f.subject.name == "metrics-reader/key-1").expect("stale a year later");
-    assert_eq!(m.severity, Some(Severity::High), "420 days is over twice the limit");
+    assert_eq!(m.severity, Severity::High, "420 days is over twice the limit");
     let (code, _, stderr) = common::run(&["scan", ESTATE, "--now", "25/11/2026"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("YYYY-MM-DD"), "{stderr}");

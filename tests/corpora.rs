@@ -74,7 +74,7 @@ fn expect_finding(
     assert!(!hits.is_empty(), "expected {rule} on {kind} {ns}/{name}; findings:\n{}", all(report));
     if let Some(s) = severity {
         assert!(
-            hits.iter().any(|f| f.severity == Some(s)),
+            hits.iter().any(|f| f.severity == s),
             "{rule} on {kind} {ns}/{name} should be {s}:\n{}",
             describe(&hits)
         );

@@ -121,9 +121,7 @@ fn defaults_short_values_and_user_names_are_credentials_placeholders_are_not() {
         describe(&common::of_rule(&r, "ZT005"))
     );
     assert!(
-        findings_on(&r, "ZT005", "Deployment", "vals", "app")
-            .iter()
-            .all(|f| f.severity == Some(Severity::High))
+        findings_on(&r, "ZT005", "Deployment", "vals", "app").iter().all(|f| f.severity == Severity::High)
     );
     // Each is a static credential the workload presents; placeholders and settings are not.
     let mut held: Vec<&str> = findings_on(&r, "ZT004", "Deployment", "vals", "app")

@@ -37,12 +37,7 @@ fn proxy_findings(r: &Report) -> Vec<(String, String, String, String)> {
         .filter(|f| f.rule.starts_with("ZT1"))
         .map(|f| {
             let prefix = f.message.split(':').next().unwrap_or_default().to_owned();
-            (
-                f.rule.clone(),
-                f.severity.map(|s| s.to_string()).unwrap_or_default(),
-                common::subject(&f.subject),
-                prefix,
-            )
+            (f.rule.clone(), f.severity.to_string(), common::subject(&f.subject), prefix)
         })
         .collect();
     got.sort();

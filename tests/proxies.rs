@@ -82,13 +82,7 @@ fn proxy_findings_are_the_expected_ones() {
         .findings
         .iter()
         .filter(|f| f.rule.starts_with("ZT1"))
-        .map(|f| {
-            (
-                f.rule.clone(),
-                f.severity.map(|s| s.to_string()).unwrap_or_default(),
-                common::subject(&f.subject),
-            )
-        })
+        .map(|f| (f.rule.clone(), f.severity.to_string(), common::subject(&f.subject)))
         .collect();
     got.sort();
     let expected: Vec<(String, String, String)> = [

@@ -1,6 +1,8 @@
-//! Data-driven over fixtures/rules/<ID>/{bad,good}/: every bad file fires its rule on the subject
-//! its `# Expect:` line names, every good file and folder stays silent for its rule, and the rule
-//! catalogue, the fixtures and the docs are in sync.
+//! Data-driven over fixtures/rules/<ID>/{bad,good}/: every bad file, read alone, gives exactly the
+//! findings of its rule that its `# expect:` lines name (rule, severity, subject), and each of them
+//! still when its folder is read as one estate; every good file says `# expect-none: <ID>` and, with
+//! its folder, stays silent for its rule; and the rule catalogue, the fixtures and the docs are in
+//! sync. The format is described in fixtures/README.md.
 //!
 //! Each test checks every rule and reports all failures together.
 
@@ -38,66 +40,98 @@ fn files(id: &str, side: &str) -> Vec<String> {
     out
 }
 
-/// What a bad file's `# Expect:` comment asks for.
-#[derive(Debug)]
-struct Expect {
-    /// The whole comment, `# ` prefixes removed, lines joined.
-    text: String,
-    /// Subject kind, when the comment names it in the usual `on <Kind> [(<group>)] <ns>/<name>` form.
-    kind: Option<String>,
-    /// API group given in parentheses after the kind (`security.istio.io`, `policy.linkerd.io`).
+/// One finding a bad file expects: a `# expect: <RULE> <severity> <Kind> [(<group>)] <subject>`
+/// line, where the subject is `namespace/name`, or the name alone for an object without a
+/// namespace, and runs to the end of the line.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Expected {
+    rule: String,
+    severity: Severity,
+    kind: String,
+    /// API group given in parentheses after the kind (`security.istio.io`, `policy.linkerd.io`):
+    /// the finding's evidence must point at an object of that group.
     group: Option<String>,
-    /// `ns/name` or `name`.
-    target: Option<String>,
-    /// Severity given in parentheses (`ZT001 (high) on …`, `(medium: same namespace)`).
-    severity: Option<Severity>,
+    target: String,
 }
 
-fn read_expect(file: &str) -> Expect {
-    let text = std::fs::read_to_string(path(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let mut lines = Vec::new();
-    let mut on = false;
-    for line in text.lines() {
-        if line.starts_with("# Expect:") {
-            on = true;
+impl std::fmt::Display for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {}", self.rule, self.severity, self.kind)?;
+        if let Some(g) = &self.group {
+            write!(f, " ({g})")?;
         }
-        if on {
-            match line.strip_prefix('#') {
-                Some(rest) => lines.push(rest.trim().trim_start_matches("Expect:").trim().to_string()),
-                None => break,
-            }
-        }
+        write!(f, " {}", self.target)
     }
-    assert!(!lines.is_empty(), "{file} has no `# Expect:` line");
-    let text = lines.join(" ");
+}
 
-    let severity = text.find('(').and_then(|i| {
-        let word: String = text[i + 1..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
-        Severity::ALL.into_iter().find(|s| s.as_str() == word)
-    });
-    // The primary subject follows " on " or, for the ZT007 value-sharing files, "input order, ".
-    let after = text
-        .find(" on ")
-        .map(|i| &text[i + 4..])
-        .or_else(|| text.find("input order, ").map(|i| &text[i + "input order, ".len()..]));
-    let mut kind = None;
-    let mut group = None;
-    let mut target = None;
-    if let Some(after) = after {
-        let mut words = after.split_whitespace();
-        if let Some(k) = words.next().filter(|k| k.starts_with(|c: char| c.is_ascii_uppercase())) {
-            let mut next = words.next();
-            if let Some(g) = next.filter(|w| w.starts_with('(') && w.ends_with(')')) {
-                group = Some(g.trim_matches(['(', ')']).to_string());
-                next = words.next();
+/// What a fixture's structured comments say: the findings of its rule it expects (a bad file), or
+/// that there is none (a good file).
+#[derive(Debug)]
+enum Expect {
+    Findings(Vec<Expected>),
+    None,
+}
+
+const EXPECT: &str = "# expect:";
+const EXPECT_NONE: &str = "# expect-none:";
+
+/// Reads the `# expect:` / `# expect-none:` lines of a fixture of rule `id`. Any malformed line,
+/// a rule other than `id`, a mix of the two forms, or neither, is an error.
+fn read_expect(file: &str, id: &str) -> Result<Expect, String> {
+    let text = std::fs::read_to_string(path(file)).map_err(|e| format!("{file}: {e}"))?;
+    let mut found = Vec::new();
+    let mut none = false;
+    for (n, line) in text.lines().enumerate() {
+        let at = || format!("{file}:{}", n + 1);
+        if line.to_ascii_lowercase().starts_with("# expect") && !line.starts_with("# expect") {
+            return Err(format!("{}: write `# expect:` / `# expect-none:` in lower case", at()));
+        }
+        if let Some(rest) = line.strip_prefix(EXPECT_NONE) {
+            if rest.trim() != id {
+                return Err(format!("{}: `{EXPECT_NONE}` must name this folder's rule {id}", at()));
             }
-            if let Some(t) = next {
-                kind = Some(k.to_string());
-                target = Some(t.trim_end_matches(['.', ',', ';', ')']).to_string());
-            }
+            none = true;
+        } else if let Some(rest) = line.strip_prefix(EXPECT) {
+            found.push(parse_expected(rest).map_err(|e| format!("{}: {e}", at()))?);
+        } else if line.starts_with("# expect") || line.starts_with("# Expect:") {
+            return Err(format!("{}: unknown expectation form (see fixtures/README.md)", at()));
         }
     }
-    Expect { text, kind, group, target, severity }
+    if let Some(e) = found.iter().find(|e| e.rule != id) {
+        return Err(format!("{file}: expects {e}, not a finding of this folder's rule {id}"));
+    }
+    match (found.is_empty(), none) {
+        (false, false) => {
+            found.sort();
+            Ok(Expect::Findings(found))
+        }
+        (true, true) => Ok(Expect::None),
+        (false, true) => Err(format!("{file}: both `{EXPECT}` and `{EXPECT_NONE}` lines")),
+        (true, false) => Err(format!("{file}: no `{EXPECT}` or `{EXPECT_NONE}` line")),
+    }
+}
+
+fn parse_expected(rest: &str) -> Result<Expected, String> {
+    let mut words = rest.split_whitespace();
+    let rule = words.next().filter(|r| r.starts_with("ZT")).ok_or("no rule id")?.to_owned();
+    let severity = words
+        .next()
+        .and_then(|w| Severity::ALL.into_iter().find(|s| s.as_str() == w))
+        .ok_or("no severity (critical, high, medium, low or info) after the rule id")?;
+    let kind = words.next().ok_or("no subject kind")?.to_owned();
+    let mut rest: Vec<&str> = words.collect();
+    let group = match rest.first() {
+        Some(g) if g.starts_with('(') && g.ends_with(')') => {
+            let g = g.trim_matches(['(', ')']).to_owned();
+            rest.remove(0);
+            Some(g)
+        }
+        _ => None,
+    };
+    if rest.is_empty() {
+        return Err("no subject after the kind".to_owned());
+    }
+    Ok(Expected { rule, severity, kind, group, target: rest.join(" ") })
 }
 
 fn subject_target(f: &Finding) -> String {
@@ -107,46 +141,61 @@ fn subject_target(f: &Finding) -> String {
     }
 }
 
-/// Whether `f` is the finding `expect` describes.
-fn matches(f: &Finding, expect: &Expect) -> bool {
-    let (Some(kind), Some(target)) = (&expect.kind, &expect.target) else {
-        // Free-form comment (ZT009/bad/02): the subject must be spelled out in it.
-        let whole = format!("{} {}", f.subject.kind, subject_target(f));
-        return expect.text.contains(&whole);
-    };
-    if f.subject.kind != *kind || subject_target(f) != *target {
-        return false;
-    }
-    if expect.severity.is_some_and(|s| f.severity != Some(s)) {
+/// Whether `f` is the finding `expected` describes.
+fn matches(f: &Finding, expected: &Expected) -> bool {
+    if f.rule != expected.rule
+        || f.severity != expected.severity
+        || f.subject.kind != expected.kind
+        || subject_target(f) != expected.target
+    {
         return false;
     }
     // The API group tells Istio and Linkerd AuthorizationPolicies apart: the evidence must point
     // at an object of that group.
-    if let Some(group) = &expect.group {
+    if let Some(group) = &expected.group {
         return f.evidence.iter().any(|e| {
             let doc = document_at(&path(&e.file), e.line);
-            doc.contains(&format!("apiVersion: {group}/")) && doc.contains(&format!("kind: {kind}"))
+            doc.contains(&format!("apiVersion: {group}/"))
+                && doc.contains(&format!("kind: {}", expected.kind))
         });
     }
     true
 }
 
-fn check_bad(report: &Report, id: &str, file: &str, context: &str, failures: &mut Vec<String>) {
-    let expect = read_expect(file);
+/// Checks a bad file's expectations against a report. Read alone (`exact`), the file's findings of
+/// its rule are exactly the expected ones, one each; read with its folder, each expected finding
+/// is among them.
+fn check_bad(report: &Report, id: &str, file: &str, exact: bool, failures: &mut Vec<String>) {
+    let context = if exact { "read alone" } else { "in its folder" };
+    let expected = match read_expect(file, id) {
+        Ok(Expect::Findings(e)) => e,
+        Ok(Expect::None) => {
+            failures.push(format!("{file}: a bad file says `{EXPECT_NONE}`"));
+            return;
+        }
+        Err(e) => {
+            failures.push(e);
+            return;
+        }
+    };
     let of_rule = common::of_rule(report, id);
-    if of_rule.is_empty() {
-        failures.push(format!("{file} ({context}): no {id} finding; expected: {}", expect.text));
-        return;
+    let mut unmatched: Vec<&Finding> = of_rule.clone();
+    for e in &expected {
+        match unmatched.iter().position(|f| matches(f, e)) {
+            Some(i) => {
+                unmatched.remove(i);
+            }
+            None => failures.push(format!(
+                "{file} ({context}): no finding `{e}`\n  {id} findings:\n{}",
+                common::describe(&of_rule)
+            )),
+        }
     }
-    if !of_rule.iter().any(|f| matches(f, &expect)) {
+    if exact && !unmatched.is_empty() {
         failures.push(format!(
-            "{file} ({context}): no {id} finding on {:?} {:?}{}{}; expected: {}\n  {id} findings:\n{}",
-            expect.kind,
-            expect.target,
-            expect.group.as_ref().map_or(String::new(), |g| format!(" (group {g})")),
-            expect.severity.map_or(String::new(), |s| format!(" with severity {s}")),
-            expect.text,
-            common::describe(&of_rule)
+            "{file} ({context}): {} {id} finding(s) that no `{EXPECT}` line names:\n{}",
+            unmatched.len(),
+            common::describe(&unmatched)
         ));
     }
 }
@@ -160,7 +209,7 @@ fn every_bad_file_fires_its_rule_on_the_expected_subject() {
         assert!(!bad.is_empty(), "{id}/bad has files");
         for file in bad {
             let report = scan_json(&[&file]);
-            check_bad(&report, &id, &file, "read alone", &mut failures);
+            check_bad(&report, &id, &file, true, &mut failures);
             checked += 1;
         }
     }
@@ -183,7 +232,7 @@ fn every_bad_folder_read_as_one_estate_still_flags_every_file() {
             continue;
         }
         for file in files(&id, "bad") {
-            check_bad(&report, &id, &file, "in its folder", &mut failures);
+            check_bad(&report, &id, &file, false, &mut failures);
         }
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
@@ -212,18 +261,36 @@ fn every_good_file_and_folder_is_silent_for_its_rule() {
 }
 
 #[test]
-fn good_files_name_no_finding_of_their_rule_in_expect() {
-    // The `# Expect:` line of a good file says `no ZTnnn` for its own rule.
+fn good_files_say_expect_none_for_their_rule() {
     let mut failures = Vec::new();
     for id in rule_dirs() {
         for file in files(&id, "good") {
-            let expect = read_expect(&file);
-            if !expect.text.starts_with(&format!("no {id}")) {
-                failures.push(format!("{file}: `# Expect:` says {:?}", expect.text));
+            match read_expect(&file, &id) {
+                Ok(Expect::None) => {}
+                Ok(Expect::Findings(_)) => failures.push(format!("{file}: a good file expects findings")),
+                Err(e) => failures.push(e),
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn expectation_lines_parse_strictly() {
+    let e = parse_expected(" ZT003 high AuthorizationPolicy (security.istio.io) ns/allow-all").unwrap();
+    assert_eq!(e.to_string(), "ZT003 high AuthorizationPolicy (security.istio.io) ns/allow-all");
+    let e = parse_expected(" ZT009 high ServiceAccountToken ns/ops token").unwrap();
+    assert_eq!((e.group, e.target.as_str()), (None, "ns/ops token"));
+    for bad in [
+        "",
+        " ZT001",
+        " ZT001 severe Deployment a/b",
+        " ZT001 high",
+        " ZT001 high Deployment",
+        " high ZT001 X y",
+    ] {
+        assert!(parse_expected(bad).is_err(), "{bad:?}");
+    }
 }
 
 #[test]

@@ -217,4 +217,24 @@ mod tests {
         assert_eq!(doc["edges"][2]["auth"], "plaintext");
         assert_eq!(doc["edges"][2]["identity"], "lost");
     }
+
+    #[test]
+    fn mapping_ids_are_written_as_published_and_unknown_ids_do_not_parse() {
+        use crate::{NistTenet, OwaspNhi};
+        for risk in OwaspNhi::ALL {
+            let text = serde_json::to_string(&risk).unwrap();
+            assert_eq!(text, format!("\"{}\"", risk.id()));
+            assert_eq!(serde_json::from_str::<OwaspNhi>(&text).unwrap(), risk);
+            assert!(!risk.title().is_empty());
+        }
+        for tenet in NistTenet::ALL {
+            let text = serde_json::to_string(&tenet).unwrap();
+            assert_eq!(text, format!("\"{}\"", tenet.id()));
+            assert_eq!(serde_json::from_str::<NistTenet>(&text).unwrap(), tenet);
+        }
+        for unknown in ["\"NHI99:2025\"", "\"NHI4\"", "\"nhi4:2025\""] {
+            assert!(serde_json::from_str::<OwaspNhi>(unknown).is_err(), "{unknown}");
+        }
+        assert!(serde_json::from_str::<NistTenet>("\"T8\"").is_err());
+    }
 }

@@ -118,6 +118,164 @@ impl fmt::Display for Severity {
     }
 }
 
+/// A risk of the OWASP Non-Human Identities Top 10 (2025). Written in a report as its id
+/// (`NHI4:2025`); an id outside the list does not parse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum OwaspNhi {
+    /// NHI1:2025 Improper Offboarding.
+    #[serde(rename = "NHI1:2025")]
+    Nhi1,
+    /// NHI2:2025 Secret Leakage.
+    #[serde(rename = "NHI2:2025")]
+    Nhi2,
+    /// NHI3:2025 Vulnerable Third-Party NHI.
+    #[serde(rename = "NHI3:2025")]
+    Nhi3,
+    /// NHI4:2025 Insecure Authentication.
+    #[serde(rename = "NHI4:2025")]
+    Nhi4,
+    /// NHI5:2025 Overprivileged NHI.
+    #[serde(rename = "NHI5:2025")]
+    Nhi5,
+    /// NHI6:2025 Insecure Cloud Deployment Configurations.
+    #[serde(rename = "NHI6:2025")]
+    Nhi6,
+    /// NHI7:2025 Long-Lived Secrets.
+    #[serde(rename = "NHI7:2025")]
+    Nhi7,
+    /// NHI8:2025 Environment Isolation.
+    #[serde(rename = "NHI8:2025")]
+    Nhi8,
+    /// NHI9:2025 NHI Reuse.
+    #[serde(rename = "NHI9:2025")]
+    Nhi9,
+    /// NHI10:2025 Human Use of NHI.
+    #[serde(rename = "NHI10:2025")]
+    Nhi10,
+}
+
+impl OwaspNhi {
+    /// The ten risks, in order.
+    pub const ALL: [OwaspNhi; 10] = [
+        OwaspNhi::Nhi1,
+        OwaspNhi::Nhi2,
+        OwaspNhi::Nhi3,
+        OwaspNhi::Nhi4,
+        OwaspNhi::Nhi5,
+        OwaspNhi::Nhi6,
+        OwaspNhi::Nhi7,
+        OwaspNhi::Nhi8,
+        OwaspNhi::Nhi9,
+        OwaspNhi::Nhi10,
+    ];
+
+    /// The id as OWASP writes it (`NHI4:2025`).
+    pub fn id(self) -> &'static str {
+        match self {
+            OwaspNhi::Nhi1 => "NHI1:2025",
+            OwaspNhi::Nhi2 => "NHI2:2025",
+            OwaspNhi::Nhi3 => "NHI3:2025",
+            OwaspNhi::Nhi4 => "NHI4:2025",
+            OwaspNhi::Nhi5 => "NHI5:2025",
+            OwaspNhi::Nhi6 => "NHI6:2025",
+            OwaspNhi::Nhi7 => "NHI7:2025",
+            OwaspNhi::Nhi8 => "NHI8:2025",
+            OwaspNhi::Nhi9 => "NHI9:2025",
+            OwaspNhi::Nhi10 => "NHI10:2025",
+        }
+    }
+
+    /// The risk's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            OwaspNhi::Nhi1 => "Improper Offboarding",
+            OwaspNhi::Nhi2 => "Secret Leakage",
+            OwaspNhi::Nhi3 => "Vulnerable Third-Party NHI",
+            OwaspNhi::Nhi4 => "Insecure Authentication",
+            OwaspNhi::Nhi5 => "Overprivileged NHI",
+            OwaspNhi::Nhi6 => "Insecure Cloud Deployment Configurations",
+            OwaspNhi::Nhi7 => "Long-Lived Secrets",
+            OwaspNhi::Nhi8 => "Environment Isolation",
+            OwaspNhi::Nhi9 => "NHI Reuse",
+            OwaspNhi::Nhi10 => "Human Use of NHI",
+        }
+    }
+}
+
+impl fmt::Display for OwaspNhi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A tenet of zero trust from NIST SP 800-207 §2.1. Written in a report as `T1`..`T7`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum NistTenet {
+    /// Every data source and computing service is a resource.
+    T1,
+    /// Communication is secured whatever the network location.
+    T2,
+    /// Access is granted per session.
+    T3,
+    /// Access is decided by dynamic policy.
+    T4,
+    /// The posture of every asset is monitored.
+    T5,
+    /// Authentication and authorization are dynamic and enforced before access.
+    T6,
+    /// Information is collected to improve the posture.
+    T7,
+}
+
+impl NistTenet {
+    /// The seven tenets, in order.
+    pub const ALL: [NistTenet; 7] = [
+        NistTenet::T1,
+        NistTenet::T2,
+        NistTenet::T3,
+        NistTenet::T4,
+        NistTenet::T5,
+        NistTenet::T6,
+        NistTenet::T7,
+    ];
+
+    /// The id (`T1`..`T7`).
+    pub fn id(self) -> &'static str {
+        match self {
+            NistTenet::T1 => "T1",
+            NistTenet::T2 => "T2",
+            NistTenet::T3 => "T3",
+            NistTenet::T4 => "T4",
+            NistTenet::T5 => "T5",
+            NistTenet::T6 => "T6",
+            NistTenet::T7 => "T7",
+        }
+    }
+
+    /// The tenet, paraphrased.
+    pub fn title(self) -> &'static str {
+        match self {
+            NistTenet::T1 => "All data sources and computing services are resources",
+            NistTenet::T2 => "All communication is secured regardless of network location",
+            NistTenet::T3 => "Access is granted per session, with least privilege",
+            NistTenet::T4 => "Access is decided by dynamic policy on client identity and state",
+            NistTenet::T5 => "The integrity and security posture of all assets is monitored",
+            NistTenet::T6 => {
+                "Authentication and authorization are dynamic and strictly enforced before access"
+            }
+            NistTenet::T7 => {
+                "Information about assets, network and communications is collected to improve posture"
+            }
+        }
+    }
+}
+
+impl fmt::Display for NistTenet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
 /// The whole report.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -379,6 +537,21 @@ pub struct Hop {
     pub detail: String,
     /// Where the deciding configuration is.
     pub evidence: Vec<Evidence>,
+    /// What decided the verdict. Not written in the report (schema 2.0.0 has no such field, and a
+    /// report read back has the default); rules read it instead of the detail's words.
+    #[serde(skip)]
+    pub origin: VerdictOrigin,
+}
+
+/// What decided a hop's verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum VerdictOrigin {
+    /// What the receiving side accepts, or the transport between the two sides.
+    #[default]
+    Receiver,
+    /// A TLS setting on the caller's side that overrides the mesh's automatic mTLS (an Istio
+    /// DestinationRule with `tls.mode` `DISABLE`, `SIMPLE` or `MUTUAL`).
+    CallerTlsSetting,
 }
 
 /// Reach of one credential.
@@ -442,7 +615,7 @@ pub struct Reach {
 /// A finding. What belongs to its rule (title, rationale, remediation, OWASP NHI and NIST SP
 /// 800-207 mappings) is in [`Report::rules`], once: join on [`Finding::rule`]
 /// ([`Report::rule_of`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable id: 16 hex digits of the SHA-256 of (rule, subject, discriminator), which are names
     /// and locations, never a value or its fingerprint, so the id is the same on every scan of the
@@ -451,7 +624,7 @@ pub struct Finding {
     /// Rule id, e.g. `ZT001`: the [`RuleInfo::id`] of its entry in [`Report::rules`].
     pub rule: String,
     /// Severity (the rule's default, or higher where this instance is worse).
-    pub severity: Option<Severity>,
+    pub severity: Severity,
     /// What was found, specifically.
     pub message: String,
     /// What the finding is about.
@@ -499,7 +672,7 @@ impl fmt::Display for Evidence {
 }
 
 /// A rule of the catalogue.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleInfo {
     /// Id.
     pub id: String,
@@ -508,11 +681,11 @@ pub struct RuleInfo {
     /// Title.
     pub title: String,
     /// Default severity.
-    pub severity: Option<Severity>,
-    /// OWASP NHI ids.
-    pub owasp_nhi: Vec<String>,
+    pub severity: Severity,
+    /// OWASP NHI Top 10 (2025) risks.
+    pub owasp_nhi: Vec<OwaspNhi>,
     /// NIST SP 800-207 tenets.
-    pub nist_800_207: Vec<String>,
+    pub nist_800_207: Vec<NistTenet>,
     /// Why it matters.
     pub rationale: String,
     /// How to fix.

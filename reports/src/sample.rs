@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::{
     AuthMethod, AuthPath, BlastRadius, Credential, Diagnostic, Edge, Evidence, Finding, Hop, IdentityState,
-    Node, Reach, Report, RuleInfo, SCHEMA_VERSION, Severity, Subject, Summary, Tool,
+    NistTenet, Node, OwaspNhi, Reach, Report, RuleInfo, SCHEMA_VERSION, Severity, Subject, Summary, Tool,
 };
 
 /// Node id with characters that must be escaped in DOT.
@@ -90,6 +90,7 @@ pub(crate) fn report() -> Report {
             identity: IdentityState::Lost,
             detail: "PeerAuthentication in payments is PERMISSIVE and cart has no sidecar.".into(),
             evidence: vec![ev("mesh/peer-auth.yaml", 4), ev("shop/cart.yaml", 21)],
+            origin: crate::VerdictOrigin::Receiver,
         }],
         auth: Some(AuthMethod::Plaintext),
         identity: Some(IdentityState::Lost),
@@ -115,7 +116,7 @@ pub(crate) fn report() -> Report {
         Finding {
             id: "f-zt001-cart-api".into(),
             rule: "ZT001".into(),
-            severity: Some(Severity::Critical),
+            severity: Severity::Critical,
             message: "cart calls payments/api in plaintext; api cannot tell who called".into(),
             subject: Subject {
                 kind: "Deployment".into(),
@@ -132,7 +133,7 @@ pub(crate) fn report() -> Report {
         Finding {
             id: "f-zt004-db-creds".into(),
             rule: "ZT004".into(),
-            severity: Some(Severity::Medium),
+            severity: Severity::Medium,
             message: "Secret db-creds is a static password shared by 2 workloads".into(),
             subject: Subject {
                 kind: "Secret".into(),
@@ -148,9 +149,9 @@ pub(crate) fn report() -> Report {
         id: "ZT001".into(),
         name: "plaintext-hop".into(),
         title: "Plaintext hop loses caller identity".into(),
-        severity: Some(Severity::Critical),
-        owasp_nhi: vec!["NHI5".into()],
-        nist_800_207: vec!["T2".into()],
+        severity: Severity::Critical,
+        owasp_nhi: vec![OwaspNhi::Nhi5],
+        nist_800_207: vec![NistTenet::T2],
         rationale: "Without transport authentication the callee cannot verify the caller.".into(),
         remediation: "Require STRICT mTLS.".into(),
         doc: "docs/rules/ZT001.md".into(),

@@ -146,7 +146,7 @@ fn findings_table(findings: &[Finding], header: bool, widths: Option<[u16; 5]>) 
     }
     for f in findings {
         table.add_row(vec![
-            Cell::new(f.severity.map_or("-", Severity::as_str)),
+            Cell::new(f.severity.as_str()),
             Cell::new(cell_text(&f.rule)),
             Cell::new(cell_text(&f.subject.to_string())),
             Cell::new(cell_text(&f.message)),

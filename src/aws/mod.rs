@@ -797,7 +797,7 @@ fn keys(inv: &IamInventory) -> Vec<KeyView<'_>> {
 fn builtin_policy(arn: &str) -> Option<&'static PolicyDocument> {
     static BUILTIN: LazyLock<Vec<(&'static str, PolicyDocument)>> = LazyLock::new(|| {
         let doc = |name: &str, statements: &[(&[&str], &[&str], bool)]| {
-            let source = Source { file: format!("(AWS managed policy {name})").into(), line: 0 };
+            let source = crate::builtin::source(&format!("AWS managed policy {name}"));
             PolicyDocument {
                 version: Some("2012-10-17".into()),
                 id: None,

@@ -1,6 +1,6 @@
 //! Role trust policies, read as "who may become this role, and under what conditions".
 //!
-//! Semantics (STANDARDS.md 8.2): `"Principal": "*"` and `{"AWS": "*"}` mean any principal of any
+//! Semantics (docs/semantics.md#aws-iam): `"Principal": "*"` and `{"AWS": "*"}` mean any principal of any
 //! account; `arn:aws:iam::<acct>:root` (or the bare account id) trusts the whole account, that is
 //! any identity there whose own policies allow `sts:AssumeRole`; a role or user ARN trusts that
 //! principal; `Service` trusts an AWS service; `Federated` trusts tokens of an identity provider,

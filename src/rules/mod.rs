@@ -5,6 +5,7 @@
 //! Adding a rule: write `ztNNN_name.rs` with a `pub static RULE: Rule` and its `check`, add it to
 //! `RULES`, add `fixtures/rules/ZTNNN/{bad,good}/`, and regenerate its page with
 //! `ztpath rules --write-docs docs/rules` (a test fails while the page is out of date).
+//! CONTRIBUTING.md walks through it, with the format of the fixtures' `# expect:` lines.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,6 +13,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use ztpath_probes::Source;
 use ztpath_reports::{Finding, RuleInfo, Severity, Subject};
+pub use ztpath_reports::{NistTenet, OwaspNhi};
 
 use crate::engine::Analysis;
 
@@ -53,10 +55,10 @@ pub struct Rule {
     pub title: &'static str,
     /// Default severity (a finding may say more or less, with its reason in the message).
     pub severity: Severity,
-    /// OWASP Non-Human Identities Top 10 (2025) ids.
-    pub owasp_nhi: &'static [&'static str],
-    /// NIST SP 800-207 §2.1 tenets (`T1`..`T7`).
-    pub nist_800_207: &'static [&'static str],
+    /// OWASP Non-Human Identities Top 10 (2025) risks.
+    pub owasp_nhi: &'static [OwaspNhi],
+    /// NIST SP 800-207 §2.1 tenets.
+    pub nist_800_207: &'static [NistTenet],
     /// Why it matters.
     pub rationale: &'static str,
     /// How to fix it.
@@ -149,11 +151,8 @@ pub fn run(a: &Analysis<'_>) -> Vec<Finding> {
         .par_iter()
         .flat_map_iter(|rule| {
             let mut sink = Sink { rule, hits: BTreeMap::new() };
-            let start = std::time::Instant::now();
-            (rule.check)(a, &mut sink);
-            if std::env::var_os("ZTPATH_TIMINGS").is_some() {
-                eprintln!("ztpath timings:   rules/{} {:.3}s", rule.id, start.elapsed().as_secs_f64());
-            }
+            let ((), took) = crate::timings::measure(|| (rule.check)(a, &mut sink));
+            crate::timings::step(&format!("rules/{}", rule.id), took);
             sink.hits.into_iter().map(move |((subject, key), hit)| to_finding(rule, subject, &key, hit))
         })
         .collect();
@@ -171,13 +170,14 @@ fn to_finding(rule: &Rule, subject: Subject, key: &str, hit: Hit) -> Finding {
     }
     let digest = h.finalize();
     let id: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    let mut evidence = crate::paths::evidence(&hit.evidence);
-    evidence.retain(|e| !e.file.starts_with('('));
+    // A built-in definition is no place in the input.
+    let sources: Vec<Source> = hit.evidence.into_iter().filter(|s| !crate::builtin::is_builtin(s)).collect();
+    let evidence = crate::paths::evidence(&sources);
     let paths: BTreeSet<String> = hit.paths.into_iter().collect();
     Finding {
         id,
         rule: rule.id.to_owned(),
-        severity: Some(hit.severity),
+        severity: hit.severity,
         message: hit.message,
         subject,
         evidence,
@@ -191,43 +191,12 @@ pub fn info(rule: &Rule) -> RuleInfo {
         id: rule.id.to_owned(),
         name: rule.name.to_owned(),
         title: rule.title.to_owned(),
-        severity: Some(rule.severity),
-        owasp_nhi: rule.owasp_nhi.iter().map(|s| (*s).to_owned()).collect(),
-        nist_800_207: rule.nist_800_207.iter().map(|s| (*s).to_owned()).collect(),
+        severity: rule.severity,
+        owasp_nhi: rule.owasp_nhi.to_vec(),
+        nist_800_207: rule.nist_800_207.to_vec(),
         rationale: rule.rationale.to_owned(),
         remediation: rule.remediation.to_owned(),
         doc: format!("docs/rules/{}.md", rule.id),
-    }
-}
-
-/// Titles of the OWASP NHI Top 10 (2025) risks.
-pub fn owasp_title(id: &str) -> &'static str {
-    match id {
-        "NHI1:2025" => "Improper Offboarding",
-        "NHI2:2025" => "Secret Leakage",
-        "NHI3:2025" => "Vulnerable Third-Party NHI",
-        "NHI4:2025" => "Insecure Authentication",
-        "NHI5:2025" => "Overprivileged NHI",
-        "NHI6:2025" => "Insecure Cloud Deployment Configurations",
-        "NHI7:2025" => "Long-Lived Secrets",
-        "NHI8:2025" => "Environment Isolation",
-        "NHI9:2025" => "NHI Reuse",
-        "NHI10:2025" => "Human Use of NHI",
-        _ => "",
-    }
-}
-
-/// The NIST SP 800-207 §2.1 tenets, paraphrased.
-pub fn nist_title(id: &str) -> &'static str {
-    match id {
-        "T1" => "All data sources and computing services are resources",
-        "T2" => "All communication is secured regardless of network location",
-        "T3" => "Access is granted per session, with least privilege",
-        "T4" => "Access is decided by dynamic policy on client identity and state",
-        "T5" => "The integrity and security posture of all assets is monitored",
-        "T6" => "Authentication and authorization are dynamic and strictly enforced before access",
-        "T7" => "Information about assets, network and communications is collected to improve posture",
-        _ => "",
     }
 }
 
@@ -237,12 +206,10 @@ pub fn doc_page(rule: &Rule) -> String {
     s.push_str(&format!("# {}: {}\n\n", rule.id, rule.title));
     s.push_str(&format!("- Name: `{}`\n- Default severity: {}\n", rule.name, rule.severity));
     s.push_str("- OWASP Non-Human Identities Top 10 (2025): ");
-    s.push_str(
-        &rule.owasp_nhi.iter().map(|id| format!("{id} {}", owasp_title(id))).collect::<Vec<_>>().join("; "),
-    );
+    s.push_str(&rule.owasp_nhi.iter().map(|r| format!("{r} {}", r.title())).collect::<Vec<_>>().join("; "));
     s.push_str("\n- NIST SP 800-207 tenets (§2.1): ");
     s.push_str(
-        &rule.nist_800_207.iter().map(|id| format!("{id} {}", nist_title(id))).collect::<Vec<_>>().join("; "),
+        &rule.nist_800_207.iter().map(|t| format!("{t} {}", t.title())).collect::<Vec<_>>().join("; "),
     );
     s.push_str("\n\n## What it detects\n\n");
     s.push_str(rule.detects.trim());

@@ -1,8 +1,8 @@
 //! ZT001: a workload accepts callers without mutual TLS, or a caller's mTLS is switched off.
 
-use ztpath_reports::{AuthMethod, IdentityState, Severity};
+use ztpath_reports::{AuthMethod, IdentityState, Severity, VerdictOrigin};
 
-use super::{Hit, Rule, Sink, workload_subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::engine::Analysis;
 use crate::mesh::{Admission, Transport};
 
@@ -11,8 +11,8 @@ pub static RULE: Rule = Rule {
     name: "plaintext-or-optional-mtls-hop",
     title: "Workload accepts callers without mutual TLS",
     severity: Severity::High,
-    owasp_nhi: &["NHI4:2025"],
-    nist_800_207: &["T2", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi4],
+    nist_800_207: &[NistTenet::T2, NistTenet::T6],
     rationale: "Without mutual TLS on a hop the callee cannot tell which workload called, and anyone who can \
 reach its address can talk to it or read the traffic. PERMISSIVE mode (Istio's default) and Linkerd's default \
 `all-unauthenticated` policy accept plaintext next to mTLS, so an unmeshed pod, a compromised node or anything \
@@ -73,7 +73,8 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                     .map(|&p| &a.paths[p])
                     .filter(|p| {
                         p.hops.last().is_some_and(|h| {
-                            h.detail.contains("DestinationRule") && h.identity != IdentityState::Preserved
+                            h.origin == VerdictOrigin::CallerTlsSetting
+                                && h.identity != IdentityState::Preserved
                         })
                     })
                     .collect();

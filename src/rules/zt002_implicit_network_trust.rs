@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, workload_subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::engine::Analysis;
 use crate::mesh::Admission;
 
@@ -11,8 +11,8 @@ pub static RULE: Rule = Rule {
     name: "implicit-network-trust",
     title: "Workload trusts any caller that can reach it",
     severity: Severity::Medium,
-    owasp_nhi: &["NHI4:2025", "NHI5:2025"],
-    nist_800_207: &["T3", "T4", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi4, OwaspNhi::Nhi5],
+    nist_800_207: &[NistTenet::T3, NistTenet::T4, NistTenet::T6],
     rationale: "Zero trust admits a caller because of who it is, not where it is. A workload that no authorization \
 policy protects by identity accepts every pod that can open a connection to it, so one compromised workload \
 anywhere in its network zone can call it. A NetworkPolicy narrows the addresses that may connect, which is \

@@ -3,7 +3,7 @@
 use ztpath_probes::{AuthzAction, IstioAuthorizationPolicy};
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -11,8 +11,8 @@ pub static RULE: Rule = Rule {
     name: "allow-all-authorization",
     title: "Authorization policy allows every caller",
     severity: Severity::High,
-    owasp_nhi: &["NHI5:2025", "NHI4:2025"],
-    nist_800_207: &["T3", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi5, OwaspNhi::Nhi4],
+    nist_800_207: &[NistTenet::T3, NistTenet::T6],
     rationale: "An allow-all policy looks like access control in review but checks nothing: every workload (or, for \
 unauthenticated policies, every client) that reaches the port is admitted. Worse, its presence switches an Istio \
 workload from allow-by-default to deny-by-default, so it hides that nothing was actually narrowed.",

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, workload_subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::calls::{CredentialOrigin, Role, Target};
 use crate::engine::Analysis;
 
@@ -11,8 +11,8 @@ pub static RULE: Rule = Rule {
     name: "static-secret-fallback",
     title: "Workload authenticates with a static secret",
     severity: Severity::Medium,
-    owasp_nhi: &["NHI4:2025", "NHI7:2025"],
-    nist_800_207: &["T3", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi4, OwaspNhi::Nhi7],
+    nist_800_207: &[NistTenet::T3, NistTenet::T6],
     rationale: "A static API key, token or password authenticates whoever holds a copy, not the workload it was \
 issued to. It does not expire on its own, it is copied into every replica and every place that renders the \
 manifest, and once leaked it works from anywhere. Workload identity (mesh mTLS, projected service-account tokens, \

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, proxy_subject, subject, workload_subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, proxy_subject, subject, workload_subject};
 use crate::calls::{LeakOwner, credential_name};
 use crate::engine::Analysis;
 use crate::values::{Neighbours, normalise, weakness};
@@ -12,8 +12,8 @@ pub static RULE: Rule = Rule {
     name: "secret-in-manifest",
     title: "Credential value written in a manifest",
     severity: Severity::High,
-    owasp_nhi: &["NHI2:2025"],
-    nist_800_207: &["T6"],
+    owasp_nhi: &[OwaspNhi::Nhi2],
+    nist_800_207: &[NistTenet::T6],
     rationale: "A credential in a manifest is in every clone of the repository, every rendered chart, every CI log \
 and every `kubectl get -o yaml`. Env literals and ConfigMaps are not even treated as secret by Kubernetes (they are \
 readable by anyone with `get` on the object and shown in plain text). Base64 in a Secret manifest is an encoding, \

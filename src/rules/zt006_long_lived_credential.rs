@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject, workload_subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject, workload_subject};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -10,8 +10,8 @@ pub static RULE: Rule = Rule {
     name: "long-lived-credential",
     title: "Long-lived service-account credential",
     severity: Severity::High,
-    owasp_nhi: &["NHI7:2025"],
-    nist_800_207: &["T3", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi7],
+    nist_800_207: &[NistTenet::T3, NistTenet::T6],
     rationale: "Legacy service-account token Secrets never expire and are never rotated; a copy taken once works \
 until someone deletes the Secret, and manually created ones are not cleaned up by the legacy token cleaner. \
 Projected tokens are bound and short-lived by default (one hour); asking for days or more throws that away.",

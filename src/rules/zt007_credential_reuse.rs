@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, proxy_subject, subject, workload_subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, proxy_subject, subject, workload_subject};
 use crate::engine::Analysis;
 use crate::estate::{Estate, WorkloadView};
 
@@ -13,8 +13,8 @@ pub static RULE: Rule = Rule {
     name: "credential-reuse",
     title: "Credential or identity shared by several workloads",
     severity: Severity::Medium,
-    owasp_nhi: &["NHI9:2025", "NHI8:2025"],
-    nist_800_207: &["T3", "T4"],
+    owasp_nhi: &[OwaspNhi::Nhi9, OwaspNhi::Nhi8],
+    nist_800_207: &[NistTenet::T3, NistTenet::T4],
     rationale: "When several workloads share one Secret, one secret value or one service account, compromising any \
 of them yields the others' access, policies cannot tell them apart (a mesh principal is the service account), and \
 the credential cannot be rotated or revoked for one without breaking all. Sharing across namespaces usually means \
@@ -136,8 +136,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 (p.namespace.clone(), format!("{subj} ({})", leak.name), subj)
             }
         };
-        let what =
-            if crate::calls::URL_SHAPES.contains(&leak.shape) { format!("{what} (in a URL)") } else { what };
+        let what = if leak.shape.in_url() { format!("{what} (in a URL)") } else { what };
         values.entry(leak.fingerprint.clone()).or_default().push(Place {
             what,
             namespace: ns,

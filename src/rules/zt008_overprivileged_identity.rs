@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::engine::Analysis;
 use crate::rbac::{Capability, Scope, capabilities};
 
@@ -13,8 +13,8 @@ pub static RULE: Rule = Rule {
     name: "overprivileged-identity",
     title: "Service account holds dangerous Kubernetes permissions",
     severity: Severity::High,
-    owasp_nhi: &["NHI5:2025"],
-    nist_800_207: &["T3", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi5],
+    nist_800_207: &[NistTenet::T3, NistTenet::T6],
     rationale: "A workload identity with wildcard or escalation-capable permissions turns the compromise of one pod \
 into the compromise of the namespace or the cluster: reading Secrets yields every other identity's credentials; \
 creating pods or exec-ing into them runs code as any service account of the namespace; impersonate, bind and \

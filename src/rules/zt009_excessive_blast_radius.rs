@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -10,8 +10,8 @@ pub static RULE: Rule = Rule {
     name: "excessive-blast-radius",
     title: "Credential with an excessive blast radius",
     severity: Severity::High,
-    owasp_nhi: &["NHI5:2025", "NHI7:2025"],
-    nist_800_207: &["T3", "T1"],
+    owasp_nhi: &[OwaspNhi::Nhi5, OwaspNhi::Nhi7],
+    nist_800_207: &[NistTenet::T3, NistTenet::T1],
     rationale: "What matters about a credential is what its holder can do with it: the identities it becomes, the \
 permissions those carry, the Secrets they can read and what those Secrets unlock in turn, the workloads it can \
 enter and the services it can call. A credential that reaches far turns one leak into an estate-wide incident.",

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -10,8 +10,8 @@ pub static RULE: Rule = Rule {
     name: "orphaned-identity",
     title: "Orphaned service account or dangling role binding",
     severity: Severity::Low,
-    owasp_nhi: &["NHI1:2025"],
-    nist_800_207: &["T5", "T7"],
+    owasp_nhi: &[OwaspNhi::Nhi1],
+    nist_800_207: &[NistTenet::T5, NistTenet::T7],
     rationale: "A service account that keeps its permissions after its workload is gone is an unowned credential: \
 its tokens (and any legacy token Secret) still work, and nobody notices their use. A binding that names a service \
 account which does not exist is worse: whoever can create a service account with that name in that namespace \

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, workload_subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -10,8 +10,8 @@ pub static RULE: Rule = Rule {
     name: "unneeded-token-automount",
     title: "Service-account token mounted but not needed",
     severity: Severity::Low,
-    owasp_nhi: &["NHI5:2025", "NHI7:2025"],
-    nist_800_207: &["T3"],
+    owasp_nhi: &[OwaspNhi::Nhi5, OwaspNhi::Nhi7],
+    nist_800_207: &[NistTenet::T3],
     rationale: "Every pod gets its service account's API token mounted unless told otherwise. When the service \
 account has no RBAC bindings the workload does not call the Kubernetes API, so the token only serves an attacker: \
 it authenticates to the API server (discovery, and whatever the cluster grants all authenticated identities, now \

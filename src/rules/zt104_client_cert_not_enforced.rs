@@ -3,7 +3,7 @@
 use ztpath_probes::{ClientCertMode, ListenerTls};
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -11,8 +11,8 @@ pub static RULE: Rule = Rule {
     name: "client-cert-not-enforced",
     title: "Client certificate optional or not verified",
     severity: Severity::High,
-    owasp_nhi: &["NHI4:2025"],
-    nist_800_207: &["T6"],
+    owasp_nhi: &[OwaspNhi::Nhi4],
+    nist_800_207: &[NistTenet::T6],
     rationale: "A listener configured for client certificates looks like mutual TLS in review, but when the \
 certificate is optional anonymous clients still get in, and when it is not verified against a CA any \
 self-signed certificate with any subject is accepted. Either way the identity the proxy acts on is not \

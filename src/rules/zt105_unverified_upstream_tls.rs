@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Rule, Sink};
+use super::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -10,8 +10,8 @@ pub static RULE: Rule = Rule {
     name: "unverified-upstream-tls",
     title: "TLS to the backend without verifying it",
     severity: Severity::Medium,
-    owasp_nhi: &["NHI4:2025"],
-    nist_800_207: &["T2", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi4],
+    nist_800_207: &[NistTenet::T2, NistTenet::T6],
     rationale: "\"HTTPS to the backend\" encrypts the hop but authenticates nothing when the proxy does not \
 verify the backend's certificate: anyone who can answer on the backend's address (a rogue pod, a hijacked \
 endpoint) receives the requests, and the caller identity headers and tokens that travel with them. nginx \

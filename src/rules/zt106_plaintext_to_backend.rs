@@ -3,7 +3,7 @@
 use ztpath_probes::{ListenerTls, ProxyKind};
 use ztpath_reports::Severity;
 
-use super::{Rule, Sink};
+use super::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::engine::Analysis;
 use crate::estate::Mesh;
 use crate::proxies::Front;
@@ -13,8 +13,8 @@ pub static RULE: Rule = Rule {
     name: "plaintext-to-backend",
     title: "Proxy or load balancer forwards in plaintext",
     severity: Severity::Medium,
-    owasp_nhi: &["NHI4:2025"],
-    nist_800_207: &["T2"],
+    owasp_nhi: &[OwaspNhi::Nhi4],
+    nist_800_207: &[NistTenet::T2],
     rationale: "Behind the edge, the request (with its tokens, cookies and identity headers) crosses the network \
 in clear, and the backend cannot tell the proxy from any other sender on that network. Terminating TLS at a load \
 balancer and forwarding plaintext is the classic implicit-trust perimeter that NIST SP 800-207 §2.2 warns \

@@ -3,7 +3,7 @@
 use ztpath_probes::{ClientCertMode, ListenerTls};
 use ztpath_reports::Severity;
 
-use super::{Rule, Sink};
+use super::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::engine::Analysis;
 use crate::proxies::Front;
 
@@ -12,8 +12,8 @@ pub static RULE: Rule = Rule {
     name: "passthrough-without-client-auth",
     title: "TLS passthrough to a backend that does not require client certificates",
     severity: Severity::Medium,
-    owasp_nhi: &["NHI4:2025"],
-    nist_800_207: &["T6"],
+    owasp_nhi: &[OwaspNhi::Nhi4],
+    nist_800_207: &[NistTenet::T6],
     rationale: "With TLS passthrough the proxy sees no identity and enforces nothing: routing by SNI is not access \
 control. Authentication then rests entirely on the backend's own TLS server, and if that does not require client \
 certificates, anyone who reaches the listener reaches the backend anonymously.",

@@ -3,7 +3,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Rule, Sink, access_key_hit};
+use super::{NistTenet, OwaspNhi, Rule, Sink, access_key_hit};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -11,8 +11,8 @@ pub static RULE: Rule = Rule {
     name: "static-access-key-despite-federation",
     title: "IAM user with an active access key where federation is available",
     severity: Severity::High,
-    owasp_nhi: &["NHI7:2025", "NHI4:2025"],
-    nist_800_207: &["T3", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi7, OwaspNhi::Nhi4],
+    nist_800_207: &[NistTenet::T3, NistTenet::T6],
     rationale: "An IAM user's access key is a static secret: it does not expire, it works from anywhere, and \
 whoever copies it is the user until someone rotates it. The account already trusts an identity provider (an EKS \
 cluster's OIDC issuer, a CI provider, SAML), so the workload using the key could receive short-lived role \

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Rule, Sink, access_key_hit};
+use super::{NistTenet, OwaspNhi, Rule, Sink, access_key_hit};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -10,8 +10,8 @@ pub static RULE: Rule = Rule {
     name: "stale-access-key",
     title: "IAM access key not rotated within the limit",
     severity: Severity::Medium,
-    owasp_nhi: &["NHI7:2025"],
-    nist_800_207: &["T3", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi7],
+    nist_800_207: &[NistTenet::T3, NistTenet::T6],
     rationale: "The longer a static key lives, the more copies of it exist (laptops, CI variables, old \
 images, logs) and the longer a leaked copy stays useful. AWS and CIS ask for rotation within 90 days.",
     remediation: "Create a second key, move every consumer to it, deactivate the old key, watch for failures, \

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Rule, Sink, access_key_hit};
+use super::{NistTenet, OwaspNhi, Rule, Sink, access_key_hit};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -10,8 +10,8 @@ pub static RULE: Rule = Rule {
     name: "unused-access-key",
     title: "Active IAM access key unused or never used",
     severity: Severity::Medium,
-    owasp_nhi: &["NHI1:2025", "NHI7:2025"],
-    nist_800_207: &["T3", "T5"],
+    owasp_nhi: &[OwaspNhi::Nhi1, OwaspNhi::Nhi7],
+    nist_800_207: &[NistTenet::T3, NistTenet::T5],
     rationale: "A key nobody uses is a credential nobody would miss: typically left behind by a decommissioned \
 workload or a departed owner. It still works for whoever holds a copy, and its use would stand out to no one.",
     remediation: "Deactivate the key now and delete it after a grace period. If something breaks, that \

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::engine::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -10,8 +10,8 @@ pub static RULE: Rule = Rule {
     name: "root-access-key",
     title: "AWS root user has an active access key",
     severity: Severity::Critical,
-    owasp_nhi: &["NHI7:2025", "NHI5:2025"],
-    nist_800_207: &["T3", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi7, OwaspNhi::Nhi5],
+    nist_800_207: &[NistTenet::T3, NistTenet::T6],
     rationale: "The root user's access key is a static credential that can do anything in the account, cannot \
 be limited by IAM policies or permission boundaries, and is typically used by automation nobody owns. A leak is \
 a full account compromise.",

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::aws::account_of;
 use crate::aws::trust::Trustee;
 use crate::engine::Analysis;
@@ -12,8 +12,8 @@ pub static RULE: Rule = Rule {
     name: "open-trust-policy",
     title: "IAM role trust policy admits any principal, or a foreign account without conditions",
     severity: Severity::Critical,
-    owasp_nhi: &["NHI5:2025", "NHI3:2025"],
-    nist_800_207: &["T3", "T4", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi5, OwaspNhi::Nhi3],
+    nist_800_207: &[NistTenet::T3, NistTenet::T4, NistTenet::T6],
     rationale: "A role's trust policy decides who can become the role. `Principal: \"*\"` (or `{\"AWS\": \"*\"}`) \
 without a condition lets any AWS principal in any account assume it; the role's permissions are then public.",
     remediation: "Name the principals that need the role (role ARNs, not `*`), and for cross-account access add \

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::aws::trust::Trustee;
 use crate::engine::Analysis;
 
@@ -11,8 +11,8 @@ pub static RULE: Rule = Rule {
     name: "unconstrained-web-identity-trust",
     title: "Web-identity trust without a subject condition",
     severity: Severity::High,
-    owasp_nhi: &["NHI6:2025", "NHI5:2025"],
-    nist_800_207: &["T3", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi6, OwaspNhi::Nhi5],
+    nist_800_207: &[NistTenet::T3, NistTenet::T6],
     rationale: "A role trusted through OIDC (`sts:AssumeRoleWithWebIdentity`) is only as narrow as the conditions \
 on the token. Without a condition on the provider's `:sub` claim, every identity the provider issues tokens to \
 can assume the role: with an EKS cluster's provider (IRSA), any service account in any namespace of the cluster; \

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::aws::Assumer;
 use crate::engine::Analysis;
 
@@ -11,8 +11,8 @@ pub static RULE: Rule = Rule {
     name: "shared-iam-role",
     title: "IAM role shared by several workload identities",
     severity: Severity::Medium,
-    owasp_nhi: &["NHI9:2025", "NHI5:2025"],
-    nist_800_207: &["T3", "T4"],
+    owasp_nhi: &[OwaspNhi::Nhi9, OwaspNhi::Nhi5],
+    nist_800_207: &[NistTenet::T3, NistTenet::T4],
     rationale: "When several workloads become the same role, the role carries the union of what they all \
 need, every one of them can do what the others do, and AWS CloudTrail can no longer tell which of them acted. \
 A compromise of the least protected workload is a compromise of all.",

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::aws::{Assumer, environment_of};
 use crate::engine::Analysis;
 
@@ -11,8 +11,8 @@ pub static RULE: Rule = Rule {
     name: "iam-role-across-environments",
     title: "IAM role used by production and non-production identities",
     severity: Severity::High,
-    owasp_nhi: &["NHI8:2025", "NHI9:2025"],
-    nist_800_207: &["T3", "T4"],
+    owasp_nhi: &[OwaspNhi::Nhi8, OwaspNhi::Nhi9],
+    nist_800_207: &[NistTenet::T3, NistTenet::T4],
     rationale: "Development and test environments are less guarded than production: more people deploy to \
 them, their code is less reviewed, their secrets are copied around. A role that a dev workload (or a feature \
 branch's pipeline) can assume and that production also uses hands production's access to whoever controls the \

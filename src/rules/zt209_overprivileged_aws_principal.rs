@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use ztpath_probes::iam::IamRole;
 use ztpath_reports::Severity;
 
-use super::{Hit, Rule, Sink, subject};
+use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::aws::policy::Grant;
 use crate::aws::trust::Trustee;
 use crate::aws::{Assumer, AwsModel, Principal, PrincipalRef};
@@ -16,8 +16,8 @@ pub static RULE: Rule = Rule {
     name: "overprivileged-aws-principal",
     title: "IAM role or user is administrator, or can escalate to it",
     severity: Severity::High,
-    owasp_nhi: &["NHI5:2025"],
-    nist_800_207: &["T3", "T6"],
+    owasp_nhi: &[OwaspNhi::Nhi5],
+    nist_800_207: &[NistTenet::T3, NistTenet::T6],
     rationale: "A workload's role should hold what that workload needs. `Action: *` on `Resource: *`, or any \
 one of the IAM escalation primitives on every resource (attach or put a policy, create a policy version, create \
 an access key or login profile for someone, rewrite a trust policy), or `iam:PassRole` on every role together \

@@ -130,9 +130,7 @@ pub fn describe(findings: &[&Finding]) -> String {
     }
     findings
         .iter()
-        .map(|f| {
-            format!("  {} {} {}: {}", f.rule, f.severity.map_or("-", |s| s.as_str()), f.subject, f.message)
-        })
+        .map(|f| format!("  {} {} {}: {}", f.rule, f.severity.as_str(), f.subject, f.message))
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -28,7 +28,8 @@ secrets manager with short leases and rotate them; never write them into manifes
 - a literal credential in env or in a ConfigMap it loads, and a password inside a URL (`https://user:pass@host`);\n\
 - a Secret key mounted as a file that a server it calls accepts (see below).\n\n\
 The peer is named when the credential's env name shares its prefix with the URL variable of a Service or external \
-host (`PAYMENTS_URL` + `PAYMENTS_API_KEY`), when the called workload loads the same Secret, or when the credential \
+host (`PAYMENTS_URL` + `PAYMENTS_API_KEY`), when the called workload loads the same Secret and no workload but the two sides does (a Secret that others load \
+as well, such as a partner key, is a credential they all present to someone else), or when the credential \
 is the secret a server of the input accepts. The finding lists the auth path to that peer.\n\n\
 A server configured with the secret its callers must present is the accepting side, not a caller: the official \
 images' `MYSQL_ROOT_PASSWORD`, `MYSQL_PASSWORD`, `MARIADB_ROOT_PASSWORD`, `MARIADB_PASSWORD`, `POSTGRES_PASSWORD`, \

@@ -444,7 +444,7 @@ enum AwsSourceArg {
 /// Collects the AWS account when --aws is given: `Ok(None)` without it, `Err(exit code)` when
 /// nothing could be collected (after saying why).
 #[cfg(feature = "aws-live")]
-fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, u8> {
+fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::RawInventory>, u8> {
     use ztpath_probes::aws_live::{self, AwsOptions, AwsSources};
     if !args.aws {
         return Ok(None);
@@ -471,7 +471,7 @@ fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, u8> {
 }
 
 #[cfg(not(feature = "aws-live"))]
-fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, u8> {
+fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::RawInventory>, u8> {
     if !args.aws {
         return Ok(None);
     }

@@ -23,7 +23,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::model::{Diagnostic, Inventory, Source};
+use crate::inventory::{Diagnostic, RawInventory, Source};
 use crate::yaml::{self, Node, Value};
 use crate::{aws, iam};
 
@@ -37,7 +37,7 @@ const MAX_WRAPPING: usize = 2;
 
 /// Reads the ELBv2 and IAM configuration items of a document in one walk and hands each family
 /// to its reader. False when the document holds none that a reader takes.
-pub(crate) fn read_document(node: &Node, file: &Arc<str>, inventory: &mut Inventory) -> bool {
+pub(crate) fn read_document(node: &Node, file: &Arc<str>, inventory: &mut RawInventory) -> bool {
     let found = items(node, &[ELBV2, IAM]);
     if found.is_empty() {
         return false;

@@ -3,7 +3,7 @@
 //!
 //! An Ingress is self-contained and becomes a Proxy as soon as it is read. Gateway API Gateways
 //! and their routes, and Istio Gateways and their VirtualServices, arrive as separate documents,
-//! often in different files: they are collected as [`EdgeItems`] and joined by [`assemble`] once
+//! often in different files: they are collected as [`EdgeItems`] and joined by [`join`] once
 //! every file is read. Services of type LoadBalancer are read by the core reader (they are
 //! Services first); [`service_load_balancer`] adds the load balancer in front of them.
 //!
@@ -15,10 +15,12 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::common::{label_selector, string_map};
-use crate::model::{
-    BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, LabelSelector,
-    ListenerTls, Namespace, ObjectMeta, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute,
-    Service, Source, StringMap, XfccMode,
+use crate::inventory::{
+    BackendRef, BackendTarget, BackendTlsPolicyItem, ClientCertMode, Diagnostic, EdgeItems, GatewayItem,
+    GatewayListenerItem, HeaderAction, IdentityHeader, Inventory, IstioGatewayItem, IstioServerItem,
+    ListenerTls, Namespace, ObjectMeta, ParentRef, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener,
+    ProxyRoute, RawInventory, ReferenceGrantItem, RouteItem, RouteRule, Service, Source, StringMap,
+    VirtualServiceItem, VsMatch, VsRoute, VsRouteKind, XfccMode,
 };
 use crate::yaml::{self, Node};
 
@@ -27,236 +29,6 @@ const ALB: &str = "alb.ingress.kubernetes.io/";
 const AWS_SERVICE: &str = "service.beta.kubernetes.io/";
 const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 const ISTIO_GROUP: &str = "networking.istio.io";
-
-// ---------------------------------------------------------------------------------------------
-// Items waiting to be joined
-// ---------------------------------------------------------------------------------------------
-
-/// Gateway API and Istio objects read file by file, joined into proxies by [`assemble`].
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct EdgeItems {
-    /// Gateway API Gateways.
-    pub gateways: Vec<GatewayItem>,
-    /// HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes and UDPRoutes.
-    pub routes: Vec<RouteItem>,
-    /// BackendTLSPolicies.
-    pub backend_tls_policies: Vec<BackendTlsPolicyItem>,
-    /// ReferenceGrants.
-    pub reference_grants: Vec<ReferenceGrantItem>,
-    /// Istio (`networking.istio.io`) Gateways.
-    pub istio_gateways: Vec<IstioGatewayItem>,
-    /// Istio VirtualServices.
-    pub virtual_services: Vec<VirtualServiceItem>,
-    /// True once [`assemble`] has turned these into proxies (a second call does nothing).
-    pub assembled: bool,
-}
-
-impl EdgeItems {
-    /// Appends the items of another file.
-    pub fn extend(&mut self, other: EdgeItems) {
-        self.gateways.extend(other.gateways);
-        self.routes.extend(other.routes);
-        self.backend_tls_policies.extend(other.backend_tls_policies);
-        self.reference_grants.extend(other.reference_grants);
-        self.istio_gateways.extend(other.istio_gateways);
-        self.virtual_services.extend(other.virtual_services);
-        self.assembled &= other.assembled;
-    }
-
-    /// True when nothing was collected.
-    pub fn is_empty(&self) -> bool {
-        self.gateways.is_empty()
-            && self.routes.is_empty()
-            && self.backend_tls_policies.is_empty()
-            && self.reference_grants.is_empty()
-            && self.istio_gateways.is_empty()
-            && self.virtual_services.is_empty()
-    }
-}
-
-/// A Gateway API Gateway: its proxy with listeners and no routes yet.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GatewayItem {
-    /// The proxy (kind [`ProxyKind::Gateway`]); `listeners` parallel `listeners` below.
-    pub proxy: Proxy,
-    /// What decides which routes attach to each listener.
-    pub listeners: Vec<GatewayListenerItem>,
-    /// `spec.tls.backend.clientCertificateRef` name: the certificate the gateway presents to
-    /// backends it reaches over TLS.
-    pub backend_client_cert: Option<String>,
-}
-
-/// Route attachment facts of one Gateway listener.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GatewayListenerItem {
-    /// `protocol` in upper case (`HTTP`, `HTTPS`, `TLS`, `TCP`, `UDP`).
-    pub protocol: String,
-    /// `hostname`, when set.
-    pub hostname: Option<String>,
-    /// `allowedRoutes.namespaces.from`: `Same` (default), `All` or `Selector`.
-    pub allowed_from: String,
-    /// `allowedRoutes.namespaces.selector` for `Selector`.
-    pub allowed_selector: Option<LabelSelector>,
-    /// `allowedRoutes.kinds[].kind`; empty means the kinds the protocol supports.
-    pub allowed_kinds: Vec<String>,
-}
-
-/// An HTTPRoute, GRPCRoute, TLSRoute, TCPRoute or UDPRoute.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RouteItem {
-    /// Metadata (`kind` tells the route kinds apart).
-    pub meta: ObjectMeta,
-    /// `parentRefs`.
-    pub parents: Vec<ParentRef>,
-    /// `hostnames`.
-    pub hostnames: Vec<String>,
-    /// `rules`.
-    pub rules: Vec<RouteRule>,
-}
-
-/// One `parentRefs` entry, with defaults applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParentRef {
-    /// `group` (default `gateway.networking.k8s.io`).
-    pub group: String,
-    /// `kind` (default `Gateway`).
-    pub kind: String,
-    /// `namespace` (default: the route's).
-    pub namespace: String,
-    /// `name`.
-    pub name: String,
-    /// `sectionName`: a listener name.
-    pub section_name: Option<String>,
-    /// `port`.
-    pub port: Option<u32>,
-}
-
-/// One route rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RouteRule {
-    /// What it matches, described (hostnames and paths or methods).
-    pub matches: String,
-    /// `backendRefs`.
-    pub backends: Vec<BackendRef>,
-    /// Line of the rule.
-    pub line: u32,
-}
-
-/// One `backendRefs` entry, with defaults applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BackendRef {
-    /// `group` (default `""`, core).
-    pub group: String,
-    /// `kind` (default `Service`).
-    pub kind: String,
-    /// `namespace` (default: the route's).
-    pub namespace: String,
-    /// `name`.
-    pub name: String,
-    /// `port`.
-    pub port: Option<String>,
-    /// Line.
-    pub line: u32,
-}
-
-/// A BackendTLSPolicy.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BackendTlsPolicyItem {
-    /// Metadata.
-    pub meta: ObjectMeta,
-    /// `targetRefs` of kind Service: name and optional `sectionName` (a port name).
-    pub targets: Vec<(String, Option<String>)>,
-    /// `validation.caCertificateRefs` or `validation.wellKnownCACertificates` is set: the
-    /// gateway verifies the backend's certificate.
-    pub verified: bool,
-    /// `validation.hostname`.
-    pub hostname: Option<String>,
-    /// `validation.subjectAltNames` values (hostnames or URIs such as SPIFFE IDs).
-    pub subject_alt_names: Vec<String>,
-}
-
-/// A ReferenceGrant.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReferenceGrantItem {
-    /// Metadata (the namespace is the one granting access).
-    pub meta: ObjectMeta,
-    /// `from`: group, kind, namespace.
-    pub from: Vec<(String, String, String)>,
-    /// `to`: group, kind, optional name.
-    pub to: Vec<(String, String, Option<String>)>,
-}
-
-/// An Istio Gateway: its proxy with one listener per server and no routes yet.
-#[derive(Clone, Debug, PartialEq)]
-pub struct IstioGatewayItem {
-    /// The proxy (kind [`ProxyKind::IstioGateway`]); `listeners` parallel `servers`.
-    pub proxy: Proxy,
-    /// Route binding facts of each server.
-    pub servers: Vec<IstioServerItem>,
-}
-
-/// Route binding facts of one Istio Gateway server.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IstioServerItem {
-    /// `port.protocol` in upper case.
-    pub protocol: String,
-    /// `hosts`, split into the optional namespace part of `ns/host` and the host.
-    pub hosts: Vec<(Option<String>, String)>,
-    /// `tls.httpsRedirect: true`: every request is redirected, nothing is routed.
-    pub https_redirect: bool,
-    /// `tls.mode: AUTO_PASSTHROUGH`: the SNI names the destination, no VirtualService binds.
-    pub auto_passthrough: bool,
-}
-
-/// A VirtualService.
-#[derive(Clone, Debug, PartialEq)]
-pub struct VirtualServiceItem {
-    /// Metadata.
-    pub meta: ObjectMeta,
-    /// `hosts`.
-    pub hosts: Vec<String>,
-    /// `gateways` as written (`mesh`, `name`, `ns/name`).
-    pub gateways: Vec<String>,
-    /// `http`, `tls` and `tcp` routes.
-    pub routes: Vec<VsRoute>,
-}
-
-/// Which section of a VirtualService a route comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VsRouteKind {
-    /// `http`.
-    Http,
-    /// `tls` (SNI routing of passed-through TLS).
-    Tls,
-    /// `tcp`.
-    Tcp,
-}
-
-/// One VirtualService route.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VsRoute {
-    /// Section.
-    pub kind: VsRouteKind,
-    /// `match` entries; empty matches everything.
-    pub matches: Vec<VsMatch>,
-    /// What it matches, described.
-    pub description: String,
-    /// `route[].destination`: host, port number, line.
-    pub destinations: Vec<(String, Option<u32>, u32)>,
-    /// Line.
-    pub line: u32,
-}
-
-/// The parts of a VirtualService `match` entry that decide where it applies.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VsMatch {
-    /// `gateways`: restricts the match to these gateways.
-    pub gateways: Vec<String>,
-    /// `port`.
-    pub port: Option<u32>,
-    /// `sniHosts` (tls routes).
-    pub sni_hosts: Vec<String>,
-}
 
 // ---------------------------------------------------------------------------------------------
 // Dispatch
@@ -287,7 +59,7 @@ pub(crate) fn handles(meta: &ObjectMeta) -> bool {
 }
 
 /// Reads one object; false when the kind is not one of this module's.
-pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) -> bool {
+pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut RawInventory) -> bool {
     if !handles(meta) {
         return false;
     }
@@ -607,7 +379,7 @@ fn host_ingress(node: &Node, meta: &ObjectMeta, paths: &[IngressPath], nginx: bo
         // A `user:password@` in it is a credential the controller sends to the auth service.
         let (url, credential) = crate::urls::split_userinfo(url);
         if let Some(credential) = credential {
-            proxy.credentials.push(crate::model::ProxyCredential {
+            proxy.credentials.push(crate::inventory::ProxyCredential {
                 peer: crate::urls::authority(&url).to_owned(),
                 credential,
                 line: annotation_line(node, meta, &format!("{NGINX}auth-url")),
@@ -1222,15 +994,11 @@ fn namespace_labels(namespaces: &[Namespace]) -> HashMap<&str, StringMap> {
 }
 
 /// Joins Gateways, routes and BackendTLSPolicies, and Istio Gateways and VirtualServices, into
-/// proxies. Call once, after every file is read.
-pub fn assemble(inventory: &mut Inventory) {
-    if inventory.edge_items.assembled {
-        return;
-    }
-    let mut proxies = assemble_gateways(&inventory.edge_items, &inventory.namespaces, &inventory.services);
-    proxies.extend(assemble_istio(&inventory.edge_items, &inventory.namespaces, &inventory.services));
+/// proxies (from `crate::finish`, once every file is read).
+pub(crate) fn join(items: &EdgeItems, inventory: &mut Inventory) {
+    let mut proxies = assemble_gateways(items, &inventory.namespaces, &inventory.services);
+    proxies.extend(assemble_istio(items, &inventory.namespaces, &inventory.services));
     inventory.proxies.extend(proxies);
-    inventory.edge_items.assembled = true;
 }
 
 fn assemble_gateways(items: &EdgeItems, namespaces: &[Namespace], services: &[Service]) -> Vec<Proxy> {
@@ -1701,12 +1469,10 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::files::read_text;
+    use crate::files::{read_text, read_text_raw};
 
     fn read(yaml: &str) -> Inventory {
-        let mut inv = read_text("t.yaml", yaml);
-        assemble(&mut inv);
-        inv
+        read_text("t.yaml", yaml)
     }
 
     fn only(inv: &Inventory) -> &Proxy {
@@ -1962,11 +1728,10 @@ spec:
 
     #[test]
     fn alb_bad_listen_ports_is_a_diagnostic_with_line() {
-        let mut inv = read_text(
+        let inv = read_text(
             "alb.yaml",
             "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: a\n  annotations:\n    alb.ingress.kubernetes.io/listen-ports: '[{\"HTTPS\": 443'\n    alb.ingress.kubernetes.io/certificate-arn: arn:aws:acm:x\nspec:\n  ingressClassName: alb\n  defaultBackend: {service: {name: s, port: {number: 80}}}\n",
         );
-        assemble(&mut inv);
         assert_eq!(inv.diagnostics.len(), 1, "{:?}", inv.diagnostics);
         assert_eq!(inv.diagnostics[0].source.to_string(), "alb.yaml:6");
         // Falls back to the default: HTTPS:443 because a certificate is set.
@@ -1980,11 +1745,10 @@ spec:
     /// diagnostic or the proxy's notes.
     #[test]
     fn bad_values_are_not_quoted() {
-        let mut inv = read_text(
+        let inv = read_text(
             "alb.yaml",
             "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: a\n  annotations:\n    alb.ingress.kubernetes.io/listen-ports: '[{\"API_KEY=canary123secret\": \"x\"}, {\"HTTPS\": \"canary123secret\"}]'\nspec:\n  ingressClassName: alb\n  defaultBackend: {service: {name: s, port: {number: 80}}}\n",
         );
-        assemble(&mut inv);
         let got: Vec<String> = inv.diagnostics.iter().map(ToString::to_string).collect();
         assert_eq!(
             got,
@@ -2097,7 +1861,8 @@ spec:
         assert!(p.attrs["refused backendRef secret-ns/other"].contains("without a ReferenceGrant"));
         // The section name pins the route to one listener.
         assert!(listener(p, "strict").routes.is_empty());
-        let policies = &inv.edge_items.backend_tls_policies;
+        let raw = crate::files::read_text_raw("t.yaml", GATEWAY, None);
+        let policies = &raw.edge_items.backend_tls_policies;
         assert_eq!(policies[0].hostname.as_deref(), Some("cart.app.svc"));
         assert_eq!(policies[0].subject_alt_names, ["spiffe://cluster.local/ns/app/sa/cart"]);
     }
@@ -2125,12 +1890,11 @@ spec:
     #[test]
     fn gateway_routes_in_other_files_are_joined_after_reading() {
         let mut docs = GATEWAY.split("---\n");
-        let mut inv = read_text("gw.yaml", docs.next().unwrap());
-        inv.extend(read_text("route.yaml", docs.next().unwrap()));
-        inv.extend(read_text("policy.yaml", docs.next().unwrap()));
-        assert!(inv.proxies.is_empty());
-        assemble(&mut inv);
-        assemble(&mut inv);
+        let mut raw = read_text_raw("gw.yaml", docs.next().unwrap(), None);
+        raw.extend(read_text_raw("route.yaml", docs.next().unwrap(), None));
+        raw.extend(read_text_raw("policy.yaml", docs.next().unwrap(), None));
+        assert!(raw.proxies.is_empty());
+        let inv = crate::finish(raw);
         let p = only(&inv);
         let https = listener(p, "https");
         assert_eq!(https.routes.len(), 2);

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::confine::ReadScope;
-use crate::model::{
+use crate::inventory::{
     BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, ListenerTls, PortTls,
     Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
 };
@@ -470,7 +470,7 @@ const FAMILIES: &[&str] = &[
 
 /// A server address without a `user:password@` (which HAProxy does not take, and which must not
 /// end up in a name): anything before an `@` that is not an address family.
-fn server_userinfo(address: &str) -> (String, Option<crate::model::Userinfo>) {
+fn server_userinfo(address: &str) -> (String, Option<crate::inventory::Userinfo>) {
     match address.split_once('@') {
         Some((family, _)) if FAMILIES.contains(&family.to_ascii_lowercase().as_str()) => {
             (address.to_owned(), None)
@@ -967,7 +967,7 @@ pub fn read_str(name: &str, text: &str) -> Inventory {
 #[cfg(test)]
 mod tests {
     /// Reads files with a scope whose roots are the files themselves (their directories).
-    fn read_all(paths: &[std::path::PathBuf]) -> crate::model::Inventory {
+    fn read_all(paths: &[std::path::PathBuf]) -> crate::inventory::Inventory {
         let scope = crate::confine::ReadScope::new(paths, crate::confine::ReadOptions::default());
         super::read_files(&scope, paths)
     }

@@ -4,7 +4,7 @@
 use base64::Engine as _;
 
 use crate::common::{label_selector, string_map};
-use crate::model::{
+use crate::inventory::{
     Container, ContainerPort, EnvFrom, EnvValue, EnvVar, Fingerprint, Inventory, Namespace, NetworkPeer,
     NetworkPolicy, NetworkPolicyRule, ObjectMeta, PodSpec, PolicyRule, PortProbe, ProbeKind, ProjectedSource,
     Role, RoleBinding, Secret, SecretEntry, Sensitive, Service, ServiceAccount, ServicePort, Subject, Volume,
@@ -52,7 +52,7 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
                 spec.field("targetGroupName").string().or(from_arn),
                 spec.at(&["serviceRef", "name"]).and_then(Node::string),
             ) {
-                inventory.target_group_bindings.push(crate::model::TargetGroupBinding {
+                inventory.target_group_bindings.push(crate::inventory::TargetGroupBinding {
                     meta: meta.clone(),
                     target_group,
                     service,
@@ -421,7 +421,7 @@ fn read_config_map(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) {
         read_embedded_envoy(meta, key, &text, value.line, inventory);
         data.push((key.clone(), Sensitive::new(text), value.line));
     }
-    inventory.config_maps.push(crate::model::ConfigMap { meta: meta.clone(), data });
+    inventory.config_maps.push(crate::inventory::ConfigMap { meta: meta.clone(), data });
 }
 
 /// An Envoy configuration shipped in a ConfigMap (the usual way to run Envoy on Kubernetes): read
@@ -532,7 +532,7 @@ fn network_policy(node: &Node, meta: &ObjectMeta) -> NetworkPolicy {
 #[cfg(test)]
 mod tests {
     use crate::files::read_text;
-    use crate::model::{EnvValue, ProjectedSource, VolumeKind};
+    use crate::inventory::{EnvValue, ProjectedSource, VolumeKind};
 
     const DEPLOY: &str = r#"
 apiVersion: apps/v1

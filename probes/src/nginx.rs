@@ -30,7 +30,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::confine::{ReadScope, Refusal};
-use crate::model::{
+use crate::inventory::{
     BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, JwtCheck,
     ListenerTls, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
 };
@@ -1728,7 +1728,7 @@ pub fn read_str(name: &str, text: &str) -> Inventory {
 #[cfg(test)]
 mod tests {
     /// Reads files with a scope whose roots are the files themselves (their directories).
-    fn read_all(paths: &[std::path::PathBuf]) -> crate::model::Inventory {
+    fn read_all(paths: &[std::path::PathBuf]) -> crate::inventory::Inventory {
         let scope = crate::confine::ReadScope::new(paths, crate::confine::ReadOptions::default());
         super::read_files(&scope, paths)
     }

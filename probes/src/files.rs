@@ -11,11 +11,14 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::aws::{self, elb, iam};
 use crate::common::object_meta_in;
 use crate::confine::{ReadOptions, ReadScope, Refusal, identity};
 use crate::inventory::{Diagnostic, Inventory, RawInventory, Source};
+use crate::kubernetes::{edge, objects};
+use crate::mesh::{istio, linkerd};
+use crate::proxy::{envoy, haproxy, nginx};
 use crate::yaml::{self, Node};
-use crate::{aws, config_items, edge, envoy, haproxy, iam, istio, k8s, linkerd, nginx};
 
 /// Files larger than this are reported and skipped (the default of [`ReadOptions`]).
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
@@ -373,8 +376,8 @@ fn read_object(
             // AWS Config items (ELBv2 and IAM families, in one walk of the envelope), then ELBv2
             // `describe-*` output, then IAM CLI output (GAAD, get-role, access keys, OIDC
             // providers, EKS Pod Identity associations…).
-            || config_items::read_document(node, file, inventory)
-            || aws::read_describe_output(node, file, inventory)
+            || aws::read_config_document(node, file, inventory)
+            || elb::read_describe_output(node, file, inventory)
             || iam::read_document(node, file, inventory)
         {
             inventory.objects_read += 1;
@@ -393,7 +396,7 @@ fn read_object(
     } else if group.ends_with("linkerd.io") {
         linkerd::read(node, &meta, inventory)
     } else {
-        k8s::read(node, &meta, inventory)
+        objects::read(node, &meta, inventory)
     };
     if !handled {
         *inventory.skipped_kinds.entry(kind).or_default() += 1;

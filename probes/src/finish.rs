@@ -8,13 +8,15 @@
 //! - IAM entities read from several places (files, an export and the live account) are kept
 //!   once.
 
+use crate::aws::elb;
 use crate::inventory::{Inventory, RawInventory};
-use crate::{aws, edge, urls};
+use crate::kubernetes::edge;
+use crate::urls;
 
 /// Joins and de-duplicates a raw inventory into the finished one.
 pub fn finish(raw: RawInventory) -> Inventory {
     let RawInventory { mut inventory, aws_lb_items, edge_items } = raw;
-    aws::join_load_balancers(aws_lb_items, &mut inventory);
+    elb::join_load_balancers(aws_lb_items, &mut inventory);
     edge::join(&edge_items, &mut inventory);
     urls::scrub_proxies(&mut inventory);
     inventory.iam.dedup();

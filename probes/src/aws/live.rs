@@ -49,8 +49,9 @@ use aws_sdk_iam::types::{
 };
 use serde_json::{Map, Value, json};
 
+use crate::aws::{elb, iam};
+use crate::files;
 use crate::inventory::{AwsLbItem, Diagnostic, Inventory, RawInventory, Sensitive, Source};
-use crate::{aws, files, iam};
 
 /// The AWS Config resource types collected (all exist as Config types; a type the SDK does not
 /// know is skipped with a diagnostic).
@@ -958,7 +959,7 @@ fn known_type(name: &str) -> Option<ResourceType> {
 /// The load balancers among the collected ELBv2 resources.
 fn load_balancers(items: &[AwsLbItem]) -> usize {
     let arns: std::collections::BTreeSet<&str> =
-        items.iter().filter(|i| i.resource_type == aws::LOAD_BALANCER).map(|i| i.arn.as_str()).collect();
+        items.iter().filter(|i| i.resource_type == elb::LOAD_BALANCER).map(|i| i.arn.as_str()).collect();
     arns.len()
 }
 

@@ -27,7 +27,7 @@ use crate::inventory::{
     BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, ListenerTls, PortTls,
     Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
 };
-use crate::nginx::identity_name;
+use crate::proxy::headers::identity_name;
 
 /// Section keywords.
 const SECTIONS: &[&str] = &[
@@ -786,7 +786,8 @@ fn build(sections: &[Section], file: &Arc<str>, path: &Path, diagnostics: &mut V
                 ListenerTls::Layer4
             };
             // Every address of the line (`bind 127.0.0.1:80,[::1]:80`) on loopback or a socket.
-            let local_only = address.split(',').all(|a| crate::address::is_local_host(&split_address(a).0));
+            let local_only =
+                address.split(',').all(|a| crate::proxy::address::is_local_host(&split_address(a).0));
             let client_cert = if !terminate {
                 ClientCertMode::None
             } else {

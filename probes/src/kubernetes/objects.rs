@@ -33,7 +33,7 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
         ("Service", "") => {
             inventory.services.push(service(node, meta));
             // A LoadBalancer Service is also an edge hop.
-            crate::edge::service_load_balancer(node, meta, inventory);
+            crate::kubernetes::edge::service_load_balancer(node, meta, inventory);
         }
         ("ServiceAccount", "") => inventory.service_accounts.push(service_account(node, meta)),
         ("Secret", "") => inventory.secrets.push(secret(node, meta)),
@@ -409,12 +409,13 @@ fn read_config_map(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) {
         let text = value.string().unwrap_or_default();
         if key == "mesh"
             && (meta.name == "istio" || meta.name.starts_with("istio-"))
-            && let Some(mesh) = crate::istio::mesh_config_from_configmap(meta, &text, value.line)
+            && let Some(mesh) = crate::mesh::istio::mesh_config_from_configmap(meta, &text, value.line)
         {
             inventory.istio.mesh_config = Some(mesh);
         }
         if meta.name == "linkerd-config"
-            && let Some(policy) = crate::linkerd::default_policy_from_configmap(meta, key, &text, value.line)
+            && let Some(policy) =
+                crate::mesh::linkerd::default_policy_from_configmap(meta, key, &text, value.line)
         {
             inventory.linkerd.cluster_default_policy = Some(policy);
         }
@@ -435,7 +436,7 @@ fn read_embedded_envoy(meta: &ObjectMeta, key: &str, text: &str, line: u32, inve
     let padded = format!("{}{text}", "\n".repeat(line as usize));
     let before = inventory.proxies.len();
     for doc in crate::yaml::parse_documents(&padded).into_iter().flatten() {
-        crate::envoy::read_document(&doc, &meta.source.file, inventory);
+        crate::proxy::envoy::read_document(&doc, &meta.source.file, inventory);
     }
     for p in &mut inventory.proxies[before..] {
         p.namespace = meta.namespace.clone();

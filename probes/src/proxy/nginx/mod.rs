@@ -34,6 +34,7 @@ use crate::inventory::{
     BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory, JwtCheck,
     ListenerTls, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
 };
+use crate::proxy::headers::identity_name;
 
 /// Directives kept per root after include expansion (guards against include explosions).
 const MAX_EXPANDED: usize = 1_000_000;
@@ -1243,24 +1244,6 @@ impl<'a> Settings<'a> {
     }
 }
 
-/// Does a header name look like it carries a caller's identity? (Shared with the HAProxy reader.)
-pub(crate) fn identity_name(name: &str) -> bool {
-    const MARKERS: &[&str] = &[
-        "ssl-client",
-        "client-cert",
-        "x-ssl",
-        "x-client",
-        "x-forwarded-client-cert",
-        "x-amzn-mtls",
-        "remote-user",
-        "forwarded-user",
-        "auth-request-user",
-        "forwarded-email",
-    ];
-    let n = name.to_ascii_lowercase().replace('_', "-");
-    MARKERS.iter().any(|m| n.contains(m))
-}
-
 /// What `proxy_set_header NAME VALUE` does to an identity header, or None when it is not one.
 fn header_action(name: &str, value: &str) -> Option<HeaderAction> {
     let from_cert = value.contains("$ssl_client_") || value.contains("${ssl_client_");
@@ -1451,7 +1434,7 @@ fn build_server(
         } else {
             address.rsplit_once(':').map_or(address.as_str(), |(h, _)| h)
         };
-        let local = crate::address::is_local_host(host);
+        let local = crate::proxy::address::is_local_host(host);
         specs.push((port, ssl, local, l.line_in(sfile, server.line)));
     }
     let client_cert = client_cert_mode(&s, proxy);

@@ -333,7 +333,7 @@ fn read_listener(
 fn binds_locally(listener: &Node) -> bool {
     let local = |address: &Node| {
         if let Some(sock) = key(address, "socket_address") {
-            f(sock, "address").string().is_some_and(|h| crate::address::is_local_host(&h))
+            f(sock, "address").string().is_some_and(|h| crate::proxy::address::is_local_host(&h))
         } else {
             key(address, "pipe").and_then(|p| key(p, "path")).is_some()
         }

@@ -33,7 +33,7 @@
 
 use std::sync::Arc;
 
-use crate::config_items;
+use crate::aws::config_items;
 pub use crate::inventory::aws::*;
 use crate::inventory::{Diagnostic, Inventory, Source};
 use crate::yaml::{self, Node, Value};

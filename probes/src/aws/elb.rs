@@ -5,7 +5,7 @@
 //! the API or the delivery shape, `configurationItems`, `baseConfigurationItems`,
 //! `configurationItem`, string-wrapped `invokingEvent` / SNS `Message`, SelectResourceConfig
 //! `Results`; STANDARDS.md 8.3), which also hands the IAM items of the same document to
-//! [`crate::iam`]. This module reads the ELBv2 ones and the `describe-*` output (`LoadBalancers`,
+//! [`crate::aws::iam`]. This module reads the ELBv2 ones and the `describe-*` output (`LoadBalancers`,
 //! `Listeners`, `TargetGroups`).
 //!
 //! Only `AWS::ElasticLoadBalancingV2::{LoadBalancer, Listener, TargetGroup}` are read; a document
@@ -26,7 +26,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::config_items::{self, str_value};
+use crate::aws::config_items::{self, str_value};
 use crate::inventory::{
     AwsLbItem, BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory,
     ListenerTls, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, RawInventory, Source,

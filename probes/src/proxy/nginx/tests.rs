@@ -3,6 +3,9 @@ fn read_all(paths: &[std::path::PathBuf]) -> crate::inventory::Inventory {
     let scope = crate::confine::ReadScope::new(paths, crate::confine::ReadOptions::default());
     super::read_files(&scope, paths)
 }
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
 use super::include::*;
 use super::model::*;
 use super::parser::*;
@@ -10,8 +13,6 @@ use super::*;
 use crate::inventory::{
     BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, ListenerTls, Proxy,
 };
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 fn parse_str(text: &str) -> (Vec<Directive>, Option<Diagnostic>) {
     parse(text, &Arc::from("t.conf"))
@@ -37,7 +38,7 @@ fn one(text: &str) -> Proxy {
 fn tokens_quotes_escapes_comments_and_variables() {
     let (dirs, err) = parse_str(
         "log_format main '$remote_addr \"$request\"' \"a\\\"b\\n\"; # comment { ;\n\
-         return 200 ${host}x#y;\nrewrite ^/(a)\\;b$ /x;\nif ($a = \"b\") { return 403; }\n",
+             return 200 ${host}x#y;\nrewrite ^/(a)\\;b$ /x;\nif ($a = \"b\") { return 403; }\n",
     );
     assert!(err.is_none(), "{err:?}");
     assert_eq!(dirs[0].args, vec!["main", "$remote_addr \"$request\"", "a\"b\n"]);
@@ -255,10 +256,10 @@ fn include_cycles_are_cut() {
 fn proxy_set_header_inheritance_is_all_or_nothing() {
     let p = one(
         "http {\n server {\n  listen 443 ssl;\n  ssl_verify_client on;\n  ssl_client_certificate ca.pem;\n\
-         \x20 proxy_set_header X-SSL-Client-DN $ssl_client_s_dn;\n  proxy_set_header X-Real-IP $remote_addr;\n\
-         \x20 location /a {\n    proxy_pass http://a:8080;\n  }\n\
-         \x20 location /b {\n    proxy_set_header Host $host;\n    proxy_pass http://b:8080;\n  }\n\
-         \x20 location /c {\n    proxy_set_header X-Client-Cert \"\";\n    proxy_set_header X-SSL-Client-Verify $http_x_ssl_client_verify;\n    proxy_pass http://c;\n  }\n }\n}\n",
+             \x20 proxy_set_header X-SSL-Client-DN $ssl_client_s_dn;\n  proxy_set_header X-Real-IP $remote_addr;\n\
+             \x20 location /a {\n    proxy_pass http://a:8080;\n  }\n\
+             \x20 location /b {\n    proxy_set_header Host $host;\n    proxy_pass http://b:8080;\n  }\n\
+             \x20 location /c {\n    proxy_set_header X-Client-Cert \"\";\n    proxy_set_header X-SSL-Client-Verify $http_x_ssl_client_verify;\n    proxy_pass http://c;\n  }\n }\n}\n",
     );
     let l = &p.listeners[0];
     assert_eq!(
@@ -290,11 +291,11 @@ fn proxy_set_header_inheritance_is_all_or_nothing() {
 #[test]
 fn client_cert_modes_and_inheritance() {
     let p = one("http {\n ssl_verify_client optional_no_ca;\n\
-         \x20server { listen 443 ssl; server_name a; }\n\
-         \x20server { listen 8443 ssl; server_name b; ssl_verify_client optional; ssl_client_certificate ca; }\n\
-         \x20server { listen 9443 ssl; server_name c; ssl_verify_client off; }\n\
-         \x20server { listen 80; server_name d; }\n\
-         \x20server { listen 7443; ssl on; server_name e; ssl_verify_client on; }\n}\n");
+             \x20server { listen 443 ssl; server_name a; }\n\
+             \x20server { listen 8443 ssl; server_name b; ssl_verify_client optional; ssl_client_certificate ca; }\n\
+             \x20server { listen 9443 ssl; server_name c; ssl_verify_client off; }\n\
+             \x20server { listen 80; server_name d; }\n\
+             \x20server { listen 7443; ssl on; server_name e; ssl_verify_client on; }\n}\n");
     let modes: Vec<(&str, ListenerTls, ClientCertMode)> =
         p.listeners.iter().map(|l| (l.name.as_str(), l.tls, l.client_cert)).collect();
     assert_eq!(
@@ -321,11 +322,11 @@ fn ssl_on_an_address_applies_to_every_server_on_it() {
 #[test]
 fn upstream_tls_defaults_to_unverified() {
     let p = one("http {\n proxy_ssl_certificate /etc/nginx/client.pem;\n server {\n  listen 80;\n\
-         \x20 location /a { proxy_pass https://a.internal; }\n\
-         \x20 location /b { proxy_ssl_verify on; proxy_pass https://b.internal:8443/x; }\n\
-         \x20 location /c { grpc_pass grpcs://c:50051; }\n\
-         \x20 location /d { auth_request /auth; uwsgi_pass unix:/run/app.sock; }\n\
-         \x20 location = /e { return 204; }\n }\n}\n");
+             \x20 location /a { proxy_pass https://a.internal; }\n\
+             \x20 location /b { proxy_ssl_verify on; proxy_pass https://b.internal:8443/x; }\n\
+             \x20 location /c { grpc_pass grpcs://c:50051; }\n\
+             \x20 location /d { auth_request /auth; uwsgi_pass unix:/run/app.sock; }\n\
+             \x20 location = /e { return 204; }\n }\n}\n");
     let l = &p.listeners[0];
     assert_eq!(l.routes.len(), 4);
     let a = &l.routes[0].backend;
@@ -348,9 +349,9 @@ fn upstream_tls_defaults_to_unverified() {
 fn variables_maps_and_stream() {
     let p = one(
         "stream {\n upstream db { server 10.1.0.1:5432; }\n map $ssl_preread_server_name $be {\n  a.example.com db;\n  default 10.9.9.9:443;\n }\n\
-         \x20server { listen 443; ssl_preread on; proxy_pass $be; }\n\
-         \x20server { listen 6443 ssl; proxy_ssl on; proxy_pass k8s:6443; }\n}\n\
-         http { server { listen 80; location / { proxy_pass http://$host$request_uri; } } }\n",
+             \x20server { listen 443; ssl_preread on; proxy_pass $be; }\n\
+             \x20server { listen 6443 ssl; proxy_ssl on; proxy_pass k8s:6443; }\n}\n\
+             http { server { listen 80; location / { proxy_pass http://$host$request_uri; } } }\n",
     );
     let l = &p.listeners[0];
     assert_eq!((l.tls, l.port), (ListenerTls::Passthrough, Some(443)));
@@ -381,11 +382,11 @@ fn variables_maps_and_stream() {
 #[test]
 fn every_truncation_reads_without_panic() {
     let text = "http {\n upstream u { server [::1]:81; server unix:/s; }\n map $host $b { default u; }\n\
-                \x20server {\n  listen [::]:443 ssl; listen unix:/x; server_name \"a b\" 'c';\n\
-                \x20 init_by_lua_block { s = [==[ } ]==] -- }\n x = \"}\" }\n\
-                \x20 location ~ \"^/(\\d{3})$\" { if ($a) { proxy_pass https://$b; } proxy_pass http://unix:/t:/x; }\n\
-                \x20 location / { proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert; grpc_pass grpcs://[::1]; }\n }\n}\n\
-                stream { server { listen 1; proxy_pass $b; } }\n";
+                    \x20server {\n  listen [::]:443 ssl; listen unix:/x; server_name \"a b\" 'c';\n\
+                    \x20 init_by_lua_block { s = [==[ } ]==] -- }\n x = \"}\" }\n\
+                    \x20 location ~ \"^/(\\d{3})$\" { if ($a) { proxy_pass https://$b; } proxy_pass http://unix:/t:/x; }\n\
+                    \x20 location / { proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert; grpc_pass grpcs://[::1]; }\n }\n}\n\
+                    stream { server { listen 1; proxy_pass $b; } }\n";
     let file: Arc<str> = Arc::from("t.conf");
     for end in (0..=text.len()).filter(|i| text.is_char_boundary(*i)) {
         let (tree, _) = parse(&text[..end], &file);
@@ -420,9 +421,9 @@ fn candidates_are_sniffed() {
 fn loopback_listens_are_local_and_a_stream_server_without_preread_is_layer4() {
     let p = one(
         "http {\n server { listen 127.0.0.1:8080; listen [::1]:8081; listen localhost:8082; listen unix:/run/n.sock;\n\
-                   \x20 listen 8083; listen 10.0.0.1:8084; location / { proxy_pass http://127.0.0.1:9000; } }\n}\n\
-                 stream {\n server { listen 5432; proxy_pass db:5432; }\n\
-                 \x20server { listen 6443; proxy_ssl on; proxy_pass k8s:6443; }\n}\n",
+                       \x20 listen 8083; listen 10.0.0.1:8084; location / { proxy_pass http://127.0.0.1:9000; } }\n}\n\
+                     stream {\n server { listen 5432; proxy_pass db:5432; }\n\
+                     \x20server { listen 6443; proxy_ssl on; proxy_pass k8s:6443; }\n}\n",
     );
     let got: Vec<(Option<u32>, bool, ListenerTls)> =
         p.listeners.iter().map(|l| (l.port, l.local_only, l.tls)).collect();

@@ -1,4 +1,3 @@
-
 /// Reads files with a scope whose roots are the files themselves (their directories).
 fn read_all(paths: &[std::path::PathBuf]) -> crate::inventory::Inventory {
     let scope = crate::confine::ReadScope::new(paths, crate::confine::ReadOptions::default());

@@ -1,6 +1,6 @@
 //! AWS Config configuration items: unwrapping the envelopes they arrive in.
 //!
-//! Config hands out items in several wrappings (STANDARDS.md 8.3), and the readers of resource
+//! Config hands out items in several wrappings (docs/semantics.md#aws-iam), and the readers of resource
 //! families (ELBv2 in [`super::elb`], IAM in [`super::iam`]) all want the same thing out of
 //! them: the items themselves. [`items`] walks a document once and returns them; the readers only
 //! look at `resourceType` and `configuration`. Accepted wrappings:

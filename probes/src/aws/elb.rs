@@ -4,7 +4,7 @@
 //! Configuration items are taken out of their envelopes by the crate's `config_items` module (one item in
 //! the API or the delivery shape, `configurationItems`, `baseConfigurationItems`,
 //! `configurationItem`, string-wrapped `invokingEvent` / SNS `Message`, SelectResourceConfig
-//! `Results`; STANDARDS.md 8.3), which also hands the IAM items of the same document to
+//! `Results`; docs/semantics.md#aws-elb), which also hands the IAM items of the same document to
 //! [`crate::aws::iam`]. This module reads the ELBv2 ones and the `describe-*` output (`LoadBalancers`,
 //! `Listeners`, `TargetGroups`).
 //!
@@ -17,7 +17,7 @@
 //! be anywhere in the estate, so the resources are collected in [`RawInventory::aws_lb_items`] and
 //! joined by ARN by [`join_load_balancers`] (from `crate::finish`) once every file is read.
 //!
-//! Semantics (STANDARDS.md 8.1): HTTPS and TLS listeners terminate TLS; TCP, UDP and TCP_UDP
+//! Semantics (docs/semantics.md#aws-elb): HTTPS and TLS listeners terminate TLS; TCP, UDP and TCP_UDP
 //! listeners pass bytes through; HTTP is plaintext. Mutual TLS `verify` requires and verifies
 //! client certificates; `passthrough` verifies nothing and hands the presented chain to the
 //! target in `X-Amzn-Mtls-Clientcert`. ALB and NLB never validate target certificates, so every

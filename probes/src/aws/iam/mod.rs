@@ -3,8 +3,8 @@
 //!   `GroupDetailList`, `RoleDetailList` and `Policies`, the format cloudsplaining and PMapper
 //!   read; single `aws iam get-role` / `get-user` outputs;
 //! - AWS Config configuration items of `AWS::IAM::User`, `AWS::IAM::Role`, `AWS::IAM::Group`,
-//!   `AWS::IAM::Policy` (and `AWS::IAM::OIDCProvider`), in every envelope Config uses (STANDARDS.md
-//!   8.3; unwrapped by the crate's shared `config_items` walk, which the ELBv2 reader uses too).
+//!   `AWS::IAM::Policy` (and `AWS::IAM::OIDCProvider`), in every envelope Config uses (docs/semantics.md#aws-iam;
+//!   unwrapped by the crate's shared `config_items` walk, which the ELBv2 reader uses too).
 //!   Their `configuration` (an object, or a JSON string in the API shape) has the API's fields in
 //!   camelCase (`roleName`, `assumeRolePolicyDocument`, `attachedManagedPolicies[].policyArn`,
 //!   `policyVersionList[].document`…); keys are matched without regard to case, so one reader

@@ -422,7 +422,7 @@ pub(super) fn alb_ingress(
     }
 
     let backend = if ann("backend-protocol").is_some_and(|p| p.eq_ignore_ascii_case("HTTPS")) {
-        // ALB target groups never validate target certificates (STANDARDS.md §8.1).
+        // ALB target groups never validate target certificates (docs/semantics.md#aws-elb).
         BackendTls { tls: true, verify_server: Some(false), ..BackendTls::default() }
     } else {
         BackendTls::default()

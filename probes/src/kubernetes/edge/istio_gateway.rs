@@ -92,7 +92,7 @@ pub(super) fn istio_gateway(node: &Node, meta: &ObjectMeta) -> IstioGatewayItem 
         let line_hosts: Vec<String> = hosts.iter().map(|(_, h)| h.clone()).collect();
         let mut l = new_listener(name, port, line_hosts, tls, s.line);
         l.client_cert = client_cert;
-        // Istio gateways SANITIZE_SET the XFCC header by default (STANDARDS.md §4.8).
+        // Istio gateways SANITIZE_SET the XFCC header by default (docs/semantics.md#istio).
         l.xfcc = Some(XfccMode::SanitizeSet);
         proxy.listeners.push(l);
         let auto_passthrough = !istio_http_protocol(&protocol) && mode.as_deref() == Some("AUTO_PASSTHROUGH");

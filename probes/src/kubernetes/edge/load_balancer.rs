@@ -75,7 +75,7 @@ pub(super) fn load_balancer(node: &Node, meta: &ObjectMeta) -> Option<Proxy> {
             ListenerTls::Layer4
         };
         let backend = if tls != ListenerTls::Layer4 && matches!(backend_protocol.as_str(), "ssl" | "https") {
-            // AWS load balancers never validate target certificates (STANDARDS.md §8.1).
+            // AWS load balancers never validate target certificates (docs/semantics.md#aws-elb).
             BackendTls { tls: true, verify_server: Some(false), ..BackendTls::default() }
         } else {
             BackendTls::default()

@@ -7,9 +7,9 @@
 //! every file is read. Services of type LoadBalancer are read by the core reader (they are
 //! Services first); [`service_load_balancer`] adds the load balancer in front of them.
 //!
-//! Defaults follow STANDARDS.md §4.5 (Istio Gateway tls modes; an omitted mode is the proto's
-//! zero value, PASSTHROUGH), §4.8 (Istio gateways SANITIZE_SET the XFCC header), §7.3
-//! (ingress-nginx annotations), §7.4 (Gateway API) and §8.1 (AWS load balancers never verify
+//! Defaults follow docs/semantics.md: #istio (Istio Gateway tls modes; an omitted mode is the
+//! proto's zero value, PASSTHROUGH; Istio gateways SANITIZE_SET the XFCC header), #ingress
+//! (ingress-nginx annotations), #gateway-api, and #aws-elb (AWS load balancers never verify
 //! target certificates).
 
 use gateway_api::assemble_gateways;

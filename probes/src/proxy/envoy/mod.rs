@@ -10,7 +10,7 @@
 //! - an admin `/config_dump` (`configs` of Bootstrap/Listeners/Clusters/RoutesConfigDump).
 //!
 //! One [`ProxyListener`] per filter chain (a listener's chains can differ in TLS). The defaults
-//! that matter are Envoy's, not the intuitive ones (STANDARDS.md 6):
+//! that matter are Envoy's, not the intuitive ones (docs/semantics.md#envoy):
 //! - client certificates are optional unless `require_client_certificate` or a SPKI/hash/SAN
 //!   match is set, and are not verified without a trusted CA (`trusted_ca` or an SDS validation
 //!   context); `ACCEPT_UNTRUSTED` lets failing chains through;

@@ -5,7 +5,7 @@
 //! One [`Proxy`] per file (named after the file stem). Each `frontend` and `listen` gives one
 //! [`ProxyListener`] per `bind` line; `use_backend` / `default_backend` (and a `listen`
 //! section's own servers) give one [`ProxyRoute`] per `server` of the backend. The defaults
-//! that matter are HAProxy's (STANDARDS.md 7.2):
+//! that matter are HAProxy's (docs/semantics.md#haproxy):
 //! - `mode tcp` is the default mode; a `bind` without `ssl` in TCP mode passes TLS through;
 //! - `bind … verify` defaults to `none` (no client certificate requested); `optional` lets
 //!   clients without a certificate in;

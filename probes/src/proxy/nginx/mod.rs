@@ -16,7 +16,7 @@
 //!
 //! One [`Proxy`] per root configuration (a main configuration, or a file of `server` blocks
 //! meant to be included), with one [`ProxyListener`] per `server` per `listen`. The defaults
-//! that matter are nginx's (STANDARDS.md 7.1):
+//! that matter are nginx's (docs/semantics.md#nginx):
 //! - `ssl_verify_client` is off by default; `optional` does not require a certificate and
 //!   `optional_no_ca` does not verify it;
 //! - `proxy_ssl_verify` is off by default: HTTPS to a backend does not verify it;

@@ -131,6 +131,7 @@ pub(super) fn glob(scope: &ReadScope, pattern: &Path, refused: &mut Option<Refus
         let last = i + 1 == parts.len();
         let text = part.as_os_str().to_string_lossy();
         let mut next = Vec::new();
+        let matches = wildcard(&text);
         for base in &current {
             if matches!(part, Component::Normal(_)) && has_glob(&text) {
                 let dir = if base.as_os_str().is_empty() { Path::new(".") } else { base.as_path() };
@@ -146,7 +147,7 @@ pub(super) fn glob(scope: &ReadScope, pattern: &Path, refused: &mut Option<Refus
                     if name.starts_with('.') && !text.starts_with('.') {
                         continue;
                     }
-                    if wildcard(text.as_bytes(), name.as_bytes()) {
+                    if matches(&name) {
                         let p = base.join(&*name);
                         let admitted =
                             if last { scope.admit_file(&p).map(|_| ()) } else { dir_admitted(scope, &p) };
@@ -181,76 +182,12 @@ pub(super) fn dir_admitted(scope: &ReadScope, path: &Path) -> Result<(), Refusal
     if std::fs::metadata(canonical).is_ok_and(|m| m.is_dir()) { Ok(()) } else { Err(Refusal::Missing) }
 }
 
-/// Shell-style matching of one name: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`.
-pub(super) fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
-    let (mut p, mut n) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
-        if p < pattern.len() {
-            match pattern[p] {
-                b'*' => {
-                    star = Some((p, n));
-                    p += 1;
-                    continue;
-                }
-                b'?' => {
-                    p += 1;
-                    n += 1;
-                    continue;
-                }
-                b'[' => {
-                    if let Some((matched, len)) = class(&pattern[p..], name[n])
-                        && matched
-                    {
-                        p += len;
-                        n += 1;
-                        continue;
-                    }
-                }
-                c if c == name[n] => {
-                    p += 1;
-                    n += 1;
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        match star {
-            Some((sp, sn)) => {
-                p = sp + 1;
-                n = sn + 1;
-                star = Some((sp, sn + 1));
-            }
-            None => return false,
-        }
-    }
-    pattern[p..].iter().all(|c| *c == b'*')
-}
-
-/// A `[…]` class at the start of `pattern`: whether `c` matches, and the class's length.
-pub(super) fn class(pattern: &[u8], c: u8) -> Option<(bool, usize)> {
-    let mut i = 1;
-    let negate = matches!(pattern.get(1), Some(b'!' | b'^'));
-    if negate {
-        i += 1;
-    }
-    let mut matched = false;
-    let mut first = true;
-    while i < pattern.len() && (pattern[i] != b']' || first) {
-        first = false;
-        if i + 2 < pattern.len() && pattern[i + 1] == b'-' && pattern[i + 2] != b']' {
-            if (pattern[i]..=pattern[i + 2]).contains(&c) {
-                matched = true;
-            }
-            i += 3;
-        } else {
-            if pattern[i] == c {
-                matched = true;
-            }
-            i += 1;
-        }
-    }
-    (i < pattern.len()).then_some((matched != negate, i + 1))
+/// Shell-style matching of one name (`*`, `?`, `[abc]`, `[a-z]`, `[!x]`), by the `glob` crate's
+/// [`Pattern`](glob::Pattern). A pattern that is not valid (an unclosed `[`) matches only itself.
+pub(super) fn wildcard(pattern: &str) -> impl Fn(&str) -> bool {
+    let compiled = glob::Pattern::new(pattern).ok();
+    let literal = pattern.to_owned();
+    move |name| compiled.as_ref().map_or(name == literal, |p| p.matches(name))
 }
 
 pub(super) struct Loader<'s> {

@@ -411,10 +411,11 @@ fn candidates_are_sniffed() {
     assert!(!looks_like_nginx("/var/log/nginx/*.log {\n daily\n rotate 7\n}\n"));
     assert!(!looks_like_nginx("<VirtualHost *:80>\n ServerName x\n</VirtualHost>\n"));
     assert!(!looks_like_nginx("global\n  daemon\nfrontend fe\n  bind :80\n"));
-    assert!(wildcard(b"*.conf", b"site.conf"));
-    assert!(!wildcard(b"*.conf", b"site.conf.bak"));
-    assert!(wildcard(b"s?te[0-9].c*", b"site1.conf"));
-    assert!(!wildcard(b"[!s]*", b"site"));
+    assert!(wildcard("*.conf")("site.conf"));
+    assert!(!wildcard("*.conf")("site.conf.bak"));
+    assert!(wildcard("s?te[0-9].c*")("site1.conf"));
+    assert!(!wildcard("[!s]*")("site"));
+    assert!(wildcard("[x")("[x"), "not a valid pattern: only itself");
 }
 
 #[test]

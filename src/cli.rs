@@ -452,7 +452,7 @@ enum AwsSourceArg {
 /// Collects the AWS account when --aws is given: `Ok(None)` without it, `Err(Exit::Error)` when
 /// nothing could be collected (after saying why).
 #[cfg(feature = "aws-live")]
-fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, Exit> {
+fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::RawInventory>, Exit> {
     use ztpath_probes::aws_live::{self, AwsOptions, AwsSources};
     if !args.aws {
         return Ok(None);
@@ -479,7 +479,7 @@ fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, Exit>
 }
 
 #[cfg(not(feature = "aws-live"))]
-fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::Inventory>, Exit> {
+fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::RawInventory>, Exit> {
     if !args.aws {
         return Ok(None);
     }

@@ -48,22 +48,22 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> (Report, Timings) {
 pub fn scan_with(
     paths: &[PathBuf],
     reading: &ReadOptions,
-    extra: Option<ztpath_probes::Inventory>,
+    extra: Option<ztpath_probes::RawInventory>,
     options: &Options,
 ) -> (Report, Timings) {
     let mut t = Timings::default();
     let (inventory, read) = measure(|| {
-        let mut inventory = if paths.is_empty() {
-            ztpath_probes::Inventory::default()
+        let mut raw = if paths.is_empty() {
+            ztpath_probes::RawInventory::default()
         } else {
-            ztpath_probes::read_paths_with(paths, reading)
+            ztpath_probes::read_paths_raw(paths, reading)
         };
         if let Some(extra) = extra {
-            inventory.extend(extra);
-            // The same account may also be among the files (an export of it).
-            inventory.iam.dedup();
+            raw.extend(extra);
         }
-        inventory
+        // One finish step for everything read: joins across sources, and an account that is also
+        // among the files (an export of it) kept once.
+        ztpath_probes::finish(raw)
     });
     t.read = read;
     t.mark_memory("read");

@@ -24,7 +24,7 @@
 use std::collections::BTreeSet;
 
 use ztpath_probes::yaml::{self, Node, Value, YamlError};
-use ztpath_probes::{Inventory, aws, edge, haproxy, nginx};
+use ztpath_probes::{Inventory, haproxy, nginx};
 
 /// The prefix of a planted secret.
 pub const CANARY: &str = "CANARY";
@@ -105,14 +105,10 @@ pub fn haproxy(data: &[u8]) {
     check_text_config(&text, HAPROXY_PLANTED, HAPROXY_SECRETS, |t| haproxy::read_str("haproxy.cfg", t));
 }
 
-/// Reads a YAML/JSON/CSV text as `ztpath scan` reads a file: the file, then the steps that join
-/// items across files.
+/// Reads a YAML/JSON/CSV text as `ztpath scan` reads a file: the file, then the finish step that
+/// joins items across files.
 fn read_document_file(name: &str, text: &str) -> Inventory {
-    let mut inventory = ztpath_probes::read_text(name, text);
-    aws::assemble_aws_proxies(&mut inventory);
-    edge::assemble(&mut inventory);
-    inventory.iam.dedup();
-    inventory
+    ztpath_probes::read_text(name, text)
 }
 
 fn check_document_file(name: &str, text: &str, docs: &[Result<Node, YamlError>]) {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::model::{LabelSelector, ObjectMeta, SelectorRequirement, Source, StringMap};
+use crate::inventory::{LabelSelector, ObjectMeta, SelectorRequirement, Source, StringMap};
 use crate::yaml::Node;
 
 /// Kinds that are cluster-scoped (they get no namespace).

@@ -11,11 +11,14 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::aws::{self, elb, iam};
 use crate::common::object_meta_in;
 use crate::confine::{ReadOptions, ReadScope, Refusal, identity};
-use crate::model::{Diagnostic, Inventory, Source};
+use crate::inventory::{Diagnostic, Inventory, RawInventory, Source};
+use crate::kubernetes::{edge, objects};
+use crate::mesh::{istio, linkerd};
+use crate::proxy::{envoy, haproxy, nginx};
 use crate::yaml::{self, Node};
-use crate::{aws, config_items, edge, envoy, haproxy, iam, istio, k8s, linkerd, nginx};
 
 /// Files larger than this are reported and skipped (the default of [`ReadOptions`]).
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
@@ -55,8 +58,14 @@ pub fn read_paths(paths: &[PathBuf]) -> Inventory {
 /// recognised by their content; files named explicitly are read whatever their extension.
 /// Nothing outside the given paths is opened (see [`crate::confine`]).
 pub fn read_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Inventory {
+    crate::finish(read_paths_raw(paths, options))
+}
+
+/// Like [`read_paths_with`], leaving the Inventory raw: for a caller that merges it with another
+/// source before the [finish step](crate::finish).
+pub fn read_paths_raw(paths: &[PathBuf], options: &ReadOptions) -> RawInventory {
     let scope = ReadScope::new(paths, options.clone());
-    let mut inventory = Inventory::default();
+    let mut inventory = RawInventory::default();
     let mut walk = Walk::default();
     for path in paths {
         visit(&scope, path, true, 0, &mut walk, &mut inventory);
@@ -74,7 +83,8 @@ pub fn read_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Inventory {
         fits
     });
     let namespace = options.default_namespace.as_deref();
-    let parts: Vec<Inventory> = documents.par_iter().map(|f| read_file(&scope, &f.path, namespace)).collect();
+    let parts: Vec<RawInventory> =
+        documents.par_iter().map(|f| read_file(&scope, &f.path, namespace)).collect();
     let max_objects = scope.limits().max_objects;
     for (found, part) in documents.iter().zip(parts) {
         if inventory.objects_read + part.objects_read > max_objects {
@@ -90,17 +100,13 @@ pub fn read_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Inventory {
     if !walk.nginx.is_empty() {
         let mut part = nginx::read_files(&scope, &walk.nginx);
         part.objects_read += part.proxies.len();
-        inventory.extend(part);
+        inventory.extend(part.into());
     }
     if !walk.haproxy.is_empty() {
         let mut part = haproxy::read_files(&scope, &walk.haproxy);
         part.objects_read += part.proxies.len();
-        inventory.extend(part);
+        inventory.extend(part.into());
     }
-    aws::assemble_aws_proxies(&mut inventory);
-    edge::assemble(&mut inventory);
-    crate::urls::scrub_proxies(&mut inventory);
-    inventory.iam.dedup();
     inventory
 }
 
@@ -221,10 +227,10 @@ fn sniffed_text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-fn read_file(scope: &ReadScope, path: &Path, namespace: Option<&str>) -> Inventory {
+fn read_file(scope: &ReadScope, path: &Path, namespace: Option<&str>) -> RawInventory {
     let name: Arc<str> = path.display().to_string().into();
     let fail = |reason: String| {
-        let mut inv = Inventory::default();
+        let mut inv = RawInventory::default();
         inv.diagnostics.push(Diagnostic { source: Source { file: Arc::clone(&name), line: 0 }, reason });
         inv
     };
@@ -233,7 +239,7 @@ fn read_file(scope: &ReadScope, path: &Path, namespace: Option<&str>) -> Invento
         Err(refusal) => return fail(refusal.to_string()),
     };
     match String::from_utf8(bytes) {
-        Ok(text) => read_text_in(&name, &text, namespace),
+        Ok(text) => read_text_raw(&name, &text, namespace),
         Err(_) => fail("not UTF-8 text; skipped".to_owned()),
     }
 }
@@ -247,8 +253,13 @@ pub fn read_text(file: &str, text: &str) -> Inventory {
 /// Like [`read_text`]; namespaced objects without a namespace get `namespace` when it is given
 /// (see [`ReadOptions::default_namespace`]).
 pub fn read_text_in(file: &str, text: &str, namespace: Option<&str>) -> Inventory {
+    crate::finish(read_text_raw(file, text, namespace))
+}
+
+/// Like [`read_text_in`], leaving the Inventory raw (items that join across files not joined yet).
+pub fn read_text_raw(file: &str, text: &str, namespace: Option<&str>) -> RawInventory {
     let file: Arc<str> = file.into();
-    let mut inventory = Inventory { files_read: 1, ..Inventory::default() };
+    let mut inventory = RawInventory::from(Inventory { files_read: 1, ..Inventory::default() });
     // CSV: only the IAM credential report is read; other CSV files are not configuration.
     if file.to_ascii_lowercase().ends_with(".csv") {
         if iam::is_credential_report(&file, text) {
@@ -339,7 +350,7 @@ fn read_object(
     node: &Node,
     file: &Arc<str>,
     namespace: Option<&str>,
-    inventory: &mut Inventory,
+    inventory: &mut RawInventory,
     depth: usize,
 ) {
     if !node.is_map() {
@@ -365,8 +376,8 @@ fn read_object(
             // AWS Config items (ELBv2 and IAM families, in one walk of the envelope), then ELBv2
             // `describe-*` output, then IAM CLI output (GAAD, get-role, access keys, OIDC
             // providers, EKS Pod Identity associations…).
-            || config_items::read_document(node, file, inventory)
-            || aws::read_describe_output(node, file, inventory)
+            || aws::read_config_document(node, file, inventory)
+            || elb::read_describe_output(node, file, inventory)
             || iam::read_document(node, file, inventory)
         {
             inventory.objects_read += 1;
@@ -385,7 +396,7 @@ fn read_object(
     } else if group.ends_with("linkerd.io") {
         linkerd::read(node, &meta, inventory)
     } else {
-        k8s::read(node, &meta, inventory)
+        objects::read(node, &meta, inventory)
     };
     if !handled {
         *inventory.skipped_kinds.entry(kind).or_default() += 1;
@@ -427,7 +438,7 @@ mod tests {
    "configuration": {"roleName": "r", "arn": "arn:aws:iam::1:role/r"}},
   {"ARN": "arn:aws:s3:::b", "resourceType": "AWS::S3::Bucket", "configuration": {}}
 ]}"#;
-        let inv = read_text("snapshot.json", snapshot);
+        let inv = read_text_raw("snapshot.json", snapshot, None);
         assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
         assert_eq!((inv.aws_lb_items.len(), inv.iam.roles.len(), inv.objects_read), (1, 1, 1));
         assert_eq!(inv.iam.roles[0].source.line, 4);

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::model::{BackendTarget, Inventory, Proxy, ProxyBackend, ProxyCredential, Sensitive, Userinfo};
+use crate::inventory::{BackendTarget, Inventory, Proxy, ProxyBackend, ProxyCredential, Sensitive, Userinfo};
 
 /// Splits the userinfo off one URL or address: `http://u:p@h:1/x` → (`http://h:1/x`, `u`, `p`);
 /// `u:p@h:1` → (`h:1`, …). The authority starts after the first `://` that no `/`, `?` or `#`
@@ -235,20 +235,20 @@ mod tests {
     #[test]
     fn scrub_moves_credentials_out_of_descriptions() {
         let mut p = Proxy {
-            kind: crate::model::ProxyKind::IngressNginx,
+            kind: crate::inventory::ProxyKind::IngressNginx,
             name: "web".into(),
             namespace: Some("shop".into()),
-            source: crate::model::Source { file: "i.yaml".into(), line: 1 },
+            source: crate::inventory::Source { file: "i.yaml".into(), line: 1 },
             runs_on: None,
             listeners: Vec::new(),
             attrs: [("auth".to_owned(), "see https://u:pw@auth.example:8443/x".to_owned())].into(),
             credentials: Vec::new(),
         };
-        let mut l = crate::model::ProxyListener::new(
+        let mut l = crate::inventory::ProxyListener::new(
             "l".into(),
             Some(80),
             vec![],
-            crate::model::ListenerTls::Plaintext,
+            crate::inventory::ListenerTls::Plaintext,
             7,
         );
         l.authz.push("auth-url https://u:pw@auth.example:8443/x".into());

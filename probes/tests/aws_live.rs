@@ -53,7 +53,9 @@ fn trust_statements<'a>(inv: &'a Inventory, role: &str) -> &'a [Statement] {
 #[test]
 fn config_items_are_listed_page_by_page_fetched_in_batches_and_read() {
     let server = ConfigServer::start(Mode::Fixtures(fixtures()));
-    let inv = aws_live::collect(&options(&server.url, AwsSources::Config)).expect("collected");
+    let inv = ztpath_probes::finish(
+        aws_live::collect(&options(&server.url, AwsSources::Config)).expect("collected"),
+    );
     let requests = server.requests();
 
     // Only the two read-only operations, in the JSON 1.1 protocol.
@@ -156,7 +158,7 @@ fn config_items_are_listed_page_by_page_fetched_in_batches_and_read() {
 fn an_aggregator_is_read_across_its_source_accounts() {
     let server = ConfigServer::start(Mode::Fixtures(fixtures()));
     let opts = AwsOptions { aggregator: Some("org".into()), ..options(&server.url, AwsSources::Config) };
-    let inv = aws_live::collect(&opts).expect("collected");
+    let inv = ztpath_probes::finish(aws_live::collect(&opts).expect("collected"));
     let requests = server.requests();
 
     // Only the aggregate twins of the two read-only operations, each naming the aggregator.
@@ -278,7 +280,8 @@ fn an_unreachable_endpoint_is_an_error_naming_the_calls() {
 fn iam_is_collected_from_moto_and_config_failures_degrade_to_it() {
     let Some(moto) = Moto::start(workspace()) else { return };
     let seeded = moto::seed(&moto.url);
-    let inv = aws_live::collect(&options(&moto.url, AwsSources::Iam)).expect("collected");
+    let inv =
+        ztpath_probes::finish(aws_live::collect(&options(&moto.url, AwsSources::Iam)).expect("collected"));
     assert!(
         inv.diagnostics.is_empty(),
         "{:#?}",

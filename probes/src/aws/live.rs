@@ -3,7 +3,7 @@
 //!
 //! Every object fetched is written back as the JSON the matching file input would hold (an API
 //! shape configuration item, a GAAD fragment, `list-access-keys` output…) and handed to
-//! [`crate::files::read_text`] under a label naming the live object
+//! [`crate::files::read_text_raw`] under a label naming the live object
 //! (`aws-config://<account>/<region>/<type>/<id>`, `aws-iam://<account>/role/<name>`), so a live
 //! scan and a scan of saved output read alike. Those labels become the `file` of every
 //! [`Source`]; as each object is its own one-line document, their `line` is 1.
@@ -49,8 +49,9 @@ use aws_sdk_iam::types::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::model::{Diagnostic, Inventory, Sensitive, Source};
-use crate::{aws, edge, files, iam};
+use crate::aws::{elb, iam};
+use crate::files;
+use crate::inventory::{AwsLbItem, Diagnostic, Inventory, RawInventory, Sensitive, Source};
 
 /// The AWS Config resource types collected (all exist as Config types; a type the SDK does not
 /// know is skipped with a diagnostic).
@@ -179,10 +180,11 @@ impl fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
-/// Collects the account (or aggregator) into an Inventory. Runs its own current-thread runtime,
+/// Collects the account (or aggregator) into a raw Inventory, for the [finish
+/// step](crate::finish) (with whatever else the scan reads). Runs its own current-thread runtime,
 /// so it is called from synchronous code. Failures of single calls are diagnostics in the
 /// Inventory; an error is returned only when nothing at all could be collected.
-pub fn collect(opts: &AwsOptions) -> Result<Inventory, AwsError> {
+pub fn collect(opts: &AwsOptions) -> Result<RawInventory, AwsError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -190,7 +192,7 @@ pub fn collect(opts: &AwsOptions) -> Result<Inventory, AwsError> {
     runtime.block_on(collect_async(opts))
 }
 
-async fn collect_async(opts: &AwsOptions) -> Result<Inventory, AwsError> {
+async fn collect_async(opts: &AwsOptions) -> Result<RawInventory, AwsError> {
     let started = Instant::now();
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
@@ -238,8 +240,8 @@ async fn collect_async(opts: &AwsOptions) -> Result<Inventory, AwsError> {
         region,
         config: aws_sdk_config::Client::from_conf(config_conf.build()),
         iam: aws_sdk_iam::Client::new(&sdk),
-        from_config: Inventory::default(),
-        from_iam: Inventory::default(),
+        from_config: RawInventory::default(),
+        from_iam: RawInventory::default(),
         diagnostics: Vec::new(),
         config_items: 0,
         iam_unreachable: false,
@@ -284,9 +286,9 @@ struct Collector {
     config: aws_sdk_config::Client,
     iam: aws_sdk_iam::Client,
     /// What AWS Config gave.
-    from_config: Inventory,
+    from_config: RawInventory,
     /// What the IAM APIs gave.
-    from_iam: Inventory,
+    from_iam: RawInventory,
     diagnostics: Vec<Diagnostic>,
     config_items: usize,
     /// An IAM call could not reach the service (after its retries).
@@ -669,20 +671,15 @@ impl Collector {
 
     // ------------------------------------------------------------------------------------------
 
-    /// Merges both sources, joins the load balancers, prints the summary line, and turns a
-    /// collection that got nothing but errors into an error.
-    fn finish(self, started: Instant) -> Result<Inventory, AwsError> {
+    /// Merges both sources, prints the summary line, and turns a collection that got nothing but
+    /// errors into an error. The load balancers are joined by the finish step.
+    fn finish(self, started: Instant) -> Result<RawInventory, AwsError> {
         let Collector { mut from_config, from_iam, diagnostics, config_items, .. } = self;
         drop_duplicates(&mut from_config, &from_iam);
         let mut inventory = from_config;
         inventory.extend(from_iam);
-        inventory.iam.dedup();
         inventory.diagnostics.extend(diagnostics);
         inventory.files_read = 0;
-        aws::assemble_aws_proxies(&mut inventory);
-        // Nothing to join, but marks the (empty) edge items as done, as a file read does.
-        edge::assemble(&mut inventory);
-        crate::urls::scrub_proxies(&mut inventory);
         let i = &inventory.iam;
         eprintln!(
             "aws: collected {} object(s) in {:.1}s: {config_items} Config item(s), {} user(s), {} group(s), {} role(s), {} managed polic(ies), {} access key(s), {} credential-report row(s), {} OIDC provider(s), {} load balancer(s); {} diagnostic(s)",
@@ -695,11 +692,11 @@ impl Collector {
             i.access_keys.len(),
             i.credential_report.len(),
             i.oidc_providers.len(),
-            inventory.proxies.len(),
+            load_balancers(&inventory.aws_lb_items),
             inventory.diagnostics.len(),
         );
         if inventory.objects_read == 0 && !inventory.diagnostics.is_empty() {
-            return Err(AwsError::NothingCollected(inventory.diagnostics));
+            return Err(AwsError::NothingCollected(inventory.inventory.diagnostics));
         }
         Ok(inventory)
     }
@@ -959,9 +956,16 @@ fn known_type(name: &str) -> Option<ResourceType> {
     ResourceType::values().contains(&name).then(|| ResourceType::from(name))
 }
 
+/// The load balancers among the collected ELBv2 resources.
+fn load_balancers(items: &[AwsLbItem]) -> usize {
+    let arns: std::collections::BTreeSet<&str> =
+        items.iter().filter(|i| i.resource_type == elb::LOAD_BALANCER).map(|i| i.arn.as_str()).collect();
+    arns.len()
+}
+
 /// Parses generated JSON through the file reader into `into`.
-fn read_json(into: &mut Inventory, label: &str, doc: &Value) {
-    let part = files::read_text(label, &doc.to_string());
+fn read_json(into: &mut RawInventory, label: &str, doc: &Value) {
+    let part = files::read_text_raw(label, &doc.to_string(), None);
     into.extend(part);
 }
 

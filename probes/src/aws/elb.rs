@@ -4,8 +4,8 @@
 //! Configuration items are taken out of their envelopes by the crate's `config_items` module (one item in
 //! the API or the delivery shape, `configurationItems`, `baseConfigurationItems`,
 //! `configurationItem`, string-wrapped `invokingEvent` / SNS `Message`, SelectResourceConfig
-//! `Results`; STANDARDS.md 8.3), which also hands the IAM items of the same document to
-//! [`crate::iam`]. This module reads the ELBv2 ones and the `describe-*` output (`LoadBalancers`,
+//! `Results`; docs/semantics.md#aws-elb), which also hands the IAM items of the same document to
+//! [`crate::aws::iam`]. This module reads the ELBv2 ones and the `describe-*` output (`LoadBalancers`,
 //! `Listeners`, `TargetGroups`).
 //!
 //! Only `AWS::ElasticLoadBalancingV2::{LoadBalancer, Listener, TargetGroup}` are read; a document
@@ -14,10 +14,10 @@
 //! balancer in camelCase (`loadBalancerArn`, `type`) and a listener in PascalCase.
 //!
 //! A document is read on its own, but a listener, its load balancer and its target groups may
-//! be anywhere in the estate, so the resources are collected in [`Inventory::aws_lb_items`] and
-//! joined by ARN by [`assemble_aws_proxies`] once every file is read.
+//! be anywhere in the estate, so the resources are collected in [`RawInventory::aws_lb_items`] and
+//! joined by ARN by [`join_load_balancers`] (from `crate::finish`) once every file is read.
 //!
-//! Semantics (STANDARDS.md 8.1): HTTPS and TLS listeners terminate TLS; TCP, UDP and TCP_UDP
+//! Semantics (docs/semantics.md#aws-elb): HTTPS and TLS listeners terminate TLS; TCP, UDP and TCP_UDP
 //! listeners pass bytes through; HTTP is plaintext. Mutual TLS `verify` requires and verifies
 //! client certificates; `passthrough` verifies nothing and hands the presented chain to the
 //! target in `X-Amzn-Mtls-Clientcert`. ALB and NLB never validate target certificates, so every
@@ -26,14 +26,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::config_items::{self, str_value};
-use crate::model::{
+use crate::aws::config_items::{self, str_value};
+use crate::inventory::{
     AwsLbItem, BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, Inventory,
-    ListenerTls, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
+    ListenerTls, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, RawInventory, Source,
+    StringMap,
 };
 use crate::yaml::{Node, Value};
 
-const LOAD_BALANCER: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
+pub(crate) const LOAD_BALANCER: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
 const LISTENER: &str = "AWS::ElasticLoadBalancingV2::Listener";
 const TARGET_GROUP: &str = "AWS::ElasticLoadBalancingV2::TargetGroup";
 
@@ -42,16 +43,16 @@ static NULL: Node = Node { line: 0, value: Value::Null };
 /// Reads a document holding AWS Config configuration items (or ELBv2 describe output) of load
 /// balancers, listeners or target groups; false when it holds none. (The file walker reads
 /// Config envelopes once for every family instead, and calls [`read_describe_output`] itself.)
-pub fn read_document(node: &Node, file: &Arc<str>, inventory: &mut Inventory) -> bool {
+pub fn read_document(node: &Node, file: &Arc<str>, inventory: &mut RawInventory) -> bool {
     let items = config_items::items(node, &[config_items::ELBV2]);
     let items: Vec<&Node> = items.iter().map(|i| &**i).collect();
     read_config_items(&items, file, inventory) || read_describe_output(node, file, inventory)
 }
 
 /// Reads ELBv2 configuration items (found by [`config_items::items`]) into
-/// [`Inventory::aws_lb_items`]; other resource types are ignored. False when none was an ELBv2
+/// [`RawInventory::aws_lb_items`]; other resource types are ignored. False when none was an ELBv2
 /// load balancer, listener or target group.
-pub(crate) fn read_config_items(items: &[&Node], file: &Arc<str>, inventory: &mut Inventory) -> bool {
+pub(crate) fn read_config_items(items: &[&Node], file: &Arc<str>, inventory: &mut RawInventory) -> bool {
     let mut consumed = false;
     for item in items {
         consumed |= read_item(item, file, inventory);
@@ -61,7 +62,7 @@ pub(crate) fn read_config_items(items: &[&Node], file: &Arc<str>, inventory: &mu
 
 /// Reads ELBv2 `describe-load-balancers` / `describe-listeners` / `describe-target-groups`
 /// output; false when the document is none of them.
-pub fn read_describe_output(node: &Node, file: &Arc<str>, inventory: &mut Inventory) -> bool {
+pub fn read_describe_output(node: &Node, file: &Arc<str>, inventory: &mut RawInventory) -> bool {
     if !node.is_map() {
         return false;
     }
@@ -96,7 +97,7 @@ pub fn read_describe_output(node: &Node, file: &Arc<str>, inventory: &mut Invent
 
 /// One configuration item; ignored (false) unless it is an ELBv2 load balancer, listener or
 /// target group.
-fn read_item(node: &Node, file: &Arc<str>, inventory: &mut Inventory) -> bool {
+fn read_item(node: &Node, file: &Arc<str>, inventory: &mut RawInventory) -> bool {
     let resource_type = node.field("resourceType").string().unwrap_or_default();
     if ![LOAD_BALANCER, LISTENER, TARGET_GROUP].contains(&resource_type.as_str()) {
         return false;
@@ -182,13 +183,11 @@ fn ci_str(node: &Node, key: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 
 /// Joins the collected load balancers, listeners and target groups (by ARN, across documents and
-/// files) into [`Proxy`] items of kind `AwsAlb` / `AwsNlb`, appended to `inventory.proxies`, and
-/// empties `inventory.aws_lb_items`. Of several items for one resource the latest
+/// files) into [`Proxy`] items of kind `AwsAlb` / `AwsNlb`, appended to `inventory.proxies`. Of several items for one resource the latest
 /// (`configurationItemCaptureTime`, then reading order) wins; deleted resources are dropped. A
 /// listener whose load balancer was not read still gives a proxy, named from the listener's ARN.
 /// Gateway load balancers are not modelled.
-pub fn assemble_aws_proxies(inventory: &mut Inventory) {
-    let items = std::mem::take(&mut inventory.aws_lb_items);
+pub(crate) fn join_load_balancers(items: Vec<AwsLbItem>, inventory: &mut Inventory) {
     if items.is_empty() {
         return;
     }
@@ -569,7 +568,7 @@ fn health_check_tls(tg: &Node) -> PortTls {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::files::read_text;
+    use crate::files::read_text_raw;
     use crate::yaml;
 
     const LB_ARN: &str =
@@ -578,12 +577,11 @@ mod tests {
         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-tg/73e2d6bc24d8a067";
 
     fn read_all(files: &[(&str, &str)]) -> Inventory {
-        let mut inv = Inventory::default();
+        let mut raw = RawInventory::default();
         for (name, text) in files {
-            inv.extend(read_text(name, text));
+            raw.extend(read_text_raw(name, text, None));
         }
-        assemble_aws_proxies(&mut inv);
-        inv
+        crate::finish(raw)
     }
 
     /// An API-shape item: `configuration` is a JSON string.
@@ -609,7 +607,6 @@ mod tests {
         let text = format!("{{\"configurationItems\": [\n{lb}\n]}}");
         let inv = read_all(&[("history.json", &text)]);
         assert!(inv.diagnostics.is_empty(), "{:?}", inv.diagnostics);
-        assert!(inv.aws_lb_items.is_empty(), "assembled items are consumed");
         assert_eq!(inv.proxies.len(), 1);
         let p = &inv.proxies[0];
         assert_eq!((p.kind, p.name.as_str()), (ProxyKind::AwsAlb, "web"));
@@ -742,9 +739,9 @@ mod tests {
             r#"[{{"arn": "{LB_ARN}", "resourceType": "{LOAD_BALANCER}", "configuration": {{"type": "network"}}}}]"#
         );
         let doc = yaml::parse_documents(&text).remove(0).unwrap();
-        let mut inv = Inventory::default();
-        assert!(read_document(&doc, &Arc::from("array.json"), &mut inv));
-        assemble_aws_proxies(&mut inv);
+        let mut raw = RawInventory::default();
+        assert!(read_document(&doc, &Arc::from("array.json"), &mut raw));
+        let inv = crate::finish(raw);
         assert_eq!(inv.proxies[0].kind, ProxyKind::AwsNlb);
     }
 

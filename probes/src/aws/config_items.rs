@@ -1,7 +1,7 @@
 //! AWS Config configuration items: unwrapping the envelopes they arrive in.
 //!
-//! Config hands out items in several wrappings (STANDARDS.md 8.3), and the readers of resource
-//! families (ELBv2 in [`crate::aws`], IAM in [`crate::iam`]) all want the same thing out of
+//! Config hands out items in several wrappings (docs/semantics.md#aws-iam), and the readers of resource
+//! families (ELBv2 in [`super::elb`], IAM in [`super::iam`]) all want the same thing out of
 //! them: the items themselves. [`items`] walks a document once and returns them; the readers only
 //! look at `resourceType` and `configuration`. Accepted wrappings:
 //! - one item, in the API shape (`accountId`, `arn`, `version`, `configuration` as a JSON
@@ -23,9 +23,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::model::{Diagnostic, Inventory, Source};
+use crate::inventory::{Diagnostic, Source};
 use crate::yaml::{self, Node, Value};
-use crate::{aws, iam};
 
 /// Resource-type prefix of the ELBv2 family.
 pub(crate) const ELBV2: &str = "AWS::ElasticLoadBalancingV2::";
@@ -34,21 +33,6 @@ pub(crate) const IAM: &str = "AWS::IAM::";
 
 /// How deep string-wrapped envelopes (an SNS `Message` holding an `invokingEvent`…) are followed.
 const MAX_WRAPPING: usize = 2;
-
-/// Reads the ELBv2 and IAM configuration items of a document in one walk and hands each family
-/// to its reader. False when the document holds none that a reader takes.
-pub(crate) fn read_document(node: &Node, file: &Arc<str>, inventory: &mut Inventory) -> bool {
-    let found = items(node, &[ELBV2, IAM]);
-    if found.is_empty() {
-        return false;
-    }
-    let of = |family: &str| -> Vec<&Node> {
-        found.iter().map(|i| &**i).filter(|i| resource_type(i).starts_with(family)).collect()
-    };
-    let lb = aws::read_config_items(&of(ELBV2), file, inventory);
-    let iam = iam::read_config_items(&of(IAM), file, inventory);
-    lb || iam
-}
 
 /// The configuration items a document holds, in reading order, keeping those whose
 /// `resourceType` starts with one of `families`. Items found in the document are borrowed; items

@@ -4,7 +4,7 @@
 use base64::Engine as _;
 
 use crate::common::{label_selector, string_map};
-use crate::model::{
+use crate::inventory::{
     Container, ContainerPort, EnvFrom, EnvValue, EnvVar, Fingerprint, Inventory, Namespace, NetworkPeer,
     NetworkPolicy, NetworkPolicyRule, ObjectMeta, PodSpec, PolicyRule, PortProbe, ProbeKind, ProjectedSource,
     Role, RoleBinding, Secret, SecretEntry, Sensitive, Service, ServiceAccount, ServicePort, Subject, Volume,
@@ -33,7 +33,7 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
         ("Service", "") => {
             inventory.services.push(service(node, meta));
             // A LoadBalancer Service is also an edge hop.
-            crate::edge::service_load_balancer(node, meta, inventory);
+            crate::kubernetes::edge::service_load_balancer(node, meta, inventory);
         }
         ("ServiceAccount", "") => inventory.service_accounts.push(service_account(node, meta)),
         ("Secret", "") => inventory.secrets.push(secret(node, meta)),
@@ -52,7 +52,7 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
                 spec.field("targetGroupName").string().or(from_arn),
                 spec.at(&["serviceRef", "name"]).and_then(Node::string),
             ) {
-                inventory.target_group_bindings.push(crate::model::TargetGroupBinding {
+                inventory.target_group_bindings.push(crate::inventory::TargetGroupBinding {
                     meta: meta.clone(),
                     target_group,
                     service,
@@ -409,19 +409,20 @@ fn read_config_map(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) {
         let text = value.string().unwrap_or_default();
         if key == "mesh"
             && (meta.name == "istio" || meta.name.starts_with("istio-"))
-            && let Some(mesh) = crate::istio::mesh_config_from_configmap(meta, &text, value.line)
+            && let Some(mesh) = crate::mesh::istio::mesh_config_from_configmap(meta, &text, value.line)
         {
             inventory.istio.mesh_config = Some(mesh);
         }
         if meta.name == "linkerd-config"
-            && let Some(policy) = crate::linkerd::default_policy_from_configmap(meta, key, &text, value.line)
+            && let Some(policy) =
+                crate::mesh::linkerd::default_policy_from_configmap(meta, key, &text, value.line)
         {
             inventory.linkerd.cluster_default_policy = Some(policy);
         }
         read_embedded_envoy(meta, key, &text, value.line, inventory);
         data.push((key.clone(), Sensitive::new(text), value.line));
     }
-    inventory.config_maps.push(crate::model::ConfigMap { meta: meta.clone(), data });
+    inventory.config_maps.push(crate::inventory::ConfigMap { meta: meta.clone(), data });
 }
 
 /// An Envoy configuration shipped in a ConfigMap (the usual way to run Envoy on Kubernetes): read
@@ -435,7 +436,7 @@ fn read_embedded_envoy(meta: &ObjectMeta, key: &str, text: &str, line: u32, inve
     let padded = format!("{}{text}", "\n".repeat(line as usize));
     let before = inventory.proxies.len();
     for doc in crate::yaml::parse_documents(&padded).into_iter().flatten() {
-        crate::envoy::read_document(&doc, &meta.source.file, inventory);
+        crate::proxy::envoy::read_document(&doc, &meta.source.file, inventory);
     }
     for p in &mut inventory.proxies[before..] {
         p.namespace = meta.namespace.clone();
@@ -532,7 +533,7 @@ fn network_policy(node: &Node, meta: &ObjectMeta) -> NetworkPolicy {
 #[cfg(test)]
 mod tests {
     use crate::files::read_text;
-    use crate::model::{EnvValue, ProjectedSource, VolumeKind};
+    use crate::inventory::{EnvValue, ProjectedSource, VolumeKind};
 
     const DEPLOY: &str = r#"
 apiVersion: apps/v1

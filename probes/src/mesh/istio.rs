@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use crate::common::match_labels;
-use crate::model::{
+use crate::inventory::{
     AuthzAction, ClientTlsMode, DestinationRule, Inventory, IstioAuthorizationPolicy, IstioOperation,
     IstioRule, IstioSource, MeshConfig, MtlsMode, ObjectMeta, PeerAuthentication, RequestAuthentication,
 };
@@ -313,7 +313,7 @@ mod tests {
 
     use super::*;
     use crate::files::read_text;
-    use crate::model::Source;
+    use crate::inventory::Source;
 
     fn policies(text: &str) -> Vec<IstioAuthorizationPolicy> {
         read_text("t.yaml", text).istio.authorization_policies

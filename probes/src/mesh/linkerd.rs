@@ -7,7 +7,7 @@
 //! from "defaulted". Routes (HTTPRoute, GRPCRoute) and other Linkerd kinds are counted as skipped.
 
 use crate::common::label_selector;
-use crate::model::{
+use crate::inventory::{
     Inventory, LinkerdAuthorizationPolicy, LinkerdServer, MeshTlsAuthentication, NetworkAuthentication,
     ObjectMeta, ObjectRef, ServerAuthorization, Source,
 };

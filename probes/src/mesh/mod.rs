@@ -1,0 +1,4 @@
+//! Service-mesh policy: Istio and Linkerd.
+
+pub mod istio;
+pub mod linkerd;

@@ -411,10 +411,6 @@ pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::calls::Calls) {
     for (k, call) in calls.calls.iter().enumerate() {
         calls_by_caller[call.caller].push(k);
     }
-    let mut workloads_by_ns: HashMap<&str, Vec<usize>> = HashMap::default();
-    for (wi, w) in estate.workloads.iter().enumerate() {
-        workloads_by_ns.entry(w.ns).or_default().push(wi);
-    }
 
     for ai in servers {
         let server = calls.credentials[ai].workload;
@@ -427,7 +423,7 @@ pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::calls::Calls) {
         let mut holders: Vec<Holder> = Vec::new();
         // Secret keys mounted as files: each becomes a credential of the workload that mounts it.
         if let Some((secret, key)) = &secret_key {
-            for &wi in workloads_by_ns.get(sw.ns).map_or(&[][..], Vec::as_slice) {
+            for &wi in estate.workloads_in(sw.ns) {
                 let w = &estate.workloads[wi];
                 if wi == server {
                     continue;
@@ -464,10 +460,9 @@ pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::calls::Calls) {
         // aimed at one of the server's Services. Visited in credential order.
         let mut candidates: Vec<usize> = Vec::new();
         if let Some((secret, key)) = &secret_key {
-            let at = (sw.ns, secret.as_str());
             candidates
-                .extend(index.secret_key.get(&(at.0, at.1.to_owned(), key.clone())).into_iter().flatten());
-            candidates.extend(index.secret.get(&(at.0, at.1.to_owned())).into_iter().flatten());
+                .extend(index.secret_key.get(&(sw.ns, secret.clone(), key.clone())).into_iter().flatten());
+            candidates.extend(index.secret.get(&(sw.ns, secret.clone())).into_iter().flatten());
         }
         if let Some(f) = &fingerprint {
             candidates.extend(index.fingerprint.get(f.as_str()).into_iter().flatten());

@@ -4,7 +4,6 @@
 use super::helpers::GATEWAY_GROUP;
 use super::helpers::closest;
 use super::helpers::host_lists_intersect;
-use super::helpers::new_listener;
 use super::helpers::new_proxy;
 use super::helpers::port_of;
 
@@ -12,7 +11,7 @@ use crate::common::label_selector;
 use crate::inventory::{
     BackendRef, BackendTarget, BackendTlsPolicyItem, ClientCertMode, EdgeItems, GatewayItem,
     GatewayListenerItem, ListenerTls, Namespace, ObjectMeta, ParentRef, Proxy, ProxyBackend, ProxyKind,
-    ProxyRoute, ReferenceGrantItem, RouteItem, RouteRule, Service, StringMap, XfccMode,
+    ProxyListener, ProxyRoute, ReferenceGrantItem, RouteItem, RouteRule, Service, StringMap, XfccMode,
 };
 use crate::yaml::Node;
 use std::collections::{HashMap, HashSet};
@@ -80,7 +79,7 @@ pub(super) fn gateway(node: &Node, meta: &ObjectMeta) -> GatewayItem {
             "TCP" | "UDP" => ListenerTls::Layer4,
             _ => ListenerTls::Plaintext,
         };
-        let mut listener = new_listener(name, port, hostname.iter().cloned().collect(), tls, l.line);
+        let mut listener = ProxyListener::new(name, port, hostname.iter().cloned().collect(), tls, l.line);
         if tls == ListenerTls::Terminate {
             let by_port = port.and_then(|p| per_port.iter().find(|(pp, _)| *pp == p));
             // Before v1.5 the experimental channel had per-listener `tls.frontendValidation`.

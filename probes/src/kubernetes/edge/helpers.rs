@@ -1,8 +1,7 @@
 //! What the edge readers share: annotation prefixes, API groups, listeners and backends.
 
 use crate::inventory::{
-    BackendTarget, ListenerTls, ObjectMeta, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, Source,
-    StringMap,
+    BackendTarget, ObjectMeta, PortTls, Proxy, ProxyBackend, ProxyKind, Source, StringMap,
 };
 use crate::yaml::{self, Node};
 
@@ -19,16 +18,6 @@ pub(super) fn group(meta: &ObjectMeta) -> &str {
 
 pub(super) fn port_of(node: &Node) -> Option<u32> {
     node.as_i64().and_then(|p| u32::try_from(p).ok())
-}
-
-pub(super) fn new_listener(
-    name: String,
-    port: Option<u32>,
-    hosts: Vec<String>,
-    tls: ListenerTls,
-    line: u32,
-) -> ProxyListener {
-    ProxyListener::new(name, port, hosts, tls, line)
 }
 
 pub(super) fn new_proxy(kind: ProxyKind, meta: &ObjectMeta) -> Proxy {

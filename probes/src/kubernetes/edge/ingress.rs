@@ -6,14 +6,13 @@ use super::helpers::BackendTls;
 use super::helpers::NGINX;
 use super::helpers::annotation_line;
 use super::helpers::host_matches;
-use super::helpers::new_listener;
 use super::helpers::new_proxy;
 use super::helpers::parse_annotation;
 use super::helpers::port_of;
 
 use crate::inventory::{
     BackendTarget, ClientCertMode, Diagnostic, HeaderAction, IdentityHeader, ListenerTls, ObjectMeta, Proxy,
-    ProxyBackend, ProxyKind, ProxyRoute,
+    ProxyBackend, ProxyKind, ProxyListener, ProxyRoute,
 };
 use crate::yaml::Node;
 use std::collections::{BTreeSet, HashMap};
@@ -151,7 +150,7 @@ pub(super) fn host_ingress(
         for t in tls_items {
             hosts.extend(t.field("hosts").strings());
         }
-        let mut l = new_listener(
+        let mut l = ProxyListener::new(
             "ssl-passthrough".to_owned(),
             Some(443),
             hosts.into_iter().collect(),
@@ -273,7 +272,7 @@ pub(super) fn host_ingress(
         let name = t.field("secretName").string().unwrap_or_else(|| format!("tls-{i}"));
         let hosts = t.field("hosts").strings();
         let hosts = if hosts.is_empty() { vec!["*".to_owned()] } else { hosts };
-        let mut l = new_listener(name, Some(443), hosts, ListenerTls::Terminate, t.line);
+        let mut l = ProxyListener::new(name, Some(443), hosts, ListenerTls::Terminate, t.line);
         l.client_cert = client_cert;
         if nginx {
             let line = if auth_secret.is_some() { headers_line } else { t.line };
@@ -311,7 +310,7 @@ pub(super) fn host_ingress(
         }
         let line = plain[0].line;
         let line = spec.field("rules").items().first().map_or(line, |r| r.line.min(line));
-        let mut l = new_listener(
+        let mut l = ProxyListener::new(
             "http".to_owned(),
             Some(80),
             hosts.into_iter().collect(),
@@ -438,7 +437,8 @@ pub(super) fn alb_ingress(
     for (proto, port) in ports {
         let https = proto == "HTTPS";
         let tls = if https { ListenerTls::Terminate } else { ListenerTls::Plaintext };
-        let mut l = new_listener(format!("{proto}:{port}"), Some(port), hosts.clone(), tls, listen_line);
+        let mut l =
+            ProxyListener::new(format!("{proto}:{port}"), Some(port), hosts.clone(), tls, listen_line);
         if https {
             let header = |name: &str| IdentityHeader {
                 name: name.to_owned(),

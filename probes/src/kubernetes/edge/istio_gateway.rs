@@ -3,15 +3,14 @@
 
 use super::helpers::closest;
 use super::helpers::host_lists_intersect;
-use super::helpers::new_listener;
 use super::helpers::new_proxy;
 use super::helpers::port_of;
 
 use crate::common::string_map;
 use crate::inventory::{
     BackendTarget, ClientCertMode, EdgeItems, IstioGatewayItem, IstioServerItem, ListenerTls, Namespace,
-    ObjectMeta, Proxy, ProxyBackend, ProxyKind, ProxyRoute, Service, VirtualServiceItem, VsMatch, VsRoute,
-    VsRouteKind, XfccMode,
+    ObjectMeta, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Service, VirtualServiceItem,
+    VsMatch, VsRoute, VsRouteKind, XfccMode,
 };
 use crate::yaml::Node;
 use std::collections::{HashMap, HashSet};
@@ -90,7 +89,7 @@ pub(super) fn istio_gateway(node: &Node, meta: &ObjectMeta) -> IstioGatewayItem 
             );
         }
         let line_hosts: Vec<String> = hosts.iter().map(|(_, h)| h.clone()).collect();
-        let mut l = new_listener(name, port, line_hosts, tls, s.line);
+        let mut l = ProxyListener::new(name, port, line_hosts, tls, s.line);
         l.client_cert = client_cert;
         // Istio gateways SANITIZE_SET the XFCC header by default (docs/semantics.md#istio).
         l.xfcc = Some(XfccMode::SanitizeSet);

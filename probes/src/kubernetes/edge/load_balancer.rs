@@ -3,12 +3,11 @@
 
 use super::helpers::AWS_SERVICE;
 use super::helpers::BackendTls;
-use super::helpers::new_listener;
 use super::helpers::new_proxy;
 use super::helpers::port_of;
 use super::ingress::route_to;
 
-use crate::inventory::{BackendTarget, Inventory, ListenerTls, ObjectMeta, Proxy, ProxyKind};
+use crate::inventory::{BackendTarget, Inventory, ListenerTls, ObjectMeta, Proxy, ProxyKind, ProxyListener};
 use crate::yaml::Node;
 
 /// Adds the load balancer in front of a Service of type LoadBalancer (does nothing for other
@@ -81,7 +80,7 @@ pub(super) fn load_balancer(node: &Node, meta: &ObjectMeta) -> Option<Proxy> {
             BackendTls::default()
         };
         let listener_name = if name.is_empty() { port.to_string() } else { name };
-        let mut l = new_listener(listener_name, Some(port), Vec::new(), tls, port_node.line);
+        let mut l = ProxyListener::new(listener_name, Some(port), Vec::new(), tls, port_node.line);
         let target = BackendTarget::Service {
             namespace: meta.ns().to_owned(),
             name: meta.name.clone(),

@@ -31,7 +31,7 @@ use petgraph::graph::{EdgeIndex, NodeIndex};
 use rayon::prelude::*;
 use ztpath_reports::{BlastRadius, Credential, Evidence, Reach};
 
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
 use crate::graph::{AuthGraph, EdgeKind, GEdge, NodeKind};
 
 /// Reach entries kept per credential in the report (counts are always complete).
@@ -959,7 +959,7 @@ fn credential_of(a: &Analysis<'_>, index: &CredentialIndex, n: NodeIndex) -> Cre
         // Or by a proxy, in a backend URL: where its configuration holds it.
         if node.attrs.get("type").is_some_and(|t| t == "literal in proxy configuration") {
             for leak in &a.calls.leaks {
-                if matches!(leak.owner, crate::calls::LeakOwner::Proxy(_))
+                if matches!(leak.owner, crate::discover::calls::LeakOwner::Proxy(_))
                     && leak.name == node.name
                     && id.ends_with(&format!("/url@{}", leak.source))
                 {

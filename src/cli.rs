@@ -114,14 +114,14 @@ fn init_fingerprint_key(flag: Option<&str>) -> Result<(), String> {
 }
 
 fn parse_date(text: &str) -> Result<i64, String> {
-    match crate::aws::dates::parse_day(text) {
+    match crate::dates::parse_day(text) {
         Some(d) if text.trim().len() == 10 => Ok(d),
         _ => Err(format!("`{text}` is not a date of the form YYYY-MM-DD")),
     }
 }
 
 fn parse_namespace(text: &str) -> Result<String, String> {
-    if crate::estate::is_namespace_name(text) {
+    if crate::resolve::estate::is_namespace_name(text) {
         Ok(text.to_owned())
     } else {
         Err("not a Kubernetes namespace name (1 to 63 lowercase letters, digits and `-`, starting and ending \
@@ -144,7 +144,7 @@ fn default_today() -> Option<i64> {
             }
             day
         }
-        _ => Some(crate::aws::dates::today()),
+        _ => Some(crate::dates::today()),
     }
 }
 

@@ -2,38 +2,29 @@
 //! against zero-trust practice for non-human identities.
 //!
 //! The data flows one way: probes read an estate into an [`ztpath_probes::Inventory`]; the
-//! [`engine`] resolves it ([`estate`], [`mesh`], [`rbac`], [`calls`]) into one identity
+//! [`analysis`] resolves it ([`resolve`], [`discover`]) into one identity
 //! [`graph`] with auth [`paths`] and each credential's [`blast`] radius; the [`rules`] turn that into
 //! findings; [`report`] writes the [`ztpath_reports::Report`] that the renderers print.
 //! See docs/architecture.md.
 
-pub mod aws;
+pub mod analysis;
 pub mod blast;
-pub mod builtin;
-pub mod calls;
 pub mod cli;
-pub mod engine;
-pub mod estate;
+pub mod dates;
+pub mod discover;
 pub mod graph;
-pub mod mesh;
 pub mod paths;
-pub mod placement;
-pub mod port_tls;
-pub mod proxies;
-pub mod rbac;
 pub mod report;
+pub mod resolve;
 pub mod rules;
-pub mod servers;
-pub mod shapes;
 pub mod timings;
-pub mod values;
 
 use std::path::PathBuf;
 
 use ztpath_probes::ReadOptions;
 use ztpath_reports::Report;
 
-pub use engine::Options;
+pub use analysis::Options;
 use timings::measure;
 pub use timings::{Timings, rss_mib};
 
@@ -78,7 +69,7 @@ pub fn scan_with(
 
 /// Analyses an Inventory already read.
 pub fn analyse(inventory: &ztpath_probes::Inventory, options: &Options, t: &mut Timings) -> Report {
-    let (analysis, took) = measure(|| engine::Analysis::new(inventory, options.clone()));
+    let (analysis, took) = measure(|| analysis::Analysis::new(inventory, options.clone()));
     t.analyse = took;
     t.mark_memory("analyse");
     let (findings, took) = measure(|| rules::run(&analysis));

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use ztpath_probes::Inventory;
 use ztpath_reports::{Diagnostic, Edge, Finding, Node, Report, SCHEMA_VERSION, Severity, Summary, Tool};
 
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
 use crate::graph::{EdgeKind, NodeKind};
 use crate::rules;
 

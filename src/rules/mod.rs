@@ -15,7 +15,7 @@ use ztpath_probes::Source;
 use ztpath_reports::{Finding, RuleInfo, Severity, Subject};
 pub use ztpath_reports::{NistTenet, OwaspNhi};
 
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
 
 mod zt001_plaintext_hop;
 mod zt002_implicit_network_trust;
@@ -171,7 +171,8 @@ fn to_finding(rule: &Rule, subject: Subject, key: &str, hit: Hit) -> Finding {
     let digest = h.finalize();
     let id: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     // A built-in definition is no place in the input.
-    let sources: Vec<Source> = hit.evidence.into_iter().filter(|s| !crate::builtin::is_builtin(s)).collect();
+    let sources: Vec<Source> =
+        hit.evidence.into_iter().filter(|s| !crate::resolve::builtin::is_builtin(s)).collect();
     let evidence = crate::paths::evidence(&sources);
     let paths: BTreeSet<String> = hit.paths.into_iter().collect();
     Finding {
@@ -248,7 +249,7 @@ pub fn proxy_subject(p: &ztpath_probes::Proxy) -> Subject {
 pub fn proxy_hit(
     a: &Analysis<'_>,
     sink: &mut Sink<'_>,
-    p: &crate::proxies::ProxyPath,
+    p: &crate::paths::proxies::ProxyPath,
     severity: Severity,
     what: &str,
 ) {
@@ -278,7 +279,7 @@ pub fn proxy_hit(
 
 /// A finding on an IAM access key: subject `AccessKey <user>/<key>`, evidence where the key is
 /// listed.
-pub fn access_key_hit(k: &crate::aws::KeyView<'_>, severity: Severity, message: String) -> Hit {
+pub fn access_key_hit(k: &crate::resolve::aws::KeyView<'_>, severity: Severity, message: String) -> Hit {
     Hit {
         severity,
         subject: subject("AccessKey", None, &format!("{}/{}", k.user, k.label)),
@@ -290,6 +291,6 @@ pub fn access_key_hit(k: &crate::aws::KeyView<'_>, severity: Severity, message: 
 }
 
 /// The subject for a workload.
-pub fn workload_subject(w: &crate::estate::WorkloadView<'_>) -> Subject {
+pub fn workload_subject(w: &crate::resolve::estate::WorkloadView<'_>) -> Subject {
     subject(w.kind(), Some(w.ns), w.name())
 }

@@ -3,8 +3,8 @@
 use ztpath_reports::{AuthMethod, IdentityState, Severity, VerdictOrigin};
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
-use crate::engine::Analysis;
-use crate::mesh::{Admission, Transport};
+use crate::analysis::Analysis;
+use crate::resolve::mesh::{Admission, Transport};
 
 pub static RULE: Rule = Rule {
     id: "ZT001",

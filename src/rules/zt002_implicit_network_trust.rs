@@ -3,8 +3,8 @@
 use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
-use crate::engine::Analysis;
-use crate::mesh::Admission;
+use crate::analysis::Analysis;
+use crate::resolve::mesh::Admission;
 
 pub static RULE: Rule = Rule {
     id: "ZT002",
@@ -42,7 +42,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             continue;
         }
         // With STRICT mTLS only mesh workloads get through, but any of them does.
-        let strict = inb.transport == crate::mesh::Transport::Strict;
+        let strict = inb.transport == crate::resolve::mesh::Transport::Strict;
         let who = if inb.admission == Admission::AnyMeshed || strict {
             "any meshed workload"
         } else {

@@ -3,8 +3,8 @@
 use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
-use crate::calls::{CredentialOrigin, Role, Target};
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
+use crate::discover::calls::{CredentialOrigin, Role, Target};
 
 pub static RULE: Rule = Rule {
     id: "ZT004",

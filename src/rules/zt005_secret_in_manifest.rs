@@ -3,9 +3,9 @@
 use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, proxy_subject, subject, workload_subject};
-use crate::calls::{LeakOwner, credential_name};
-use crate::engine::Analysis;
-use crate::values::{Neighbours, normalise, weakness};
+use crate::analysis::Analysis;
+use crate::discover::calls::{LeakOwner, credential_name};
+use crate::discover::values::{Neighbours, normalise, weakness};
 
 pub static RULE: Rule = Rule {
     id: "ZT005",

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, proxy_subject, subject, workload_subject};
-use crate::engine::Analysis;
-use crate::estate::{Estate, WorkloadView};
+use crate::analysis::Analysis;
+use crate::resolve::estate::{Estate, WorkloadView};
 
 pub static RULE: Rule = Rule {
     id: "ZT007",
@@ -118,11 +118,11 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         // Every literal form counts: an env or argument literal, a ConfigMap entry, a password in
         // a URL (in env, arguments, a ConfigMap or a proxy's configuration).
         let (ns, what, owner) = match leak.owner {
-            crate::calls::LeakOwner::Workload(wi) => {
+            crate::discover::calls::LeakOwner::Workload(wi) => {
                 let w = &est.workloads[wi];
                 (Some(w.ns.to_owned()), format!("{} `{}`", w.display(), leak.name), workload_subject(w))
             }
-            crate::calls::LeakOwner::ConfigMap(ci) => {
+            crate::discover::calls::LeakOwner::ConfigMap(ci) => {
                 let c = &est.inv.config_maps[ci];
                 (
                     Some(c.meta.ns().to_owned()),
@@ -130,7 +130,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                     subject("ConfigMap", c.meta.namespace.as_deref(), &c.meta.name),
                 )
             }
-            crate::calls::LeakOwner::Proxy(pi) => {
+            crate::discover::calls::LeakOwner::Proxy(pi) => {
                 let p = &est.inv.proxies[pi];
                 let subj = proxy_subject(p);
                 (p.namespace.clone(), format!("{subj} ({})", leak.name), subj)

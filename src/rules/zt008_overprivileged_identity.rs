@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
-use crate::engine::Analysis;
-use crate::rbac::{Capability, Scope, capabilities};
+use crate::analysis::Analysis;
+use crate::resolve::rbac::{Capability, Scope, capabilities};
 
 pub static RULE: Rule = Rule {
     id: "ZT008",

@@ -3,7 +3,7 @@
 use ztpath_reports::{IdentityState, Severity};
 
 use super::{NistTenet, OwaspNhi, Rule, Sink};
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
 
 pub static RULE: Rule = Rule {
     id: "ZT102",

@@ -4,7 +4,7 @@ use ztpath_probes::{ClientCertMode, ListenerTls};
 use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink};
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
 
 pub static RULE: Rule = Rule {
     id: "ZT104",
@@ -59,7 +59,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                     l.name,
                     l.port.map_or_else(|| "?".to_owned(), |n| n.to_string())
                 ),
-                evidence: vec![crate::proxies::at(p, l, l.line)],
+                evidence: vec![crate::paths::proxies::at(p, l, l.line)],
                 paths,
             });
         }

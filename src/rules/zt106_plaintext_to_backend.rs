@@ -4,9 +4,9 @@ use ztpath_probes::{ListenerTls, ProxyKind};
 use ztpath_reports::Severity;
 
 use super::{NistTenet, OwaspNhi, Rule, Sink};
-use crate::engine::Analysis;
-use crate::estate::Mesh;
-use crate::proxies::Front;
+use crate::analysis::Analysis;
+use crate::paths::proxies::Front;
+use crate::resolve::estate::Mesh;
 
 pub static RULE: Rule = Rule {
     id: "ZT106",

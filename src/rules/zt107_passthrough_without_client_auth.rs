@@ -4,8 +4,8 @@ use ztpath_probes::{ClientCertMode, ListenerTls};
 use ztpath_reports::Severity;
 
 use super::{NistTenet, OwaspNhi, Rule, Sink};
-use crate::engine::Analysis;
-use crate::proxies::Front;
+use crate::analysis::Analysis;
+use crate::paths::proxies::Front;
 
 pub static RULE: Rule = Rule {
     id: "ZT107",

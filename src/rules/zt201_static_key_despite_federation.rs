@@ -4,7 +4,7 @@
 use ztpath_reports::Severity;
 
 use super::{NistTenet, OwaspNhi, Rule, Sink, access_key_hit};
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
 
 pub static RULE: Rule = Rule {
     id: "ZT201",

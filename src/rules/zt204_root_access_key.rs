@@ -3,7 +3,7 @@
 use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
 
 pub static RULE: Rule = Rule {
     id: "ZT204",

@@ -3,9 +3,9 @@
 use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
-use crate::aws::account_of;
-use crate::aws::trust::Trustee;
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
+use crate::resolve::aws::account_of;
+use crate::resolve::aws::trust::Trustee;
 
 pub static RULE: Rule = Rule {
     id: "ZT205",

@@ -3,8 +3,8 @@
 use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
-use crate::aws::trust::Trustee;
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
+use crate::resolve::aws::trust::Trustee;
 
 pub static RULE: Rule = Rule {
     id: "ZT206",

@@ -3,8 +3,8 @@
 use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
-use crate::aws::{Assumer, environment_of};
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
+use crate::resolve::aws::{Assumer, environment_of};
 
 pub static RULE: Rule = Rule {
     id: "ZT208",
@@ -41,7 +41,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         environment_of(ns)
     };
     for (role, entries) in &a.aws.entries {
-        let list: Vec<(&'static str, &crate::aws::RoleEntry)> = entries
+        let list: Vec<(&'static str, &crate::resolve::aws::RoleEntry)> = entries
             .iter()
             .filter_map(|x| {
                 let env = match &x.assumer {

@@ -6,10 +6,10 @@ use ztpath_probes::iam::IamRole;
 use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
-use crate::aws::policy::Grant;
-use crate::aws::trust::Trustee;
-use crate::aws::{Assumer, AwsModel, Principal, PrincipalRef};
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
+use crate::resolve::aws::policy::Grant;
+use crate::resolve::aws::trust::Trustee;
+use crate::resolve::aws::{Assumer, AwsModel, Principal, PrincipalRef};
 
 pub static RULE: Rule = Rule {
     id: "ZT209",

@@ -97,7 +97,7 @@ pub fn weakness(name: &str, fingerprint: &str, default: bool, neighbours: &Neigh
             return Some(Weakness::EqualsUserName(Some(written.clone())));
         }
     }
-    if let Some(account) = crate::servers::implied_user(name)
+    if let Some(account) = crate::discover::servers::implied_user(name)
         && Fingerprint::of(account.as_bytes()).0 == fingerprint
     {
         return Some(Weakness::EqualsUserName(None));

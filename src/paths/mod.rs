@@ -1,11 +1,14 @@
 //! Auth paths and their hops: how a caller is authenticated where it arrives, and what becomes
 //! of its workload identity.
 
+pub mod port_tls;
+pub mod proxies;
+
 use ztpath_probes::{ClientTlsMode, Source};
 use ztpath_reports::{AuthMethod, Evidence, Hop, IdentityState, VerdictOrigin};
 
-use crate::estate::{Estate, Mesh, WorkloadView};
-use crate::mesh::{Admission, Inbound, MeshIndex, Transport};
+use crate::resolve::estate::{Estate, Mesh, WorkloadView};
+use crate::resolve::mesh::{Admission, Inbound, MeshIndex, Transport};
 
 /// Container ports a workload serves on: the target ports of the Services selecting it, else
 /// its declared container ports.

@@ -23,7 +23,7 @@ use ztpath_probes::{
     ListenerTls, PortTls, ProbeKind, Proxy, ProxyListener, ProxyRoute, Service, ServicePort, Source,
 };
 
-use crate::engine::Analysis;
+use crate::analysis::Analysis;
 
 /// What a backend port speaks, why, and where the input shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,7 +92,7 @@ pub fn backend_port(
     let est = &a.estate;
     let p: &Proxy = &est.inv.proxies[pi];
     let b = &r.backend;
-    let service = crate::proxies::service_ref(a, p, &b.target);
+    let service = crate::paths::proxies::service_ref(a, p, &b.target);
     let svc = service.as_ref().and_then(|(ns, name, _)| {
         est.service_index.get(&(ns.as_str(), name.as_str())).map(|&si| est.services[si])
     });
@@ -140,7 +140,7 @@ pub fn backend_port(
         return fact(
             b.port_tls,
             format!("the target group's health check speaks {how} on the traffic port"),
-            Some(crate::proxies::at(p, l, b.line)),
+            Some(crate::paths::proxies::at(p, l, b.line)),
         );
     }
     // 2. The server the backend's pods run on that port.
@@ -166,7 +166,7 @@ pub fn backend_port(
                     ql.name,
                     ql.port.unwrap_or_default()
                 );
-                seen.push((tls, why, crate::proxies::at(q, ql, ql.line)));
+                seen.push((tls, why, crate::paths::proxies::at(q, ql, ql.line)));
             }
         }
         // Listeners on that port that disagree show nothing.

@@ -14,7 +14,7 @@ use ztpath_probes::{
     LinkerdAuthorizationPolicy, LinkerdServer, MtlsMode, PeerAuthentication, ServerAuthorization, Source,
 };
 
-use crate::estate::{Estate, Mesh, WorkloadView};
+use crate::resolve::estate::{Estate, Mesh, WorkloadView};
 
 /// What the server side accepts on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

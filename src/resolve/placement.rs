@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ztpath_probes::{Diagnostic, Source};
 
-use crate::estate::{Estate, is_namespace_name};
-use crate::rbac::Rbac;
+use crate::resolve::estate::{Estate, is_namespace_name};
+use crate::resolve::rbac::Rbac;
 
 /// Binding subjects in namespaces the input does not declare, whose names workloads without a
 /// namespace run as. Empty when the scan was given `--namespace`: the user said where those

@@ -13,10 +13,10 @@
 //! Whole-account reach stays one edge: "can assume every role that trusts account A" goes to one
 //! scope node, which contains those roles.
 
-use super::trust::{Trustee, issuer_of};
-use super::{Assumer, AwsModel, Principal, account_of, role_node_id, user_node_id};
-use crate::engine::sa_id;
+use crate::analysis::sa_id;
 use crate::graph::{AuthGraph, EdgeKind, GEdge, NodeKind};
+use crate::resolve::aws::trust::{Trustee, issuer_of};
+use crate::resolve::aws::{Assumer, AwsModel, Principal, account_of, role_node_id, user_node_id};
 
 /// Node id of the scope "every role that trusts account `acct`".
 pub fn assumable_scope_id(acct: &str) -> String {
@@ -253,7 +253,7 @@ fn add_capabilities(g: &mut AuthGraph, m: &AwsModel<'_>, p: &Principal<'_>) {
 
 /// Puts the aws-auth mappings on the graph: principal → Kubernetes user and groups, and what
 /// RBAC grants those (`system:masters` holds everything, bypassing RBAC).
-pub fn add_kubernetes_mappings(g: &mut AuthGraph, m: &AwsModel<'_>, rbac: &crate::rbac::Rbac<'_>) {
+pub fn add_kubernetes_mappings(g: &mut AuthGraph, m: &AwsModel<'_>, rbac: &crate::resolve::rbac::Rbac<'_>) {
     for k in &m.kube_mappings {
         let kind = if k.node_id.starts_with("iam-role:") { NodeKind::IamRole } else { NodeKind::IamUser };
         let name = k.arn.rsplit('/').next().unwrap_or(&k.arn).to_owned();
@@ -280,7 +280,7 @@ pub fn add_kubernetes_mappings(g: &mut AuthGraph, m: &AwsModel<'_>, rbac: &crate
                     format!("is Kubernetes {what} {sname} through the aws-auth ConfigMap"),
                 ),
             );
-            crate::engine::add_grant_edges(g, sn, rbac.grants_of_subject(skind, sname));
+            crate::analysis::add_grant_edges(g, sn, rbac.grants_of_subject(skind, sname));
             if skind == "Group" && sname == "system:masters" {
                 for scope in ["secrets", "pods", "identities"] {
                     if let Some(sc) = g.get(&format!("scope:{scope}/*")) {

@@ -12,7 +12,7 @@
 //! Two kinds of hop are not what they seem. A layer-4 listener (a `LoadBalancer` Service, an NLB
 //! TCP listener, a TCP proxy) passes the client's bytes on as they are: the hop is TLS
 //! passthrough only when the backend port is known to speak TLS, plaintext when it is known to
-//! speak plaintext, and unknown otherwise ([`crate::port_tls`]). And a listener bound to loopback,
+//! speak plaintext, and unknown otherwise ([`crate::paths::port_tls`]). And a listener bound to loopback,
 //! or a backend at a loopback address or Unix socket, is inside one pod: such hops are
 //! [`AuthMethod::InPod`], not network hops.
 
@@ -23,11 +23,11 @@ use ztpath_probes::{
 };
 use ztpath_reports::{AuthMethod, AuthPath, Hop, IdentityState, VerdictOrigin};
 
-use crate::engine::Analysis;
-use crate::estate::Mesh;
+use crate::analysis::Analysis;
 use crate::graph::{EdgeKind, GEdge, NodeKind};
+use crate::paths::port_tls::PortFact;
 use crate::paths::{auth_strength, evidence, identity_strength};
-use crate::port_tls::PortFact;
+use crate::resolve::estate::Mesh;
 
 /// Id of the node standing for clients outside the estate.
 pub const CLIENTS: &str = "external:clients";
@@ -199,7 +199,7 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
                         Resolved::Other(..) | Resolved::Local(..) => None,
                     };
                     let port = (l.tls == ListenerTls::Layer4)
-                        .then(|| crate::port_tls::backend_port(a, pi, l, r, workload));
+                        .then(|| crate::paths::port_tls::backend_port(a, pi, l, r, workload));
                     let front = Front::of(l, r.backend.tls, port.as_ref());
                     let first = client_hop(&from_id, &pid, p, l, front, port.as_ref());
                     match &edge_hop {
@@ -290,7 +290,7 @@ fn add_url_credential(
     source: Source,
     info: &ztpath_probes::Userinfo,
 ) {
-    let Some((secret, shape)) = crate::calls::url_credential(info) else { return };
+    let Some((secret, shape)) = crate::discover::calls::url_credential(info) else { return };
     let p = &a.estate.inv.proxies[pi];
     let pid = a.graph.node_data(pn).id.clone();
     let name = format!("credential in the URL of {}", a.graph.node_data(tn).name);
@@ -309,14 +309,14 @@ fn add_url_credential(
                 format!("carries a {shape} in its configuration ({source})"),
             ),
         );
-        a.calls.leaks.push(crate::calls::LeakedValue {
-            owner: crate::calls::LeakOwner::Proxy(pi),
+        a.calls.leaks.push(crate::discover::calls::LeakedValue {
+            owner: crate::discover::calls::LeakOwner::Proxy(pi),
             name: name.clone(),
             fingerprint,
             shape,
             source,
             weakness: ztpath_probes::k8s::well_known_default(secret.expose())
-                .then_some(crate::values::Weakness::WellKnownDefault),
+                .then_some(crate::discover::values::Weakness::WellKnownDefault),
         });
     }
     let target = a.graph.node_data(tn).id.clone();
@@ -782,7 +782,7 @@ fn backend_hop(a: &Analysis<'_>, h: &HopIn<'_>, target: &Target) -> (Hop, Backen
     let strict_backend = match &target.to {
         Resolved::Workload(wi) if target_mesh != Mesh::None => {
             let w = &a.estate.workloads[*wi];
-            a.mesh.inbound(&a.estate, w, None).transport == crate::mesh::Transport::Strict
+            a.mesh.inbound(&a.estate, w, None).transport == crate::resolve::mesh::Transport::Strict
         }
         _ => false,
     };

@@ -5,6 +5,8 @@
 //! "this identity can read every Secret of namespace N" is one edge to a scope node, never an
 //! edge per Secret: the graph stays linear in the size of the estate.
 
+pub mod aws;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};

@@ -8,12 +8,12 @@ use rayon::prelude::*;
 use ztpath_probes::{Inventory, Source};
 use ztpath_reports::{AuthPath, Hop, IdentityState};
 
-use crate::calls::{Calls, CredentialOrigin, Role, Target};
-use crate::estate::Estate;
+use crate::discover::calls::{Calls, CredentialOrigin, Role, Target};
 use crate::graph::{AuthGraph, EdgeKind, GEdge, NodeKind};
-use crate::mesh::{Admission, Inbound, MeshIndex, normalize_host};
 use crate::paths::{self, ClientSide};
-use crate::rbac::{Capability, Rbac, Scope, capabilities};
+use crate::resolve::estate::Estate;
+use crate::resolve::mesh::{Admission, Inbound, MeshIndex, normalize_host};
+use crate::resolve::rbac::{Capability, Rbac, Scope, capabilities};
 
 /// Settings of an analysis.
 #[derive(Clone, Debug)]
@@ -43,7 +43,7 @@ impl Default for Options {
             blast_radius_threshold: 30,
             max_token_seconds: 86_400,
             graph_in_report: true,
-            today: crate::aws::dates::today(),
+            today: crate::dates::today(),
             max_key_age_days: 90,
             max_key_unused_days: 90,
             skip_teardown: false,
@@ -67,9 +67,9 @@ pub struct Analysis<'a> {
     pub rbac: Rbac<'a>,
     /// Service accounts that bindings name in a namespace the input does not declare, while
     /// workloads without a namespace run as accounts of those names.
-    pub unplaced: crate::placement::Unplaced,
+    pub unplaced: crate::resolve::placement::Unplaced,
     /// AWS IAM: principals, capabilities, trust and the ways into each role.
-    pub aws: crate::aws::AwsModel<'a>,
+    pub aws: crate::resolve::aws::AwsModel<'a>,
     pub calls: Calls,
     pub graph: AuthGraph,
     pub inbound: Vec<Option<WorkloadInbound>>,
@@ -80,7 +80,7 @@ pub struct Analysis<'a> {
     /// Credentials ranked by blast radius.
     pub blast: Vec<ztpath_reports::BlastRadius>,
     /// Paths through proxies and load balancers, with the facts the proxy rules read.
-    pub proxy_paths: Vec<crate::proxies::ProxyPath>,
+    pub proxy_paths: Vec<crate::paths::proxies::ProxyPath>,
     /// The proxies each workload runs (by workload index), as the proxy paths joined them.
     pub proxies_run_by: HashMap<usize, Vec<usize>>,
     pub options: Options,
@@ -93,8 +93,8 @@ impl<'a> Analysis<'a> {
         clock.lap("estate");
         let mesh = MeshIndex::new(&estate);
         let rbac = Rbac::new(inv);
-        let unplaced = crate::placement::Unplaced::find(&estate, &rbac);
-        let aws = crate::aws::AwsModel::new(&estate);
+        let unplaced = crate::resolve::placement::Unplaced::find(&estate, &rbac);
+        let aws = crate::resolve::aws::AwsModel::new(&estate);
         clock.lap("mesh+rbac");
         let calls = Calls::discover(&estate);
         clock.lap("calls");
@@ -118,7 +118,7 @@ impl<'a> Analysis<'a> {
         a.build_graph();
         clock.lap("graph");
         a.build_paths();
-        crate::proxies::add_proxy_paths(&mut a);
+        crate::paths::proxies::add_proxy_paths(&mut a);
         clock.lap("paths");
         a.blast = crate::blast::blast_radius(&a);
         clock.lap("blast");
@@ -264,7 +264,7 @@ impl<'a> Analysis<'a> {
             );
         }
         // AWS IAM: principals, keys, what they can do and who becomes which role.
-        crate::aws::graph::add(g, &self.aws);
+        crate::graph::aws::add(g, &self.aws);
         for sa in &inv.service_accounts {
             let ns = sa.meta.ns();
             let ids = g.node(
@@ -368,7 +368,7 @@ impl<'a> Analysis<'a> {
         }
         // AWS principals mapped into the cluster by the aws-auth ConfigMap: their Kubernetes
         // user and groups get the same edges as a service account.
-        crate::aws::graph::add_kubernetes_mappings(g, &self.aws, &self.rbac);
+        crate::graph::aws::add_kubernetes_mappings(g, &self.aws, &self.rbac);
     }
 
     fn build_paths(&mut self) {
@@ -571,7 +571,7 @@ impl<'a> Analysis<'a> {
 /// listens on (the caller itself left out).
 fn service_targets<'e>(
     est: &'e Estate<'_>,
-    call: &crate::calls::Call,
+    call: &crate::discover::calls::Call,
     si: usize,
 ) -> (Option<&'e ztpath_probes::ServicePort>, Vec<(usize, Option<u32>)>) {
     let svc = est.services[si];
@@ -594,7 +594,7 @@ fn call_hops_to_service(
     est: &Estate<'_>,
     mesh: &MeshIndex<'_>,
     inbound_of: &HashMap<(usize, Option<u32>), Inbound>,
-    call: &crate::calls::Call,
+    call: &crate::discover::calls::Call,
     si: usize,
     credential: Option<(String, Source)>,
 ) -> Vec<(Hop, EdgeKind, String)> {
@@ -602,7 +602,7 @@ fn call_hops_to_service(
     let svc = est.services[si];
     let fqdn = normalize_host(&svc.meta.name, svc.meta.ns());
     let client = ClientSide {
-        tls: (caller.mesh == crate::estate::Mesh::Istio)
+        tls: (caller.mesh == crate::resolve::estate::Mesh::Istio)
             .then(|| mesh.client_tls(&fqdn, caller.ns, &est.istio_root))
             .flatten(),
     };
@@ -623,9 +623,9 @@ fn call_hops_to_service(
 
 /// The hop of a call to a host outside the estate.
 fn external_hop(
-    caller: &crate::estate::WorkloadView<'_>,
+    caller: &crate::resolve::estate::WorkloadView<'_>,
     host: &str,
-    call: &crate::calls::Call,
+    call: &crate::discover::calls::Call,
     credential: Option<(String, Source)>,
 ) -> Hop {
     let (auth, identity, detail) = match &credential {
@@ -802,7 +802,7 @@ fn insert_path(paths: &mut BTreeMap<String, AuthPath>, hop: Hop) {
 /// NetworkPolicy admits, or none (isolated with no ingress rule).
 fn network_zone(
     est: &Estate<'_>,
-    w: &crate::estate::WorkloadView<'_>,
+    w: &crate::resolve::estate::WorkloadView<'_>,
 ) -> (Option<String>, String, Vec<Source>) {
     let policies: Vec<_> = est
         .network_policies_in(w.ns)
@@ -848,7 +848,7 @@ fn target_node(g: &mut AuthGraph, est: &Estate<'_>, t: &Target) -> petgraph::gra
 pub fn add_grant_edges<'g, 'a: 'g>(
     g: &mut AuthGraph,
     from: petgraph::graph::NodeIndex,
-    grants: impl Iterator<Item = &'g crate::rbac::Grant<'a>>,
+    grants: impl Iterator<Item = &'g crate::resolve::rbac::Grant<'a>>,
 ) {
     for grant in grants {
         let role = &grant.role.meta;
@@ -901,7 +901,7 @@ pub fn literal_id(workload: &str, name: &str) -> String {
 }
 
 /// The graph node of a workload's static credential.
-pub fn credential_node_id(est: &Estate<'_>, c: &crate::calls::HeldCredential) -> String {
+pub fn credential_node_id(est: &Estate<'_>, c: &crate::discover::calls::HeldCredential) -> String {
     let w = &est.workloads[c.workload];
     match &c.origin {
         CredentialOrigin::SecretKey { secret, .. } | CredentialOrigin::SecretUnknownKeys { secret } => {

@@ -5,8 +5,6 @@
 //! Everything here is computed once per scan from the IAM inventory and read by the graph
 //! builder and the ZT2xx rules.
 
-pub mod dates;
-pub mod graph;
 pub mod policy;
 pub mod trust;
 
@@ -17,7 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 use ztpath_probes::Source;
 use ztpath_probes::iam::{IamInventory, IamRole, IamUser, ManagedPolicy, PolicyDocument};
 
-use crate::estate::Estate;
+use crate::resolve::estate::Estate;
 use policy::{Grant, cap, grant};
 use trust::{TrustEntry, Trustee};
 
@@ -379,7 +377,7 @@ impl<'a> AwsModel<'a> {
             if let Assumer::Federated { issuer, subject } = &e.assumer {
                 let entry = m
                     .credentials
-                    .entry(graph::federated_id(issuer, subject))
+                    .entry(crate::graph::aws::federated_id(issuer, subject))
                     .or_insert_with(|| ("oidc-token", Vec::new()));
                 entry.1.push(e.evidence.clone());
             }
@@ -740,17 +738,19 @@ fn keys(inv: &IamInventory) -> Vec<KeyView<'_>> {
         let tail: String = k.id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
         let report_row = rows.get(k.user.as_str());
         // Fill a missing last use from the report's slot created the same day.
-        let mut last_used = k.last_used_date.as_deref().and_then(dates::parse_day);
+        let mut last_used = k.last_used_date.as_deref().and_then(crate::dates::parse_day);
         // Without a last-use date, `list-access-keys` cannot tell "never used" from "not
         // asked"; the credential report can.
         let mut never = false;
         if last_used.is_none()
             && let Some(row) = report_row
         {
-            let created = k.create_date.as_deref().and_then(dates::parse_day);
+            let created = k.create_date.as_deref().and_then(crate::dates::parse_day);
             for slot in &row.access_keys {
-                if slot.last_rotated.as_deref().and_then(dates::parse_day) == created && created.is_some() {
-                    last_used = slot.last_used_date.as_deref().and_then(dates::parse_day);
+                if slot.last_rotated.as_deref().and_then(crate::dates::parse_day) == created
+                    && created.is_some()
+                {
+                    last_used = slot.last_used_date.as_deref().and_then(crate::dates::parse_day);
                     never = last_used.is_none();
                 }
             }
@@ -760,7 +760,7 @@ fn keys(inv: &IamInventory) -> Vec<KeyView<'_>> {
             user_arn: arn_of_user.get(k.user.as_str()).map(|s| s.to_string()).unwrap_or_default(),
             label: format!("key-…{tail}"),
             active: k.active,
-            created_day: k.create_date.as_deref().and_then(dates::parse_day),
+            created_day: k.create_date.as_deref().and_then(crate::dates::parse_day),
             last_used_day: last_used,
             never_used: never,
             source: k.source.clone(),
@@ -771,11 +771,11 @@ fn keys(inv: &IamInventory) -> Vec<KeyView<'_>> {
             continue;
         }
         for (i, slot) in row.access_keys.iter().enumerate() {
-            let created = slot.last_rotated.as_deref().and_then(dates::parse_day);
+            let created = slot.last_rotated.as_deref().and_then(crate::dates::parse_day);
             if !slot.active && created.is_none() {
                 continue;
             }
-            let last = slot.last_used_date.as_deref().and_then(dates::parse_day);
+            let last = slot.last_used_date.as_deref().and_then(crate::dates::parse_day);
             out.push(KeyView {
                 user: &row.user,
                 user_arn: row.arn.clone(),
@@ -797,7 +797,7 @@ fn keys(inv: &IamInventory) -> Vec<KeyView<'_>> {
 fn builtin_policy(arn: &str) -> Option<&'static PolicyDocument> {
     static BUILTIN: LazyLock<Vec<(&'static str, PolicyDocument)>> = LazyLock::new(|| {
         let doc = |name: &str, statements: &[(&[&str], &[&str], bool)]| {
-            let source = crate::builtin::source(&format!("AWS managed policy {name}"));
+            let source = crate::resolve::builtin::source(&format!("AWS managed policy {name}"));
             PolicyDocument {
                 version: Some("2012-10-17".into()),
                 id: None,

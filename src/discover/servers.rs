@@ -2,7 +2,7 @@
 //!
 //! A database given `MYSQL_ROOT_PASSWORD`, a Redis started with `--requirepass`, a dashboard
 //! given its admin password: each is configured with the secret its callers must present, it
-//! does not present it to anyone. Such a credential is the server's ([`crate::calls::Role::Accepts`]);
+//! does not present it to anyone. Such a credential is the server's ([`crate::discover::calls::Role::Accepts`]);
 //! the callers holding the same secret are linked to it ([`link_holders`]), get a static-secret
 //! hop into the server, and the server's finding names them.
 //!
@@ -27,9 +27,9 @@ use rustc_hash::FxHashMap as HashMap;
 
 use ztpath_probes::{Container, EnvValue, Sensitive};
 
-use crate::calls::{CredentialOrigin, HeldCredential, Holder, HolderHow, Role, Target};
-use crate::estate::{Estate, WorkloadView};
-use crate::values::normalise;
+use crate::discover::calls::{CredentialOrigin, HeldCredential, Holder, HolderHow, Role, Target};
+use crate::discover::values::normalise;
+use crate::resolve::estate::{Estate, WorkloadView};
 
 /// A variable that configures a server's own credential.
 pub struct ServerVariable {
@@ -284,7 +284,7 @@ pub fn address_variable(name: &str) -> bool {
 /// `MYSQL`): the credential is then presented to that peer.
 pub fn names_peer<'n>(name: &str, address_names: impl IntoIterator<Item = &'n str>) -> bool {
     let mut bases = BTreeSet::new();
-    let mut base = crate::calls::name_base(name);
+    let mut base = crate::discover::calls::name_base(name);
     bases.insert(base.clone());
     while let Some(stripped) =
         ["_ADMIN", "_ROOT", "_DEFAULT", "_INITDB", "_SUPERUSER", "_SECURITY", "_BOOTSTRAP"]
@@ -294,7 +294,7 @@ pub fn names_peer<'n>(name: &str, address_names: impl IntoIterator<Item = &'n st
         bases.insert(stripped.clone());
         base = stripped;
     }
-    address_names.into_iter().any(|a| bases.contains(&crate::calls::name_base(a)))
+    address_names.into_iter().any(|a| bases.contains(&crate::discover::calls::name_base(a)))
 }
 
 /// The value `--requirepass` is given on a container's command line.
@@ -362,7 +362,7 @@ pub fn value_fingerprint<'e>(estate: &'e Estate<'_>, c: &'e HeldCredential) -> O
 /// credential they present to one of the server's Services. A caller's credential that named no
 /// peer now names the server (through the Service it calls, else the server's first Service).
 /// A Secret key that a caller only mounts as a file becomes a credential it holds.
-pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::calls::Calls) {
+pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::discover::calls::Calls) {
     // Every lookup below goes through an index built once (and kept up to date as credentials are
     // added or get a target), so the cost is linear in the credentials and their matches rather
     // than a scan of every credential per server.
@@ -532,7 +532,7 @@ struct HolderIndex<'e> {
 }
 
 impl<'e> HolderIndex<'e> {
-    fn add(&mut self, estate: &'e Estate<'_>, calls: &crate::calls::Calls, ci: usize) {
+    fn add(&mut self, estate: &'e Estate<'_>, calls: &crate::discover::calls::Calls, ci: usize) {
         let c = &calls.credentials[ci];
         let ns = estate.workloads[c.workload].ns;
         match &c.origin {

@@ -14,9 +14,9 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use ztpath_probes::{EnvFrom, EnvValue, Sensitive, Source};
 
-use crate::estate::{Estate, WorkloadView};
-pub use crate::shapes::LeakShape;
-use crate::values::{Neighbours, Weakness, normalise, weakness};
+pub use crate::discover::shapes::LeakShape;
+use crate::discover::values::{Neighbours, Weakness, normalise, weakness};
+use crate::resolve::estate::{Estate, WorkloadView};
 
 /// What a call reaches.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -59,7 +59,7 @@ pub enum Role {
     Presents,
     /// It is a server configured with the secret its callers must present (`what` says which, e.g.
     /// "the MySQL root password"); `holders` are the callers that hold it (see
-    /// [`crate::servers::link_holders`]).
+    /// [`crate::discover::servers::link_holders`]).
     Accepts { what: &'static str, holders: Vec<Holder> },
 }
 
@@ -235,7 +235,7 @@ impl Calls {
             seen.insert((owner, l.name.clone(), l.shape, l.source.clone()))
         });
         keep_pair_secrets(estate, &mut out);
-        crate::servers::link_holders(estate, &mut out);
+        crate::discover::servers::link_holders(estate, &mut out);
         out
     }
 }
@@ -373,14 +373,14 @@ fn discover_workload<'a>(
                             weakness: literal_weakness(&e.name, v, &neighbours),
                         });
                         creds.push(held(&e.name, literal(v, shape), src));
-                        accepting.push(crate::servers::accepting(&e.name, c, w, estate));
+                        accepting.push(crate::discover::servers::accepting(&e.name, c, w, estate));
                     }
                 }
                 EnvValue::SecretKey { secret, key } => {
                     if credential_name(&e.name) || credential_name(key) {
                         let origin = CredentialOrigin::SecretKey { secret: secret.clone(), key: key.clone() };
                         creds.push(held(&e.name, origin, src));
-                        accepting.push(crate::servers::accepting(&e.name, c, w, estate));
+                        accepting.push(crate::discover::servers::accepting(&e.name, c, w, estate));
                     }
                 }
                 EnvValue::ConfigMapKey { config_map, key } => {
@@ -407,7 +407,7 @@ fn discover_workload<'a>(
                                 weakness: literal_weakness(&e.name, v, &neighbours),
                             });
                             creds.push(held(&e.name, literal(v, shape), src));
-                            accepting.push(crate::servers::accepting(&e.name, c, w, estate));
+                            accepting.push(crate::discover::servers::accepting(&e.name, c, w, estate));
                         }
                     }
                 }
@@ -427,7 +427,7 @@ fn discover_workload<'a>(
                                     key: entry.key.clone(),
                                 };
                                 creds.push(held(&entry.key, origin, src.clone()));
-                                accepting.push(crate::servers::accepting(&entry.key, c, w, estate));
+                                accepting.push(crate::discover::servers::accepting(&entry.key, c, w, estate));
                             }
                         }
                         // Not in the input, or managed elsewhere (no data written): every key it
@@ -453,7 +453,7 @@ fn discover_workload<'a>(
                             });
                             if let Some(shape) = leaked_shape(k, v, secret_values) {
                                 creds.push(held(k, literal(v, shape), src));
-                                accepting.push(crate::servers::accepting(k, c, w, estate));
+                                accepting.push(crate::discover::servers::accepting(k, c, w, estate));
                             }
                         }
                     }
@@ -484,11 +484,11 @@ fn discover_workload<'a>(
             });
         }
         // `redis-server --requirepass …`: the password callers must present.
-        if let Some((value, line)) = crate::servers::requirepass(c) {
+        if let Some((value, line)) = crate::discover::servers::requirepass(c) {
             match value {
-                crate::servers::RequirePass::Env(var) => {
+                crate::discover::servers::RequirePass::Env(var) => {
                     if let Some(i) = creds.iter().position(|cr| cr.name == var) {
-                        accepting[i] = Some(crate::servers::REQUIREPASS);
+                        accepting[i] = Some(crate::discover::servers::REQUIREPASS);
                     } else if let Some(e) = c.env.iter().rev().find(|e| e.name == var) {
                         let src = w.meta().source.at(e.line);
                         let origin = match &e.value {
@@ -512,11 +512,11 @@ fn discover_workload<'a>(
                         };
                         if let Some(origin) = origin {
                             creds.push(held(&var, origin, src));
-                            accepting.push(Some(crate::servers::REQUIREPASS));
+                            accepting.push(Some(crate::discover::servers::REQUIREPASS));
                         }
                     }
                 }
-                crate::servers::RequirePass::Literal(v) => {
+                crate::discover::servers::RequirePass::Literal(v) => {
                     let src = w.meta().source.at(line);
                     let weakness = ztpath_probes::k8s::well_known_default(v.expose())
                         .then_some(Weakness::WellKnownDefault);
@@ -529,7 +529,7 @@ fn discover_workload<'a>(
                         weakness,
                     });
                     creds.push(held("--requirepass", literal(&v, LeakShape::PasswordInArguments), src));
-                    accepting.push(Some(crate::servers::REQUIREPASS));
+                    accepting.push(Some(crate::discover::servers::REQUIREPASS));
                 }
             }
         }
@@ -636,14 +636,16 @@ fn discover_workload<'a>(
     // The server side: its own secret, unless the workload names a peer it presents it to.
     let address_names: Vec<&str> = refs
         .iter()
-        .filter(|r| crate::servers::address_variable(&r.name) && !r.value.expose().trim().is_empty())
+        .filter(|r| {
+            crate::discover::servers::address_variable(&r.name) && !r.value.expose().trim().is_empty()
+        })
         .map(|r| r.name.as_str())
         .collect();
     debug_assert_eq!(creds.len(), accepting.len(), "one accepting-side verdict per credential");
     for (cred, what) in creds.iter_mut().zip(&accepting) {
         if let Some(what) = what
-            && (*what == crate::servers::REQUIREPASS
-                || !crate::servers::names_peer(&cred.name, address_names.iter().copied()))
+            && (*what == crate::discover::servers::REQUIREPASS
+                || !crate::discover::servers::names_peer(&cred.name, address_names.iter().copied()))
         {
             cred.role = Role::Accepts { what, holders: Vec::new() };
         }

@@ -275,7 +275,7 @@ fn builtin_cluster_role(name: &str) -> Option<&'static Role> {
                 annotations: Default::default(),
                 creation_timestamp: None,
                 owner: None,
-                source: crate::builtin::source("built-in ClusterRole"),
+                source: crate::resolve::builtin::source("built-in ClusterRole"),
             },
             rules: rules
                 .into_iter()

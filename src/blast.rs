@@ -31,8 +31,10 @@ use petgraph::graph::{EdgeIndex, NodeIndex};
 use rayon::prelude::*;
 use ztpath_reports::{BlastRadius, Credential, Evidence, Reach};
 
-use crate::analysis::Analysis;
+use crate::discover::calls::Calls;
 use crate::graph::{AuthGraph, EdgeKind, GEdge, NodeKind};
+use crate::resolve::aws::AwsModel;
+use crate::resolve::estate::Estate;
 
 /// Reach entries kept per credential in the report (counts are always complete).
 pub const MAX_LISTED: usize = 50;
@@ -555,7 +557,13 @@ fn first_sorted<T>(mut items: Vec<T>, k: usize, order: impl Fn(&T, &T) -> Orderi
 
 /// Computes the blast radius of every credential, widest first. Credentials are walked in
 /// parallel; each result depends on the graph only.
-pub fn blast_radius(a: &Analysis<'_>) -> Vec<BlastRadius> {
+pub fn blast_radius(
+    graph: &AuthGraph,
+    estate: &Estate<'_>,
+    calls: &Calls,
+    aws: &AwsModel<'_>,
+) -> Vec<BlastRadius> {
+    let a = &Inputs { graph, estate, calls, aws };
     let g = &a.graph;
     let kinds: Vec<NodeKind> = g.nodes().map(|(_, n)| n.kind).collect();
     let starts: Vec<u32> =
@@ -885,6 +893,14 @@ impl Steps {
     }
 }
 
+/// What the walk reads.
+struct Inputs<'x, 'a> {
+    graph: &'x AuthGraph,
+    estate: &'x Estate<'a>,
+    calls: &'x Calls,
+    aws: &'x AwsModel<'a>,
+}
+
 /// Where the credentials the graph holds are defined, by workload (so that finding a literal's
 /// places does not scan every credential of the estate).
 struct CredentialIndex {
@@ -892,7 +908,7 @@ struct CredentialIndex {
 }
 
 impl CredentialIndex {
-    fn new(a: &Analysis<'_>) -> CredentialIndex {
+    fn new(a: &Inputs<'_, '_>) -> CredentialIndex {
         let mut by_workload: HashMap<usize, Vec<usize>> = HashMap::default();
         for (i, c) in a.calls.credentials.iter().enumerate() {
             by_workload.entry(c.workload).or_default().push(i);
@@ -902,7 +918,7 @@ impl CredentialIndex {
 }
 
 /// A credential node as the report shows it: location and fingerprint, never a value.
-fn credential_of(a: &Analysis<'_>, index: &CredentialIndex, n: NodeIndex) -> Credential {
+fn credential_of(a: &Inputs<'_, '_>, index: &CredentialIndex, n: NodeIndex) -> Credential {
     let node = a.graph.node_data(n);
     let id = node.id.clone();
     let ns = node.namespace.clone();

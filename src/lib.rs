@@ -13,6 +13,7 @@ pub mod cli;
 pub mod dates;
 pub mod discover;
 pub mod graph;
+pub mod ids;
 pub mod paths;
 pub mod report;
 pub mod resolve;

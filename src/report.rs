@@ -13,7 +13,7 @@ use crate::rules;
 pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -> Report {
     // Link findings and paths both ways. The analysis is consumed: its paths and blast radius
     // move into the report instead of being copied.
-    let mut paths = std::mem::take(&mut a.paths);
+    let (mut paths, blast) = a.take_outputs();
     let mut on_paths: Vec<Vec<String>> = vec![Vec::new(); paths.len()];
     for f in &mut findings {
         f.paths.retain(|p| a.path_position(p).is_some());
@@ -38,9 +38,9 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         }
     }
 
-    let with_graph = a.options.graph_in_report;
+    let with_graph = a.options().graph_in_report;
     let mut nodes: Vec<Node> = a
-        .graph
+        .graph()
         .nodes()
         .filter(|(_, n)| with_graph && n.kind != NodeKind::Scope)
         .map(|(_, n)| Node {
@@ -53,13 +53,13 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         .collect();
     nodes.sort_by(|x, y| x.id.cmp(&y.id));
     let mut edges: Vec<Edge> = a
-        .graph
+        .graph()
         .edges()
         .filter(|(_, _, e)| {
             with_graph && !matches!(e.kind, EdgeKind::Can | EdgeKind::Contains | EdgeKind::ActsAs)
         })
         .map(|(f, t, e)| {
-            let (from, to) = (&a.graph.node_data(f).id, &a.graph.node_data(t).id);
+            let (from, to) = (&a.graph().node_data(f).id, &a.graph().node_data(t).id);
             let flag = flagged.contains(&(from.as_str(), to.as_str()));
             Edge {
                 from: from.clone(),
@@ -87,7 +87,7 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
     let mut diagnostics: Vec<Diagnostic> = inv
         .diagnostics
         .iter()
-        .chain(&a.unplaced.diagnostics())
+        .chain(&a.unplaced().diagnostics())
         .map(|d| Diagnostic {
             file: d.source.file.to_string(),
             line: d.source.line,
@@ -99,9 +99,9 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
     let summary = Summary {
         files: inv.files_read,
         objects: inv.objects_read,
-        workloads: a.estate.workloads.len(),
-        identities: a.graph.count(NodeKind::ServiceAccount),
-        credentials: a.graph.count(NodeKind::Credential),
+        workloads: a.workloads().len(),
+        identities: a.graph().count(NodeKind::ServiceAccount),
+        credentials: a.graph().count(NodeKind::Credential),
         paths: path_count,
         findings: by_severity,
         diagnostics: diagnostics.len(),
@@ -114,12 +114,12 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         nodes,
         edges,
         paths,
-        blast_radius: std::mem::take(&mut a.blast),
+        blast_radius: blast,
         findings,
         rules: rules::RULES.iter().map(|r| rules::info(r)).collect(),
         diagnostics,
     };
-    if a.options.skip_teardown {
+    if a.options().skip_teardown {
         std::mem::forget(a);
     }
     report

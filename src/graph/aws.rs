@@ -13,25 +13,10 @@
 //! Whole-account reach stays one edge: "can assume every role that trusts account A" goes to one
 //! scope node, which contains those roles.
 
-use crate::analysis::sa_id;
 use crate::graph::{AuthGraph, EdgeKind, GEdge, NodeKind};
+use crate::ids::{account_scope_id, assumable_scope_id, federated_id, role_node_id, sa_id, user_node_id};
 use crate::resolve::aws::trust::{Trustee, issuer_of};
-use crate::resolve::aws::{Assumer, AwsModel, Principal, account_of, role_node_id, user_node_id};
-
-/// Node id of the scope "every role that trusts account `acct`".
-pub fn assumable_scope_id(acct: &str) -> String {
-    format!("scope:aws-assumable/{acct}")
-}
-
-/// Node id of the scope "everything in account `acct`" (what an administrator holds).
-pub fn account_scope_id(acct: &str) -> String {
-    format!("scope:aws-account/{acct}")
-}
-
-/// Node id of a federated token: issuer and subject pattern.
-pub fn federated_id(issuer: &str, subject: &str) -> String {
-    format!("oidc-token:{issuer}#{subject}")
-}
+use crate::resolve::aws::{Assumer, AwsModel, Principal, account_of};
 
 pub fn add(g: &mut AuthGraph, m: &AwsModel<'_>) {
     let inv = m.inv;
@@ -280,7 +265,7 @@ pub fn add_kubernetes_mappings(g: &mut AuthGraph, m: &AwsModel<'_>, rbac: &crate
                     format!("is Kubernetes {what} {sname} through the aws-auth ConfigMap"),
                 ),
             );
-            crate::analysis::add_grant_edges(g, sn, rbac.grants_of_subject(skind, sname));
+            crate::graph::grants::add_grant_edges(g, sn, rbac.grants_of_subject(skind, sname));
             if skind == "Group" && sname == "system:masters" {
                 for scope in ["secrets", "pods", "identities"] {
                     if let Some(sc) = g.get(&format!("scope:{scope}/*")) {

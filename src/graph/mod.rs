@@ -6,6 +6,8 @@
 //! edge per Secret: the graph stays linear in the size of the estate.
 
 pub mod aws;
+pub mod build;
+pub mod grants;
 
 use rustc_hash::FxHashMap as HashMap;
 

@@ -1,8 +1,10 @@
 //! Auth paths and their hops: how a caller is authenticated where it arrives, and what becomes
 //! of its workload identity.
 
+pub mod cluster;
 pub mod port_tls;
 pub mod proxies;
+pub mod set;
 
 use ztpath_probes::{ClientTlsMode, Source};
 use ztpath_reports::{AuthMethod, Evidence, Hop, IdentityState, VerdictOrigin};

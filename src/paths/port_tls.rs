@@ -23,7 +23,7 @@ use ztpath_probes::{
     ListenerTls, PortTls, ProbeKind, Proxy, ProxyListener, ProxyRoute, Service, ServicePort, Source,
 };
 
-use crate::analysis::Analysis;
+use crate::paths::proxies::ProxyPhase;
 
 /// What a backend port speaks, why, and where the input shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub fn service_port<'s>(svc: &'s Service, port: Option<&str>) -> Option<&'s Serv
 /// What the port a route of layer-4 listener `l` of proxy `pi` lands on speaks, for one backend
 /// (`workload`: the backend workload when the route resolves to one).
 pub fn backend_port(
-    a: &Analysis<'_>,
+    a: &ProxyPhase<'_, '_>,
     pi: usize,
     l: &ProxyListener,
     r: &ProxyRoute,
@@ -155,14 +155,13 @@ pub fn backend_port(
                     ListenerTls::Plaintext => (PortTls::Plaintext, "serves plaintext"),
                     ListenerTls::Layer4 => continue,
                 };
-                let subject = crate::rules::proxy_subject(q);
-                let name = match &subject.namespace {
-                    Some(ns) => format!("{ns}/{}", subject.name),
-                    None => subject.name.clone(),
+                let name = match &q.namespace {
+                    Some(ns) => format!("{ns}/{}", q.name),
+                    None => q.name.clone(),
                 };
                 let why = format!(
                     "the pods serve {} {name}, whose listener {} on port {} {does}",
-                    subject.kind,
+                    crate::paths::proxies::object_kind(q),
                     ql.name,
                     ql.port.unwrap_or_default()
                 );

@@ -23,11 +23,15 @@ use ztpath_probes::{
 };
 use ztpath_reports::{AuthMethod, AuthPath, Hop, IdentityState, VerdictOrigin};
 
-use crate::analysis::Analysis;
+use crate::discover::calls::{Calls, LeakedValue};
+use crate::graph::AuthGraph;
 use crate::graph::{EdgeKind, GEdge, NodeKind};
 use crate::paths::port_tls::PortFact;
+use crate::paths::set::PathSet;
 use crate::paths::{auth_strength, evidence, identity_strength};
+use crate::resolve::estate::Estate;
 use crate::resolve::estate::Mesh;
+use crate::resolve::mesh::MeshIndex;
 
 /// Id of the node standing for clients outside the estate.
 pub const CLIENTS: &str = "external:clients";
@@ -71,7 +75,7 @@ pub struct ProxyPath {
     pub proxy: usize,
     pub listener: usize,
     pub route: usize,
-    /// Index into `Analysis::paths`.
+    /// Position in the [`PathSet`].
     pub path: usize,
     /// The backend workload, when the route resolves to one.
     pub target: Option<usize>,
@@ -146,7 +150,51 @@ fn proxy_ids(proxies: &[Proxy]) -> Vec<String> {
 }
 
 /// Adds proxy nodes, edges and paths to the analysis.
-pub fn add_proxy_paths(a: &mut Analysis<'_>) {
+/// What the proxy phase reads, and the paths and graph it extends.
+pub struct ProxyPhase<'p, 'a> {
+    pub estate: &'p Estate<'a>,
+    pub mesh: &'p MeshIndex<'a>,
+    pub calls: &'p Calls,
+    pub graph: &'p mut AuthGraph,
+    pub paths: &'p mut PathSet,
+    pub proxy_paths: Vec<ProxyPath>,
+    pub proxies_run_by: HashMap<usize, Vec<usize>>,
+    /// Credentials written in clear in proxy configurations.
+    pub leaks: Vec<LeakedValue>,
+}
+
+/// The proxy phase's result: the paths through proxies with the facts the proxy rules read, and
+/// the proxies each workload runs (by workload index).
+pub struct ProxyPaths {
+    pub paths: Vec<ProxyPath>,
+    pub run_by: HashMap<usize, Vec<usize>>,
+    /// Credentials written in clear in proxy configurations, for [`Calls::leaks`].
+    pub leaks: Vec<LeakedValue>,
+}
+
+/// Phase 4b: paths through every proxy and load balancer, added to `paths` and `graph`.
+pub fn through_proxies(
+    estate: &Estate<'_>,
+    mesh: &MeshIndex<'_>,
+    calls: &Calls,
+    graph: &mut AuthGraph,
+    paths: &mut PathSet,
+) -> ProxyPaths {
+    let mut phase = ProxyPhase {
+        estate,
+        mesh,
+        calls,
+        graph,
+        paths,
+        proxy_paths: Vec::new(),
+        proxies_run_by: HashMap::default(),
+        leaks: Vec::new(),
+    };
+    add_proxy_paths(&mut phase);
+    ProxyPaths { paths: phase.proxy_paths, run_by: phase.proxies_run_by, leaks: phase.leaks }
+}
+
+fn add_proxy_paths(a: &mut ProxyPhase<'_, '_>) {
     let inv = a.estate.inv;
     if inv.proxies.is_empty() {
         return;
@@ -242,7 +290,7 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
                         identity: Some(identity),
                         findings: Vec::new(),
                     };
-                    let index = a.add_path(path);
+                    let index = a.paths.add(a.estate, path);
                     a.proxy_paths.push(ProxyPath {
                         proxy: pi,
                         listener: li,
@@ -283,7 +331,7 @@ pub fn add_proxy_paths(a: &mut Analysis<'_>) {
 /// by the proxy that unlocks the backend, fingerprinted like the passwords of env URLs, and a
 /// value in clear text for ZT005. Its id and name say where it is, never what it is.
 fn add_url_credential(
-    a: &mut Analysis<'_>,
+    a: &mut ProxyPhase<'_, '_>,
     pi: usize,
     pn: petgraph::graph::NodeIndex,
     tn: petgraph::graph::NodeIndex,
@@ -309,7 +357,7 @@ fn add_url_credential(
                 format!("carries a {shape} in its configuration ({source})"),
             ),
         );
-        a.calls.leaks.push(crate::discover::calls::LeakedValue {
+        a.leaks.push(LeakedValue {
             owner: crate::discover::calls::LeakOwner::Proxy(pi),
             name: name.clone(),
             fingerprint,
@@ -348,7 +396,7 @@ fn runs(q: &Proxy, labels: &ztpath_probes::StringMap) -> bool {
 /// proxy (a load balancer in front of an ingress controller or a gateway), the paths through the
 /// second one get a longer form that starts at the first: clients → LB → gateway → backend. Calls
 /// from workloads to a proxy's pods are extended the same way.
-fn chain_paths(a: &mut Analysis<'_>) {
+fn chain_paths(a: &mut ProxyPhase<'_, '_>) {
     /// Chains longer than this many proxies are not followed (and a proxy is never re-entered).
     const MAX_PROXIES: usize = 4;
     let runs_on_workload = &a.proxies_run_by;
@@ -484,7 +532,7 @@ fn chain_paths(a: &mut Analysis<'_>) {
         frontier = next;
     }
     for path in combined {
-        a.add_path(path);
+        a.paths.add(a.estate, path);
     }
 }
 
@@ -630,7 +678,7 @@ struct Target {
 /// DNS name (`svc.ns`, `svc.ns.svc.cluster.local`, or a bare name in the proxy's namespace), or
 /// an AWS target group bound to a Service by a TargetGroupBinding.
 pub fn service_ref(
-    a: &Analysis<'_>,
+    a: &ProxyPhase<'_, '_>,
     p: &Proxy,
     target: &BackendTarget,
 ) -> Option<(String, String, Option<String>)> {
@@ -660,7 +708,13 @@ pub fn service_ref(
     }
 }
 
-fn resolve_backend(a: &Analysis<'_>, pid: &str, p: &Proxy, r: &ProxyRoute, runners: &[usize]) -> Vec<Target> {
+fn resolve_backend(
+    a: &ProxyPhase<'_, '_>,
+    pid: &str,
+    p: &Proxy,
+    r: &ProxyRoute,
+    runners: &[usize],
+) -> Vec<Target> {
     let est = &a.estate;
     if let BackendTarget::Address { host, port } = &r.backend.target
         && ztpath_probes::address::is_local_host(host)
@@ -712,7 +766,7 @@ fn headers<'p>(l: &'p ProxyListener, r: &'p ProxyRoute) -> &'p [IdentityHeader] 
 
 /// The mesh the proxy itself is in: an Istio gateway is; an ingress controller is when the pods
 /// that run it have the sidecar.
-fn mesh_of(a: &Analysis<'_>, p: &Proxy, runners: &[usize]) -> Mesh {
+fn mesh_of(a: &ProxyPhase<'_, '_>, p: &Proxy, runners: &[usize]) -> Mesh {
     if matches!(p.kind, ztpath_probes::ProxyKind::IstioGateway) {
         return Mesh::Istio;
     }
@@ -721,7 +775,7 @@ fn mesh_of(a: &Analysis<'_>, p: &Proxy, runners: &[usize]) -> Mesh {
 
 /// For each proxy, the workloads that run it. Proxies with the same selector (every ingress-nginx
 /// Ingress shares the controller) are resolved once, so this stays linear in the estate.
-fn runners(a: &Analysis<'_>) -> Vec<Vec<usize>> {
+fn runners(a: &ProxyPhase<'_, '_>) -> Vec<Vec<usize>> {
     let mut memo: HashMap<String, Vec<usize>> = HashMap::default();
     a.estate
         .inv
@@ -766,7 +820,7 @@ struct HopIn<'h> {
     port: Option<&'h PortFact>,
 }
 
-fn backend_hop(a: &Analysis<'_>, h: &HopIn<'_>, target: &Target) -> (Hop, BackendFacts) {
+fn backend_hop(a: &ProxyPhase<'_, '_>, h: &HopIn<'_>, target: &Target) -> (Hop, BackendFacts) {
     let HopIn { proxy_mesh, pid, p, l, r, first, front, port } = *h;
     let b = &r.backend;
     let in_pod = target.in_pod;
@@ -782,7 +836,7 @@ fn backend_hop(a: &Analysis<'_>, h: &HopIn<'_>, target: &Target) -> (Hop, Backen
     let strict_backend = match &target.to {
         Resolved::Workload(wi) if target_mesh != Mesh::None => {
             let w = &a.estate.workloads[*wi];
-            a.mesh.inbound(&a.estate, w, None).transport == crate::resolve::mesh::Transport::Strict
+            a.mesh.inbound(a.estate, w, None).transport == crate::resolve::mesh::Transport::Strict
         }
         _ => false,
     };
@@ -958,4 +1012,19 @@ fn backend_hop(a: &Analysis<'_>, h: &HopIn<'_>, target: &Target) -> (Hop, Backen
                 dropped.iter().any(|d| d.name == h.name) || matches!(h.action, HeaderAction::Append)
             }));
     (hop, BackendFacts { identity, spoofable_by, relied_on, substitutes })
+}
+
+/// The kind of object a proxy or load balancer is named by in findings: the Kubernetes object, or
+/// the configuration file.
+pub fn object_kind(p: &Proxy) -> &'static str {
+    use ztpath_probes::ProxyKind as K;
+    match p.kind {
+        K::IngressNginx | K::IngressAlb | K::Ingress => "Ingress",
+        K::Gateway | K::IstioGateway => "Gateway",
+        K::ServiceLoadBalancer => "Service",
+        K::Envoy => "EnvoyConfig",
+        K::Nginx => "NginxConfig",
+        K::Haproxy => "HaproxyConfig",
+        K::AwsAlb | K::AwsNlb => "LoadBalancer",
+    }
 }

@@ -214,7 +214,7 @@ impl<'a> MeshIndex<'a> {
         let root = estate.istio_root.as_str();
         let applies = |p: &&&IstioAuthorizationPolicy| {
             p.target_refs.is_empty()
-                && p.meta.annotations.get("istio.io/dry-run").is_none_or(|v| v != "true")
+                && !istio_dry_run(p)
                 && p.selector.as_ref().is_none_or(|s| s.iter().all(|(k, v)| labels.get(k) == Some(v)))
         };
         let own = self.authz.get(w.ns).map_or(&[][..], Vec::as_slice);
@@ -600,8 +600,22 @@ fn classify_linkerd_policy(estate: &Estate<'_>, p: &LinkerdAuthorizationPolicy) 
     (adm, explicit, names.join("; "))
 }
 
+/// An Istio AuthorizationPolicy annotated `istio.io/dry-run: "true"` is evaluated and logged but
+/// not enforced.
+pub fn istio_dry_run(p: &IstioAuthorizationPolicy) -> bool {
+    p.meta.annotations.get("istio.io/dry-run").is_some_and(|v| v == "true")
+}
+
+/// The annotation (on a Namespace or a pod template) that sets Linkerd's default inbound policy.
+pub const LINKERD_DEFAULT_POLICY: &str = "config.linkerd.io/default-inbound-policy";
+
+/// Does an explicit annotation set Linkerd's default inbound policy to admit anyone?
+pub fn linkerd_admits_all(annotations: &ztpath_probes::StringMap) -> bool {
+    annotations.get(LINKERD_DEFAULT_POLICY).is_some_and(|v| v == "all-unauthenticated")
+}
+
 fn default_inbound_policy(estate: &Estate<'_>, w: &WorkloadView<'_>) -> (String, String, Source) {
-    const KEY: &str = "config.linkerd.io/default-inbound-policy";
+    const KEY: &str = LINKERD_DEFAULT_POLICY;
     if let Some(v) = w.w.pod.annotations.get(KEY) {
         return (v.clone(), "pod annotation".to_owned(), w.meta().source.at(w.w.pod.line));
     }

@@ -232,17 +232,7 @@ pub fn subject(kind: &str, namespace: Option<&str>, name: &str) -> Subject {
 
 /// The subject for a proxy or load balancer: the Kubernetes object, or the configuration file.
 pub fn proxy_subject(p: &ztpath_probes::Proxy) -> Subject {
-    use ztpath_probes::ProxyKind as K;
-    let kind = match p.kind {
-        K::IngressNginx | K::IngressAlb | K::Ingress => "Ingress",
-        K::Gateway | K::IstioGateway => "Gateway",
-        K::ServiceLoadBalancer => "Service",
-        K::Envoy => "EnvoyConfig",
-        K::Nginx => "NginxConfig",
-        K::Haproxy => "HaproxyConfig",
-        K::AwsAlb | K::AwsNlb => "LoadBalancer",
-    };
-    subject(kind, p.namespace.as_deref(), &p.name)
+    subject(crate::paths::proxies::object_kind(p), p.namespace.as_deref(), &p.name)
 }
 
 /// A finding on a path through a proxy: one per proxy listener, listing its paths.
@@ -253,9 +243,9 @@ pub fn proxy_hit(
     severity: Severity,
     what: &str,
 ) {
-    let proxy = &a.estate.inv.proxies[p.proxy];
+    let proxy = &a.inventory().proxies[p.proxy];
     let listener = &proxy.listeners[p.listener];
-    let path = &a.paths[p.path];
+    let path = &a.paths()[p.path];
     let detail = path.hops.last().map_or(String::new(), |h| h.detail.clone());
     let evidence: Vec<Source> = path
         .hops

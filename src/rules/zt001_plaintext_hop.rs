@@ -42,14 +42,13 @@ the sidecar.",
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for (wi, w) in a.estate.workloads.iter().enumerate() {
-        let Some(entry) = &a.inbound[wi] else { continue };
+    for (wi, w) in a.workloads().iter().enumerate() {
+        let Some(entry) = a.inbound(wi) else { continue };
         if entry.inbound.admission == Admission::Nobody {
             continue;
         }
-        let weak_paths: Vec<String> = a.paths_into[wi]
-            .iter()
-            .map(|&p| &a.paths[p])
+        let weak_paths: Vec<String> = a
+            .paths_into(wi)
             .filter(|p| {
                 // The last hop that crosses a network: a sidecar's hop to its own application
                 // over loopback is inside the pod.
@@ -68,9 +67,8 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             Transport::Optional => (Severity::Medium, "accepts plaintext alongside mTLS"),
             Transport::Strict => {
                 // The server requires mTLS; only callers' DestinationRules can still drop identity.
-                let dropped: Vec<&ztpath_reports::AuthPath> = a.paths_into[wi]
-                    .iter()
-                    .map(|&p| &a.paths[p])
+                let dropped: Vec<&ztpath_reports::AuthPath> = a
+                    .paths_into(wi)
                     .filter(|p| {
                         p.hops.last().is_some_and(|h| {
                             h.origin == VerdictOrigin::CallerTlsSetting

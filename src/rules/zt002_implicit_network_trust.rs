@@ -35,8 +35,8 @@ Explicit allow-all policies are reported by ZT003 instead.",
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for (wi, w) in a.estate.workloads.iter().enumerate() {
-        let Some(entry) = &a.inbound[wi] else { continue };
+    for (wi, w) in a.workloads().iter().enumerate() {
+        let Some(entry) = a.inbound(wi) else { continue };
         let inb = &entry.inbound;
         if !matches!(inb.admission, Admission::Anyone | Admission::AnyMeshed) || inb.admission_explicit {
             continue;
@@ -63,7 +63,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             key: String::new(),
             message,
             evidence,
-            paths: a.paths_into[wi].iter().map(|&p| a.paths[p].id.clone()).collect(),
+            paths: a.paths_into(wi).map(|p| p.id.clone()).collect(),
         });
     }
 }

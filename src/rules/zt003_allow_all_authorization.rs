@@ -5,6 +5,7 @@ use ztpath_reports::Severity;
 
 use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::analysis::Analysis;
+use crate::resolve::mesh::{LINKERD_DEFAULT_POLICY, istio_dry_run, linkerd_admits_all};
 
 pub static RULE: Rule = Rule {
     id: "ZT003",
@@ -34,11 +35,9 @@ template.",
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    let inv = a.estate.inv;
+    let inv = a.inventory();
     for p in &inv.istio.authorization_policies {
-        if p.action != AuthzAction::Allow
-            || p.meta.annotations.get("istio.io/dry-run").is_some_and(|v| v == "true")
-        {
+        if p.action != AuthzAction::Allow || istio_dry_run(p) {
             continue;
         }
         for rule in p.rules.iter().flatten() {
@@ -50,7 +49,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             if !empty && !star {
                 continue;
             }
-            let workloads = a.estate.istio_policy_targets(p);
+            let workloads = a.estate().istio_policy_targets(p);
             let why = if empty {
                 "has an empty rule, which matches every request"
             } else {
@@ -156,14 +155,14 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             });
         }
     }
-    const KEY: &str = "config.linkerd.io/default-inbound-policy";
+    const KEY: &str = LINKERD_DEFAULT_POLICY;
     for ns in &inv.namespaces {
-        if ns.meta.annotations.get(KEY).is_some_and(|v| v == "all-unauthenticated") {
+        if linkerd_admits_all(&ns.meta.annotations) {
             let paths = a
-                .estate
+                .estate()
                 .workloads_in(&ns.meta.name)
                 .iter()
-                .flat_map(|&wi| a.paths_into[wi].iter().map(|&p| a.paths[p].id.clone()))
+                .flat_map(|&wi| a.paths_into(wi).map(|p| p.id.clone()))
                 .collect();
             sink.push(Hit {
                 severity: sink.default_severity(),
@@ -175,25 +174,25 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             });
         }
     }
-    for (wi, w) in a.estate.workloads.iter().enumerate() {
-        if w.w.pod.annotations.get(KEY).is_some_and(|v| v == "all-unauthenticated") {
+    for (wi, w) in a.workloads().iter().enumerate() {
+        if linkerd_admits_all(&w.w.pod.annotations) {
             sink.push(Hit {
                 severity: sink.default_severity(),
                 subject: super::workload_subject(w),
                 key: String::new(),
                 message: format!("{} sets `{KEY}: all-unauthenticated` on its pods: they accept any client, including unmeshed plaintext ones.", w.display()),
                 evidence: vec![w.meta().source.at(w.w.pod.line)],
-                paths: a.paths_into[wi].iter().map(|&p| a.paths[p].id.clone()).collect(),
+                paths: a.paths_into(wi).map(|p| p.id.clone()).collect(),
             });
         }
     }
 }
 
 fn scope_of(a: &Analysis<'_>, selected: &[usize], p: &IstioAuthorizationPolicy) -> String {
-    let root = if p.meta.ns() == a.estate.istio_root { " (root namespace: mesh-wide)" } else { "" };
+    let root = if p.meta.ns() == a.estate().istio_root { " (root namespace: mesh-wide)" } else { "" };
     format!("{} workload(s) in the input{root}", selected.len())
 }
 
 fn paths_of(a: &Analysis<'_>, selected: &[usize]) -> Vec<String> {
-    selected.iter().flat_map(|&wi| a.paths_into[wi].iter().map(|&i| a.paths[i].id.clone())).collect()
+    selected.iter().flat_map(|&wi| a.paths_into(wi).map(|p| p.id.clone())).collect()
 }

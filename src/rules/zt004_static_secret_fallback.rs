@@ -47,8 +47,8 @@ fingerprint) or hold a credential for the server's Service; each gets a static-s
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for c in &a.calls.credentials {
-        let w = &a.estate.workloads[c.workload];
+    for c in &a.calls().credentials {
+        let w = &a.workloads()[c.workload];
         let (origin, key) = match &c.origin {
             CredentialOrigin::SecretKey { secret, key } => {
                 (format!("key `{key}` of Secret {}/{secret}", w.ns), secret.clone())
@@ -67,20 +67,15 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             let mut names: Vec<String> = holders
                 .iter()
                 .map(|h| {
-                    let hc = &a.calls.credentials[h.credential];
-                    format!(
-                        "{} (`{}`, {})",
-                        a.estate.workloads[h.workload].display(),
-                        hc.name,
-                        h.how.describe()
-                    )
+                    let hc = &a.calls().credentials[h.credential];
+                    format!("{} (`{}`, {})", a.workloads()[h.workload].display(), hc.name, h.how.describe())
                 })
                 .collect();
             names.sort();
             names.dedup();
             let mut paths: Vec<String> = holders
                 .iter()
-                .map(|h| format!("path:{}->{}", a.estate.workloads[h.workload].id, w.id))
+                .map(|h| format!("path:{}->{}", a.workloads()[h.workload].id, w.id))
                 .filter(|id| a.path(id).is_some())
                 .collect();
             paths.sort();
@@ -106,10 +101,10 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         }
         let (peer, paths) = match &c.target {
             Some(Target::Service(si)) => {
-                let s = a.estate.services[*si];
-                let paths: Vec<String> = a.estate.service_workloads[*si]
+                let s = a.estate().services[*si];
+                let paths: Vec<String> = a.estate().service_workloads[*si]
                     .iter()
-                    .map(|&ti| format!("path:{}->{}", w.id, a.estate.workloads[ti].id))
+                    .map(|&ti| format!("path:{}->{}", w.id, a.workloads()[ti].id))
                     .filter(|id| a.path(id).is_some())
                     .collect();
                 (format!("service {}/{}", s.meta.ns(), s.meta.name), paths)

@@ -52,11 +52,11 @@ Findings show the location and a short keyed fingerprint of the value (`hmac:` a
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    let inv = a.estate.inv;
-    for leak in &a.calls.leaks {
+    let inv = a.inventory();
+    for leak in &a.calls().leaks {
         let (subj, where_) = match leak.owner {
             LeakOwner::Workload(wi) => {
-                let w = &a.estate.workloads[wi];
+                let w = &a.workloads()[wi];
                 (workload_subject(w), format!("{} (`{}`)", w.display(), leak.name))
             }
             LeakOwner::ConfigMap(ci) => {

@@ -26,7 +26,7 @@ by its `kubernetes.io/service-account.name` annotation): **high**.\n\
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for s in &a.estate.inv.secrets {
+    for s in &a.inventory().secrets {
         if s.secret_type != "kubernetes.io/service-account-token" {
             continue;
         }
@@ -50,9 +50,9 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             paths,
         });
     }
-    for w in &a.estate.workloads {
+    for w in a.workloads() {
         for (seconds, line) in &w.projected_tokens {
-            let Some(seconds) = seconds.filter(|s| *s > a.options.max_token_seconds) else { continue };
+            let Some(seconds) = seconds.filter(|s| *s > a.options().max_token_seconds) else { continue };
             sink.push(Hit {
                 severity: Severity::Medium,
                 subject: workload_subject(w),
@@ -61,7 +61,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                     "{} requests a projected service-account token valid for {seconds} s ({:.1} days), above the {} s limit.",
                     w.display(),
                     seconds as f64 / 86_400.0,
-                    a.options.max_token_seconds
+                    a.options().max_token_seconds
                 ),
                 evidence: vec![w.meta().source.at(*line)],
                 paths: Vec::new(),

@@ -59,7 +59,7 @@ struct Place {
 }
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    let est = &a.estate;
+    let est = &a.estate();
     // One Secret object used by several workloads.
     let mut users: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for (wi, w) in est.workloads.iter().enumerate() {
@@ -114,7 +114,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             }
         }
     }
-    for leak in &a.calls.leaks {
+    for leak in &a.calls().leaks {
         // Every literal form counts: an env or argument literal, a ConfigMap entry, a password in
         // a URL (in env, arguments, a ConfigMap or a proxy's configuration).
         let (ns, what, owner) = match leak.owner {

@@ -40,7 +40,7 @@ on the binding.",
 type GrantNote = (Capability, Scope, String, ztpath_probes::Source);
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    let rbac = &a.rbac;
+    let rbac = &a.rbac();
     // Per named service account: all its dangerous grants; group bindings: per binding.
     let mut per_sa: BTreeMap<(String, String), Vec<GrantNote>> = BTreeMap::new();
     for rb in &rbac.bindings {
@@ -121,8 +121,8 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             v
         };
         let list = describe(grants.iter().map(|g| (g.0, g.1.clone())));
-        let workloads = a.estate.workloads_of_sa(&ns, &sa).len();
-        let unplaced = a.unplaced.workloads_of(&ns, &sa).len();
+        let workloads = a.estate().workloads_of_sa(&ns, &sa).len();
+        let unplaced = a.unplaced().workloads_of(&ns, &sa).len();
         let used_by = if workloads == 0 && unplaced > 0 {
             // The manifests carry no namespace: their workloads may well run in `ns`.
             format!(

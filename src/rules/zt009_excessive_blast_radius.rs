@@ -28,8 +28,8 @@ section lists what it reaches and the chain of steps to each.",
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for b in &a.blast {
-        if b.score <= a.options.blast_radius_threshold {
+    for b in a.blast() {
+        if b.score <= a.options().blast_radius_threshold {
             continue;
         }
         let c = &b.credential;
@@ -55,7 +55,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 c.id,
                 counts.join(", "),
                 b.score,
-                a.options.blast_radius_threshold
+                a.options().blast_radius_threshold
             ),
             evidence: c
                 .evidence

@@ -28,10 +28,10 @@ Only meaningful when the input is the whole namespace (a cluster dump or a compl
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    let est = &a.estate;
+    let est = &a.estate();
     let namespaces_with_sas: std::collections::BTreeSet<&str> =
         est.inv.service_accounts.iter().map(|s| s.meta.ns()).collect();
-    let mut subjects: Vec<_> = a.rbac.named_subjects.iter().collect();
+    let mut subjects: Vec<_> = a.rbac().named_subjects.iter().collect();
     subjects.sort_by(|x, y| x.0.cmp(y.0));
     for ((ns, sa), bindings) in subjects {
         let used = !est.workloads_of_sa(ns, sa).is_empty();

@@ -28,15 +28,15 @@ meant for `kubectl apply -n` (a diagnostic suggests `--namespace`).",
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for (wi, w) in a.estate.workloads.iter().enumerate() {
+    for (wi, w) in a.workloads().iter().enumerate() {
         // A workload without a namespace whose account name bindings grant in another namespace
         // (see --namespace) may well hold those grants: not known to need no token.
-        if !w.token_mounted || a.rbac.has_grants(w.ns, &w.sa) || a.unplaced.is_unplaced(wi) {
+        if !w.token_mounted || a.rbac().has_grants(w.ns, &w.sa) || a.unplaced().is_unplaced(wi) {
             continue;
         }
         let setting = match (
             w.w.pod.automount_token,
-            a.estate.service_accounts.get(&(w.ns, w.sa.as_str())).and_then(|s| s.automount_token),
+            a.estate().service_accounts.get(&(w.ns, w.sa.as_str())).and_then(|s| s.automount_token),
         ) {
             (Some(true), _) => "the pod sets automountServiceAccountToken: true",
             (None, Some(true)) => "its ServiceAccount sets automountServiceAccountToken: true",

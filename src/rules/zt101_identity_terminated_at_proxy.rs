@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for p in a.proxy_paths.iter().filter(|p| p.client_verified && p.identity == IdentityState::Lost) {
+    for p in a.proxy_paths().iter().filter(|p| p.client_verified && p.identity == IdentityState::Lost) {
         super::proxy_hit(
             a,
             sink,

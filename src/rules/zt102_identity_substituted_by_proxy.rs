@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     // Not inside one pod: a sidecar's certificate towards its own application stands for nobody.
-    for p in a.proxy_paths.iter().filter(|p| p.identity == IdentityState::Terminated && !p.in_pod) {
+    for p in a.proxy_paths().iter().filter(|p| p.identity == IdentityState::Terminated && !p.in_pod) {
         super::proxy_hit(
             a,
             sink,

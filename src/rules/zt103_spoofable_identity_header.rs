@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for p in a.proxy_paths.iter().filter(|p| p.identity == IdentityState::Spoofable) {
+    for p in a.proxy_paths().iter().filter(|p| p.identity == IdentityState::Spoofable) {
         // High when the backend is known to rely on the identity (the proxy sets the header on
         // other routes, forwards XFCC, or forwards an unverified certificate); medium when an
         // identity header merely passes through unsanitised.

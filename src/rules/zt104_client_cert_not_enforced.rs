@@ -29,7 +29,7 @@ CA (nginx `optional_no_ca`, Envoy without `trusted_ca`, `ACCEPT_UNTRUSTED`, ALB 
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for p in &a.estate.inv.proxies {
+    for p in &a.inventory().proxies {
         for l in &p.listeners {
             let (severity, what) = match (l.tls, l.client_cert) {
                 (ListenerTls::Terminate, ClientCertMode::Optional) => {
@@ -41,13 +41,13 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 _ => continue,
             };
             let paths = a
-                .proxy_paths
+                .proxy_paths()
                 .iter()
                 .filter(|pp| {
-                    std::ptr::eq(&a.estate.inv.proxies[pp.proxy], p)
+                    std::ptr::eq(&a.inventory().proxies[pp.proxy], p)
                         && std::ptr::eq(&p.listeners[pp.listener], l)
                 })
-                .map(|pp| a.paths[pp.path].id.clone())
+                .map(|pp| a.paths()[pp.path].id.clone())
                 .collect();
             sink.push(Hit {
                 severity,

@@ -30,8 +30,8 @@ answer.",
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for p in &a.proxy_paths {
-        let proxy = &a.estate.inv.proxies[p.proxy];
+    for p in a.proxy_paths() {
+        let proxy = &a.inventory().proxies[p.proxy];
         let route = &proxy.listeners[p.listener].routes[p.route];
         // In the proxy's own pod no one else can answer on the loopback address.
         if route.backend.tls && route.backend.verify_server != Some(true) && !p.in_pod {

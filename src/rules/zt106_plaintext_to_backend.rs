@@ -38,8 +38,8 @@ front of its own application) stays inside the pod and is not reported.",
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for p in &a.proxy_paths {
-        let proxy = &a.estate.inv.proxies[p.proxy];
+    for p in a.proxy_paths() {
+        let proxy = &a.inventory().proxies[p.proxy];
         let listener = &proxy.listeners[p.listener];
         let route = &listener.routes[p.route];
         // TLS passing through, or bytes of a port not known to be plaintext, are not this rule's;
@@ -52,7 +52,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             proxy.kind,
             ProxyKind::AwsAlb | ProxyKind::AwsNlb | ProxyKind::IngressAlb | ProxyKind::ServiceLoadBalancer
         );
-        let meshed = p.target.is_some_and(|wi| a.estate.workloads[wi].mesh != Mesh::None);
+        let meshed = p.target.is_some_and(|wi| a.workloads()[wi].mesh != Mesh::None);
         if meshed && !lb {
             continue;
         }

@@ -33,8 +33,8 @@ known to speak plaintext is ZT106's.",
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    let inv = a.estate.inv;
-    for p in &a.proxy_paths {
+    let inv = a.inventory();
+    for p in a.proxy_paths() {
         // TLS known to pass through, or bytes passed at layer 4 to a port not known to speak TLS
         // or plaintext (a port known to be plaintext is ZT106's).
         let what = match p.front {
@@ -47,7 +47,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             Front::Plaintext | Front::Terminate => continue,
         };
         // A backend that is itself a proxy requiring client certificates authenticates the client.
-        let backend_requires = p.target.and_then(|wi| a.proxies_run_by.get(&wi)).is_some_and(|qs| {
+        let backend_requires = p.target.map(|wi| a.proxies_run_by(wi)).is_some_and(|qs| {
             qs.iter().any(|&q| {
                 inv.proxies[q]
                     .listeners

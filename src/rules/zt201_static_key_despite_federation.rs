@@ -28,7 +28,7 @@ uses the key, if a person, can sign in that way for short-lived credentials). Th
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    let Some(federation) = &a.aws.federation else { return };
+    let Some(federation) = &a.aws().federation else { return };
     let federates = if federation.workloads {
         format!("the account federates workload identity ({})", federation.evidence)
     } else {
@@ -37,7 +37,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             federation.evidence
         )
     };
-    for k in a.aws.keys.iter().filter(|k| k.active && k.user != "<root_account>") {
+    for k in a.aws().keys.iter().filter(|k| k.active && k.user != "<root_account>") {
         sink.push(access_key_hit(
             k,
             sink.default_severity(),

@@ -22,10 +22,10 @@ then delete it. Better, replace the key with role credentials (see ZT201).",
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    let limit = a.options.max_key_age_days;
-    for k in a.aws.keys.iter().filter(|k| k.active) {
+    let limit = a.options().max_key_age_days;
+    for k in a.aws().keys.iter().filter(|k| k.active) {
         let Some(created) = k.created_day else { continue };
-        let age = a.options.today - created;
+        let age = a.options().today - created;
         if age <= limit {
             continue;
         }

@@ -23,9 +23,9 @@ reference date, or that was never used and is older than that limit (the credent
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    let limit = a.options.max_key_unused_days;
-    let today = a.options.today;
-    for k in a.aws.keys.iter().filter(|k| k.active) {
+    let limit = a.options().max_key_unused_days;
+    let today = a.options().today;
+    for k in a.aws().keys.iter().filter(|k| k.active) {
         let why = match (k.last_used_day, k.never_used, k.created_day) {
             (Some(used), _, _) if today - used > limit => format!("last used {} days ago", today - used),
             (None, true, Some(created)) if today - created > limit => {

@@ -24,7 +24,7 @@ for `<root_account>` with `access_key_1_active` or `access_key_2_active` true.",
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for row in a.estate.inv.iam.credential_report.iter().filter(|r| r.is_root()) {
+    for row in a.inventory().iam.credential_report.iter().filter(|r| r.is_root()) {
         for (i, key) in row.access_keys.iter().enumerate().filter(|(_, k)| k.active) {
             let used = key
                 .last_used_date

@@ -27,10 +27,10 @@ allow can become the role, and a third party serving many customers can be confu
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for role in &a.estate.inv.iam.roles {
+    for role in &a.inventory().iam.roles {
         let Some(trust) = &role.trust_policy else { continue };
         let own = account_of(&role.arn);
-        for e in &a.aws.trust[role.arn.as_str()] {
+        for e in &a.aws().trust[role.arn.as_str()] {
             if !e.assume || !e.conditions.is_empty() {
                 continue;
             }

@@ -31,9 +31,9 @@ web-identity token carries.",
 };
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
-    for role in &a.estate.inv.iam.roles {
+    for role in &a.inventory().iam.roles {
         let Some(trust) = &role.trust_policy else { continue };
-        for e in &a.aws.trust[role.arn.as_str()] {
+        for e in &a.aws().trust[role.arn.as_str()] {
             let Trustee::Federated { provider, subjects } = &e.trustee else { continue };
             if !e.assume {
                 continue;

@@ -26,7 +26,7 @@ federated token alike. High when the service accounts are in different namespace
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     // Entries are one per assumer (the model deduplicates them).
-    for (role, entries) in &a.aws.entries {
+    for (role, entries) in &a.aws().entries {
         let namespaces: Vec<&str> = entries
             .iter()
             .filter_map(|e| match &e.assumer {

@@ -29,7 +29,7 @@ matched as whole words.",
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     let env_of_ns = |ns: &str| -> Option<&'static str> {
-        if let Some((labels, _)) = a.estate.namespaces.get(ns) {
+        if let Some((labels, _)) = a.estate().namespaces.get(ns) {
             for key in ["environment", "env", "app.kubernetes.io/environment"] {
                 if let Some(v) = labels.get(key)
                     && let Some(e) = environment_of(v)
@@ -40,7 +40,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         }
         environment_of(ns)
     };
-    for (role, entries) in &a.aws.entries {
+    for (role, entries) in &a.aws().entries {
         let list: Vec<(&'static str, &crate::resolve::aws::RoleEntry)> = entries
             .iter()
             .filter_map(|x| {

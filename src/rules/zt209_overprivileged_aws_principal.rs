@@ -38,10 +38,10 @@ service-linked roles and IAM Identity Center (SSO) roles are left out: AWS and p
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     let mut active_keys: BTreeMap<&str, usize> = BTreeMap::new();
-    for k in a.aws.keys.iter().filter(|k| k.active) {
+    for k in a.aws().keys.iter().filter(|k| k.active) {
         *active_keys.entry(k.user).or_default() += 1;
     }
-    for p in &a.aws.principals {
+    for p in &a.aws().principals {
         if let PrincipalRef::Role(r) = p.who
             && r.path.as_deref().is_some_and(|path| {
                 path.starts_with("/aws-service-role/") || path.starts_with("/aws-reserved/")
@@ -71,7 +71,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         } else {
             continue;
         };
-        let users = users_of(&a.aws, p, &active_keys);
+        let users = users_of(a.aws(), p, &active_keys);
         let severity = if !users.is_empty() && base == Severity::High { Severity::Critical } else { base };
         let mut by: Vec<&str> = grant.origins.iter().map(|o| o.policy).collect();
         by.sort_unstable();

@@ -15,6 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 use ztpath_probes::Source;
 use ztpath_probes::iam::{IamInventory, IamRole, IamUser, ManagedPolicy, PolicyDocument};
 
+use crate::ids::{role_node_id, user_node_id};
 use crate::resolve::estate::Estate;
 use policy::{Grant, cap, grant};
 use trust::{TrustEntry, Trustee};
@@ -96,14 +97,6 @@ impl<'a> PrincipalRef<'a> {
             PrincipalRef::Role(r) => role_node_id(&r.arn),
         }
     }
-}
-
-pub fn role_node_id(arn: &str) -> String {
-    format!("iam-role:{arn}")
-}
-
-pub fn user_node_id(arn: &str) -> String {
-    format!("iam-user:{arn}")
 }
 
 /// The account id in an ARN (`arn:aws:iam::123456789012:role/x`), or a bare 12-digit id.
@@ -377,7 +370,7 @@ impl<'a> AwsModel<'a> {
             if let Assumer::Federated { issuer, subject } = &e.assumer {
                 let entry = m
                     .credentials
-                    .entry(crate::graph::aws::federated_id(issuer, subject))
+                    .entry(crate::ids::federated_id(issuer, subject))
                     .or_insert_with(|| ("oidc-token", Vec::new()));
                 entry.1.push(e.evidence.clone());
             }

@@ -4,6 +4,9 @@
 //! away.
 
 pub mod calls;
+pub mod credentials;
+pub mod images;
+pub mod names;
 pub mod servers;
 pub mod shapes;
 pub mod values;

@@ -2,7 +2,7 @@
 //!
 //! A database given `MYSQL_ROOT_PASSWORD`, a Redis started with `--requirepass`, a dashboard
 //! given its admin password: each is configured with the secret its callers must present, it
-//! does not present it to anyone. Such a credential is the server's ([`crate::discover::calls::Role::Accepts`]);
+//! does not present it to anyone. Such a credential is the server's ([`crate::discover::credentials::Role::Accepts`]);
 //! the callers holding the same secret are linked to it ([`link_holders`]), get a static-secret
 //! hop into the server, and the server's finding names them.
 //!
@@ -27,188 +27,16 @@ use rustc_hash::FxHashMap as HashMap;
 
 use ztpath_probes::{Container, EnvValue, Sensitive};
 
-use crate::discover::calls::{CredentialOrigin, HeldCredential, Holder, HolderHow, Role, Target};
-use crate::discover::values::normalise;
+use crate::discover::credentials::{CredentialOrigin, HeldCredential, Holder, HolderHow, Role, Target};
+use crate::discover::images::SERVER_VARIABLES;
+use crate::discover::names::{name_base, normalise};
 use crate::resolve::estate::{Estate, WorkloadView};
-
-/// A variable that configures a server's own credential.
-pub struct ServerVariable {
-    /// The variable, normalised (upper case, `_`).
-    pub name: &'static str,
-    /// What it is, for messages.
-    pub what: &'static str,
-    /// Images (last path segment, without tag) of the server that reads it.
-    pub images: &'static [&'static str],
-    /// The server's usual port.
-    pub port: u32,
-    /// The account it protects when the variable says so by itself (`root` for
-    /// `MYSQL_ROOT_PASSWORD`), or the server's default account when no user variable is set.
-    pub account: Option<&'static str>,
-    /// Only the server reads it (clients use other names).
-    pub server_only: bool,
-}
-
-const MYSQL: &[&str] = &["mysql", "mysql-server", "mariadb", "percona", "percona-server"];
-const POSTGRES: &[&str] =
-    &["postgres", "postgresql", "postgis", "timescaledb", "timescaledb-ha", "postgresql-repmgr"];
-const MONGO: &[&str] = &["mongo", "mongodb"];
-const REDIS: &[&str] = &["redis", "redis-cluster", "redis-stack", "redis-stack-server", "valkey"];
-
-/// The server-side variables: the official images' (MySQL, MariaDB, PostgreSQL, MongoDB,
-/// RabbitMQ, MinIO, Elasticsearch, Grafana, Keycloak) and Bitnami's (`POSTGRESQL_*`,
-/// `MONGODB_ROOT_PASSWORD`, `REDIS_PASSWORD`). Names that clients commonly use as well
-/// (`MYSQL_PASSWORD`, `POSTGRES_PASSWORD`, `REDIS_PASSWORD`, `ELASTIC_PASSWORD`, `MINIO_SECRET_KEY`)
-/// count only in the server's image or on its port.
-pub const SERVER_VARIABLES: &[ServerVariable] = &[
-    ServerVariable {
-        name: "MYSQL_ROOT_PASSWORD",
-        what: "the MySQL root password",
-        images: MYSQL,
-        port: 3306,
-        account: Some("root"),
-        server_only: true,
-    },
-    ServerVariable {
-        name: "MYSQL_PASSWORD",
-        what: "the password of the MySQL user it creates",
-        images: MYSQL,
-        port: 3306,
-        account: None,
-        server_only: false,
-    },
-    ServerVariable {
-        name: "MARIADB_ROOT_PASSWORD",
-        what: "the MariaDB root password",
-        images: MYSQL,
-        port: 3306,
-        account: Some("root"),
-        server_only: true,
-    },
-    ServerVariable {
-        name: "MARIADB_PASSWORD",
-        what: "the password of the MariaDB user it creates",
-        images: MYSQL,
-        port: 3306,
-        account: None,
-        server_only: false,
-    },
-    ServerVariable {
-        name: "POSTGRES_PASSWORD",
-        what: "the PostgreSQL superuser password",
-        images: POSTGRES,
-        port: 5432,
-        account: Some("postgres"),
-        server_only: false,
-    },
-    ServerVariable {
-        name: "POSTGRESQL_PASSWORD",
-        what: "the PostgreSQL user password",
-        images: POSTGRES,
-        port: 5432,
-        account: Some("postgres"),
-        server_only: false,
-    },
-    ServerVariable {
-        name: "POSTGRESQL_POSTGRES_PASSWORD",
-        what: "the PostgreSQL superuser password",
-        images: POSTGRES,
-        port: 5432,
-        account: Some("postgres"),
-        server_only: true,
-    },
-    ServerVariable {
-        name: "MONGO_INITDB_ROOT_PASSWORD",
-        what: "the MongoDB root password",
-        images: MONGO,
-        port: 27017,
-        account: None,
-        server_only: true,
-    },
-    ServerVariable {
-        name: "MONGODB_ROOT_PASSWORD",
-        what: "the MongoDB root password",
-        images: MONGO,
-        port: 27017,
-        account: Some("root"),
-        server_only: true,
-    },
-    ServerVariable {
-        name: "REDIS_PASSWORD",
-        what: "the Redis password",
-        images: REDIS,
-        port: 6379,
-        account: None,
-        server_only: false,
-    },
-    ServerVariable {
-        name: "RABBITMQ_DEFAULT_PASS",
-        what: "the RabbitMQ default user's password",
-        images: &["rabbitmq"],
-        port: 5672,
-        account: Some("guest"),
-        server_only: true,
-    },
-    ServerVariable {
-        name: "MINIO_ROOT_PASSWORD",
-        what: "the MinIO root password",
-        images: &["minio"],
-        port: 9000,
-        account: None,
-        server_only: true,
-    },
-    ServerVariable {
-        name: "MINIO_SECRET_KEY",
-        what: "the MinIO root secret key",
-        images: &["minio"],
-        port: 9000,
-        account: None,
-        server_only: false,
-    },
-    ServerVariable {
-        name: "ELASTIC_PASSWORD",
-        what: "the Elasticsearch `elastic` user's password",
-        images: &["elasticsearch"],
-        port: 9200,
-        account: Some("elastic"),
-        server_only: false,
-    },
-    ServerVariable {
-        name: "GF_SECURITY_ADMIN_PASSWORD",
-        what: "the Grafana admin password",
-        images: &["grafana", "grafana-oss", "grafana-enterprise"],
-        port: 3000,
-        account: Some("admin"),
-        server_only: true,
-    },
-    ServerVariable {
-        name: "KEYCLOAK_ADMIN_PASSWORD",
-        what: "the Keycloak admin password",
-        images: &["keycloak"],
-        port: 8080,
-        account: None,
-        server_only: true,
-    },
-    ServerVariable {
-        name: "KC_BOOTSTRAP_ADMIN_PASSWORD",
-        what: "the Keycloak admin password",
-        images: &["keycloak"],
-        port: 8080,
-        account: None,
-        server_only: true,
-    },
-];
 
 /// What `--requirepass` sets.
 pub const REQUIREPASS: &str = "the Redis password";
 
 /// What a callee's copy of the secret its callers present to it is for.
 pub const VERIFIES: &str = "the shared secret its callers present";
-
-/// The account a server variable protects by itself, if any (see [`ServerVariable::account`]).
-pub fn implied_user(name: &str) -> Option<&'static str> {
-    let n = normalise(name);
-    SERVER_VARIABLES.iter().find(|v| v.name == n).and_then(|v| v.account)
-}
 
 /// An image reference's name: the last path segment without tag or digest, lower case.
 fn image_name(image: &str) -> String {
@@ -284,7 +112,7 @@ pub fn address_variable(name: &str) -> bool {
 /// `MYSQL`): the credential is then presented to that peer.
 pub fn names_peer<'n>(name: &str, address_names: impl IntoIterator<Item = &'n str>) -> bool {
     let mut bases = BTreeSet::new();
-    let mut base = crate::discover::calls::name_base(name);
+    let mut base = name_base(name);
     bases.insert(base.clone());
     while let Some(stripped) =
         ["_ADMIN", "_ROOT", "_DEFAULT", "_INITDB", "_SUPERUSER", "_SECURITY", "_BOOTSTRAP"]
@@ -294,7 +122,7 @@ pub fn names_peer<'n>(name: &str, address_names: impl IntoIterator<Item = &'n st
         bases.insert(stripped.clone());
         base = stripped;
     }
-    address_names.into_iter().any(|a| bases.contains(&crate::discover::calls::name_base(a)))
+    address_names.into_iter().any(|a| bases.contains(&name_base(a)))
 }
 
 /// The value `--requirepass` is given on a container's command line.
@@ -362,7 +190,7 @@ pub fn value_fingerprint<'e>(estate: &'e Estate<'_>, c: &'e HeldCredential) -> O
 /// credential they present to one of the server's Services. A caller's credential that named no
 /// peer now names the server (through the Service it calls, else the server's first Service).
 /// A Secret key that a caller only mounts as a file becomes a credential it holds.
-pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::discover::calls::Calls) {
+pub fn link_holders(estate: &Estate<'_>, calls: &mut crate::discover::credentials::Calls) {
     // Every lookup below goes through an index built once (and kept up to date as credentials are
     // added or get a target), so the cost is linear in the credentials and their matches rather
     // than a scan of every credential per server.
@@ -532,7 +360,7 @@ struct HolderIndex<'e> {
 }
 
 impl<'e> HolderIndex<'e> {
-    fn add(&mut self, estate: &'e Estate<'_>, calls: &crate::discover::calls::Calls, ci: usize) {
+    fn add(&mut self, estate: &'e Estate<'_>, calls: &crate::discover::credentials::Calls, ci: usize) {
         let c = &calls.credentials[ci];
         let ns = estate.workloads[c.workload].ns;
         match &c.origin {

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use ztpath_probes::Fingerprint;
 
+use crate::discover::names::normalise;
+
 /// Why a credential value is guessable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Weakness {
@@ -37,11 +39,6 @@ impl Weakness {
             }
         }
     }
-}
-
-/// A variable or key name as compared here: upper case, `-` and `.` as `_`.
-pub fn normalise(name: &str) -> String {
-    name.to_ascii_uppercase().replace(['-', '.'], "_")
 }
 
 /// The password part of a name (`PASSWORD`, `PASSWD`, `PASS`, `PWD`), with what comes before it:
@@ -97,7 +94,7 @@ pub fn weakness(name: &str, fingerprint: &str, default: bool, neighbours: &Neigh
             return Some(Weakness::EqualsUserName(Some(written.clone())));
         }
     }
-    if let Some(account) = crate::discover::servers::implied_user(name)
+    if let Some(account) = crate::discover::images::implied_user(name)
         && Fingerprint::of(account.as_bytes()).0 == fingerprint
     {
         return Some(Weakness::EqualsUserName(None));

@@ -1,6 +1,7 @@
 //! Auth paths and their hops: how a caller is authenticated where it arrives, and what becomes
 //! of its workload identity.
 
+pub mod backends;
 pub mod cluster;
 pub mod port_tls;
 pub mod proxies;

@@ -23,7 +23,10 @@ use ztpath_probes::{
     ListenerTls, PortTls, ProbeKind, Proxy, ProxyListener, ProxyRoute, Service, ServicePort, Source,
 };
 
-use crate::paths::proxies::ProxyPhase;
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::paths::backends::{at, object_kind, service_ref};
+use crate::resolve::estate::Estate;
 
 /// What a backend port speaks, why, and where the input shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,16 +86,16 @@ pub fn service_port<'s>(svc: &'s Service, port: Option<&str>) -> Option<&'s Serv
 /// What the port a route of layer-4 listener `l` of proxy `pi` lands on speaks, for one backend
 /// (`workload`: the backend workload when the route resolves to one).
 pub fn backend_port(
-    a: &ProxyPhase<'_, '_>,
+    est: &Estate<'_>,
+    proxies_run_by: &HashMap<usize, Vec<usize>>,
     pi: usize,
     l: &ProxyListener,
     r: &ProxyRoute,
     workload: Option<usize>,
 ) -> PortFact {
-    let est = &a.estate;
     let p: &Proxy = &est.inv.proxies[pi];
     let b = &r.backend;
-    let service = crate::paths::proxies::service_ref(a, p, &b.target);
+    let service = service_ref(est, p, &b.target);
     let svc = service.as_ref().and_then(|(ns, name, _)| {
         est.service_index.get(&(ns.as_str(), name.as_str())).map(|&si| est.services[si])
     });
@@ -140,13 +143,13 @@ pub fn backend_port(
         return fact(
             b.port_tls,
             format!("the target group's health check speaks {how} on the traffic port"),
-            Some(crate::paths::proxies::at(p, l, b.line)),
+            Some(at(p, l, b.line)),
         );
     }
     // 2. The server the backend's pods run on that port.
     if let (Some(wi), false) = (workload, ports.is_empty()) {
         let mut seen: Vec<(PortTls, String, Source)> = Vec::new();
-        for &qi in a.proxies_run_by.get(&wi).into_iter().flatten().filter(|&&q| q != pi) {
+        for &qi in proxies_run_by.get(&wi).into_iter().flatten().filter(|&&q| q != pi) {
             let q = &est.inv.proxies[qi];
             for ql in q.listeners.iter().filter(|ql| ql.port.is_some_and(|n| ports.contains(&n))) {
                 let (tls, does) = match ql.tls {
@@ -161,11 +164,11 @@ pub fn backend_port(
                 };
                 let why = format!(
                     "the pods serve {} {name}, whose listener {} on port {} {does}",
-                    crate::paths::proxies::object_kind(q),
+                    object_kind(q),
                     ql.name,
                     ql.port.unwrap_or_default()
                 );
-                seen.push((tls, why, crate::paths::proxies::at(q, ql, ql.line)));
+                seen.push((tls, why, at(q, ql, ql.line)));
             }
         }
         // Listeners on that port that disagree show nothing.

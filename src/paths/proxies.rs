@@ -26,6 +26,7 @@ use ztpath_reports::{AuthMethod, AuthPath, Hop, IdentityState, VerdictOrigin};
 use crate::discover::calls::{Calls, LeakedValue};
 use crate::graph::AuthGraph;
 use crate::graph::{EdgeKind, GEdge, NodeKind};
+use crate::paths::backends::{at, service_ref};
 use crate::paths::port_tls::PortFact;
 use crate::paths::set::PathSet;
 use crate::paths::{auth_strength, evidence, identity_strength};
@@ -246,8 +247,9 @@ fn add_proxy_paths(a: &mut ProxyPhase<'_, '_>) {
                         Resolved::Workload(wi) => Some(*wi),
                         Resolved::Other(..) | Resolved::Local(..) => None,
                     };
-                    let port = (l.tls == ListenerTls::Layer4)
-                        .then(|| crate::paths::port_tls::backend_port(a, pi, l, r, workload));
+                    let port = (l.tls == ListenerTls::Layer4).then(|| {
+                        crate::paths::port_tls::backend_port(a.estate, &a.proxies_run_by, pi, l, r, workload)
+                    });
                     let front = Front::of(l, r.backend.tls, port.as_ref());
                     let first = client_hop(&from_id, &pid, p, l, front, port.as_ref());
                     match &edge_hop {
@@ -338,7 +340,7 @@ fn add_url_credential(
     source: Source,
     info: &ztpath_probes::Userinfo,
 ) {
-    let Some((secret, shape)) = crate::discover::calls::url_credential(info) else { return };
+    let Some((secret, shape)) = crate::discover::shapes::url_credential(info) else { return };
     let p = &a.estate.inv.proxies[pi];
     let pid = a.graph.node_data(pn).id.clone();
     let name = format!("credential in the URL of {}", a.graph.node_data(tn).name);
@@ -369,15 +371,6 @@ fn add_url_credential(
     }
     let target = a.graph.node_data(tn).id.clone();
     a.graph.edge(cn, tn, GEdge::new(EdgeKind::Unlocks, format!("authenticates {} to {target}", p.name)));
-}
-
-/// A place in a listener's configuration: its own file when it has one (an included nginx file,
-/// a listener read from another AWS Config file), else the proxy's.
-pub fn at(p: &Proxy, l: &ProxyListener, line: u32) -> Source {
-    match &l.file {
-        Some(file) => Source { file: file.clone(), line },
-        None => p.source.at(if line == 0 { p.source.line } else { line }),
-    }
 }
 
 /// Does this workload run proxy `q`? Istio and Gateway API gateways say so with a selector; the
@@ -674,40 +667,6 @@ struct Target {
     in_pod: bool,
 }
 
-/// The Service a route's target names, as (namespace, name, port): a Service backend, a Service
-/// DNS name (`svc.ns`, `svc.ns.svc.cluster.local`, or a bare name in the proxy's namespace), or
-/// an AWS target group bound to a Service by a TargetGroupBinding.
-pub fn service_ref(
-    a: &ProxyPhase<'_, '_>,
-    p: &Proxy,
-    target: &BackendTarget,
-) -> Option<(String, String, Option<String>)> {
-    match target {
-        BackendTarget::Service { namespace, name, port } => {
-            Some((namespace.clone(), name.clone(), port.clone()))
-        }
-        BackendTarget::Address { host, port } => {
-            if ztpath_probes::address::is_local_host(host) {
-                return None;
-            }
-            let parts: Vec<&str> = host.split('.').collect();
-            let port = port.map(|n| n.to_string());
-            match parts.as_slice() {
-                [name, ns] | [name, ns, "svc", ..] => Some(((*ns).to_owned(), (*name).to_owned(), port)),
-                [name] => p.namespace.as_ref().map(|ns| (ns.clone(), (*name).to_owned(), port)),
-                _ => None,
-            }
-        }
-        BackendTarget::Named(tg) => a
-            .estate
-            .inv
-            .target_group_bindings
-            .iter()
-            .find(|b| &b.target_group == tg)
-            .map(|b| (b.meta.ns().to_owned(), b.service.clone(), b.port.clone())),
-    }
-}
-
 fn resolve_backend(
     a: &ProxyPhase<'_, '_>,
     pid: &str,
@@ -727,7 +686,7 @@ fn resolve_backend(
         let name = format!("{hp} in the pod of {}", p.name);
         return vec![Target { to: Resolved::Local(format!("local:{pid}/{hp}"), name), in_pod: true }];
     }
-    let found = service_ref(a, p, &r.backend.target).and_then(|(ns, name, _)| {
+    let found = service_ref(a.estate, p, &r.backend.target).and_then(|(ns, name, _)| {
         est.service_index.get(&(ns.as_str(), name.as_str())).map(|&si| est.service_workloads[si].clone())
     });
     match found {
@@ -1012,19 +971,4 @@ fn backend_hop(a: &ProxyPhase<'_, '_>, h: &HopIn<'_>, target: &Target) -> (Hop, 
                 dropped.iter().any(|d| d.name == h.name) || matches!(h.action, HeaderAction::Append)
             }));
     (hop, BackendFacts { identity, spoofable_by, relied_on, substitutes })
-}
-
-/// The kind of object a proxy or load balancer is named by in findings: the Kubernetes object, or
-/// the configuration file.
-pub fn object_kind(p: &Proxy) -> &'static str {
-    use ztpath_probes::ProxyKind as K;
-    match p.kind {
-        K::IngressNginx | K::IngressAlb | K::Ingress => "Ingress",
-        K::Gateway | K::IstioGateway => "Gateway",
-        K::ServiceLoadBalancer => "Service",
-        K::Envoy => "EnvoyConfig",
-        K::Nginx => "NginxConfig",
-        K::Haproxy => "HaproxyConfig",
-        K::AwsAlb | K::AwsNlb => "LoadBalancer",
-    }
 }

@@ -2,7 +2,7 @@
 
 use ztpath_reports::{AuthMethod, IdentityState, Severity, VerdictOrigin};
 
-use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
+use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::analysis::Analysis;
 use crate::resolve::mesh::{Admission, Transport};
 

@@ -3,7 +3,7 @@
 use ztpath_probes::{AuthzAction, IstioAuthorizationPolicy};
 use ztpath_reports::Severity;
 
-use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
+use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::analysis::Analysis;
 use crate::resolve::mesh::{LINKERD_DEFAULT_POLICY, istio_dry_run, linkerd_admits_all};
 
@@ -178,7 +178,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         if linkerd_admits_all(&w.w.pod.annotations) {
             sink.push(Hit {
                 severity: sink.default_severity(),
-                subject: super::workload_subject(w),
+                subject: super::rule::workload_subject(w),
                 key: String::new(),
                 message: format!("{} sets `{KEY}: all-unauthenticated` on its pods: they accept any client, including unmeshed plaintext ones.", w.display()),
                 evidence: vec![w.meta().source.at(w.w.pod.line)],

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
+use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::analysis::Analysis;
 use crate::discover::calls::{CredentialOrigin, Role, Target};
 

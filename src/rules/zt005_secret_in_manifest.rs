@@ -2,10 +2,11 @@
 
 use ztpath_reports::Severity;
 
-use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, proxy_subject, subject, workload_subject};
+use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, proxy_subject, subject, workload_subject};
 use crate::analysis::Analysis;
-use crate::discover::calls::{LeakOwner, credential_name};
-use crate::discover::values::{Neighbours, normalise, weakness};
+use crate::discover::calls::LeakOwner;
+use crate::discover::names::{credential_name, normalise};
+use crate::discover::values::{Neighbours, weakness};
 
 pub static RULE: Rule = Rule {
     id: "ZT005",

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ztpath_reports::Severity;
 
-use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, proxy_subject, subject, workload_subject};
+use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, proxy_subject, subject, workload_subject};
 use crate::analysis::Analysis;
 use crate::resolve::estate::{Estate, WorkloadView};
 

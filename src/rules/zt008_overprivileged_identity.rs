@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use ztpath_reports::Severity;
 
-use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
+use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::analysis::Analysis;
 use crate::resolve::rbac::{Capability, Scope, capabilities};
 

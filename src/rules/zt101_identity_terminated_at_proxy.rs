@@ -2,7 +2,7 @@
 
 use ztpath_reports::{IdentityState, Severity};
 
-use super::{NistTenet, OwaspNhi, Rule, Sink};
+use super::rule::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
 
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     for p in a.proxy_paths().iter().filter(|p| p.client_verified && p.identity == IdentityState::Lost) {
-        super::proxy_hit(
+        super::rule::proxy_hit(
             a,
             sink,
             p,

@@ -2,7 +2,7 @@
 
 use ztpath_reports::{IdentityState, Severity};
 
-use super::{NistTenet, OwaspNhi, Rule, Sink};
+use super::rule::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
 fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
     // Not inside one pod: a sidecar's certificate towards its own application stands for nobody.
     for p in a.proxy_paths().iter().filter(|p| p.identity == IdentityState::Terminated && !p.in_pod) {
-        super::proxy_hit(
+        super::rule::proxy_hit(
             a,
             sink,
             p,

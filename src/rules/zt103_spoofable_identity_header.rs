@@ -2,7 +2,7 @@
 
 use ztpath_reports::{IdentityState, Severity};
 
-use super::{NistTenet, OwaspNhi, Rule, Sink};
+use super::rule::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -31,6 +31,6 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 "an identity header passes through unsanitised: a backend that trusts it can be fooled",
             )
         };
-        super::proxy_hit(a, sink, p, severity, what);
+        super::rule::proxy_hit(a, sink, p, severity, what);
     }
 }

@@ -3,7 +3,7 @@
 use ztpath_probes::{ClientCertMode, ListenerTls};
 use ztpath_reports::Severity;
 
-use super::{Hit, NistTenet, OwaspNhi, Rule, Sink};
+use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -51,7 +51,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 .collect();
             sink.push(Hit {
                 severity,
-                subject: super::proxy_subject(p),
+                subject: super::rule::proxy_subject(p),
                 key: l.name.clone(),
                 message: format!(
                     "{} listener {} (port {}) {what}.",
@@ -59,7 +59,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                     l.name,
                     l.port.map_or_else(|| "?".to_owned(), |n| n.to_string())
                 ),
-                evidence: vec![crate::paths::proxies::at(p, l, l.line)],
+                evidence: vec![crate::paths::backends::at(p, l, l.line)],
                 paths,
             });
         }

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{NistTenet, OwaspNhi, Rule, Sink};
+use super::rule::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 
 pub static RULE: Rule = Rule {
@@ -35,7 +35,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         let route = &proxy.listeners[p.listener].routes[p.route];
         // In the proxy's own pod no one else can answer on the loopback address.
         if route.backend.tls && route.backend.verify_server != Some(true) && !p.in_pod {
-            super::proxy_hit(
+            super::rule::proxy_hit(
                 a,
                 sink,
                 p,

@@ -3,7 +3,7 @@
 use ztpath_probes::{ListenerTls, ProxyKind};
 use ztpath_reports::Severity;
 
-use super::{NistTenet, OwaspNhi, Rule, Sink};
+use super::rule::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 use crate::paths::proxies::Front;
 use crate::resolve::estate::Mesh;
@@ -58,6 +58,6 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         }
         let severity =
             if listener.tls == ListenerTls::Terminate { Severity::High } else { sink.default_severity() };
-        super::proxy_hit(a, sink, p, severity, "the hop to the backend is plaintext");
+        super::rule::proxy_hit(a, sink, p, severity, "the hop to the backend is plaintext");
     }
 }

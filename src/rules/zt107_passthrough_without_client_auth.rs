@@ -3,7 +3,7 @@
 use ztpath_probes::{ClientCertMode, ListenerTls};
 use ztpath_reports::Severity;
 
-use super::{NistTenet, OwaspNhi, Rule, Sink};
+use super::rule::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 use crate::paths::proxies::Front;
 
@@ -56,7 +56,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             })
         });
         if !backend_requires {
-            super::proxy_hit(a, sink, p, sink.default_severity(), what);
+            super::rule::proxy_hit(a, sink, p, sink.default_severity(), what);
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use ztpath_reports::Severity;
 
-use super::{NistTenet, OwaspNhi, Rule, Sink, access_key_hit};
+use super::rule::{NistTenet, OwaspNhi, Rule, Sink, access_key_hit};
 use crate::analysis::Analysis;
 
 pub static RULE: Rule = Rule {

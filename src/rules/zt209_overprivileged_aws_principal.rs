@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use ztpath_probes::iam::IamRole;
 use ztpath_reports::Severity;
 
-use super::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
+use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::analysis::Analysis;
 use crate::resolve::aws::policy::Grant;
 use crate::resolve::aws::trust::Trustee;

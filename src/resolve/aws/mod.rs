@@ -5,6 +5,7 @@
 //! Everything here is computed once per scan from the IAM inventory and read by the graph
 //! builder and the ZT2xx rules.
 
+pub mod arn;
 pub mod policy;
 pub mod trust;
 
@@ -17,6 +18,7 @@ use ztpath_probes::iam::{IamInventory, IamRole, IamUser, ManagedPolicy, PolicyDo
 
 use crate::ids::{role_node_id, user_node_id};
 use crate::resolve::estate::Estate;
+pub use arn::account_of;
 use policy::{Grant, cap, grant};
 use trust::{TrustEntry, Trustee};
 
@@ -97,14 +99,6 @@ impl<'a> PrincipalRef<'a> {
             PrincipalRef::Role(r) => role_node_id(&r.arn),
         }
     }
-}
-
-/// The account id in an ARN (`arn:aws:iam::123456789012:role/x`), or a bare 12-digit id.
-pub fn account_of(arn_or_id: &str) -> Option<&str> {
-    if arn_or_id.len() == 12 && arn_or_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(arn_or_id);
-    }
-    arn_or_id.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
 /// What one principal may do, as far as the audit cares.

@@ -13,7 +13,7 @@
 
 use ztpath_probes::iam::{Condition, Effect, PolicyDocument};
 
-use super::account_of;
+use super::arn::account_of;
 use super::policy::{covers_action, wildcard_match};
 
 /// Who a trust statement admits.

@@ -77,6 +77,27 @@ if [ ! -f "$pyyaml_stamp" ]; then
   pyyaml_pid=$!
 fi
 
+# Microsoft's SARIF Multitool (npm; a self-contained .NET build for Linux) validates the SARIF
+# output in tests/sarif.rs, with the SARIF and GitHub rule kinds. Installed under target/ in the
+# background like the venvs; the test finds it through ZTPATH_SARIF_MULTITOOL.
+SARIF_MULTITOOL_VERSION=5.7.0
+sarif_dir="${CARGO_TARGET_DIR:-target}/node-sarif"
+sarif_stamp="$sarif_dir/.installed-$SARIF_MULTITOOL_VERSION"
+sarif_log="$(mktemp)"
+trap 'rm -f "$moto_log" "$apt_log" "$pyyaml_log" "$sarif_log"' EXIT
+sarif_pid=
+if [ ! -f "$sarif_stamp" ]; then
+  (
+    rm -rf "$sarif_dir"
+    mkdir -p "$sarif_dir" &&
+      npm install --prefix "$sarif_dir" --no-audit --no-fund --silent \
+        "@microsoft/sarif-multitool@$SARIF_MULTITOOL_VERSION" &&
+      chmod u+x "$sarif_dir/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool" &&
+      touch "$sarif_stamp"
+  ) >"$sarif_log" 2>&1 &
+  sarif_pid=$!
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
@@ -104,8 +125,20 @@ elif [ "$in_ci" = true ]; then
   echo "error: PyYAML with libyaml is not installed in $pyyaml_venv; under CI the YAML differential test needs it" >&2
 fi
 
+if [ -n "$sarif_pid" ] && ! wait "$sarif_pid"; then
+  echo "warning: installing the SARIF Multitool $SARIF_MULTITOOL_VERSION into $sarif_dir failed; the SARIF validation test will fail under CI:" >&2
+  cat "$sarif_log" >&2
+fi
+sarif_bin="$sarif_dir/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+if [ -f "$sarif_stamp" ] && [ -x "$sarif_bin" ]; then
+  ZTPATH_SARIF_MULTITOOL="$(cd "$(dirname "$sarif_bin")" && pwd)/Sarif.Multitool"
+  export ZTPATH_SARIF_MULTITOOL
+elif [ "$in_ci" = true ]; then
+  echo "error: the SARIF Multitool is not installed in $sarif_dir; under CI the SARIF validation test needs it" >&2
+fi
+
 log="$(mktemp)"
-trap 'rm -f "$log" "$moto_log" "$apt_log" "$pyyaml_log"' EXIT
+trap 'rm -f "$log" "$moto_log" "$apt_log" "$pyyaml_log" "$sarif_log"' EXIT
 set +e
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

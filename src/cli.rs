@@ -163,6 +163,8 @@ enum FormatArg {
     Table,
     Json,
     Dot,
+    /// SARIF 2.1.0 for code scanning (GitHub, GitLab).
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -273,6 +275,7 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         Some(FormatArg::Table) => Format::Table,
         Some(FormatArg::Json) => Format::Json,
         Some(FormatArg::Dot) => Format::Dot,
+        Some(FormatArg::Sarif) => Format::Sarif,
         None if args.output.is_none() && std::io::stdout().is_terminal() => Format::Table,
         None => Format::Json,
     };
@@ -311,11 +314,12 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         return Ok(Exit::Error);
     }
     // The report goes to its writer as it is rendered, not through a copy of it in memory.
+    let how = Rendering { format, root: scanned_root(&paths) };
     let (written, render) = timings::measure(|| match &args.output {
-        Some(path) => write_report_file(&report, format, path),
+        Some(path) => write_report_file(&report, &how, path),
         None => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            ztpath_reports::render(&report, format, &mut out).and_then(|()| out.flush())
+            how.render(&report, &mut out).and_then(|()| out.flush())
         }
     });
     written?;
@@ -328,11 +332,53 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
     Ok(if failing { Exit::Findings } else { Exit::Clean })
 }
 
+/// A format and what it needs beyond the report.
+struct Rendering {
+    format: Format,
+    /// The scanned root, which SARIF locations are relative to.
+    root: Option<PathBuf>,
+}
+
+impl Rendering {
+    fn render(&self, report: &ztpath_reports::Report, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.format != Format::Sarif {
+            return ztpath_reports::render(report, self.format, out);
+        }
+        let options = ztpath_reports::sarif::SarifOptions { root: self.root.clone() };
+        let summary = ztpath_reports::sarif::render(report, &options, out)?;
+        if summary.omitted > 0 {
+            eprintln!(
+                "ztpath: SARIF: {} findings, of which the {} most severe are written (code scanning takes {} results per run); the JSON report has them all",
+                summary.results + summary.omitted,
+                summary.results,
+                ztpath_reports::sarif::MAX_RESULTS
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The root SARIF locations are relative to: the one directory scanned (a file's directory), or
+/// the deepest directory that holds every path given.
+fn scanned_root(paths: &[PathBuf]) -> Option<PathBuf> {
+    let dirs: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| if p.is_dir() { p.clone() } else { p.parent().map(PathBuf::from).unwrap_or_default() })
+        .collect();
+    let first = dirs.first()?;
+    let mut common: Vec<std::path::Component<'_>> = first.components().collect();
+    for d in &dirs[1..] {
+        let n = common.iter().zip(d.components()).take_while(|(a, b)| **a == *b).count();
+        common.truncate(n);
+    }
+    Some(common.iter().collect())
+}
+
 /// Renders the report into `--output`. A regular file that a failed write left incomplete is
 /// removed, so that no half report passes for a whole one.
 fn write_report_file(
     report: &ztpath_reports::Report,
-    format: Format,
+    how: &Rendering,
     path: &std::path::Path,
 ) -> std::io::Result<()> {
     let cannot =
@@ -340,7 +386,7 @@ fn write_report_file(
     let file = std::fs::File::create(path).map_err(cannot)?;
     let regular = file.metadata().is_ok_and(|m| m.is_file());
     let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
-    let written = ztpath_reports::render(report, format, &mut out).and_then(|()| out.flush());
+    let written = how.render(report, &mut out).and_then(|()| out.flush());
     if let Err(e) = written {
         drop(out);
         if regular {

@@ -33,7 +33,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 /// serde_json's pretty printer, with the characters serde leaves as they are and a terminal
 /// must not see written as `\uXXXX`.
-struct SafeFormatter(PrettyFormatter<'static>);
+pub(crate) struct SafeFormatter(pub(crate) PrettyFormatter<'static>);
 
 impl Formatter for SafeFormatter {
     fn write_string_fragment<W: ?Sized + Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {

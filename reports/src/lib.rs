@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod dot;
 pub mod json;
+pub mod sarif;
 pub mod table;
 pub mod text;
 
@@ -61,6 +62,8 @@ pub enum Format {
     Json,
     /// Graphviz DOT of the identity graph.
     Dot,
+    /// SARIF 2.1.0, for code scanning ([`sarif`]; [`sarif::render`] takes the scanned root).
+    Sarif,
 }
 
 impl Report {
@@ -76,6 +79,7 @@ pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Resul
         Format::Table => table::render(report, out),
         Format::Json => json::render(report, out),
         Format::Dot => dot::render(report, out),
+        Format::Sarif => sarif::render(report, &sarif::SarifOptions::default(), out).map(|_| ()),
     }
 }
 
@@ -692,6 +696,10 @@ pub struct RuleInfo {
     pub remediation: String,
     /// Path of the doc page, e.g. `docs/rules/ZT001.md`.
     pub doc: String,
+    /// The doc page itself (Markdown), for formats that carry it (SARIF's `help`). Not part of
+    /// the JSON report, which names the page in [`RuleInfo::doc`].
+    #[serde(skip)]
+    pub help: String,
 }
 
 /// An input that could not be read.

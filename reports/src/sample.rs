@@ -155,6 +155,7 @@ pub(crate) fn report() -> Report {
         rationale: "Without transport authentication the callee cannot verify the caller.".into(),
         remediation: "Require STRICT mTLS.".into(),
         doc: "docs/rules/ZT001.md".into(),
+        help: String::new(),
     }];
 
     let diagnostics = vec![Diagnostic {

@@ -34,6 +34,18 @@ impl Mesh {
     }
 }
 
+/// A service-account token a projected volume requests.
+#[derive(Debug)]
+pub struct ProjectedToken {
+    /// `expirationSeconds`, if set.
+    pub expiration_seconds: Option<i64>,
+    /// Line of the source, for evidence.
+    pub line: u32,
+    /// What tells it apart in its pod whatever the lines: the volume's name and the token's
+    /// position among the volume's token sources.
+    pub key: String,
+}
+
 /// One workload after folding (a Deployment, not its ReplicaSet and Pods).
 #[derive(Debug)]
 pub struct WorkloadView<'a> {
@@ -60,7 +72,7 @@ pub struct WorkloadView<'a> {
     /// ConfigMaps referenced.
     pub config_maps: BTreeSet<&'a str>,
     /// Longest projected token lifetime requested, with the line.
-    pub projected_tokens: Vec<(Option<i64>, u32)>,
+    pub projected_tokens: Vec<ProjectedToken>,
 }
 
 impl WorkloadView<'_> {
@@ -449,6 +461,7 @@ fn collect_references<'a>(view: &mut WorkloadView<'a>, secrets: &HashMap<(&'a st
                 view.config_maps.insert(name.as_str());
             }
             VolumeKind::Projected(sources) => {
+                let mut tokens = 0;
                 for s in sources {
                     match s {
                         ProjectedSource::Secret { name, items } => load(name.as_str(), items.as_deref()),
@@ -456,7 +469,12 @@ fn collect_references<'a>(view: &mut WorkloadView<'a>, secrets: &HashMap<(&'a st
                             view.config_maps.insert(name.as_str());
                         }
                         ProjectedSource::ServiceAccountToken { expiration_seconds, line, .. } => {
-                            view.projected_tokens.push((*expiration_seconds, *line));
+                            view.projected_tokens.push(ProjectedToken {
+                                expiration_seconds: *expiration_seconds,
+                                line: *line,
+                                key: format!("{}#{tokens}", v.name),
+                            });
+                            tokens += 1;
                         }
                         ProjectedSource::Other => {}
                     }

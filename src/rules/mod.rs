@@ -137,6 +137,7 @@ pub fn info(rule: &Rule) -> RuleInfo {
         rationale: rule.rationale.to_owned(),
         remediation: rule.remediation.to_owned(),
         doc: format!("docs/rules/{}.md", rule.id),
+        help: doc_page(rule),
     }
 }
 

@@ -51,19 +51,21 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         });
     }
     for w in a.workloads() {
-        for (seconds, line) in &w.projected_tokens {
-            let Some(seconds) = seconds.filter(|s| *s > a.options().max_token_seconds) else { continue };
+        for t in &w.projected_tokens {
+            let Some(seconds) = t.expiration_seconds.filter(|s| *s > a.options().max_token_seconds) else {
+                continue;
+            };
             sink.push(Hit {
                 severity: Severity::Medium,
                 subject: workload_subject(w),
-                key: line.to_string(),
+                key: t.key.clone(),
                 message: format!(
                     "{} requests a projected service-account token valid for {seconds} s ({:.1} days), above the {} s limit.",
                     w.display(),
                     seconds as f64 / 86_400.0,
                     a.options().max_token_seconds
                 ),
-                evidence: vec![w.meta().source.at(*line)],
+                evidence: vec![w.meta().source.at(t.line)],
                 paths: Vec::new(),
             });
         }

@@ -31,7 +31,9 @@ nothing with the holders of `tls.key`.\n\
 - One secret value (same fingerprint) held by two or more objects (Secrets, workloads, ConfigMaps, proxy \
 configurations) in any literal form: a Secret value, an env or argument literal, a ConfigMap entry, a password \
 inside a URL: **medium**, **high** when they are in different namespaces. A value written twice within one object \
-(a password and the connection URL built from it) is that object's alone.\n\
+(a password and the connection URL built from it) is that object's alone. The finding is on the Secret holding \
+the value that sorts first by namespace and name (else the first place in that order), never on the first in \
+file order, so its id stays when files are reordered or added.\n\
 - One service account used by two or more workloads (they share one SPIFFE identity and one RBAC grant set): \
 **medium**.\n\n\
 Pods and ReplicaSets owned by a controller in the input are folded into it first, so a Deployment is one workload.\n\n\
@@ -154,8 +156,16 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         let distinct: BTreeSet<&str> = places.iter().map(|p| p.what.as_str()).collect();
         let namespaces: BTreeSet<&str> = places.iter().filter_map(|p| p.namespace.as_deref()).collect();
         let cross = namespaces.len() > 1;
-        // Named after the first Secret that holds it (in input order), else the first place.
-        let first = places.iter().find(|p| p.owner.kind == "Secret").unwrap_or(&places[0]);
+        // Named after the Secret that holds it that sorts first (by subject, then place), else
+        // the first place in that order: never by file order, so that reordering or adding
+        // files leaves the finding's id as it was.
+        let order = |a: &&Place, b: &&Place| (&a.owner, &a.what).cmp(&(&b.owner, &b.what));
+        let first = places
+            .iter()
+            .filter(|p| p.owner.kind == "Secret")
+            .min_by(order)
+            .or_else(|| places.iter().min_by(order))
+            .expect("a value has a place");
         sink.push(Hit {
             severity: if cross { Severity::High } else { Severity::Medium },
             subject: first.owner.clone(),

@@ -39,6 +39,8 @@ pub struct Options {
     /// Do not free the inventory and the analysis when done: for a process that exits right
     /// after reporting (the CLI). Library users keep the default, `false`.
     pub skip_teardown: bool,
+    /// The gate's policy: rules off, severity overrides, suppressions, baseline.
+    pub policy: crate::gate::Policy,
 }
 
 impl Default for Options {
@@ -51,6 +53,7 @@ impl Default for Options {
             max_key_age_days: 90,
             max_key_unused_days: 90,
             skip_teardown: false,
+            policy: crate::gate::Policy::new(),
         }
     }
 }

@@ -52,15 +52,30 @@ struct ScanArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Exit 1 when a finding of this severity or above exists.
-    #[arg(long, default_value = "high")]
-    fail_on: FailOn,
-    /// Blast-radius score above which ZT009 fires.
-    #[arg(long, default_value_t = Options::default().blast_radius_threshold)]
-    blast_radius_threshold: u64,
-    /// Projected token lifetime in seconds above which ZT006 fires.
-    #[arg(long, default_value_t = Options::default().max_token_seconds)]
-    max_token_seconds: i64,
+    /// Exit 1 when a finding of this severity or above exists (not suppressed; with --baseline,
+    /// new). Default: `fail-on` of the configuration file, else high.
+    #[arg(long)]
+    fail_on: Option<FailOn>,
+    /// Blast-radius score above which ZT009 fires [default: 30].
+    #[arg(long)]
+    blast_radius_threshold: Option<u64>,
+    /// Projected token lifetime in seconds above which ZT006 fires [default: 86400].
+    #[arg(long)]
+    max_token_seconds: Option<i64>,
+    /// Configuration file (default: the nearest .ztpath.toml at or above the scanned root).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not read a configuration file, even if one is found.
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
+    /// A previous JSON report: its findings are existing, the others new, and only new findings
+    /// fail the run.
+    #[arg(long, value_name = "OLD.json")]
+    baseline: Option<PathBuf>,
+    /// Ignore `ztpath.dev/ignore` annotations (for manifests whose authors are not trusted to
+    /// accept their own findings).
+    #[arg(long)]
+    no_inline_ignores: bool,
     /// Reference date for credential ages (YYYY-MM-DD, UTC). Default: today. Set it for
     /// reproducible reports.
     #[arg(long, value_parser = parse_date)]
@@ -74,12 +89,12 @@ struct ScanArgs {
     /// (default: `default`). Objects that name their namespace keep it.
     #[arg(long, short = 'n', value_name = "NS", value_parser = parse_namespace)]
     namespace: Option<String>,
-    /// Access-key age in days above which ZT202 fires.
-    #[arg(long, default_value_t = Options::default().max_key_age_days)]
-    max_key_age_days: i64,
-    /// Days without use after which ZT203 fires for an active access key.
-    #[arg(long, default_value_t = Options::default().max_key_unused_days)]
-    max_key_unused_days: i64,
+    /// Access-key age in days above which ZT202 fires [default: 90].
+    #[arg(long)]
+    max_key_age_days: Option<i64>,
+    /// Days without use after which ZT203 fires for an active access key [default: 90].
+    #[arg(long)]
+    max_key_unused_days: Option<i64>,
     /// Key of the fingerprints of secret values (any text; or set ZTPATH_FINGERPRINT_KEY, which
     /// process listings do not show). Without it each scan draws a random key, and fingerprints
     /// compare within one report only. Give the same key to scans whose reports are compared
@@ -270,7 +285,8 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         Ok(live) => live,
         Err(exit) => return Ok(exit),
     };
-    let paths = if args.paths.is_empty() && live.is_none() { vec![PathBuf::from(".")] } else { args.paths };
+    let paths =
+        if args.paths.is_empty() && live.is_none() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let format = match args.format {
         Some(FormatArg::Table) => Format::Table,
         Some(FormatArg::Json) => Format::Json,
@@ -279,14 +295,37 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         None if args.output.is_none() && std::io::stdout().is_terminal() => Format::Table,
         None => Format::Json,
     };
+    let root = scanned_root(&paths);
+    let config = match gate_config(&args, root.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ztpath: {}", text::escape(&e));
+            return Ok(Exit::Error);
+        }
+    };
+    let defaults = Options::default();
+    let fail_on = args.fail_on.map(FailOn::threshold).or(config.fail_on).unwrap_or(Some(Severity::High));
     let options = Options {
-        blast_radius_threshold: args.blast_radius_threshold,
-        max_token_seconds: args.max_token_seconds,
+        blast_radius_threshold: args
+            .blast_radius_threshold
+            .or(config.blast_radius_threshold)
+            .unwrap_or(defaults.blast_radius_threshold),
+        max_token_seconds: args
+            .max_token_seconds
+            .or(config.max_token_seconds)
+            .unwrap_or(defaults.max_token_seconds),
         graph_in_report: format != Format::Table,
         today,
-        max_key_age_days: args.max_key_age_days,
-        max_key_unused_days: args.max_key_unused_days,
+        max_key_age_days: args
+            .max_key_age_days
+            .or(config.max_key_age_days)
+            .unwrap_or(defaults.max_key_age_days),
+        max_key_unused_days: args
+            .max_key_unused_days
+            .or(config.max_key_unused_days)
+            .unwrap_or(defaults.max_key_unused_days),
         skip_teardown: true,
+        policy: config.policy,
     };
     let from_aws = live.is_some();
     let reading = ReadOptions {
@@ -314,7 +353,7 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         return Ok(Exit::Error);
     }
     // The report goes to its writer as it is rendered, not through a copy of it in memory.
-    let how = Rendering { format, root: scanned_root(&paths) };
+    let how = Rendering { format, root };
     let (written, render) = timings::measure(|| match &args.output {
         Some(path) => write_report_file(&report, &how, path),
         None => {
@@ -326,10 +365,56 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
     timings.report += render;
     timings::step("render", render);
     timings.print_summary();
-    let failing = args.fail_on.threshold().is_some_and(|t| report.findings.iter().any(|f| f.severity <= t));
+    let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.gates() && f.severity <= t));
     // Exiting next: let the OS take the report's memory back instead of freeing it piece by piece.
     std::mem::forget(report);
     Ok(if failing { Exit::Findings } else { Exit::Clean })
+}
+
+/// The configuration file (found or given) with the command line's policy flags and the
+/// baseline on top. Errors name the file and never quote it.
+fn gate_config(args: &ScanArgs, root: Option<&std::path::Path>) -> Result<crate::config::Config, String> {
+    let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    let mut config = match (args.no_config, crate::config::locate(args.config.as_deref(), root)) {
+        (false, Some(path)) => crate::config::load(&path, &known)?,
+        _ => crate::config::Config { policy: crate::gate::Policy::new(), ..Default::default() },
+    };
+    if args.no_inline_ignores {
+        config.policy.inline_ignores = false;
+    }
+    if let Some(path) = &args.baseline {
+        config.policy.baseline = Some(baseline_ids(path)?);
+    }
+    Ok(config)
+}
+
+/// The finding ids of a JSON report of this schema's major version.
+fn baseline_ids(path: &std::path::Path) -> Result<std::collections::BTreeSet<String>, String> {
+    #[derive(serde::Deserialize)]
+    struct Old {
+        schema_version: String,
+        findings: Vec<OldFinding>,
+    }
+    #[derive(serde::Deserialize)]
+    struct OldFinding {
+        id: String,
+    }
+    let shown = text::escape_file(&path.display().to_string()).into_owned();
+    let file = std::fs::File::open(path).map_err(|e| format!("{shown}: cannot read the baseline: {e}"))?;
+    let old: Old = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
+        format!(
+            "{shown}:{}: not a ztpath JSON report (make the baseline with `ztpath scan --format json`)",
+            e.line()
+        )
+    })?;
+    let major = |v: &str| v.split('.').next().map(str::to_owned);
+    if major(&old.schema_version) != major(ztpath_reports::SCHEMA_VERSION) {
+        return Err(format!(
+            "{shown}: the baseline is a report of another schema major version than this ztpath writes ({}); make it again with this version",
+            ztpath_reports::SCHEMA_VERSION
+        ));
+    }
+    Ok(old.findings.into_iter().map(|f| f.id).collect())
 }
 
 /// A format and what it needs beyond the report.
@@ -371,7 +456,8 @@ fn scanned_root(paths: &[PathBuf]) -> Option<PathBuf> {
         let n = common.iter().zip(d.components()).take_while(|(a, b)| **a == *b).count();
         common.truncate(n);
     }
-    Some(common.iter().collect())
+    let root: PathBuf = common.iter().collect();
+    Some(if root.as_os_str().is_empty() { PathBuf::from(".") } else { root })
 }
 
 /// Renders the report into `--output`. A regular file that a failed write left incomplete is

@@ -10,8 +10,10 @@
 pub mod analysis;
 pub mod blast;
 pub mod cli;
+pub mod config;
 pub mod dates;
 pub mod discover;
+pub mod gate;
 pub mod graph;
 pub mod ids;
 pub mod paths;
@@ -76,7 +78,8 @@ pub fn analyse(inventory: &ztpath_probes::Inventory, options: &Options, t: &mut 
     let (findings, took) = measure(|| rules::run(&analysis));
     t.rules = took;
     t.mark_memory("rules");
-    let (report, took) = measure(|| report::build(inventory, analysis, findings));
+    let (mut report, took) = measure(|| report::build(inventory, analysis, findings));
+    gate::apply(&mut report, inventory, &options.policy, options.today);
     t.report = took;
     t.mark_memory("report");
     report

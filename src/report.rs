@@ -106,6 +106,8 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         findings: by_severity,
         diagnostics: diagnostics.len(),
         skipped_kinds: inv.skipped_kinds.clone(),
+        suppressed: 0,
+        new: None,
     };
     let report = Report {
         schema_version: SCHEMA_VERSION.to_owned(),
@@ -116,7 +118,11 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         paths,
         blast_radius: blast,
         findings,
-        rules: rules::RULES.iter().map(|r| rules::info(r)).collect(),
+        rules: rules::RULES
+            .iter()
+            .filter(|r| a.options().policy.runs(r.id))
+            .map(|r| rules::info(r))
+            .collect(),
         diagnostics,
     };
     if a.options().skip_teardown {

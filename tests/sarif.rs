@@ -91,6 +91,37 @@ fn the_demo_the_bad_fixtures_and_the_corpora_validate_without_errors() {
     if let Some(c) = corpora() {
         write("corpora", &sarif_of(&[c]));
     }
+    // Suppressions and baseline states too.
+    let gated = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(path("fixtures/rules/ZT001/bad/01-unmeshed.yaml"), gated.path().join("app.yaml"))
+        .expect("copy");
+    std::fs::write(
+        gated.path().join(".ztpath.toml"),
+        "[[ignore]]\nrule = \"ZT001\"\nreason = \"accepted until the mesh rollout\"\nexpires = \"2027-01-31\"\n",
+    )
+    .expect("config");
+    let base = gated.path().join("base.json");
+    let (_, out, _) =
+        run_in(gated.path(), &["scan", ".", "--format", "json", "--fail-on", "never", "--now", NOW]);
+    std::fs::write(&base, out).expect("baseline");
+    let (_, out, err) = run_in(
+        gated.path(),
+        &[
+            "scan",
+            "app.yaml",
+            "--format",
+            "sarif",
+            "--fail-on",
+            "never",
+            "--now",
+            NOW,
+            "--baseline",
+            "base.json",
+        ],
+    );
+    let gated_log: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    assert!(out.contains("\"suppressions\"") && out.contains("\"baselineState\""));
+    write("gated", &gated_log);
     let errors = validate(&tool, &logs, dir.path());
     assert!(errors.is_empty(), "{} SARIF errors:\n{}", errors.len(), errors.join("\n"));
 }

@@ -17,6 +17,12 @@
 //! [`SCHEMA_VERSION`] follows semantic versioning: a reader written for major version N reads
 //! every N.x report.
 //!
+//! **2.1.0** adds, for the CI gate, fields that are written only when used: a finding's
+//! `suppressed` (reason, `expires`, `source` `config` or `annotation`, and the `evidence` of the
+//! entry or annotation) and `baseline` (`new` or `existing`, with `--baseline`), and the
+//! summary's `suppressed` count and `new` count. `summary.findings` counts the findings that are
+//! not suppressed. A 2.0 reader reads a 2.1 report.
+//!
 //! **2.0.0** removes what a report repeated, so that its size follows the estate's rather than
 //! the number of findings and paths times the catalogue:
 //!
@@ -51,7 +57,7 @@ pub mod text;
 pub(crate) mod sample;
 
 /// Version of the JSON schema. Bump the major part on any breaking change.
-pub const SCHEMA_VERSION: &str = "2.0.0";
+pub const SCHEMA_VERSION: &str = "2.1.0";
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -335,6 +341,17 @@ pub struct Summary {
     pub diagnostics: usize,
     /// Kinds that were read but not modelled, with counts.
     pub skipped_kinds: BTreeMap<String, usize>,
+    /// Findings suppressed (not counted in `findings`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed: usize,
+    /// With a baseline: findings not in it (suppressed ones left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<usize>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -637,6 +654,55 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// Ids of the auth paths the gap sits on.
     pub paths: Vec<String>,
+    /// Against a `--baseline` report: whether the finding was there already. Absent without a
+    /// baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
+    /// Accepted on the record (`.ztpath.toml` `[[ignore]]`, or a `ztpath.dev/ignore` annotation):
+    /// the finding stays in the report but leaves the gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
+}
+
+impl Finding {
+    /// Counts for the gate: not suppressed, and not already in the baseline.
+    pub fn gates(&self) -> bool {
+        self.suppressed.is_none() && self.baseline != Some(BaselineState::Existing)
+    }
+}
+
+/// A finding compared with a baseline report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not in the baseline: the change brought it.
+    New,
+    /// In the baseline already (same finding id).
+    Existing,
+}
+
+/// Why a finding is accepted, by whom and until when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// The reason given (required).
+    pub reason: String,
+    /// Last day it holds (`YYYY-MM-DD`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// Where the suppression is written.
+    pub source: SuppressionSource,
+    /// The entry or annotation itself.
+    pub evidence: Evidence,
+}
+
+/// Where a suppression is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressionSource {
+    /// An `[[ignore]]` entry of the configuration file.
+    Config,
+    /// A `ztpath.dev/ignore` annotation on the subject object.
+    Annotation,
 }
 
 /// The object a finding is about.

@@ -129,6 +129,8 @@ pub(crate) fn report() -> Report {
                 ev("payments/api.yaml", 9),
             ],
             paths: vec![path_id],
+            baseline: None,
+            suppressed: None,
         },
         Finding {
             id: "f-zt004-db-creds".into(),
@@ -142,6 +144,8 @@ pub(crate) fn report() -> Report {
             },
             evidence: vec![ev("shop/db-creds.yaml", 1)],
             paths: vec![],
+            baseline: None,
+            suppressed: None,
         },
     ];
 
@@ -177,6 +181,8 @@ pub(crate) fn report() -> Report {
             findings: counts(&[("critical", 1), ("high", 0), ("medium", 1), ("low", 0), ("info", 0)]),
             diagnostics: 1,
             skipped_kinds: counts(&[("ConfigMap", 2)]),
+            suppressed: 0,
+            new: None,
         },
         nodes,
         edges,

@@ -219,6 +219,29 @@ fn result(
         r.insert("relatedLocations".into(), Value::Array(related));
     }
     r.insert("partialFingerprints".into(), json!({ "ztpathFindingId/v1": f.id }));
+    if let Some(b) = f.baseline {
+        let state = match b {
+            crate::BaselineState::New => "new",
+            crate::BaselineState::Existing => "unchanged",
+        };
+        r.insert("baselineState".into(), json!(state));
+    }
+    if let Some(s) = &f.suppressed {
+        let kind = match s.source {
+            crate::SuppressionSource::Config => "external",
+            crate::SuppressionSource::Annotation => "inSource",
+        };
+        let mut sup = json!({
+            "kind": kind,
+            "status": "accepted",
+            "justification": s.reason,
+            "location": place.location(&s.evidence, None),
+        });
+        if let Some(d) = &s.expires {
+            sup["properties"] = json!({ "expires": d });
+        }
+        r.insert("suppressions".into(), json!([sup]));
+    }
     let flows: Vec<Value> = f
         .paths
         .iter()
@@ -292,7 +315,10 @@ impl Place<'_> {
             match self.root.and_then(|r| file.strip_prefix(r).ok()) {
                 Some(rel) if !rel.as_os_str().is_empty() => {
                     artifact.insert("uri".into(), json!(encode(rel)));
-                    artifact.insert("uriBaseId".into(), json!(BASE));
+                    // The current directory scanned: relative to the checkout itself.
+                    let base =
+                        if self.root.is_some_and(|r| r.as_os_str().is_empty()) { "%SRCROOT%" } else { BASE };
+                    artifact.insert("uriBaseId".into(), json!(base));
                 }
                 _ => {
                     artifact.insert("uri".into(), json!(file_uri(&file)));

@@ -40,10 +40,45 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out.write_all(text.as_bytes())
     };
 
-    if !report.findings.is_empty() {
-        section(&mut out, &format!("Findings ({})\n", report.findings.len()))?;
-        write_findings(&report.findings, &mut out)?;
+    // Suppressed findings leave the table for a section of their own, with their reasons.
+    let active: Vec<Finding>;
+    let shown: &[Finding] = if report.summary.suppressed == 0 {
+        &report.findings
+    } else {
+        active = report.findings.iter().filter(|f| f.suppressed.is_none()).cloned().collect();
+        &active
+    };
+    if !shown.is_empty() {
+        let new = match report.summary.new {
+            Some(n) => format!(", {n} new since the baseline"),
+            None => String::new(),
+        };
+        section(&mut out, &format!("Findings ({}{new})\n", shown.len()))?;
+        write_findings(shown, &mut out)?;
         out.write_all(b"\n")?;
+    }
+
+    if report.summary.suppressed > 0 {
+        let mut s =
+            format!("Suppressed ({}): accepted on the record, not gating\n", report.summary.suppressed);
+        for f in &report.findings {
+            let Some(sup) = &f.suppressed else { continue };
+            let until = sup.expires.as_deref().map(|d| format!(" until {d}")).unwrap_or_default();
+            let by = match sup.source {
+                crate::SuppressionSource::Config => "ignore entry",
+                crate::SuppressionSource::Annotation => "annotation",
+            };
+            let line = format!(
+                "  {} {} {}: {}{until} ({by} at {})",
+                f.severity.as_str(),
+                f.rule,
+                f.subject,
+                sup.reason,
+                evidence_text(std::slice::from_ref(&sup.evidence))
+            );
+            let _ = writeln!(s, "{}", one_line(&line));
+        }
+        section(&mut out, &s)?;
     }
 
     if !report.blast_radius.is_empty() {
@@ -72,7 +107,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
 
     let mut last = String::new();
-    if report.findings.is_empty() {
+    if shown.is_empty() {
         last.push_str("No findings.\n");
     }
     last.push_str(&summary_line(report));
@@ -145,8 +180,12 @@ fn findings_table(findings: &[Finding], header: bool, widths: Option<[u16; 5]>) 
         table.set_header(vec!["Severity", "Rule", "Subject", "Finding", "Evidence"]);
     }
     for f in findings {
+        let severity = match f.baseline {
+            Some(crate::BaselineState::New) => format!("{} (new)", f.severity.as_str()),
+            _ => f.severity.as_str().to_owned(),
+        };
         table.add_row(vec![
-            Cell::new(f.severity.as_str()),
+            Cell::new(severity),
             Cell::new(cell_text(&f.rule)),
             Cell::new(cell_text(&f.subject.to_string())),
             Cell::new(cell_text(&f.message)),
@@ -222,8 +261,15 @@ fn summary_line(report: &Report) -> String {
         .iter()
         .map(|sev| format!("{} {}", s.findings.get(sev.as_str()).copied().unwrap_or(0), sev))
         .collect();
+    let mut extra = String::new();
+    if let Some(n) = s.new {
+        extra.push_str(&format!(" ({n} new)"));
+    }
+    if s.suppressed > 0 {
+        extra.push_str(&format!(", {} suppressed", s.suppressed));
+    }
     one_line(&format!(
-        "{tool}: {}, {}, {}, {}, {}, {}; findings: {}; {}",
+        "{tool}: {}, {}, {}, {}, {}, {}; findings: {}{extra}; {}",
         count_noun(s.files, "file"),
         count_noun(s.objects, "object"),
         count_noun(s.workloads, "workload"),

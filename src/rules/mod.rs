@@ -86,13 +86,18 @@ pub fn find(id_or_name: &str) -> Option<&'static Rule> {
 /// Runs every rule and returns the findings, most severe first, with the paths they sit on.
 pub fn run(a: &Analysis<'_>) -> Vec<Finding> {
     // Rules are independent pure functions: run them in parallel, then merge in a fixed order.
+    let policy = &a.options().policy;
     let mut findings: Vec<Finding> = RULES
         .par_iter()
+        .filter(|rule| policy.runs(rule.id))
         .flat_map_iter(|rule| {
             let mut sink = Sink { rule, hits: BTreeMap::new() };
             let ((), took) = crate::timings::measure(|| (rule.check)(a, &mut sink));
             crate::timings::step(&format!("rules/{}", rule.id), took);
-            sink.hits.into_iter().map(move |((subject, key), hit)| to_finding(rule, subject, &key, hit))
+            sink.hits.into_iter().map(move |((subject, key), mut hit)| {
+                hit.severity = policy.severity_of(rule.id, hit.severity);
+                to_finding(rule, subject, &key, hit)
+            })
         })
         .collect();
     findings.sort_by(|x, y| {
@@ -122,6 +127,8 @@ fn to_finding(rule: &Rule, subject: Subject, key: &str, hit: Hit) -> Finding {
         subject,
         evidence,
         paths: paths.into_iter().collect(),
+        baseline: None,
+        suppressed: None,
     }
 }
 

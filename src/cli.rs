@@ -37,6 +37,11 @@ enum Command {
         /// Rule id (e.g. ZT001) or name.
         rule: String,
     },
+    /// Print a shell completion script (e.g. `ztpath completions bash > /etc/bash_completion.d/ztpath`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(clap::Args)]
@@ -258,6 +263,16 @@ pub fn main() -> ExitCode {
                 Ok(Exit::Error)
             }
         },
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "ztpath",
+                &mut script,
+            );
+            write_stdout(&script).map(|()| Exit::Clean)
+        }
     };
     match result {
         Ok(exit) => exit.into(),
@@ -353,7 +368,12 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         return Ok(Exit::Error);
     }
     // The report goes to its writer as it is rendered, not through a copy of it in memory.
-    let how = Rendering { format, root };
+    // Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org).
+    let colour = format == Format::Table
+        && args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let how = Rendering { format, root, colour };
     let (written, render) = timings::measure(|| match &args.output {
         Some(path) => write_report_file(&report, &how, path),
         None => {
@@ -422,10 +442,15 @@ struct Rendering {
     format: Format,
     /// The scanned root, which SARIF locations are relative to.
     root: Option<PathBuf>,
+    /// Severities in colour (table on a terminal).
+    colour: bool,
 }
 
 impl Rendering {
     fn render(&self, report: &ztpath_reports::Report, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.format == Format::Table {
+            return ztpath_reports::table::render_styled(report, self.colour, out);
+        }
         if self.format != Format::Sarif {
             return ztpath_reports::render(report, self.format, out);
         }

@@ -4,8 +4,8 @@
 //! built for reading, not parsing: findings first, then the credentials with the widest reach,
 //! then any inputs that could not be read, and always a one-line summary as the very last line
 //! (the line a CI log tail shows). Rows keep the Report's order, and the table width is fixed
-//! because comfy-table is built without terminal detection; that also makes the output
-//! identical wherever it runs.
+//! (terminal detection is off), which also makes the output identical wherever it runs; only
+//! [`render_styled`] adds colour, which the CLI asks for on a terminal.
 //!
 //! Report text comes from untrusted manifests, so every cell and line goes through
 //! [`text::escape`]: control characters and bidirectional overrides are shown escaped rather
@@ -30,6 +30,12 @@ const MAX_DIAGNOSTICS: usize = 20;
 /// section by section as each is rendered (a large findings table goes out in pieces), through a
 /// buffer.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    render_styled(report, false, out)
+}
+
+/// [`render`], with the severities in colour when `colour` is set (the CLI sets it on a terminal
+/// unless `NO_COLOR` is set). Colour never changes the text, only ANSI styling around it.
+pub fn render_styled(report: &Report, colour: bool, out: &mut dyn Write) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     // Sections are separated by one blank line; `write!` into a String cannot fail.
     let mut first = true;
@@ -54,7 +60,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             None => String::new(),
         };
         section(&mut out, &format!("Findings ({}{new})\n", shown.len()))?;
-        write_findings(shown, &mut out)?;
+        write_findings(shown, colour, &mut out)?;
         out.write_all(b"\n")?;
     }
 
@@ -116,8 +122,21 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     out.flush()
 }
 
+/// The colour of a severity, as scanners commonly show them.
+fn severity_colour(s: Severity) -> comfy_table::Color {
+    use comfy_table::Color;
+    match s {
+        Severity::Critical => Color::Red,
+        Severity::High => Color::DarkRed,
+        Severity::Medium => Color::Yellow,
+        Severity::Low => Color::Blue,
+        Severity::Info => Color::Grey,
+    }
+}
+
 fn new_table(header: &[&str]) -> Table {
     let mut table = Table::new();
+    table.force_no_tty();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -139,9 +158,9 @@ const PIECES_AT_ONCE: usize = 16;
 /// parallel, a few pieces at a time, all with the same fixed column widths, and the pieces are
 /// written without their inner borders: the result reads as one table, a 30,000-row estate
 /// renders in a fraction of the time, and only the pieces in flight are held in memory.
-fn write_findings(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+fn write_findings(findings: &[Finding], colour: bool, out: &mut dyn Write) -> io::Result<()> {
     if findings.len() <= CHUNK_ROWS {
-        return out.write_all(findings_table(findings, true, None).to_string().as_bytes());
+        return out.write_all(findings_table(findings, true, None, colour).to_string().as_bytes());
     }
     let chunks: Vec<&[Finding]> = findings.chunks(CHUNK_ROWS).collect();
     let last = chunks.len() - 1;
@@ -151,7 +170,7 @@ fn write_findings(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
             .enumerate()
             .map(|(j, rows)| {
                 let i = batch * PIECES_AT_ONCE + j;
-                let text = findings_table(rows, i == 0, Some(FIXED_WIDTHS)).to_string();
+                let text = findings_table(rows, i == 0, Some(FIXED_WIDTHS), colour).to_string();
                 let lines: Vec<&str> = text.lines().collect();
                 // Keep the top border on the first piece and the bottom border on the last.
                 let from = usize::from(i != 0);
@@ -170,8 +189,12 @@ fn write_findings(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn findings_table(findings: &[Finding], header: bool, widths: Option<[u16; 5]>) -> Table {
+fn findings_table(findings: &[Finding], header: bool, widths: Option<[u16; 5]>, colour: bool) -> Table {
     let mut table = Table::new();
+    table.force_no_tty();
+    if colour {
+        table.enforce_styling();
+    }
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -184,8 +207,12 @@ fn findings_table(findings: &[Finding], header: bool, widths: Option<[u16; 5]>) 
             Some(crate::BaselineState::New) => format!("{} (new)", f.severity.as_str()),
             _ => f.severity.as_str().to_owned(),
         };
+        let mut cell = Cell::new(severity);
+        if colour {
+            cell = cell.fg(severity_colour(f.severity));
+        }
         table.add_row(vec![
-            Cell::new(severity),
+            cell,
             Cell::new(cell_text(&f.rule)),
             Cell::new(cell_text(&f.subject.to_string())),
             Cell::new(cell_text(&f.message)),
@@ -313,6 +340,32 @@ fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_styles_the_severities_and_changes_no_text() {
+        let report = sample::report();
+        let plain = sample::render_to_string(render, &report);
+        let mut out = Vec::new();
+        render_styled(&report, true, &mut out).expect("renders");
+        let coloured = String::from_utf8(out).expect("UTF-8");
+        assert!(coloured.contains("\u{1b}["), "no ANSI styling");
+        assert!(!plain.contains('\u{1b}'));
+        // Without its escape sequences the coloured table is the plain one.
+        let mut stripped = String::new();
+        let mut chars = coloured.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for d in chars.by_ref() {
+                    if d.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                stripped.push(c);
+            }
+        }
+        assert_eq!(stripped, plain);
+    }
     use crate::{Diagnostic, sample};
 
     fn render_string(report: &Report) -> String {

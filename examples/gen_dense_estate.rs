@@ -38,6 +38,14 @@
 //! Output: `platform.yaml`, `cluster.yaml`, `ingress.yaml`, one `t<NNN>-<team>.yaml` per tenant
 //! namespace, and `edge/nginx-<NN>.conf`. The same `--workloads` and `--seed` always give
 //! byte-identical files. Only std is used.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "a generator prints the estate it writes, and its sizes are small counts"
+)]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -948,7 +956,7 @@ impl<'p> TenantGen<'p> {
                 &[sa],
             ),
             12..20 => {
-                role_binding(&mut self.out, ns, &format!("{}-view", a.name), "ClusterRole", "view", &[sa])
+                role_binding(&mut self.out, ns, &format!("{}-view", a.name), "ClusterRole", "view", &[sa]);
             }
             _ => {}
         }

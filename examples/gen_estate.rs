@@ -33,6 +33,14 @@
 //! readers), at rates like those of a real estate.
 //!
 //! Only std is used, so that the example compiles quickly.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "a generator prints the estate it writes, and its sizes are small counts"
+)]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -46,6 +46,14 @@
 //! same seed scanned together join up.
 //!
 //! Only std is used, so that the example compiles quickly.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "a generator prints the estate it writes, and its sizes are small counts"
+)]
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -187,7 +195,7 @@ fn estate_accounts(workloads: usize, seed: u64) -> Vec<EstateAccount> {
         for w in &plan.workloads[ns.workloads.clone()] {
             match w.account {
                 SaAccount::Own => {
-                    out.push(EstateAccount { namespace: ns.name.clone(), name: w.name.clone() })
+                    out.push(EstateAccount { namespace: ns.name.clone(), name: w.name.clone() });
                 }
                 SaAccount::Default => {}
                 SaAccount::Shared => shared = true,

@@ -21,6 +21,10 @@
 //! is its own short walk plus the union of the hub walks behind the scopes it reached. Those
 //! unions are computed once per set of entry scopes (credentials of one namespace usually share
 //! theirs), and the chains are shortest paths through the hubs (Dijkstra over the few hubs).
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "node and edge positions are petgraph indices, which are u32"
+)]
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
@@ -431,7 +435,7 @@ impl Hows {
         match self {
             Hows::Sparse(m) => m.iter().for_each(|(&n, &h)| f(n, h)),
             Hows::Dense(v) => {
-                v.iter().enumerate().filter(|(_, h)| **h != 0).for_each(|(n, &h)| f(n as u32, h))
+                v.iter().enumerate().filter(|(_, h)| **h != 0).for_each(|(n, &h)| f(n as u32, h));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The command line: `scan`, `rules`, `explain`. Reports go to stdout (or `--output`),
 //! diagnostics to stderr. Exit codes are [`Exit`]: 0 no finding at or above `--fail-on`, 1
 //! findings at or above it, 2 usage error or nothing readable.
+#![allow(clippy::print_stdout, clippy::print_stderr, reason = "the command line is where output goes")]
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

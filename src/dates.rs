@@ -118,7 +118,7 @@ fn parse_offset(zone: &str) -> Option<i64> {
 pub fn today() -> i64 {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0);
     secs.div_euclid(86_400)
 }

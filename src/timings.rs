@@ -4,6 +4,11 @@
 //! `scripts/bench.sh` reads these lines: keep their form.
 //!
 //! Every timer of the scan goes through this module, so there is one switch and one format.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "phase timings go to stderr when ZTPATH_TIMINGS asks for them"
+)]
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};

@@ -53,7 +53,7 @@ fn the_joined_estate_gives_exactly_the_expected_aws_findings() {
         "ZT209 critical IAMRole reports-exporter",
         "ZT209 high IAMRole deploy-target",
     ];
-    let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    let mut expected: Vec<String> = expected.iter().map(std::string::ToString::to_string).collect();
     expected.sort();
     assert_eq!(aws_findings(&r), expected);
     // Good roles stay silent: Pod Identity (billing-worker), a CI role pinned to one environment

@@ -165,7 +165,7 @@ fn each_corpus_folder_scans_alone() {
     let Some(c) = corpora() else { return };
     let mut folders: Vec<String> = std::fs::read_dir(path(c))
         .expect("corpora")
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .filter(|e| e.path().is_dir())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
@@ -193,7 +193,7 @@ fn each_corpus_folder_scans_alone() {
 
 /// PEM private-key lines and base64 private keys found in the corpora.
 fn corpus_private_keys(dir: &Path, out: &mut BTreeSet<String>) {
-    for entry in std::fs::read_dir(dir).expect("read dir").filter_map(|e| e.ok()) {
+    for entry in std::fs::read_dir(dir).expect("read dir").filter_map(std::result::Result::ok) {
         let p: PathBuf = entry.path();
         if p.is_dir() {
             corpus_private_keys(&p, out);

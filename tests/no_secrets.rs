@@ -258,7 +258,7 @@ fn forms(value: &str) -> Vec<String> {
 #[test]
 fn extractor_finds_exactly_the_demo_secrets() {
     let found = secrets_of("fixtures/demo");
-    let expected: BTreeSet<String> = DEMO_SECRETS.iter().map(|s| s.to_string()).collect();
+    let expected: BTreeSet<String> = DEMO_SECRETS.iter().map(std::string::ToString::to_string).collect();
     assert_eq!(found, expected, "secret values extracted from fixtures/demo");
 }
 
@@ -273,7 +273,7 @@ fn extractor_finds_the_rules_secrets() {
 fn no_output_format_prints_a_secret() {
     let mut secrets = secrets_of("fixtures/demo");
     secrets.extend(secrets_of("fixtures/rules"));
-    secrets.extend(DEMO_SECRETS.iter().chain(RULES_SECRETS.iter()).map(|s| s.to_string()));
+    secrets.extend(DEMO_SECRETS.iter().chain(RULES_SECRETS.iter()).map(std::string::ToString::to_string));
     assert!(secrets.len() >= 20, "collected {} values", secrets.len());
     let needles: Vec<(String, String)> =
         secrets.iter().flat_map(|s| forms(s).into_iter().map(move |f| (s.clone(), f))).collect();

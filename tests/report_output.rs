@@ -49,7 +49,7 @@ fn paths_and_chains_are_written_once() {
         assert_eq!(distinct.len(), steps.len(), "a step is listed twice: {b}");
         for r in b["reaches"].as_array().unwrap() {
             for i in r["chain"].as_array().unwrap() {
-                assert!(i.as_u64().is_some_and(|i| (i as usize) < steps.len()), "{r}");
+                assert!(i.as_u64().is_some_and(|i| usize::try_from(i).is_ok_and(|i| i < steps.len())), "{r}");
                 chains += 1;
             }
         }

@@ -3,6 +3,7 @@
 //! (`Gh`) rule kinds, and must show no error; the results must be the JSON report's findings, with
 //! locations that point at the lines, paths as code flows, and fingerprints that stay when lines
 //! move.
+#![allow(clippy::print_stderr, reason = "a test says on stderr what it skips or found, as tests do")]
 
 mod common;
 
@@ -171,14 +172,14 @@ fn results_are_the_findings_at_their_lines() {
         assert_eq!(loc["artifactLocation"]["uriBaseId"], "SCANROOT");
         let uri = loc["artifactLocation"]["uri"].as_str().expect("uri");
         let file = path("fixtures/demo").join(uri);
-        let line = loc["region"]["startLine"].as_u64().expect("line") as usize;
+        let line = usize::try_from(loc["region"]["startLine"].as_u64().expect("line")).expect("a line");
         let lines = std::fs::read_to_string(&file)
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
             .lines()
             .count();
         assert!(line >= 1 && line <= lines, "{uri}:{line} is past the end ({lines} lines)");
         assert_eq!(format!("fixtures/demo/{uri}"), f.evidence[0].file.trim_start_matches("./"));
-        assert_eq!(line as u32, f.evidence[0].line);
+        assert_eq!(u32::try_from(line).ok(), Some(f.evidence[0].line));
     }
 }
 

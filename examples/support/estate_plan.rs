@@ -14,12 +14,12 @@ use std::ops::Range;
 // ---------------------------------------------------------------------------------------------
 
 /// A xorshift64 generator: tiny, fast and the same on every platform.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
     /// Seeds the generator; the seed is scrambled (splitmix64) so that nearby seeds give
     /// unrelated streams and 0 is usable.
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -29,11 +29,11 @@ impl Rng {
 
     /// An independent generator for part `index` of the estate (a namespace, say), so that one
     /// part's output does not depend on how much randomness the others used.
-    pub fn fork(seed: u64, index: usize) -> Rng {
+    pub(crate) fn fork(seed: u64, index: usize) -> Rng {
         Rng::new(seed.rotate_left(17) ^ (index as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407))
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -43,32 +43,32 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
     }
 
     /// Uniform in `lo..=hi`.
-    pub fn between(&mut self, lo: usize, hi: usize) -> usize {
+    pub(crate) fn between(&mut self, lo: usize, hi: usize) -> usize {
         lo + self.below(hi - lo + 1)
     }
 
     /// True with probability `p` (0.0–1.0).
-    pub fn chance(&mut self, p: f64) -> bool {
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
         ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < p
     }
 
-    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+    pub(crate) fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len())]
     }
 
     /// Random `[A-Za-z0-9]` text.
-    pub fn token(&mut self, len: usize) -> String {
+    pub(crate) fn token(&mut self, len: usize) -> String {
         const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         (0..len).map(|_| self.pick(ALNUM) as char).collect()
     }
 
     /// Random lowercase hex.
-    pub fn hex(&mut self, len: usize) -> String {
+    pub(crate) fn hex(&mut self, len: usize) -> String {
         (0..len).map(|_| char::from_digit(self.below(16) as u32, 16).unwrap()).collect()
     }
 }
@@ -78,7 +78,7 @@ impl Rng {
 // ---------------------------------------------------------------------------------------------
 
 /// Application roles; a workload's name is its role and its estate-wide number.
-pub const ROLES: &[&str] = &[
+pub(crate) const ROLES: &[&str] = &[
     "api",
     "web",
     "worker",
@@ -104,19 +104,20 @@ pub const ROLES: &[&str] = &[
     "fraud",
     "audit",
 ];
-pub const TEAMS: &[&str] = &["core", "growth", "payments", "platform", "data", "identity", "commerce", "ops"];
+pub(crate) const TEAMS: &[&str] =
+    &["core", "growth", "payments", "platform", "data", "identity", "commerce", "ops"];
 /// The ServiceAccount that ~10% of workloads share with their namespace neighbours.
-pub const SHARED_SA: &str = "shared-runner";
+pub(crate) const SHARED_SA: &str = "shared-runner";
 
 #[derive(Clone, Copy, PartialEq)]
-pub enum Mesh {
+pub(crate) enum Mesh {
     Istio,
     Linkerd,
     Plain,
 }
 
 #[derive(Clone, Copy, PartialEq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Deployment,
     StatefulSet,
     DaemonSet,
@@ -124,11 +125,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn api_version(self) -> &'static str {
+    pub(crate) fn api_version(self) -> &'static str {
         if self == Kind::CronJob { "batch/v1" } else { "apps/v1" }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Deployment => "Deployment",
             Kind::StatefulSet => "StatefulSet",
@@ -140,13 +141,13 @@ impl Kind {
 
 /// Which ServiceAccount a workload runs as.
 #[derive(Clone, Copy, PartialEq)]
-pub enum Account {
+pub(crate) enum Account {
     Own,
     Default,
     Shared,
 }
 
-pub struct NamespacePlan {
+pub(crate) struct NamespacePlan {
     pub name: String,
     pub mesh: Mesh,
     pub team: &'static str,
@@ -154,7 +155,7 @@ pub struct NamespacePlan {
     pub workloads: Range<usize>,
 }
 
-pub struct WorkloadPlan {
+pub(crate) struct WorkloadPlan {
     pub name: String,
     pub role: &'static str,
     /// Index into [`Plan::namespaces`].
@@ -166,7 +167,7 @@ pub struct WorkloadPlan {
 }
 
 impl WorkloadPlan {
-    pub fn service_account(&self) -> &str {
+    pub(crate) fn service_account(&self) -> &str {
         match self.account {
             Account::Own => &self.name,
             Account::Default => "default",
@@ -174,20 +175,20 @@ impl WorkloadPlan {
         }
     }
 
-    pub fn has_service(&self) -> bool {
+    pub(crate) fn has_service(&self) -> bool {
         self.kind != Kind::CronJob
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         if self.grpc { 9090 } else { 8080 }
     }
 
-    pub fn port_name(&self) -> &'static str {
+    pub(crate) fn port_name(&self) -> &'static str {
         if self.grpc { "grpc" } else { "http" }
     }
 }
 
-pub struct Plan {
+pub(crate) struct Plan {
     pub seed: u64,
     pub namespaces: Vec<NamespacePlan>,
     pub workloads: Vec<WorkloadPlan>,
@@ -197,7 +198,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(total: usize, seed: u64) -> Plan {
+    pub(crate) fn new(total: usize, seed: u64) -> Plan {
         let mut rng = Rng::new(seed);
         let mut namespaces = Vec::new();
         let mut workloads = Vec::with_capacity(total);
@@ -229,7 +230,7 @@ impl Plan {
     }
 
     /// A workload with a Service for `from` to call: ~80% in the same namespace.
-    pub fn pick_target<'p>(&'p self, rng: &mut Rng, from: &'p WorkloadPlan) -> &'p WorkloadPlan {
+    pub(crate) fn pick_target<'p>(&'p self, rng: &mut Rng, from: &'p WorkloadPlan) -> &'p WorkloadPlan {
         let same_ns = rng.chance(0.8);
         for _ in 0..8 {
             let index = if same_ns {
@@ -248,7 +249,7 @@ impl Plan {
     }
 }
 
-pub fn plan_workload(rng: &mut Rng, number: usize, ns: usize) -> WorkloadPlan {
+pub(crate) fn plan_workload(rng: &mut Rng, number: usize, ns: usize) -> WorkloadPlan {
     let role = rng.pick(ROLES);
     let kind = match rng.below(100) {
         0..80 => Kind::Deployment,

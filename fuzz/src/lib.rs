@@ -27,11 +27,11 @@ use ztpath_probes::yaml::{self, Node, Value, YamlError};
 use ztpath_probes::{Inventory, haproxy, nginx};
 
 /// The prefix of a planted secret.
-pub const CANARY: &str = "CANARY";
+pub(crate) const CANARY: &str = "CANARY";
 
 /// nginx configuration put before the fuzzer's text: a server whose location sets an
 /// `Authorization` header with a planted secret.
-pub const NGINX_PLANTED: &str = "server {
+pub(crate) const NGINX_PLANTED: &str = "server {
     listen 8443 ssl;
     ssl_verify_client on;
     location /planted/ {
@@ -43,11 +43,11 @@ pub const NGINX_PLANTED: &str = "server {
 ";
 
 /// Planted secrets of [`NGINX_PLANTED`].
-pub const NGINX_SECRETS: &[&str] = &["CANARYnginxBearer", "CANARYnginxApiKey"];
+pub(crate) const NGINX_SECRETS: &[&str] = &["CANARYnginxBearer", "CANARYnginxApiKey"];
 
 /// HAProxy configuration put before the fuzzer's text: a user's password and a backend that sets
 /// an `Authorization` header, both planted secrets.
-pub const HAPROXY_PLANTED: &str = "userlist planted_users
+pub(crate) const HAPROXY_PLANTED: &str = "userlist planted_users
     user ops insecure-password CANARYhaproxyPassword
 backend planted_backend
     mode http
@@ -56,10 +56,10 @@ backend planted_backend
 ";
 
 /// Planted secrets of [`HAPROXY_PLANTED`].
-pub const HAPROXY_SECRETS: &[&str] = &["CANARYhaproxyPassword", "CANARYhaproxyBearer"];
+pub(crate) const HAPROXY_SECRETS: &[&str] = &["CANARYhaproxyPassword", "CANARYhaproxyBearer"];
 
 /// The YAML target: the located YAML reader, then the whole reading of a YAML/JSON file.
-pub fn yaml(data: &[u8]) {
+pub(crate) fn yaml(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let last = yaml_last_line(text);
     let docs = yaml::parse_documents(text);
@@ -78,14 +78,14 @@ pub fn yaml(data: &[u8]) {
 }
 
 /// The Envoy target: an Envoy bootstrap (YAML or JSON) read as a file is.
-pub fn envoy(data: &[u8]) {
+pub(crate) fn envoy(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     check_document_file("envoy.yaml", text, &yaml::parse_documents(text));
 }
 
 /// The IAM target: the text read as an IAM JSON document (`get-account-authorization-details`
 /// and the other CLI outputs) and as a credential report CSV.
-pub fn iam(data: &[u8]) {
+pub(crate) fn iam(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     check_document_file("iam.json", text, &yaml::parse_documents(text));
     let inventory = read_document_file("credential_report.csv", text);
@@ -94,13 +94,13 @@ pub fn iam(data: &[u8]) {
 }
 
 /// The nginx target: the text alone, then after [`NGINX_PLANTED`].
-pub fn nginx(data: &[u8]) {
+pub(crate) fn nginx(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     check_text_config(&text, NGINX_PLANTED, NGINX_SECRETS, |t| nginx::read_str("nginx.conf", t));
 }
 
 /// The HAProxy target: the text alone, then after [`HAPROXY_PLANTED`].
-pub fn haproxy(data: &[u8]) {
+pub(crate) fn haproxy(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     check_text_config(&text, HAPROXY_PLANTED, HAPROXY_SECRETS, |t| haproxy::read_str("haproxy.cfg", t));
 }
@@ -148,7 +148,7 @@ fn check_deterministic(first: &Inventory, again: impl Fn() -> Inventory) -> Stri
 
 /// The last line a position in the text can be on: lines are counted from 1 and broken by `\n`,
 /// `\r` or `\r\n`, so this counts every break character (an upper bound).
-pub fn last_line(text: &str) -> u32 {
+pub(crate) fn last_line(text: &str) -> u32 {
     let breaks = text.bytes().filter(|b| matches!(b, b'\n' | b'\r')).count();
     u32::try_from(breaks + 1).unwrap_or(u32::MAX)
 }
@@ -156,13 +156,13 @@ pub fn last_line(text: &str) -> u32 {
 /// [`last_line`] as the YAML reader sees it: when the text does not end with a line break, an
 /// error at its very end is reported on the line after the last (`[` gives line 2). That
 /// off-by-one is known and tolerated here (see docs/fuzzing.md).
-pub fn yaml_last_line(text: &str) -> u32 {
+pub(crate) fn yaml_last_line(text: &str) -> u32 {
     let open_end = !text.is_empty() && !text.ends_with(['\n', '\r']);
     last_line(text).saturating_add(u32::from(open_end))
 }
 
 /// Checks the lines of the diagnostics and proxies of an Inventory read from a text of `last` lines.
-pub fn check_lines(inventory: &Inventory, last: u32) {
+pub(crate) fn check_lines(inventory: &Inventory, last: u32) {
     for d in &inventory.diagnostics {
         assert!(
             (1..=last).contains(&d.source.line),
@@ -198,7 +198,9 @@ fn check_node_lines(node: &Node, last: u32) {
 /// object (a document, or an item of a `List`), `data` values base64-decoded too; in a document
 /// without `kind` (an Envoy bootstrap), everything under `private_key`, `password` and
 /// `generic_secret`, and the `value` of a `header` whose `key` is `authorization`.
-pub fn secret_and_public_tokens(docs: &[Result<Node, YamlError>]) -> (BTreeSet<String>, BTreeSet<String>) {
+pub(crate) fn secret_and_public_tokens(
+    docs: &[Result<Node, YamlError>],
+) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut split = (BTreeSet::new(), BTreeSet::new());
     for node in docs.iter().flatten() {
         object(node, 0, &mut split);
@@ -283,7 +285,7 @@ fn walk(node: &Node, place: Place, split: &mut Split) {
 
 /// Every [`CANARY`] word of a text: from each occurrence of the prefix, the ASCII letters and
 /// digits that follow it.
-pub fn tokens(text: &str) -> BTreeSet<String> {
+pub(crate) fn tokens(text: &str) -> BTreeSet<String> {
     let bytes = text.as_bytes();
     let mut out = BTreeSet::new();
     let mut from = 0;

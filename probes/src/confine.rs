@@ -314,7 +314,7 @@ impl ReadScope {
         if !reserved && !self.reserve(meta.len()) {
             return Err(Refusal::Budget("bytes read"));
         }
-        let mut buf = Vec::with_capacity(meta.len() as usize);
+        let mut buf = Vec::with_capacity(usize::try_from(meta.len().min(limit)).unwrap_or(0));
         file.take(limit + 1).read_to_end(&mut buf).map_err(Refusal::Io)?;
         if buf.len() as u64 > limit {
             return Err(Refusal::TooLarge(limit));

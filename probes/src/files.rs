@@ -190,10 +190,7 @@ fn visit(
         return;
     }
     if !meta.is_file() {
-        let refusal = match scope.admit_file(path) {
-            Err(refusal) => refusal,
-            Ok(_) => return,
-        };
+        let Err(refusal) = scope.admit_file(path) else { return };
         inventory.diagnostics.push(refused(path, &refusal));
         return;
     }

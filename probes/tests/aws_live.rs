@@ -4,8 +4,8 @@
 #![cfg(feature = "aws-live")]
 
 mod support {
-    pub mod config_server;
-    pub mod moto;
+    pub(crate) mod config_server;
+    pub(crate) mod moto;
 }
 
 use std::path::{Path, PathBuf};

@@ -15,6 +15,7 @@
 //! them.
 //!
 //! Without `ZTPATH_PYYAML` the test skips with a note; under CI it fails.
+#![allow(clippy::print_stderr, reason = "a test says on stderr what it skips or found, as tests do")]
 
 mod common;
 

@@ -445,7 +445,10 @@ mod tests {
             assert_eq!(r["partialFingerprints"]["ztpathFindingId/v1"], f.id.as_str());
             // The sample's catalogue holds ZT001 only: other findings carry no index.
             match r["ruleIndex"].as_u64() {
-                Some(i) => assert_eq!(run["tool"]["driver"]["rules"][i as usize]["id"], f.rule.as_str()),
+                Some(i) => assert_eq!(
+                    run["tool"]["driver"]["rules"][usize::try_from(i).expect("an index")]["id"],
+                    f.rule.as_str()
+                ),
                 None => assert!(report.rules.iter().all(|x| x.id != f.rule)),
             }
         }

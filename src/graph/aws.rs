@@ -101,8 +101,11 @@ pub fn add(g: &mut AuthGraph, m: &AwsModel<'_>) {
     }
     for (acct, roles) in &m.account_trusting {
         // Roles trusting anyone sit in every account's scope.
-        let accounts: Vec<String> =
-            if acct == "*" { m.accounts.iter().map(|a| a.to_string()).collect() } else { vec![acct.clone()] };
+        let accounts: Vec<String> = if acct == "*" {
+            m.accounts.iter().map(std::string::ToString::to_string).collect()
+        } else {
+            vec![acct.clone()]
+        };
         for a in accounts {
             let sn = g.node(
                 assumable_scope_id(&a),

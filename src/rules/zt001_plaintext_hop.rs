@@ -6,7 +6,7 @@ use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::analysis::Analysis;
 use crate::resolve::mesh::{Admission, Transport};
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT001",
     name: "plaintext-or-optional-mtls-hop",
     title: "Workload accepts callers without mutual TLS",

@@ -6,7 +6,7 @@ use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::analysis::Analysis;
 use crate::resolve::mesh::Admission;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT002",
     name: "implicit-network-trust",
     title: "Workload trusts any caller that can reach it",

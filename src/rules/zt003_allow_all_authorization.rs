@@ -7,7 +7,7 @@ use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::analysis::Analysis;
 use crate::resolve::mesh::{LINKERD_DEFAULT_POLICY, istio_dry_run, linkerd_admits_all};
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT003",
     name: "allow-all-authorization",
     title: "Authorization policy allows every caller",

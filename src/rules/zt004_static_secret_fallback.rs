@@ -6,7 +6,7 @@ use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::analysis::Analysis;
 use crate::discover::calls::{CredentialOrigin, Role, Target};
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT004",
     name: "static-secret-fallback",
     title: "Workload authenticates with a static secret",

@@ -8,7 +8,7 @@ use crate::discover::calls::LeakOwner;
 use crate::discover::names::{credential_name, normalise};
 use crate::discover::values::{Neighbours, weakness};
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT005",
     name: "secret-in-manifest",
     title: "Credential value written in a manifest",

@@ -5,7 +5,7 @@ use ztpath_reports::Severity;
 use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject, workload_subject};
 use crate::analysis::Analysis;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT006",
     name: "long-lived-credential",
     title: "Long-lived service-account credential",

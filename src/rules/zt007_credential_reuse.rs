@@ -8,7 +8,7 @@ use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, proxy_subject, subject, 
 use crate::analysis::Analysis;
 use crate::resolve::estate::{Estate, WorkloadView};
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT007",
     name: "credential-reuse",
     title: "Credential or identity shared by several workloads",

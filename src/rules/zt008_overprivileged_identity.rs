@@ -8,7 +8,7 @@ use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::analysis::Analysis;
 use crate::resolve::rbac::{Capability, Scope, capabilities};
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT008",
     name: "overprivileged-identity",
     title: "Service account holds dangerous Kubernetes permissions",

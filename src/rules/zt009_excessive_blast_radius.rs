@@ -5,7 +5,7 @@ use ztpath_reports::Severity;
 use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::analysis::Analysis;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT009",
     name: "excessive-blast-radius",
     title: "Credential with an excessive blast radius",

@@ -5,7 +5,7 @@ use ztpath_reports::Severity;
 use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::analysis::Analysis;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT011",
     name: "unneeded-token-automount",
     title: "Service-account token mounted but not needed",

@@ -5,7 +5,7 @@ use ztpath_reports::{IdentityState, Severity};
 use super::rule::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT101",
     name: "identity-terminated-at-proxy",
     title: "Proxy verifies the caller, then drops its identity",

@@ -5,7 +5,7 @@ use ztpath_reports::{IdentityState, Severity};
 use super::rule::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT102",
     name: "identity-substituted-by-proxy",
     title: "Proxy replaces the caller's identity with its own",

@@ -5,7 +5,7 @@ use ztpath_reports::{IdentityState, Severity};
 use super::rule::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT103",
     name: "spoofable-identity-header",
     title: "Identity header can be forged by the client",

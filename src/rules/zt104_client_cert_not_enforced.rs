@@ -6,7 +6,7 @@ use ztpath_reports::Severity;
 use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT104",
     name: "client-cert-not-enforced",
     title: "Client certificate optional or not verified",

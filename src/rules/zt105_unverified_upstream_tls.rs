@@ -5,7 +5,7 @@ use ztpath_reports::Severity;
 use super::rule::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT105",
     name: "unverified-upstream-tls",
     title: "TLS to the backend without verifying it",

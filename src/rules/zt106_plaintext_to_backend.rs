@@ -8,7 +8,7 @@ use crate::analysis::Analysis;
 use crate::paths::proxies::Front;
 use crate::resolve::estate::Mesh;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT106",
     name: "plaintext-to-backend",
     title: "Proxy or load balancer forwards in plaintext",

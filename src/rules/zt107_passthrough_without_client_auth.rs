@@ -7,7 +7,7 @@ use super::rule::{NistTenet, OwaspNhi, Rule, Sink};
 use crate::analysis::Analysis;
 use crate::paths::proxies::Front;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT107",
     name: "passthrough-without-client-auth",
     title: "TLS passthrough to a backend that does not require client certificates",

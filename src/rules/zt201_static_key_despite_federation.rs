@@ -6,7 +6,7 @@ use ztpath_reports::Severity;
 use super::rule::{NistTenet, OwaspNhi, Rule, Sink, access_key_hit};
 use crate::analysis::Analysis;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT201",
     name: "static-access-key-despite-federation",
     title: "IAM user with an active access key where federation is available",

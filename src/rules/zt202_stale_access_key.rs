@@ -5,7 +5,7 @@ use ztpath_reports::Severity;
 use super::rule::{NistTenet, OwaspNhi, Rule, Sink, access_key_hit};
 use crate::analysis::Analysis;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT202",
     name: "stale-access-key",
     title: "IAM access key not rotated within the limit",

@@ -5,7 +5,7 @@ use ztpath_reports::Severity;
 use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::analysis::Analysis;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT204",
     name: "root-access-key",
     title: "AWS root user has an active access key",

@@ -7,7 +7,7 @@ use crate::analysis::Analysis;
 use crate::resolve::aws::account_of;
 use crate::resolve::aws::trust::Trustee;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT205",
     name: "open-trust-policy",
     title: "IAM role trust policy admits any principal, or a foreign account without conditions",

@@ -6,7 +6,7 @@ use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::analysis::Analysis;
 use crate::resolve::aws::trust::Trustee;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT206",
     name: "unconstrained-web-identity-trust",
     title: "Web-identity trust without a subject condition",

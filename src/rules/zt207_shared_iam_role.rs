@@ -6,7 +6,7 @@ use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::analysis::Analysis;
 use crate::resolve::aws::Assumer;
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT207",
     name: "shared-iam-role",
     title: "IAM role shared by several workload identities",

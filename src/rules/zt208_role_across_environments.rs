@@ -6,7 +6,7 @@ use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, subject};
 use crate::analysis::Analysis;
 use crate::resolve::aws::{Assumer, environment_of};
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT208",
     name: "iam-role-across-environments",
     title: "IAM role used by production and non-production identities",

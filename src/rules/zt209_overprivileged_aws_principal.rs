@@ -11,7 +11,7 @@ use crate::resolve::aws::policy::Grant;
 use crate::resolve::aws::trust::Trustee;
 use crate::resolve::aws::{Assumer, AwsModel, Principal, PrincipalRef};
 
-pub static RULE: Rule = Rule {
+pub(super) static RULE: Rule = Rule {
     id: "ZT209",
     name: "overprivileged-aws-principal",
     title: "IAM role or user is administrator, or can escalate to it",

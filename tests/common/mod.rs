@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests: run the `ztpath` binary, read its JSON report, and
 //! locate fixtures and the shared corpora. Every test crate uses only part of this module.
 #![allow(dead_code)]
+#![allow(clippy::print_stderr, reason = "a test says on stderr what it skips or found, as tests do")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,25 +10,25 @@ use ztpath_reports::{Finding, Report, Subject};
 
 /// The repository root (where Cargo.toml, fixtures/ and docs/ live). The binary runs here, so
 /// paths given relative to it show up as such in evidence and diagnostics.
-pub fn root() -> &'static Path {
+pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `root()/rel`.
-pub fn path(rel: &str) -> PathBuf {
+pub(crate) fn path(rel: &str) -> PathBuf {
     root().join(rel)
 }
 
 /// Runs `ztpath` with `args` in the repository root; returns (exit code, stdout, stderr).
 /// The exit code is -1 when the process was killed by a signal (a stack overflow, an abort).
-pub fn run(args: &[&str]) -> (i32, String, String) {
+pub(crate) fn run(args: &[&str]) -> (i32, String, String) {
     run_in(root(), args)
 }
 
 /// The `ztpath` command as every test runs it: in `dir`, without the caller's timing and
 /// fake-today variables, and with a fixed fingerprint key (reports compared across runs must be
 /// byte-identical).
-pub fn command(dir: &Path) -> Command {
+pub(crate) fn command(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ztpath"));
     cmd.current_dir(dir)
         .env_remove("ZTPATH_TIMINGS")
@@ -47,23 +48,23 @@ fn outcome(cmd: &mut Command, args: &[&str]) -> (i32, String, String) {
 }
 
 /// Runs `ztpath` with `args` in `dir`; returns (exit code, stdout, stderr).
-pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     outcome(&mut command(dir), args)
 }
 
 /// Runs `ztpath` with `args` in the repository root with the variables `env` set on top of
 /// [`run`]'s environment; returns (exit code, stdout, stderr).
-pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+pub(crate) fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     outcome(command(root()).envs(env.iter().copied()), args)
 }
 
 /// The reference date (`--now`) of every test scan whose report could depend on the day (access-key
 /// ages, ZT202 and ZT203): with it the tests give the same result on every day.
-pub const NOW: &str = "2026-11-25";
+pub(crate) const NOW: &str = "2026-11-25";
 
 /// `ztpath scan PATHS --format json --fail-on never`, deserialized. Panics (showing stderr) unless
 /// the scan exits 0 and prints a valid report.
-pub fn scan_json(paths: &[&str]) -> Report {
+pub(crate) fn scan_json(paths: &[&str]) -> Report {
     let (code, report, stderr) = scan_json_full(paths);
     assert_eq!(
         code, 0,
@@ -73,7 +74,7 @@ pub fn scan_json(paths: &[&str]) -> Report {
 }
 
 /// Like [`scan_json`], but also returns the exit code and stderr, and only requires valid JSON.
-pub fn scan_json_full(paths: &[&str]) -> (i32, Report, String) {
+pub(crate) fn scan_json_full(paths: &[&str]) -> (i32, Report, String) {
     let mut args = vec!["scan"];
     args.extend_from_slice(paths);
     // A fixed reference date keeps credential ages (ZT202, ZT203) the same on every day.
@@ -91,13 +92,13 @@ pub fn scan_json_full(paths: &[&str]) -> (i32, Report, String) {
 /// `../shared/corpora` relative to the repository root, as the binary sees it (it runs in the
 /// root), or `None` (after printing a note) when the corpora are not there. Under CI (see
 /// [`in_ci`]) missing corpora are a failure, not a skip: this panics.
-pub fn corpora() -> Option<&'static str> {
+pub(crate) fn corpora() -> Option<&'static str> {
     corpora_at("../shared/corpora", in_ci())
 }
 
 /// [`corpora`] for the folder `rel` (relative to the repository root), with `ci` saying whether a
 /// missing folder must fail the test.
-pub fn corpora_at(rel: &'static str, ci: bool) -> Option<&'static str> {
+pub(crate) fn corpora_at(rel: &'static str, ci: bool) -> Option<&'static str> {
     if path(rel).is_dir() {
         return Some(rel);
     }
@@ -109,22 +110,22 @@ pub fn corpora_at(rel: &'static str, ci: bool) -> Option<&'static str> {
 
 /// Whether the tests run under CI: the variable `CI` is set to anything but "", "false" or "0".
 /// There a test that lacks what it needs (the corpora, moto) fails instead of skipping.
-pub fn in_ci() -> bool {
+pub(crate) fn in_ci() -> bool {
     ci_value(std::env::var_os("CI").as_deref())
 }
 
 /// [`in_ci`] for a given value of `CI`.
-pub fn ci_value(value: Option<&std::ffi::OsStr>) -> bool {
+pub(crate) fn ci_value(value: Option<&std::ffi::OsStr>) -> bool {
     value.is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// `Kind ns/name` (or `Kind name` when cluster-scoped).
-pub fn subject(s: &Subject) -> String {
+pub(crate) fn subject(s: &Subject) -> String {
     s.to_string()
 }
 
 /// One line per finding: `ZT001 high Deployment ns/name: message`.
-pub fn describe(findings: &[&Finding]) -> String {
+pub(crate) fn describe(findings: &[&Finding]) -> String {
     if findings.is_empty() {
         return "  (none)".to_string();
     }
@@ -136,13 +137,13 @@ pub fn describe(findings: &[&Finding]) -> String {
 }
 
 /// All findings of `rule`.
-pub fn of_rule<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
+pub(crate) fn of_rule<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
     report.findings.iter().filter(|f| f.rule == rule).collect()
 }
 
 /// The findings of `rule` on subject (`kind`, `namespace`, `name`); `namespace` "" for
 /// cluster-scoped subjects.
-pub fn findings_on<'a>(
+pub(crate) fn findings_on<'a>(
     report: &'a Report,
     rule: &str,
     kind: &str,
@@ -163,7 +164,7 @@ pub fn findings_on<'a>(
 
 /// A parsed stderr diagnostic line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiagLine {
+pub(crate) struct DiagLine {
     /// File as printed.
     pub file: String,
     /// Line (1-based).
@@ -173,7 +174,7 @@ pub struct DiagLine {
 }
 
 /// Parses `file:line: reason` (line > 0, reason non-empty). `None` when the line has another form.
-pub fn parse_diagnostic(text: &str) -> Option<DiagLine> {
+pub(crate) fn parse_diagnostic(text: &str) -> Option<DiagLine> {
     let bytes = text.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
         if b != b':' {
@@ -197,7 +198,7 @@ pub fn parse_diagnostic(text: &str) -> Option<DiagLine> {
 }
 
 /// The YAML document (text between `---` separators) of `file` that holds 1-based `line`.
-pub fn document_at(file: &Path, line: u32) -> String {
+pub(crate) fn document_at(file: &Path, line: u32) -> String {
     let text =
         std::fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
     let lines: Vec<&str> = text.lines().collect();
@@ -209,12 +210,12 @@ pub fn document_at(file: &Path, line: u32) -> String {
 }
 
 /// Number of lines of a file.
-pub fn line_count(file: &Path) -> usize {
+pub(crate) fn line_count(file: &Path) -> usize {
     std::fs::read_to_string(file).map(|t| t.lines().count()).unwrap_or(0)
 }
 
 /// Standard base64 (with padding).
-pub fn base64_encode(data: &[u8]) -> String {
+pub(crate) fn base64_encode(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
@@ -232,7 +233,7 @@ pub fn base64_encode(data: &[u8]) -> String {
 }
 
 /// Standard base64 decoding (padding optional, whitespace ignored); `None` on a bad character.
-pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let mut acc: u32 = 0;
     let mut bits = 0;
@@ -250,7 +251,7 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            out.push(((acc >> bits) & 0xff) as u8);
             acc &= (1 << bits) - 1;
         }
     }

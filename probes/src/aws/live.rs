@@ -323,6 +323,7 @@ impl Collector {
         false
     }
 
+    #[allow(clippy::print_stderr, reason = "the live crawl's progress line, on stderr when asked for")]
     fn progress(&self, line: impl FnOnce() -> String) {
         if self.progress {
             eprintln!("aws: {}", line());
@@ -612,12 +613,9 @@ impl Collector {
             self.note("aws://iam", "GetCredentialReport: the report has no content".into());
             return;
         };
-        let text = match std::str::from_utf8(content.as_ref()) {
-            Ok(text) => text,
-            Err(_) => {
-                self.note("aws://iam", "GetCredentialReport: the report is not UTF-8 text".into());
-                return;
-            }
+        let Ok(text) = std::str::from_utf8(content.as_ref()) else {
+            self.note("aws://iam", "GetCredentialReport: the report is not UTF-8 text".into());
+            return;
         };
         let account = text.lines().skip(1).find_map(|l| l.split(',').nth(1).and_then(arn_account));
         let label = format!("aws-iam://{}/credential-report", account.unwrap_or("unknown"));
@@ -681,20 +679,23 @@ impl Collector {
         inventory.diagnostics.extend(diagnostics);
         inventory.files_read = 0;
         let i = &inventory.iam;
-        eprintln!(
-            "aws: collected {} object(s) in {:.1}s: {config_items} Config item(s), {} user(s), {} group(s), {} role(s), {} managed polic(ies), {} access key(s), {} credential-report row(s), {} OIDC provider(s), {} load balancer(s); {} diagnostic(s)",
-            inventory.objects_read,
-            started.elapsed().as_secs_f64(),
-            i.users.len(),
-            i.groups.len(),
-            i.roles.len(),
-            i.policies.len(),
-            i.access_keys.len(),
-            i.credential_report.len(),
-            i.oidc_providers.len(),
-            load_balancers(&inventory.aws_lb_items),
-            inventory.diagnostics.len(),
-        );
+        #[allow(clippy::print_stderr, reason = "the live collection's closing summary, on stderr")]
+        {
+            eprintln!(
+                "aws: collected {} object(s) in {:.1}s: {config_items} Config item(s), {} user(s), {} group(s), {} role(s), {} managed polic(ies), {} access key(s), {} credential-report row(s), {} OIDC provider(s), {} load balancer(s); {} diagnostic(s)",
+                inventory.objects_read,
+                started.elapsed().as_secs_f64(),
+                i.users.len(),
+                i.groups.len(),
+                i.roles.len(),
+                i.policies.len(),
+                i.access_keys.len(),
+                i.credential_report.len(),
+                i.oidc_providers.len(),
+                load_balancers(&inventory.aws_lb_items),
+                inventory.diagnostics.len(),
+            );
+        }
         if inventory.objects_read == 0 && !inventory.diagnostics.is_empty() {
             return Err(AwsError::NothingCollected(inventory.inventory.diagnostics));
         }
@@ -765,7 +766,7 @@ impl ConfigReader for AccountConfig {
             .client
             .list_discovered_resources()
             .resource_type(resource_type.clone())
-            .limit(CONFIG_BATCH as i32)
+            .limit(i32::try_from(CONFIG_BATCH).unwrap_or(i32::MAX))
             .set_next_token(token)
             .send()
             .await?;
@@ -828,7 +829,7 @@ impl ConfigReader for AggregatorConfig {
             .list_aggregate_discovered_resources()
             .configuration_aggregator_name(&self.name)
             .resource_type(resource_type.clone())
-            .limit(CONFIG_BATCH as i32)
+            .limit(i32::try_from(CONFIG_BATCH).unwrap_or(i32::MAX))
             .set_next_token(token)
             .send()
             .await?;
@@ -876,7 +877,7 @@ async fn user_keys(client: aws_sdk_iam::Client, user: String) -> UserKeys {
             let mut doc = Map::new();
             doc.insert("UserName".into(), key.user_name().unwrap_or(&user).into());
             put(&mut doc, "AccessKeyId", key.access_key_id());
-            put(&mut doc, "Status", key.status().map(|s| s.as_str()));
+            put(&mut doc, "Status", key.status().map(aws_sdk_iam::types::StatusType::as_str));
             put(&mut doc, "CreateDate", date(key.create_date()));
             if let Some(id) = key.access_key_id() {
                 match client.get_access_key_last_used().access_key_id(id).send().await {
@@ -890,7 +891,7 @@ async fn user_keys(client: aws_sdk_iam::Client, user: String) -> UserKeys {
                         }
                     }
                     Err(e) => {
-                        out.errors.push(("GetAccessKeyLastUsed", describe("GetAccessKeyLastUsed", &e).0))
+                        out.errors.push(("GetAccessKeyLastUsed", describe("GetAccessKeyLastUsed", &e).0));
                     }
                 }
             }
@@ -1026,7 +1027,11 @@ fn config_item_json(item: &BaseConfigurationItem) -> Value {
     put(&mut m, "version", item.version());
     put(&mut m, "accountId", item.account_id());
     put(&mut m, "configurationItemCaptureTime", date(item.configuration_item_capture_time()));
-    put(&mut m, "configurationItemStatus", item.configuration_item_status().map(|s| s.as_str()));
+    put(
+        &mut m,
+        "configurationItemStatus",
+        item.configuration_item_status().map(aws_sdk_config::types::ConfigurationItemStatus::as_str),
+    );
     put(&mut m, "configurationStateId", item.configuration_state_id());
     put(&mut m, "arn", item.arn());
     put(&mut m, "resourceType", item.resource_type().map(ResourceType::as_str));
@@ -1040,7 +1045,11 @@ fn config_item_json(item: &BaseConfigurationItem) -> Value {
         let sorted: BTreeMap<&String, &String> = extra.iter().collect();
         m.insert("supplementaryConfiguration".into(), json!(sorted));
     }
-    put(&mut m, "recordingFrequency", item.recording_frequency().map(|f| f.as_str()));
+    put(
+        &mut m,
+        "recordingFrequency",
+        item.recording_frequency().map(aws_sdk_config::types::RecordingFrequency::as_str),
+    );
     put(&mut m, "configurationItemDeliveryTime", date(item.configuration_item_delivery_time()));
     Value::Object(m)
 }
@@ -1064,7 +1073,7 @@ fn boundary_json(map: &mut Map<String, Value>, b: Option<&AttachedPermissionsBou
         map.insert(
             "PermissionsBoundary".into(),
             json!({
-                "PermissionsBoundaryType": b.permissions_boundary_type().map(|t| t.as_str()),
+                "PermissionsBoundaryType": b.permissions_boundary_type().map(aws_sdk_iam::types::PermissionsBoundaryAttachmentType::as_str),
                 "PermissionsBoundaryArn": b.permissions_boundary_arn(),
             }),
         );

@@ -18,7 +18,7 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
     match (meta.kind.as_str(), group) {
         ("Namespace", "") => inventory.namespaces.push(Namespace { meta: meta.clone() }),
         ("Pod", "") => {
-            inventory.workloads.push(Workload { meta: meta.clone(), pod: pod_spec(node, meta, true) })
+            inventory.workloads.push(Workload { meta: meta.clone(), pod: pod_spec(node, meta, true) });
         }
         ("ReplicationController", "")
         | ("Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet", "apps" | "extensions")

@@ -258,7 +258,12 @@ mod tests {
             "t.yaml",
             "apiVersion: policy.linkerd.io/v1beta3\nkind: Server\nmetadata: {name: all}\nspec:\n  podSelector: {}\n  port: 4191\n",
         );
-        assert!(inv.linkerd.servers[0].pod_selector.as_ref().is_some_and(|s| s.is_empty()));
+        assert!(
+            inv.linkerd.servers[0]
+                .pod_selector
+                .as_ref()
+                .is_some_and(crate::inventory::LabelSelector::is_empty)
+        );
     }
 
     fn config_map(file: &str, text: &str) -> (ObjectMeta, Node) {

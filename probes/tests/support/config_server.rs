@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 /// What the server does.
 #[derive(Clone)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Answers from the fixture files in this directory.
     Fixtures(PathBuf),
     /// Answers every request with `AccessDeniedException`.
@@ -34,7 +34,7 @@ pub enum Mode {
 
 /// One request received.
 #[derive(Clone, Debug)]
-pub struct Request {
+pub(crate) struct Request {
     /// `X-Amz-Target`.
     pub target: String,
     /// `Content-Type`.
@@ -44,7 +44,7 @@ pub struct Request {
 }
 
 /// A running server (its accept thread lives as long as the test process).
-pub struct ConfigServer {
+pub(crate) struct ConfigServer {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     requests: Arc<Mutex<Vec<Request>>>,
@@ -58,7 +58,7 @@ struct State {
 }
 
 impl ConfigServer {
-    pub fn start(mode: Mode) -> ConfigServer {
+    pub(crate) fn start(mode: Mode) -> ConfigServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -77,7 +77,7 @@ impl ConfigServer {
     }
 
     /// Every request received so far, in order.
-    pub fn requests(&self) -> Vec<Request> {
+    pub(crate) fn requests(&self) -> Vec<Request> {
         self.requests.lock().expect("lock").clone()
     }
 }

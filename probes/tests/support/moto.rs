@@ -6,6 +6,7 @@
 //! moto is found the test is skipped with a note, except under CI (`CI` set), where it fails.
 //! Shared by probes/tests/aws_live.rs and the root package's tests/aws_live.rs.
 #![allow(dead_code)]
+#![allow(clippy::print_stderr, reason = "a test says on stderr what it skips or found, as tests do")]
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -15,12 +16,12 @@ use std::time::{Duration, Instant};
 use aws_sdk_iam::config::{Credentials, Region};
 
 /// The account moto answers for with unknown access keys.
-pub const ACCOUNT: &str = "123456789012";
+pub(crate) const ACCOUNT: &str = "123456789012";
 /// The OIDC issuer (host and path) of the seeded EKS cluster.
-pub const OIDC_ISSUER: &str = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+pub(crate) const OIDC_ISSUER: &str = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
 
 /// A running moto server, stopped on drop.
-pub struct Moto {
+pub(crate) struct Moto {
     child: Child,
     /// `http://127.0.0.1:<port>`.
     pub url: String,
@@ -43,7 +44,7 @@ impl Moto {
     /// Starts moto on a free loopback port and waits until it accepts connections. `None` (after
     /// a note) when moto is not installed outside CI; a panic when it is missing under CI or does
     /// not come up.
-    pub fn start(workspace: &Path) -> Option<Moto> {
+    pub(crate) fn start(workspace: &Path) -> Option<Moto> {
         let Some(bin) = moto_server(workspace) else {
             let hint = "moto_server not found (set ZTPATH_MOTO, or run scripts/test.sh, which installs it into target/venv-moto)";
             assert!(!in_ci(), "{hint}; CI is set, so this is a failure");
@@ -86,7 +87,7 @@ impl Drop for Moto {
 
 /// What the seeding created that the tests check against. The secrets are kept only to check
 /// that no output ever shows them.
-pub struct Seeded {
+pub(crate) struct Seeded {
     /// ci-deployer's key that was used once (for `iam:GetUser`).
     pub used_key: String,
     /// ci-deployer's key that was never used.
@@ -98,7 +99,7 @@ pub struct Seeded {
 }
 
 /// An IAM client of moto with the given key.
-pub fn iam_client(url: &str, key: &str, secret: &str) -> aws_sdk_iam::Client {
+pub(crate) fn iam_client(url: &str, key: &str, secret: &str) -> aws_sdk_iam::Client {
     let conf = aws_sdk_iam::Config::builder()
         .behavior_version_latest()
         .region(Region::new("us-east-1"))
@@ -114,7 +115,7 @@ pub fn iam_client(url: &str, key: &str, secret: &str) -> aws_sdk_iam::Client {
 /// inline policy and the managed policy `deploy-artifacts`; roles `web-irsa` (IRSA trust on the
 /// EKS OIDC provider, `:sub` and `:aud` pinned), `partner-wildcard` (`{"AWS": "*"}`) and
 /// `ec2-app` (EC2 service, inline policy, `deploy-artifacts` attached); and the EKS OIDC provider.
-pub fn seed(url: &str) -> Seeded {
+pub(crate) fn seed(url: &str) -> Seeded {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(seed_async(url))
 }

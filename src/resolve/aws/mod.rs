@@ -744,7 +744,10 @@ fn keys(inv: &IamInventory) -> Vec<KeyView<'_>> {
         }
         out.push(KeyView {
             user: &k.user,
-            user_arn: arn_of_user.get(k.user.as_str()).map(|s| s.to_string()).unwrap_or_default(),
+            user_arn: arn_of_user
+                .get(k.user.as_str())
+                .map(std::string::ToString::to_string)
+                .unwrap_or_default(),
             label: format!("key-…{tail}"),
             active: k.active,
             created_day: k.create_date.as_deref().and_then(crate::dates::parse_day),
@@ -796,14 +799,14 @@ fn builtin_policy(arn: &str) -> Option<&'static PolicyDocument> {
                         actions: if *not {
                             Vec::new()
                         } else {
-                            actions.iter().map(|s| s.to_string()).collect()
+                            actions.iter().map(std::string::ToString::to_string).collect()
                         },
                         not_actions: if *not {
-                            actions.iter().map(|s| s.to_string()).collect()
+                            actions.iter().map(std::string::ToString::to_string).collect()
                         } else {
                             Vec::new()
                         },
-                        resources: resources.iter().map(|s| s.to_string()).collect(),
+                        resources: resources.iter().map(std::string::ToString::to_string).collect(),
                         not_resources: Vec::new(),
                         principals: Vec::new(),
                         not_principal: false,

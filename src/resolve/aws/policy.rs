@@ -159,9 +159,9 @@ mod tests {
         Statement {
             sid: None,
             effect,
-            actions: actions.iter().map(|s| s.to_string()).collect(),
+            actions: actions.iter().map(std::string::ToString::to_string).collect(),
             not_actions: Vec::new(),
-            resources: resources.iter().map(|s| s.to_string()).collect(),
+            resources: resources.iter().map(std::string::ToString::to_string).collect(),
             not_resources: Vec::new(),
             principals: Vec::new(),
             not_principal: false,

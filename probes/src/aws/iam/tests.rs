@@ -1,7 +1,7 @@
 use super::credential_report::*;
 use super::*;
 use crate::inventory::Source;
-pub use crate::inventory::aws::*;
+pub(super) use crate::inventory::aws::*;
 use crate::yaml::{self};
 use std::sync::Arc;
 

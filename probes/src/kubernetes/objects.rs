@@ -690,7 +690,8 @@ data:
                     apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: e, namespace: n}\n\
                     spec:\n  podSelector: {}\n  policyTypes: [ingress]\n";
         let inv = read_text("np.yaml", text);
-        let types: Vec<&[PolicyType]> = inv.network_policies.iter().map(|p| p.policy_types.as_slice()).collect();
+        let types: Vec<&[PolicyType]> =
+            inv.network_policies.iter().map(|p| p.policy_types.as_slice()).collect();
         use PolicyType::{Egress, Ingress};
         assert_eq!(types, [&[Ingress][..], &[Ingress, Egress], &[Ingress], &[Egress], &[]]);
         assert!(inv.network_policies[0].applies_to(Ingress) && !inv.network_policies[3].applies_to(Ingress));

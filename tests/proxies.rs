@@ -262,3 +262,71 @@ fn load_balancer_ingress_envoy_and_service_chain_into_one_path() {
     );
     assert_eq!(long.from, "external:clients");
 }
+
+#[test]
+fn a_client_sent_x_user_is_flagged_alike_behind_nginx_haproxy_and_envoy() {
+    // Each proxy copies the client's own X-User on to its backend: one identity-header list is
+    // shared by the three readers, so each gets the same ZT103.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = [
+        (
+            "nginx.conf",
+            "http {\n server {\n  listen 80;\n  location / {\n   proxy_set_header X-User $http_x_user;\n\
+             \x20  proxy_pass http://app:8080;\n  }\n }\n}\n",
+        ),
+        (
+            "haproxy.cfg",
+            "frontend fe\n  mode http\n  bind :80\n  http-request set-header X-User %[req.hdr(x-user)]\n\
+             \x20 default_backend app\nbackend app\n  server a app:8080\n",
+        ),
+        (
+            "envoy.yaml",
+            r#"static_resources:
+  listeners:
+  - name: edge
+    address: {socket_address: {address: 0.0.0.0, port_value: 80}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: edge
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {prefix: "/"}
+                route: {cluster: app}
+                request_headers_to_add:
+                - header: {key: X-User, value: "%REQ(x-user)%"}
+                  append_action: OVERWRITE_IF_EXISTS_OR_ADD
+  clusters:
+  - name: app
+    load_assignment: {cluster_name: app, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: app, port_value: 8080}}}}]}]}
+"#,
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let r = scan_json(&[dir.path().to_str().expect("utf-8 path")]);
+    let zt103 = common::of_rule(&r, "ZT103");
+    let mut subjects: Vec<String> = zt103.iter().map(|f| common::subject(&f.subject)).collect();
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        ["EnvoyConfig envoy", "HaproxyConfig haproxy", "NginxConfig nginx"],
+        "{}",
+        common::describe(&zt103)
+    );
+    let details: Vec<&str> = r
+        .paths
+        .iter()
+        .flat_map(|p| &p.hops)
+        .filter(|h| h.identity == IdentityState::Spoofable)
+        .map(|h| h.detail.as_str())
+        .collect();
+    assert_eq!(details.len(), 3, "{details:?}");
+    assert!(details.iter().all(|d| d.contains("header `X-User` reaches the backend")), "{details:?}");
+}

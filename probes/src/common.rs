@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::inventory::{LabelSelector, ObjectMeta, SelectorRequirement, Source, StringMap};
+use crate::inventory::{
+    Diagnostic, LabelSelector, ObjectMeta, SelectorOperator, SelectorRequirement, Source, StringMap,
+};
 use crate::yaml::Node;
 
 /// Kinds that are cluster-scoped (they get no namespace).
@@ -76,18 +78,38 @@ pub(crate) fn string_map(node: &Node) -> StringMap {
     node.string_map().into_iter().collect()
 }
 
-/// A `LabelSelector` (`matchLabels` / `matchExpressions`).
-pub(crate) fn label_selector(node: &Node) -> LabelSelector {
+/// A `LabelSelector` (`matchLabels` / `matchExpressions`) of the object `meta`. A requirement
+/// whose operator is not one of the four the API server accepts selects nothing, and is reported
+/// in `diagnostics` (by line, without quoting the operator).
+pub(crate) fn label_selector(
+    node: &Node,
+    meta: &ObjectMeta,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> LabelSelector {
     LabelSelector {
         match_labels: string_map(node.field("matchLabels")),
         match_expressions: node
             .field("matchExpressions")
             .items()
             .iter()
-            .map(|e| SelectorRequirement {
-                key: e.field("key").string().unwrap_or_default(),
-                operator: e.field("operator").string().unwrap_or_default(),
-                values: e.field("values").strings(),
+            .map(|e| {
+                let operator = SelectorOperator::parse(&e.field("operator").string().unwrap_or_default());
+                if operator == SelectorOperator::Unknown {
+                    diagnostics.push(Diagnostic {
+                        source: meta.source.at(e.line),
+                        reason: format!(
+                            "{}: a matchExpressions operator other than In, NotIn, Exists and \
+                             DoesNotExist, which the API server refuses; the selector is read as \
+                             selecting nothing",
+                            meta.kind
+                        ),
+                    });
+                }
+                SelectorRequirement {
+                    key: e.field("key").string().unwrap_or_default(),
+                    operator,
+                    values: e.field("values").strings(),
+                }
             })
             .collect(),
     }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use support::config_server::{ConfigServer, Mode};
 use support::moto::{self, Moto};
 use ztpath_probes::aws_live::{self, AwsError, AwsOptions, AwsSources};
-use ztpath_probes::iam::Statement;
+use ztpath_probes::iam::{ConditionOperator, Statement};
 use ztpath_probes::{ClientCertMode, Inventory, ListenerTls, ProxyKind, Sensitive};
 
 fn workspace() -> &'static Path {
@@ -310,14 +310,14 @@ fn iam_is_collected_from_moto_and_config_failures_degrade_to_it() {
         [("Federated".to_owned(), format!("arn:aws:iam::123456789012:oidc-provider/{}", moto::OIDC_ISSUER))]
     );
     assert_eq!(irsa[0].actions, ["sts:AssumeRoleWithWebIdentity"]);
-    let conditions: Vec<(&str, &str, Vec<&str>)> = irsa[0]
+    let conditions: Vec<(&ConditionOperator, &str, Vec<&str>)> = irsa[0]
         .conditions
         .iter()
-        .map(|c| (c.operator.as_str(), c.key.as_str(), c.values.iter().map(String::as_str).collect()))
+        .map(|c| (&c.operator, c.key.as_str(), c.values.iter().map(String::as_str).collect()))
         .collect();
     assert!(
         conditions.contains(&(
-            "StringEquals",
+            &ConditionOperator::parse("StringEquals"),
             &format!("{}:sub", moto::OIDC_ISSUER),
             vec!["system:serviceaccount:shop:web"]
         )),

@@ -129,9 +129,9 @@ fn cloudsplaining_managed_policy_versions_conditions_and_not_action() {
     assert_eq!(s.conditions.len(), 1);
     let c = &s.conditions[0];
     assert_eq!(
-        (c.operator.as_str(), c.key.as_str(), c.values.as_slice()),
+        (&c.operator, c.key.as_str(), c.values.as_slice()),
         (
-            "StringLike",
+            &ztpath_probes::iam::ConditionOperator::parse("StringLike"),
             "codestar-notifications:NotificationsForResource",
             &["arn:aws:codecommit:*".to_owned()][..]
         )

@@ -310,7 +310,7 @@ fn linkerd_policy_fixtures() {
     assert_eq!((admin.meta.name.as_str(), admin.port.as_str()), ("smoke-test-proxy-admin", "linkerd-admin"));
     let selector = admin.pod_selector.as_ref().unwrap();
     assert!(selector.match_labels.is_empty());
-    assert_eq!(selector.match_expressions[0].operator, "In");
+    assert_eq!(selector.match_expressions[0].operator, ztpath_probes::SelectorOperator::In);
     assert_eq!(selector.match_expressions[0].values, ["smoke-test-terminus", "smoke-test-gateway"]);
     // Its ServerAuthorization lets kubelet probes in without authentication.
     assert!(l.server_authorizations[1].unauthenticated);

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
-use ztpath_probes::Source;
+use ztpath_probes::{PolicyType, Source};
 use ztpath_reports::{AuthPath, Hop, IdentityState};
 
 use crate::discover::calls::{Calls, Role, Target};
@@ -447,7 +447,7 @@ fn network_zone(
     let policies: Vec<_> = est
         .network_policies_in(w.ns)
         .iter()
-        .filter(|p| p.policy_types.iter().any(|t| t == "Ingress") && p.pod_selector.matches(&w.w.pod.labels))
+        .filter(|p| p.applies_to(PolicyType::Ingress) && p.pod_selector.matches(&w.w.pod.labels))
         .collect();
     if w.w.pod.host_network || policies.is_empty() {
         return (

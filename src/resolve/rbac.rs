@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use ztpath_probes::{Inventory, PolicyRule, Role, RoleBinding, Source};
+use ztpath_probes::{Inventory, PolicyRule, Role, RoleBinding, RoleKind, Source};
 
 /// Where a grant applies.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -126,13 +126,13 @@ impl<'a> Rbac<'a> {
         };
         for b in &inv.role_bindings {
             let cluster_binding = b.meta.kind == "ClusterRoleBinding";
-            let role = if b.role_kind == "Role" {
-                if cluster_binding {
-                    continue;
-                }
-                roles.get(&(b.meta.ns(), b.role_name.as_str())).copied()
-            } else {
-                cluster_roles.get(b.role_name.as_str()).copied()
+            let role = match b.role_kind {
+                // A ClusterRoleBinding cannot refer to a Role, and the API server refuses a
+                // binding to any other kind: neither grants anything.
+                RoleKind::Role if cluster_binding => continue,
+                RoleKind::Unknown => continue,
+                RoleKind::Role => roles.get(&(b.meta.ns(), b.role_name.as_str())).copied(),
+                RoleKind::ClusterRole => cluster_roles.get(b.role_name.as_str()).copied(),
             };
             let scope =
                 if cluster_binding { Scope::Cluster } else { Scope::Namespace(b.meta.ns().to_owned()) };

@@ -1,6 +1,8 @@
 //! AWS IAM: users, groups, roles, managed policies, access keys, OIDC providers, EKS Pod
 //! Identity associations and credential-report rows.
 
+use std::fmt;
+
 use super::Source;
 
 /// Everything read from IAM files.
@@ -299,12 +301,134 @@ impl Statement {
 /// One condition of a statement: `"Condition": {operator: {key: value-or-list}}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Condition {
-    /// Operator, as written (`StringEquals`, `ForAnyValue:StringLike`, `Bool`…).
-    pub operator: String,
+    /// Operator (`StringEquals`, `ForAnyValue:StringLike`, `Bool`…).
+    pub operator: ConditionOperator,
     /// Condition key, as written (`aws:SourceArn`, `oidc.eks…/id/…:sub`…).
     pub key: String,
     /// Values (numbers and booleans in canonical text form).
     pub values: Vec<String>,
+}
+
+/// A condition operator: an optional set qualifier, the test, and `…IfExists`. IAM spells it
+/// `[ForAllValues:|ForAnyValue:]<Test>[IfExists]`, case-sensitively.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConditionOperator {
+    /// `ForAllValues:` or `ForAnyValue:` (for multivalued keys).
+    pub set: Option<SetQualifier>,
+    /// The test.
+    pub test: ConditionTest,
+    /// `…IfExists`: the condition also holds when the key is absent from the request.
+    pub if_exists: bool,
+}
+
+/// The set qualifier of a condition operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SetQualifier {
+    /// `ForAllValues:`: every value of the key in the request passes the test (and so does a
+    /// request without the key).
+    ForAllValues,
+    /// `ForAnyValue:`: at least one value of the key in the request passes the test.
+    ForAnyValue,
+}
+
+/// The test of a condition operator. The tests the engine reasons about are named; every other
+/// spelling is kept as written in `Other` (the whole operator, qualifiers included).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ConditionTest {
+    /// `StringEquals`.
+    StringEquals,
+    /// `StringNotEquals`.
+    StringNotEquals,
+    /// `StringEqualsIgnoreCase`.
+    StringEqualsIgnoreCase,
+    /// `StringNotEqualsIgnoreCase`.
+    StringNotEqualsIgnoreCase,
+    /// `StringLike`.
+    StringLike,
+    /// `StringNotLike`.
+    StringNotLike,
+    /// `Bool`.
+    Bool,
+    /// `Null`.
+    Null,
+    /// Any other operator (numeric, date, IP address, ARN, binary… or a misspelling), as written.
+    Other(String),
+}
+
+impl ConditionOperator {
+    /// An operator as written. Anything that is not a named test with valid qualifiers is
+    /// `Other`, with no qualifier, holding the whole text.
+    pub fn parse(text: &str) -> ConditionOperator {
+        let (set, rest) = if let Some(rest) = text.strip_prefix("ForAllValues:") {
+            (Some(SetQualifier::ForAllValues), rest)
+        } else if let Some(rest) = text.strip_prefix("ForAnyValue:") {
+            (Some(SetQualifier::ForAnyValue), rest)
+        } else {
+            (None, text)
+        };
+        let (base, if_exists) = match rest.strip_suffix("IfExists") {
+            Some(base) => (base, true),
+            None => (rest, false),
+        };
+        let test = match base {
+            "StringEquals" => ConditionTest::StringEquals,
+            "StringNotEquals" => ConditionTest::StringNotEquals,
+            "StringEqualsIgnoreCase" => ConditionTest::StringEqualsIgnoreCase,
+            "StringNotEqualsIgnoreCase" => ConditionTest::StringNotEqualsIgnoreCase,
+            "StringLike" => ConditionTest::StringLike,
+            "StringNotLike" => ConditionTest::StringNotLike,
+            "Bool" => ConditionTest::Bool,
+            // `Null` takes no `IfExists` and no set qualifier.
+            "Null" if !if_exists && set.is_none() => ConditionTest::Null,
+            _ => {
+                return ConditionOperator {
+                    set: None,
+                    test: ConditionTest::Other(text.to_owned()),
+                    if_exists: false,
+                };
+            }
+        };
+        ConditionOperator { set, test, if_exists }
+    }
+
+    /// True for a test that restricts the key to the listed values or patterns
+    /// (`StringEquals`, `StringLike`, `StringEqualsIgnoreCase`, with any qualifier).
+    pub fn is_positive_string_test(&self) -> bool {
+        matches!(
+            self.test,
+            ConditionTest::StringEquals | ConditionTest::StringLike | ConditionTest::StringEqualsIgnoreCase
+        )
+    }
+
+    /// True when the condition holds for a request without the key: `…IfExists`, or
+    /// `ForAllValues:` (vacuously true on no values). `Null` and unknown operators are not
+    /// judged here and give false.
+    pub fn holds_when_key_absent(&self) -> bool {
+        self.if_exists || self.set == Some(SetQualifier::ForAllValues)
+    }
+}
+
+impl fmt::Display for ConditionOperator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let test = match &self.test {
+            ConditionTest::StringEquals => "StringEquals",
+            ConditionTest::StringNotEquals => "StringNotEquals",
+            ConditionTest::StringEqualsIgnoreCase => "StringEqualsIgnoreCase",
+            ConditionTest::StringNotEqualsIgnoreCase => "StringNotEqualsIgnoreCase",
+            ConditionTest::StringLike => "StringLike",
+            ConditionTest::StringNotLike => "StringNotLike",
+            ConditionTest::Bool => "Bool",
+            ConditionTest::Null => "Null",
+            ConditionTest::Other(text) => return f.write_str(text),
+        };
+        match self.set {
+            Some(SetQualifier::ForAllValues) => f.write_str("ForAllValues:")?,
+            Some(SetQualifier::ForAnyValue) => f.write_str("ForAnyValue:")?,
+            None => {}
+        }
+        f.write_str(test)?;
+        if self.if_exists { f.write_str("IfExists") } else { Ok(()) }
+    }
 }
 
 /// An access key of an IAM user (`list-access-keys` item, optionally joined with
@@ -406,5 +530,49 @@ impl CredentialReportRow {
     /// True for the root user's row.
     pub fn is_root(&self) -> bool {
         self.user == "<root_account>" || self.arn.ends_with(":root")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn condition_operators_parse_into_qualifier_test_and_if_exists() {
+        let op = ConditionOperator::parse("ForAnyValue:StringLikeIfExists");
+        assert_eq!(op.set, Some(SetQualifier::ForAnyValue));
+        assert_eq!(op.test, ConditionTest::StringLike);
+        assert!(op.if_exists && op.is_positive_string_test() && op.holds_when_key_absent());
+
+        let op = ConditionOperator::parse("ForAllValues:StringEquals");
+        assert_eq!((op.set, op.if_exists), (Some(SetQualifier::ForAllValues), false));
+        assert!(op.is_positive_string_test() && op.holds_when_key_absent());
+
+        let op = ConditionOperator::parse("StringEqualsIgnoreCase");
+        assert!(op.is_positive_string_test() && !op.holds_when_key_absent());
+        for negative in ["StringNotEquals", "StringNotLike", "Bool", "Null", "ArnLike", "NumericLessThan"] {
+            assert!(!ConditionOperator::parse(negative).is_positive_string_test(), "{negative}");
+        }
+        // IAM is case-sensitive; a misspelling or an unknown qualifier is kept whole as `Other`.
+        for other in ["stringequals", "ForSomeValues:StringEquals", "NullIfExists", "DateEquals"] {
+            let op = ConditionOperator::parse(other);
+            assert_eq!(op.test, ConditionTest::Other(other.to_owned()), "{other}");
+            assert!(op.set.is_none() && !op.if_exists && !op.is_positive_string_test());
+        }
+    }
+
+    #[test]
+    fn condition_operators_display_as_written() {
+        for text in [
+            "StringEquals",
+            "ForAllValues:StringLike",
+            "ForAnyValue:StringEqualsIgnoreCaseIfExists",
+            "BoolIfExists",
+            "Null",
+            "IpAddress",
+            "ArnLikeIfExists",
+        ] {
+            assert_eq!(ConditionOperator::parse(text).to_string(), text);
+        }
     }
 }

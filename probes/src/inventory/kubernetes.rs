@@ -333,12 +333,51 @@ pub struct PolicyRule {
 pub struct RoleBinding {
     /// Metadata (`kind` tells the two apart).
     pub meta: ObjectMeta,
-    /// `roleRef.kind` (`Role` or `ClusterRole`).
-    pub role_kind: String,
+    /// `roleRef.kind`.
+    pub role_kind: RoleKind,
     /// `roleRef.name`.
     pub role_name: String,
     /// Subjects.
     pub subjects: Vec<Subject>,
+}
+
+/// The kind of role a binding refers to (`roleRef.kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RoleKind {
+    /// `Role`: a Role in the binding's namespace (a ClusterRoleBinding cannot refer to one).
+    Role,
+    /// `ClusterRole`; also when `roleRef.kind` is absent, so that a partial manifest still shows
+    /// what it could grant.
+    ClusterRole,
+    /// Any other kind. The API server refuses such a binding, so it grants nothing (the reader
+    /// says so in a diagnostic). The text is not kept: it is input that no message may quote.
+    Unknown,
+}
+
+impl RoleKind {
+    /// `roleRef.kind` as written (`None`: absent).
+    pub fn parse(text: Option<&str>) -> RoleKind {
+        match text {
+            Some("Role") => RoleKind::Role,
+            Some("ClusterRole") | None => RoleKind::ClusterRole,
+            Some(_) => RoleKind::Unknown,
+        }
+    }
+
+    /// The kind's name, as Kubernetes spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleKind::Role => "Role",
+            RoleKind::ClusterRole => "ClusterRole",
+            RoleKind::Unknown => "role of an unknown kind",
+        }
+    }
+}
+
+impl std::fmt::Display for RoleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// An RBAC subject.
@@ -361,13 +400,42 @@ pub struct NetworkPolicy {
     pub meta: ObjectMeta,
     /// `spec.podSelector`.
     pub pod_selector: LabelSelector,
-    /// Effective `policyTypes` (defaulted as the API server does: Ingress, plus Egress when egress
-    /// rules exist).
-    pub policy_types: Vec<String>,
+    /// Effective `policyTypes` (defaulted as the API server does when the field is absent or
+    /// empty: Ingress, plus Egress when there is at least one egress rule). Entries other than
+    /// `Ingress` and `Egress`, which the API server refuses, are left out with a diagnostic.
+    pub policy_types: Vec<PolicyType>,
     /// `ingress` rules (empty with Ingress in `policy_types` = deny all ingress).
     pub ingress: Vec<NetworkPolicyRule>,
     /// `egress` rules.
     pub egress: Vec<NetworkPolicyRule>,
+}
+
+impl NetworkPolicy {
+    /// True when the policy isolates the pods it selects for this direction of traffic.
+    pub fn applies_to(&self, direction: PolicyType) -> bool {
+        self.policy_types.contains(&direction)
+    }
+}
+
+/// A NetworkPolicy `policyTypes` entry: the direction of traffic the policy isolates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PolicyType {
+    /// `Ingress`.
+    Ingress,
+    /// `Egress`.
+    Egress,
+}
+
+impl PolicyType {
+    /// An entry as written; `None` for anything but `Ingress` and `Egress` (case-sensitive, as
+    /// the API server's validation is).
+    pub fn parse(text: &str) -> Option<PolicyType> {
+        match text {
+            "Ingress" => Some(PolicyType::Ingress),
+            "Egress" => Some(PolicyType::Egress),
+            _ => None,
+        }
+    }
 }
 
 /// One ingress or egress rule.

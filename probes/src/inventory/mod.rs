@@ -258,10 +258,41 @@ pub struct LabelSelector {
 pub struct SelectorRequirement {
     /// Label key.
     pub key: String,
-    /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
-    pub operator: String,
+    /// `operator`.
+    pub operator: SelectorOperator,
     /// Values for `In`/`NotIn`.
     pub values: Vec<String>,
+}
+
+/// The `operator` of a label-selector requirement. The API server accepts exactly these four
+/// (case-sensitive) and refuses an object whose selector uses anything else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SelectorOperator {
+    /// `In`: the label is present with one of the values.
+    In,
+    /// `NotIn`: the label is absent, or present with none of the values.
+    NotIn,
+    /// `Exists`: the label is present.
+    Exists,
+    /// `DoesNotExist`: the label is absent.
+    DoesNotExist,
+    /// Anything else, or no operator. The object would be refused by the API server; here the
+    /// requirement holds for no object, so that the selector selects nothing (and the reader
+    /// says so in a diagnostic). The text is not kept: it is input that no message may quote.
+    Unknown,
+}
+
+impl SelectorOperator {
+    /// The operator as written in a manifest.
+    pub fn parse(text: &str) -> SelectorOperator {
+        match text {
+            "In" => SelectorOperator::In,
+            "NotIn" => SelectorOperator::NotIn,
+            "Exists" => SelectorOperator::Exists,
+            "DoesNotExist" => SelectorOperator::DoesNotExist,
+            _ => SelectorOperator::Unknown,
+        }
+    }
 }
 
 impl LabelSelector {
@@ -275,12 +306,12 @@ impl LabelSelector {
         self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
             && self.match_expressions.iter().all(|r| {
                 let have = labels.get(&r.key);
-                match r.operator.as_str() {
-                    "In" => have.is_some_and(|v| r.values.contains(v)),
-                    "NotIn" => have.is_none_or(|v| !r.values.contains(v)),
-                    "Exists" => have.is_some(),
-                    "DoesNotExist" => have.is_none(),
-                    _ => false,
+                match r.operator {
+                    SelectorOperator::In => have.is_some_and(|v| r.values.contains(v)),
+                    SelectorOperator::NotIn => have.is_none_or(|v| !r.values.contains(v)),
+                    SelectorOperator::Exists => have.is_some(),
+                    SelectorOperator::DoesNotExist => have.is_none(),
+                    SelectorOperator::Unknown => false,
                 }
             })
     }
@@ -390,11 +421,43 @@ mod tests {
         assert!(sel.matches(&labels));
         sel.match_expressions.push(SelectorRequirement {
             key: "tier".into(),
-            operator: "DoesNotExist".into(),
+            operator: SelectorOperator::DoesNotExist,
             values: vec![],
         });
         assert!(sel.matches(&labels));
         sel.match_labels.insert("app".into(), "db".into());
         assert!(!sel.matches(&labels));
+    }
+
+    #[test]
+    fn selector_operators_parse_case_sensitively_and_unknown_ones_select_nothing() {
+        for (text, op) in [
+            ("In", SelectorOperator::In),
+            ("NotIn", SelectorOperator::NotIn),
+            ("Exists", SelectorOperator::Exists),
+            ("DoesNotExist", SelectorOperator::DoesNotExist),
+            ("in", SelectorOperator::Unknown),
+            ("Gt", SelectorOperator::Unknown),
+            ("", SelectorOperator::Unknown),
+        ] {
+            assert_eq!(SelectorOperator::parse(text), op, "{text:?}");
+        }
+        let labels: StringMap = [("app".to_owned(), "web".to_owned())].into();
+        let requirement = |operator, values: &[&str]| LabelSelector {
+            match_labels: StringMap::new(),
+            match_expressions: vec![SelectorRequirement {
+                key: "app".into(),
+                operator,
+                values: values.iter().map(|v| (*v).to_owned()).collect(),
+            }],
+        };
+        assert!(requirement(SelectorOperator::In, &["web"]).matches(&labels));
+        assert!(!requirement(SelectorOperator::NotIn, &["web"]).matches(&labels));
+        assert!(requirement(SelectorOperator::NotIn, &["db"]).matches(&labels));
+        assert!(requirement(SelectorOperator::Exists, &[]).matches(&labels));
+        assert!(!requirement(SelectorOperator::DoesNotExist, &[]).matches(&labels));
+        // Neither for the labels it names nor for any other: the selector selects nothing.
+        assert!(!requirement(SelectorOperator::Unknown, &["web"]).matches(&labels));
+        assert!(!requirement(SelectorOperator::Unknown, &[]).matches(&StringMap::new()));
     }
 }

@@ -5,10 +5,10 @@ use base64::Engine as _;
 
 use crate::common::{label_selector, string_map};
 use crate::inventory::{
-    Container, ContainerPort, EnvFrom, EnvValue, EnvVar, Fingerprint, Inventory, Namespace, NetworkPeer,
-    NetworkPolicy, NetworkPolicyRule, ObjectMeta, PodSpec, PolicyRule, PortProbe, ProbeKind, ProjectedSource,
-    Role, RoleBinding, Secret, SecretEntry, Sensitive, Service, ServiceAccount, ServicePort, Subject, Volume,
-    VolumeKind, Workload,
+    Container, ContainerPort, Diagnostic, EnvFrom, EnvValue, EnvVar, Fingerprint, Inventory, Namespace,
+    NetworkPeer, NetworkPolicy, NetworkPolicyRule, ObjectMeta, PodSpec, PolicyRule, PolicyType, PortProbe,
+    ProbeKind, ProjectedSource, Role, RoleBinding, RoleKind, Secret, SecretEntry, Sensitive, Service,
+    ServiceAccount, ServicePort, Subject, Volume, VolumeKind, Workload,
 };
 use crate::yaml::Node;
 
@@ -38,9 +38,11 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
         ("ServiceAccount", "") => inventory.service_accounts.push(service_account(node, meta)),
         ("Secret", "") => inventory.secrets.push(secret(node, meta)),
         ("ConfigMap", "") => read_config_map(node, meta, inventory),
-        ("Role" | "ClusterRole", "rbac.authorization.k8s.io") => inventory.roles.push(role(node, meta)),
+        ("Role" | "ClusterRole", "rbac.authorization.k8s.io") => {
+            inventory.roles.push(role(node, meta, &mut inventory.diagnostics))
+        }
         ("RoleBinding" | "ClusterRoleBinding", "rbac.authorization.k8s.io") => {
-            inventory.role_bindings.push(role_binding(node, meta));
+            inventory.role_bindings.push(role_binding(node, meta, &mut inventory.diagnostics));
         }
         ("TargetGroupBinding", "elbv2.k8s.aws") => {
             let spec = node.field("spec");
@@ -61,7 +63,7 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
             }
         }
         ("NetworkPolicy", "networking.k8s.io" | "extensions") => {
-            inventory.network_policies.push(network_policy(node, meta));
+            inventory.network_policies.push(network_policy(node, meta, &mut inventory.diagnostics));
         }
         _ => return false,
     }
@@ -445,7 +447,7 @@ fn read_embedded_envoy(meta: &ObjectMeta, key: &str, text: &str, line: u32, inve
     }
 }
 
-fn role(node: &Node, meta: &ObjectMeta) -> Role {
+fn role(node: &Node, meta: &ObjectMeta, diagnostics: &mut Vec<Diagnostic>) -> Role {
     Role {
         meta: meta.clone(),
         rules: node
@@ -463,16 +465,27 @@ fn role(node: &Node, meta: &ObjectMeta) -> Role {
             .collect(),
         aggregation: node
             .at(&["aggregationRule", "clusterRoleSelectors"])
-            .map(|s| s.items().iter().map(label_selector).collect())
+            .map(|s| s.items().iter().map(|s| label_selector(s, meta, diagnostics)).collect())
             .unwrap_or_default(),
     }
 }
 
-fn role_binding(node: &Node, meta: &ObjectMeta) -> RoleBinding {
+fn role_binding(node: &Node, meta: &ObjectMeta, diagnostics: &mut Vec<Diagnostic>) -> RoleBinding {
     let role_ref = node.field("roleRef");
+    let role_kind = RoleKind::parse(role_ref.field("kind").string().as_deref());
+    if role_kind == RoleKind::Unknown {
+        diagnostics.push(Diagnostic {
+            source: meta.source.at(role_ref.field("kind").line),
+            reason: format!(
+                "{}: roleRef.kind is neither Role nor ClusterRole, which the API server refuses; \
+                 the binding is read as granting nothing",
+                meta.kind
+            ),
+        });
+    }
     RoleBinding {
         meta: meta.clone(),
-        role_kind: role_ref.field("kind").string().unwrap_or_else(|| "ClusterRole".to_owned()),
+        role_kind,
         role_name: role_ref.field("name").string().unwrap_or_default(),
         subjects: node
             .field("subjects")
@@ -488,9 +501,9 @@ fn role_binding(node: &Node, meta: &ObjectMeta) -> RoleBinding {
     }
 }
 
-fn network_policy(node: &Node, meta: &ObjectMeta) -> NetworkPolicy {
+fn network_policy(node: &Node, meta: &ObjectMeta, diagnostics: &mut Vec<Diagnostic>) -> NetworkPolicy {
     let spec = node.field("spec");
-    let rules = |key: &str, peer_key: &str| -> Vec<NetworkPolicyRule> {
+    let mut rules = |key: &str, peer_key: &str| -> Vec<NetworkPolicyRule> {
         spec.field(key)
             .items()
             .iter()
@@ -500,8 +513,10 @@ fn network_policy(node: &Node, meta: &ObjectMeta) -> NetworkPolicy {
                     .items()
                     .iter()
                     .map(|p| NetworkPeer {
-                        pod_selector: p.get("podSelector").map(label_selector),
-                        namespace_selector: p.get("namespaceSelector").map(label_selector),
+                        pod_selector: p.get("podSelector").map(|s| label_selector(s, meta, diagnostics)),
+                        namespace_selector: p
+                            .get("namespaceSelector")
+                            .map(|s| label_selector(s, meta, diagnostics)),
                         ip_block: p.get("ipBlock").map(|b| {
                             (b.field("cidr").string().unwrap_or_default(), b.field("except").strings())
                         }),
@@ -514,16 +529,30 @@ fn network_policy(node: &Node, meta: &ObjectMeta) -> NetworkPolicy {
     };
     let ingress = rules("ingress", "from");
     let egress = rules("egress", "to");
-    let mut policy_types = spec.field("policyTypes").strings();
-    if policy_types.is_empty() {
-        policy_types.push("Ingress".to_owned());
-        if spec.get("egress").is_some() {
-            policy_types.push("Egress".to_owned());
+    let written = spec.field("policyTypes");
+    let mut policy_types = Vec::new();
+    for t in written.items() {
+        match t.string().as_deref().and_then(PolicyType::parse) {
+            Some(t) => policy_types.push(t),
+            None => diagnostics.push(Diagnostic {
+                source: meta.source.at(t.line),
+                reason: "NetworkPolicy: a policyTypes entry other than Ingress and Egress, which the API \
+                         server refuses; it is left out"
+                    .to_owned(),
+            }),
+        }
+    }
+    // The API server's default when `policyTypes` is absent or empty: every policy isolates
+    // ingress, and egress too when it has at least one egress rule (`egress: []` does not count).
+    if written.items().is_empty() {
+        policy_types.push(PolicyType::Ingress);
+        if !egress.is_empty() {
+            policy_types.push(PolicyType::Egress);
         }
     }
     NetworkPolicy {
         meta: meta.clone(),
-        pod_selector: label_selector(spec.field("podSelector")),
+        pod_selector: label_selector(spec.field("podSelector"), meta, diagnostics),
         policy_types,
         ingress,
         egress,
@@ -533,7 +562,7 @@ fn network_policy(node: &Node, meta: &ObjectMeta) -> NetworkPolicy {
 #[cfg(test)]
 mod tests {
     use crate::files::read_text;
-    use crate::inventory::{EnvValue, ProjectedSource, VolumeKind};
+    use crate::inventory::{EnvValue, PolicyType, ProjectedSource, RoleKind, SelectorOperator, VolumeKind};
 
     const DEPLOY: &str = r#"
 apiVersion: apps/v1
@@ -646,5 +675,53 @@ data:
         assert!(s.entries[0].has_value);
         assert!(!s.entries[1].has_value);
         assert!(!format!("{s:?}").contains("super-secret"));
+    }
+
+    #[test]
+    fn network_policy_types_are_defaulted_as_the_api_server_does() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a, namespace: n}\n\
+                    spec:\n  podSelector: {}\n---\n\
+                    apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: b, namespace: n}\n\
+                    spec:\n  podSelector: {}\n  egress: [{}]\n---\n\
+                    apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: c, namespace: n}\n\
+                    spec:\n  podSelector: {}\n  egress: []\n---\n\
+                    apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: d, namespace: n}\n\
+                    spec:\n  podSelector: {}\n  policyTypes: [Egress]\n---\n\
+                    apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: e, namespace: n}\n\
+                    spec:\n  podSelector: {}\n  policyTypes: [ingress]\n";
+        let inv = read_text("np.yaml", text);
+        let types: Vec<&[PolicyType]> =
+            inv.network_policies.iter().map(|p| p.policy_types.as_slice()).collect();
+        use PolicyType::{Egress, Ingress};
+        assert_eq!(types, [&[Ingress][..], &[Ingress, Egress], &[Ingress], &[Egress], &[]]);
+        assert!(inv.network_policies[0].applies_to(Ingress) && !inv.network_policies[3].applies_to(Ingress));
+        // The misspelt entry is left out with a diagnostic that does not quote it.
+        assert_eq!(inv.diagnostics.len(), 1, "{:?}", inv.diagnostics);
+        assert_eq!(inv.diagnostics[0].source.to_string(), "np.yaml:33");
+        assert!(!inv.diagnostics[0].reason.contains("ingress"), "{}", inv.diagnostics[0].reason);
+    }
+
+    #[test]
+    fn unknown_role_kinds_and_selector_operators_are_reported() {
+        let text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: a, namespace: n}\n\
+                    roleRef: {kind: Role, name: r}\n---\n\
+                    apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: n}\n\
+                    roleRef: {name: r}\n---\n\
+                    apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: c, namespace: n}\n\
+                    roleRef:\n  kind: clusterrole\n  name: r\n---\n\
+                    apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: n}\n\
+                    spec:\n  podSelector:\n    matchExpressions:\n    - {key: app, operator: Gt, values: [\"1\"]}\n";
+        let inv = read_text("rb.yaml", text);
+        let kinds: Vec<RoleKind> = inv.role_bindings.iter().map(|b| b.role_kind).collect();
+        assert_eq!(kinds, [RoleKind::Role, RoleKind::ClusterRole, RoleKind::Unknown]);
+        let np = &inv.network_policies[0];
+        let req = &np.pod_selector.match_expressions[0];
+        assert_eq!(req.operator, SelectorOperator::Unknown);
+        assert!(!np.pod_selector.matches(&[("app".to_owned(), "2".to_owned())].into()));
+        let got: Vec<String> = inv.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].starts_with("rb.yaml:15: RoleBinding: roleRef.kind"), "{got:?}");
+        assert!(got[1].starts_with("rb.yaml:24: NetworkPolicy: a matchExpressions operator"), "{got:?}");
+        assert!(got.iter().all(|d| !d.contains("clusterrole") && !d.contains("Gt")), "{got:?}");
     }
 }

@@ -8,8 +8,8 @@
 
 use crate::common::label_selector;
 use crate::inventory::{
-    Inventory, LinkerdAuthorizationPolicy, LinkerdServer, MeshTlsAuthentication, NetworkAuthentication,
-    ObjectMeta, ObjectRef, ServerAuthorization, Source,
+    Diagnostic, Inventory, LinkerdAuthorizationPolicy, LinkerdServer, MeshTlsAuthentication,
+    NetworkAuthentication, ObjectMeta, ObjectRef, ServerAuthorization, Source,
 };
 use crate::yaml::{self, Node, Value};
 
@@ -24,10 +24,15 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
     let spec = node.field("spec");
     let linkerd = &mut inventory.linkerd;
     match meta.kind.as_str() {
-        "Server" => linkerd.servers.push(server(spec, meta)),
+        "Server" => linkerd.servers.push(server(spec, meta, &mut inventory.diagnostics)),
         "ServerAuthorization" => {
             let line = if spec.line == 0 { meta.source.line } else { spec.line };
-            linkerd.server_authorizations.push(server_authorization(spec, line, meta));
+            linkerd.server_authorizations.push(server_authorization(
+                spec,
+                line,
+                meta,
+                &mut inventory.diagnostics,
+            ));
         }
         "AuthorizationPolicy" => linkerd.authorization_policies.push(LinkerdAuthorizationPolicy {
             meta: meta.clone(),
@@ -90,10 +95,11 @@ pub(crate) fn default_policy_from_configmap(
     Some((name, meta.source.at(at)))
 }
 
-fn server(spec: &Node, meta: &ObjectMeta) -> LinkerdServer {
+fn server(spec: &Node, meta: &ObjectMeta, diagnostics: &mut Vec<Diagnostic>) -> LinkerdServer {
     // `podSelector: {}` selects every pod of the namespace; a Server without one (it selects
     // external workloads with `externalWorkloadSelector`, or is malformed) selects no pod.
-    let pod_selector = spec.get("podSelector").filter(|s| s.is_map()).map(label_selector);
+    let pod_selector =
+        spec.get("podSelector").filter(|s| s.is_map()).map(|s| label_selector(s, meta, diagnostics));
     LinkerdServer {
         meta: meta.clone(),
         pod_selector,
@@ -103,14 +109,22 @@ fn server(spec: &Node, meta: &ObjectMeta) -> LinkerdServer {
     }
 }
 
-fn server_authorization(spec: &Node, spec_line: u32, meta: &ObjectMeta) -> ServerAuthorization {
+fn server_authorization(
+    spec: &Node,
+    spec_line: u32,
+    meta: &ObjectMeta,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> ServerAuthorization {
     let server = spec.field("server");
     let client = spec.field("client");
     let mesh_tls = client.field("meshTLS");
     ServerAuthorization {
         meta: meta.clone(),
         server_name: text(server.field("name")),
-        server_selector: server.get("selector").filter(|s| s.is_map()).map(label_selector),
+        server_selector: server
+            .get("selector")
+            .filter(|s| s.is_map())
+            .map(|s| label_selector(s, meta, diagnostics)),
         unauthenticated: client.field("unauthenticated").as_bool() == Some(true),
         unauthenticated_tls: mesh_tls.field("unauthenticatedTLS").as_bool() == Some(true),
         identities: string_list(mesh_tls.field("identities")),

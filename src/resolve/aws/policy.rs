@@ -153,7 +153,7 @@ pub fn cap<'a>(identity: Grant<'a>, boundary: &Grant<'_>) -> Grant<'a> {
 mod tests {
     use super::*;
     use ztpath_probes::Source;
-    use ztpath_probes::iam::Condition;
+    use ztpath_probes::iam::{Condition, ConditionOperator};
 
     fn st(effect: Effect, actions: &[&str], resources: &[&str]) -> Statement {
         Statement {
@@ -205,7 +205,7 @@ mod tests {
 
         let mut cond = st(Effect::Deny, &["iam:*"], &["*"]);
         cond.conditions.push(Condition {
-            operator: "Bool".into(),
+            operator: ConditionOperator::parse("Bool"),
             key: "aws:MultiFactorAuthPresent".into(),
             values: vec!["false".into()],
         });
@@ -253,7 +253,7 @@ mod tests {
     fn conditional_allow_is_kept_and_flagged() {
         let mut s = st(Effect::Allow, &["sts:AssumeRole"], &["*"]);
         s.conditions.push(Condition {
-            operator: "StringEquals".into(),
+            operator: ConditionOperator::parse("StringEquals"),
             key: "aws:PrincipalTag/team".into(),
             values: vec!["ops".into()],
         });

@@ -60,7 +60,7 @@ impl TrustEntry {
                 let auds: Vec<&String> = self
                     .conditions
                     .iter()
-                    .filter(|c| is_claim_key(&c.key, "aud") && is_positive_string_test(&c.operator))
+                    .filter(|c| is_claim_key(&c.key, "aud") && c.operator.is_positive_string_test())
                     .flat_map(|c| c.values.iter())
                     .collect();
                 let aud_ok = auds.is_empty() || auds.iter().any(|p| wildcard_match(p, audience, false));
@@ -105,7 +105,7 @@ pub fn entries(doc: &PolicyDocument) -> Vec<TrustEntry> {
                     subjects: st
                         .conditions
                         .iter()
-                        .filter(|c| is_sub_key(&c.key) && is_positive_string_test(&c.operator))
+                        .filter(|c| is_sub_key(&c.key) && c.operator.is_positive_string_test())
                         .flat_map(|c| c.values.iter().cloned())
                         .collect(),
                 },
@@ -129,9 +129,8 @@ pub fn is_saml_provider(principal: &str) -> bool {
 /// other kind of request (not `…IfExists`, not `ForAllValues:`, which hold on an absent key).
 fn requires_saml_key(c: &Condition) -> bool {
     c.key.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("saml:"))
-        && is_positive_string_test(&c.operator)
-        && !c.operator.ends_with("IfExists")
-        && !c.operator.starts_with("ForAllValues:")
+        && c.operator.is_positive_string_test()
+        && !c.operator.holds_when_key_absent()
 }
 
 /// True for a condition key naming a token's subject (`<issuer>:sub`).
@@ -142,12 +141,6 @@ pub fn is_sub_key(key: &str) -> bool {
 /// True for a condition key naming claim `claim` of a token (`<issuer>:<claim>`).
 fn is_claim_key(key: &str, claim: &str) -> bool {
     key.rsplit(':').next() == Some(claim) && key.contains(':')
-}
-
-/// Operators that restrict a value to the listed ones (or patterns).
-fn is_positive_string_test(op: &str) -> bool {
-    let base = op.rsplit(':').next().unwrap_or(op).trim_end_matches("IfExists");
-    matches!(base, "StringEquals" | "StringLike" | "StringEqualsIgnoreCase")
 }
 
 /// The issuer of a federated principal: the host and path of an OIDC provider ARN, or the

@@ -173,7 +173,7 @@ pub(super) fn read_statement(node: &Node, line: u32) -> Statement {
         .iter()
         .flat_map(|(operator, keys)| {
             keys.entries().iter().map(move |(key, values)| Condition {
-                operator: operator.clone(),
+                operator: ConditionOperator::parse(operator),
                 key: key.clone(),
                 values: one_or_many(values),
             })

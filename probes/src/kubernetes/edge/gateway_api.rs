@@ -9,7 +9,7 @@ use super::helpers::port_of;
 
 use crate::common::label_selector;
 use crate::inventory::{
-    BackendRef, BackendTarget, BackendTlsPolicyItem, ClientCertMode, EdgeItems, GatewayItem,
+    BackendRef, BackendTarget, BackendTlsPolicyItem, ClientCertMode, Diagnostic, EdgeItems, GatewayItem,
     GatewayListenerItem, ListenerTls, Namespace, ObjectMeta, ParentRef, Proxy, ProxyBackend, ProxyKind,
     ProxyListener, ProxyRoute, ReferenceGrantItem, RouteItem, RouteRule, Service, StringMap, XfccMode,
 };
@@ -26,7 +26,7 @@ pub(super) fn frontend_mode(validation: Option<&Node>) -> Option<ClientCertMode>
     })
 }
 
-pub(super) fn gateway(node: &Node, meta: &ObjectMeta) -> GatewayItem {
+pub(super) fn gateway(node: &Node, meta: &ObjectMeta, diagnostics: &mut Vec<Diagnostic>) -> GatewayItem {
     let spec = node.field("spec");
     let mut proxy = new_proxy(ProxyKind::Gateway, meta);
     let class = spec.field("gatewayClassName").string();
@@ -100,7 +100,7 @@ pub(super) fn gateway(node: &Node, meta: &ObjectMeta) -> GatewayItem {
             protocol,
             hostname,
             allowed_from: namespaces.field("from").string().unwrap_or_else(|| "Same".to_owned()),
-            allowed_selector: namespaces.get("selector").map(label_selector),
+            allowed_selector: namespaces.get("selector").map(|s| label_selector(s, meta, diagnostics)),
             allowed_kinds: allowed
                 .field("kinds")
                 .items()

@@ -80,7 +80,7 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut RawInventory)
         }
         (ISTIO_GROUP, "Gateway") => items.istio_gateways.push(istio_gateway(node, meta)),
         (ISTIO_GROUP, _) => items.virtual_services.push(virtual_service(node, meta)),
-        (_, "Gateway") => items.gateways.push(gateway(node, meta)),
+        (_, "Gateway") => items.gateways.push(gateway(node, meta, &mut inventory.inventory.diagnostics)),
         (_, "BackendTLSPolicy") => items.backend_tls_policies.push(backend_tls_policy(node, meta)),
         (_, "ReferenceGrant") => items.reference_grants.push(reference_grant(node, meta)),
         _ => items.routes.push(route(node, meta)),

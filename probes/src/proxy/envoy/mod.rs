@@ -29,6 +29,7 @@ use crate::inventory::{
     ListenerTls, PortTls, Proxy, ProxyBackend, ProxyKind, ProxyListener, ProxyRoute, Source, StringMap,
     XfccMode,
 };
+use crate::proxy::headers::identity_name;
 use crate::yaml::{Node, Value};
 
 static NULL: Node = Node { line: 0, value: Value::Null };
@@ -1010,40 +1011,6 @@ fn authz_description(name: &str, ty: &str, cfg: &Node) -> Option<String> {
     None
 }
 
-/// Headers that carry a caller's identity.
-fn is_identity_header(name: &str) -> bool {
-    const PARTS: &[&str] = &[
-        "client-cert",
-        "clientcert",
-        "client_cert",
-        "ssl-client",
-        "ssl_client",
-        "x-ssl-",
-        "client-dn",
-        "client-verify",
-        "spiffe",
-        "identity",
-        "principal",
-        "x-user",
-        "remote-user",
-        "x-forwarded-user",
-        "x-forwarded-email",
-        "x-forwarded-groups",
-        "x-auth-request",
-        "x-authenticated",
-        "x-jwt",
-        "jwt-payload",
-        "x-amzn-oidc",
-        "x-amzn-mtls",
-        "x-current-user",
-        "x-consumer",
-        "authorization",
-        "x-peer-",
-    ];
-    let lower = name.to_ascii_lowercase();
-    PARTS.iter().any(|p| lower.contains(p))
-}
-
 /// `request_headers_to_add` / `request_headers_to_remove` of a route configuration, virtual host
 /// or route, for identity headers.
 fn identity_headers(node: &Node) -> Vec<IdentityHeader> {
@@ -1051,12 +1018,16 @@ fn identity_headers(node: &Node) -> Vec<IdentityHeader> {
     for h in list(f(node, "request_headers_to_add")) {
         let header = f(h, "header");
         let Some(name) = key(header, "key").and_then(Node::string) else { continue };
-        if !is_identity_header(&name) {
+        if !identity_name(&name) {
             continue;
         }
         let value = f(header, "value").string().unwrap_or_default();
         let from_client_cert = value.contains("%DOWNSTREAM_PEER_");
+        // `%REQ(name)%` copies a request header, which the client may have sent itself: as
+        // nginx's `$http_…` and HAProxy's `req.hdr(…)`.
+        let from_request = value.contains("%REQ(");
         let action = match key(h, "append_action").and_then(Node::string).as_deref() {
+            _ if from_request => HeaderAction::PassThrough,
             Some("OVERWRITE_IF_EXISTS_OR_ADD" | "OVERWRITE_IF_EXISTS") => {
                 HeaderAction::Set { from_client_cert }
             }
@@ -1071,7 +1042,7 @@ fn identity_headers(node: &Node) -> Vec<IdentityHeader> {
         out.push(IdentityHeader { name, action, line: h.line });
     }
     for h in list(f(node, "request_headers_to_remove")) {
-        if let Some(name) = h.string().filter(|n| is_identity_header(n)) {
+        if let Some(name) = h.string().filter(|n| identity_name(n)) {
             out.push(IdentityHeader { name, action: HeaderAction::Remove, line: h.line });
         }
     }

@@ -39,7 +39,7 @@ pub(crate) fn read(node: &Node, meta: &ObjectMeta, inventory: &mut Inventory) ->
         ("Secret", "") => inventory.secrets.push(secret(node, meta)),
         ("ConfigMap", "") => read_config_map(node, meta, inventory),
         ("Role" | "ClusterRole", "rbac.authorization.k8s.io") => {
-            inventory.roles.push(role(node, meta, &mut inventory.diagnostics))
+            inventory.roles.push(role(node, meta, &mut inventory.diagnostics));
         }
         ("RoleBinding" | "ClusterRoleBinding", "rbac.authorization.k8s.io") => {
             inventory.role_bindings.push(role_binding(node, meta, &mut inventory.diagnostics));

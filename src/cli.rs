@@ -794,7 +794,7 @@ fn diff_side(
         }
         crate::diff::SideInput::Scan => {
             let scan = args.scan_args(path);
-            let settings = scan_settings(&scan, &scan.paths, today, false)?;
+            let settings = scan_settings(&scan, &scan.paths, today, true)?;
             let (report, _) = scan_with(&scan.paths, &settings.reading, None, &settings.options);
             for d in &report.diagnostics {
                 eprintln!("{}", text::diagnostic_line(&d.file, d.line, &d.message));

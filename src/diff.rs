@@ -36,7 +36,13 @@ pub struct DiffOptions {
 
 /// Compares two reports. `old_side` and `new_side` describe where they came from (their counts
 /// are filled in here).
-pub fn compare(old: &Report, new: &Report, mut old_side: Side, mut new_side: Side, options: &DiffOptions) -> Diff {
+pub fn compare(
+    old: &Report,
+    new: &Report,
+    mut old_side: Side,
+    mut new_side: Side,
+    options: &DiffOptions,
+) -> Diff {
     for (side, report) in [(&mut old_side, old), (&mut new_side, new)] {
         side.report_schema.clone_from(&report.schema_version);
         side.findings = report.findings.iter().filter(|f| f.suppressed.is_none()).count();
@@ -100,12 +106,8 @@ fn static_secret_hops(p: &AuthPath) -> BTreeSet<String> {
 fn path_changes(old: &Report, new: &Report) -> PathChanges {
     let old_paths: BTreeMap<&str, &AuthPath> = old.paths.iter().map(|p| (p.id.as_str(), p)).collect();
     let new_paths: BTreeMap<&str, &AuthPath> = new.paths.iter().map(|p| (p.id.as_str(), p)).collect();
-    let severity_of: BTreeMap<&str, Severity> = new
-        .findings
-        .iter()
-        .filter(|f| f.suppressed.is_none())
-        .map(|f| (f.id.as_str(), f.severity))
-        .collect();
+    let severity_of: BTreeMap<&str, Severity> =
+        new.findings.iter().filter(|f| f.suppressed.is_none()).map(|f| (f.id.as_str(), f.severity)).collect();
     let mut changes = PathChanges::default();
     for (id, p) in &old_paths {
         if !new_paths.contains_key(id) {
@@ -122,7 +124,8 @@ fn path_changes(old: &Report, new: &Report) -> PathChanges {
         let auth_order = strength(p.auth).cmp(&strength(before.auth));
         let identity_order = identity_strength(p.identity).cmp(&identity_strength(before.identity));
         let had = static_secret_hops(before);
-        let new_static: Vec<String> = static_secret_hops(p).into_iter().filter(|h| !had.contains(h)).collect();
+        let new_static: Vec<String> =
+            static_secret_hops(p).into_iter().filter(|h| !had.contains(h)).collect();
         let weakened = auth_order.is_lt() || identity_order.is_lt() || !new_static.is_empty();
         let strengthened = !weakened && (auth_order.is_gt() || identity_order.is_gt());
         if !weakened && !strengthened {
@@ -226,7 +229,8 @@ pub fn read_side(path: &std::path::Path, max_bytes: u64) -> Result<SideInput, St
         return Ok(SideInput::Scan);
     }
     let json_named = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let mut file = std::fs::File::open(path).map_err(|e| format!("{shown}: cannot read: {}", io_reason(&e)))?;
+    let mut file =
+        std::fs::File::open(path).map_err(|e| format!("{shown}: cannot read: {}", io_reason(&e)))?;
     let mut head = [0u8; 4096];
     let n = file.read(&mut head).map_err(|e| format!("{shown}: cannot read: {}", io_reason(&e)))?;
     let text = String::from_utf8_lossy(&head[..n]);

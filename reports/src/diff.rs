@@ -198,6 +198,9 @@ pub struct Reached {
     pub target: String,
 }
 
+/// How many newly reached things of one credential the table and the Markdown list.
+const MAX_REACHED: usize = 10;
+
 /// Diff output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DiffFormat {
@@ -309,31 +312,63 @@ fn reached_line(r: &Reached) -> String {
 fn table(diff: &Diff) -> String {
     let e = |s: &str| text::escape(s).into_owned();
     let mut out = String::new();
-    let mut section = |title: &str, lines: Vec<String>| {
+    let mut section = |title: &str, count: usize, lines: Vec<String>| {
         if lines.is_empty() {
             return;
         }
-        let _ = writeln!(out, "{title} ({})", lines.len());
+        let _ = writeln!(out, "{title} ({count})");
         for l in lines {
             let _ = writeln!(out, "  {l}");
         }
         out.push('\n');
     };
     let marked = |f: &Finding, mark: char| format!("{mark} {}", e(&finding_line(f)));
-    section("Findings added", diff.findings.added.iter().map(|f| marked(f, '+')).collect());
-    section("Findings resolved", diff.findings.resolved.iter().map(|f| marked(f, '-')).collect());
+    section(
+        "Findings added",
+        diff.findings.added.len(),
+        diff.findings.added.iter().map(|f| marked(f, '+')).collect(),
+    );
+    section(
+        "Findings resolved",
+        diff.findings.resolved.len(),
+        diff.findings.resolved.iter().map(|f| marked(f, '-')).collect(),
+    );
     let weakened = diff.paths.weakened.iter().map(|p| format!("{} {}", p.severity, e(&change_line(p))));
-    section("Paths weakened", weakened.collect());
-    section("Paths added", diff.paths.added.iter().map(|p| format!("+ {}", e(&path_line(p)))).collect());
-    section("Paths removed", diff.paths.removed.iter().map(|p| format!("- {}", e(&path_line(p)))).collect());
-    section("Paths strengthened", diff.paths.strengthened.iter().map(|p| e(&change_line(p))).collect());
+    section("Paths weakened", diff.paths.weakened.len(), weakened.collect());
+    section(
+        "Paths added",
+        diff.paths.added.len(),
+        diff.paths.added.iter().map(|p| format!("+ {}", e(&path_line(p)))).collect(),
+    );
+    section(
+        "Paths removed",
+        diff.paths.removed.len(),
+        diff.paths.removed.iter().map(|p| format!("- {}", e(&path_line(p)))).collect(),
+    );
+    section(
+        "Paths strengthened",
+        diff.paths.strengthened.len(),
+        diff.paths.strengthened.iter().map(|p| e(&change_line(p))).collect(),
+    );
     let mut grown = Vec::new();
     for b in &diff.blast_radius.grown {
         grown.push(format!("{} {}", b.severity, e(&blast_line(b))));
-        grown.extend(b.newly_reached.iter().map(|r| format!("    + {}", e(&reached_line(r)))));
+        grown.extend(
+            b.newly_reached.iter().take(MAX_REACHED).map(|r| format!("    + {}", e(&reached_line(r)))),
+        );
+        if b.newly_reached.len() > MAX_REACHED {
+            grown.push(format!(
+                "    ... and {} more (the JSON output lists all)",
+                b.newly_reached.len() - MAX_REACHED
+            ));
+        }
     }
-    section("Blast radius grown", grown);
-    section("Blast radius shrunk", diff.blast_radius.shrunk.iter().map(|b| e(&blast_line(b))).collect());
+    section("Blast radius grown", diff.blast_radius.grown.len(), grown);
+    section(
+        "Blast radius shrunk",
+        diff.blast_radius.shrunk.len(),
+        diff.blast_radius.shrunk.iter().map(|b| e(&blast_line(b))).collect(),
+    );
     let _ = writeln!(out, "{}", counts(diff));
     let _ = writeln!(out, "{}", headline(diff));
     out
@@ -341,8 +376,8 @@ fn table(diff: &Diff) -> String {
 
 /// `s` safe as inline Markdown text anywhere in a line or a table cell: control and
 /// bidirectional characters shown escaped ([`text::escape`]); `&`, `<`, `>` written as entities
-/// (no HTML, no autolink); the characters that open Markdown constructs (emphasis, code, links,
-/// images, tables, strike-through, headings, lists) backslash-escaped; `@` as an entity, so that
+/// (no HTML); the characters that open Markdown constructs (emphasis, code, links, images,
+/// tables, strike-through, headings) and `:` (no autolink) backslash-escaped; `@` as an entity, so that
 /// no name mentions a user or team.
 pub fn markdown_escape(s: &str) -> String {
     let safe = text::escape(s);
@@ -353,8 +388,7 @@ pub fn markdown_escape(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '@' => out.push_str("&#64;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '{' | '}' | '|' | '~' | '!' | '#' | '+'
-            | '-' | '=' | ':' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '{' | '}' | '|' | '~' | '!' | '#' | ':' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -416,10 +450,16 @@ fn markdown(diff: &Diff) -> String {
             hops
         )
     };
-    let change_header = "| Severity | From | To | Auth | Identity | New static-secret hops |\n|---|---|---|---|---|---|\n";
+    let change_header =
+        "| Severity | From | To | Auth | Identity | New static-secret hops |\n|---|---|---|---|---|---|\n";
     section("Paths weakened", change_header, diff.paths.weakened.iter().map(path_change_row).collect());
     let blast_row = |b: &BlastChange| {
-        let reached = b.newly_reached.iter().map(|r| m(&reached_line(r))).collect::<Vec<_>>().join("<br>");
+        let mut reached: Vec<String> =
+            b.newly_reached.iter().take(MAX_REACHED).map(|r| m(&reached_line(r))).collect();
+        if b.newly_reached.len() > MAX_REACHED {
+            reached.push(format!("… and {} more", b.newly_reached.len() - MAX_REACHED));
+        }
+        let reached = reached.join("<br>");
         format!(
             "| {} | {} | {} | {} | {} |",
             b.severity,
@@ -429,8 +469,7 @@ fn markdown(diff: &Diff) -> String {
             reached
         )
     };
-    let blast_header =
-        "| Severity | Credential | Kind | Score | Newly reached |\n|---|---|---|---|---|\n";
+    let blast_header = "| Severity | Credential | Kind | Score | Newly reached |\n|---|---|---|---|---|\n";
     section("Blast radius grown", blast_header, diff.blast_radius.grown.iter().map(blast_row).collect());
     let path_row = |p: &PathRef| {
         format!(

@@ -31,6 +31,9 @@ struct Cli {
 enum Command {
     /// Scan manifests (files and directories) and report auth paths, blast radius and findings.
     Scan(Box<ScanArgs>),
+    /// Compare two states (JSON reports, or paths to scan): findings added and resolved, auth paths
+    /// added, removed, weakened and strengthened, credentials whose blast radius grew.
+    Diff(Box<DiffArgs>),
     /// List the rule catalogue with its OWASP NHI and NIST SP 800-207 mappings.
     Rules(RulesArgs),
     /// Explain one rule: what it detects, why it matters, how to fix it.
@@ -256,6 +259,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => run_scan(*args),
+        Command::Diff(args) => run_diff(&args),
         Command::Rules(args) => run_rules(&args),
         Command::Explain { rule } => match rules::find(&rule) {
             Some(r) => write_stdout(rules::doc_page(r).as_bytes()).map(|()| Exit::Clean),
@@ -311,44 +315,15 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         None if args.output.is_none() && std::io::stdout().is_terminal() => Format::Table,
         None => Format::Json,
     };
-    let root = scanned_root(&paths);
-    let config = match gate_config(&args, root.as_deref()) {
-        Ok(c) => c,
+    let settings = match scan_settings(&args, &paths, today, format != Format::Table) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("ztpath: {}", text::escape(&e));
             return Ok(Exit::Error);
         }
     };
-    let defaults = Options::default();
-    let fail_on = args.fail_on.map(FailOn::threshold).or(config.fail_on).unwrap_or(Some(Severity::High));
-    let options = Options {
-        blast_radius_threshold: args
-            .blast_radius_threshold
-            .or(config.blast_radius_threshold)
-            .unwrap_or(defaults.blast_radius_threshold),
-        max_token_seconds: args
-            .max_token_seconds
-            .or(config.max_token_seconds)
-            .unwrap_or(defaults.max_token_seconds),
-        graph_in_report: format != Format::Table,
-        today,
-        max_key_age_days: args
-            .max_key_age_days
-            .or(config.max_key_age_days)
-            .unwrap_or(defaults.max_key_age_days),
-        max_key_unused_days: args
-            .max_key_unused_days
-            .or(config.max_key_unused_days)
-            .unwrap_or(defaults.max_key_unused_days),
-        skip_teardown: true,
-        policy: config.policy,
-    };
+    let ScanSettings { root, fail_on, options, reading } = settings;
     let from_aws = live.is_some();
-    let reading = ReadOptions {
-        follow_outside_symlinks: args.follow_outside_symlinks,
-        default_namespace: args.namespace.clone(),
-        ..ReadOptions::default()
-    };
     let (report, mut timings) = scan_with(&paths, &reading, live, &options);
     // Escaped: file names and messages come from the input, and must not write to the terminal
     // or start a line of their own.
@@ -360,7 +335,7 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
             "ztpath: nothing readable in {}: no Kubernetes object or proxy configuration found ({} file(s) read)",
             paths
                 .iter()
-                .map(|p| text::escape_file(&p.display().to_string()).into_owned())
+                .map(|p| shown_path(p))
                 .chain(from_aws.then(|| "the AWS account".to_owned()))
                 .collect::<Vec<_>>()
                 .join(", "),
@@ -390,6 +365,66 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
     // Exiting next: let the OS take the report's memory back instead of freeing it piece by piece.
     std::mem::forget(report);
     Ok(if failing { Exit::Findings } else { Exit::Clean })
+}
+
+/// What a scan of some paths runs with: the configuration found for them (or given), with the
+/// command line on top.
+struct ScanSettings {
+    /// The scanned root (SARIF locations are relative to it; the configuration is looked up there).
+    root: Option<PathBuf>,
+    /// `--fail-on`, else the configuration's, else high.
+    fail_on: Option<Severity>,
+    options: Options,
+    reading: ReadOptions,
+}
+
+fn scan_settings(
+    args: &ScanArgs,
+    paths: &[PathBuf],
+    today: i64,
+    graph_in_report: bool,
+) -> Result<ScanSettings, String> {
+    let root = scanned_root(paths);
+    let config = gate_config(args, root.as_deref())?;
+    let defaults = Options::default();
+    let fail_on = args.fail_on.map(FailOn::threshold).or(config.fail_on).unwrap_or(Some(Severity::High));
+    let options = Options {
+        blast_radius_threshold: args
+            .blast_radius_threshold
+            .or(config.blast_radius_threshold)
+            .unwrap_or(defaults.blast_radius_threshold),
+        max_token_seconds: args
+            .max_token_seconds
+            .or(config.max_token_seconds)
+            .unwrap_or(defaults.max_token_seconds),
+        graph_in_report,
+        today,
+        max_key_age_days: args
+            .max_key_age_days
+            .or(config.max_key_age_days)
+            .unwrap_or(defaults.max_key_age_days),
+        max_key_unused_days: args
+            .max_key_unused_days
+            .or(config.max_key_unused_days)
+            .unwrap_or(defaults.max_key_unused_days),
+        skip_teardown: true,
+        policy: config.policy,
+    };
+    let reading = ReadOptions {
+        follow_outside_symlinks: args.follow_outside_symlinks,
+        default_namespace: args.namespace.clone(),
+        ..ReadOptions::default()
+    };
+    Ok(ScanSettings { root, fail_on, options, reading })
+}
+
+/// A path argument as messages show it (`-` is standard input).
+fn shown_path(p: &std::path::Path) -> String {
+    if p.as_os_str() == ztpath_probes::STDIN_PATH {
+        "standard input".to_owned()
+    } else {
+        text::escape_file(&p.display().to_string()).into_owned()
+    }
 }
 
 /// The configuration file (found or given) with the command line's policy flags and the
@@ -470,10 +505,15 @@ impl Rendering {
 }
 
 /// The root SARIF locations are relative to: the one directory scanned (a file's directory), or
-/// the deepest directory that holds every path given.
+/// the deepest directory that holds every path given; the working directory for standard input
+/// alone.
 fn scanned_root(paths: &[PathBuf]) -> Option<PathBuf> {
+    if !paths.is_empty() && paths.iter().all(|p| p.as_os_str() == ztpath_probes::STDIN_PATH) {
+        return Some(PathBuf::from("."));
+    }
     let dirs: Vec<PathBuf> = paths
         .iter()
+        .filter(|p| p.as_os_str() != ztpath_probes::STDIN_PATH)
         .map(|p| if p.is_dir() { p.clone() } else { p.parent().map(PathBuf::from).unwrap_or_default() })
         .collect();
     let first = dirs.first()?;
@@ -644,4 +684,188 @@ fn collect_aws(args: &AwsArgs) -> Result<Option<ztpath_probes::RawInventory>, Ex
     let _ = (&args.profile, &args.region, &args.aws_endpoint, &args.aws_aggregator, args.aws_source);
     eprintln!("ztpath: --aws needs a build with the `aws-live` feature");
     Err(Exit::Error)
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The state before the change: a JSON report (`ztpath scan --format json`), or a file or
+    /// directory to scan (`-`: standard input).
+    old: PathBuf,
+    /// The state after the change, likewise.
+    new: PathBuf,
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, short)]
+    format: Option<DiffFormatArg>,
+    /// Write the diff to this file instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Exit 1 when the change makes something worse at or above this severity: an added finding
+    /// (not suppressed), a weakened path or a grown blast radius (docs/diff.md says how their
+    /// severity is set). Default: `fail-on` of the new side's configuration file, else high.
+    #[arg(long)]
+    fail_on: Option<FailOn>,
+    /// Blast-radius score above which ZT009 fires and a grown blast radius is high [default: 30].
+    #[arg(long)]
+    blast_radius_threshold: Option<u64>,
+    /// Projected token lifetime in seconds above which ZT006 fires [default: 86400].
+    #[arg(long)]
+    max_token_seconds: Option<i64>,
+    /// Configuration file for the sides that are scanned (default: the nearest .ztpath.toml at or
+    /// above each side).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not read a configuration file.
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
+    /// Ignore `ztpath.dev/ignore` annotations.
+    #[arg(long)]
+    no_inline_ignores: bool,
+    /// Reference date for credential ages (YYYY-MM-DD, UTC). Default: today.
+    #[arg(long, value_parser = parse_date)]
+    now: Option<i64>,
+    /// Follow symbolic links that point outside the scanned paths.
+    #[arg(long)]
+    follow_outside_symlinks: bool,
+    /// Namespace of the objects that carry none (default: `default`).
+    #[arg(long, short = 'n', value_name = "NS", value_parser = parse_namespace)]
+    namespace: Option<String>,
+    /// Access-key age in days above which ZT202 fires [default: 90].
+    #[arg(long)]
+    max_key_age_days: Option<i64>,
+    /// Days without use after which ZT203 fires [default: 90].
+    #[arg(long)]
+    max_key_unused_days: Option<i64>,
+    /// Key of the fingerprints of secret values (or ZTPATH_FINGERPRINT_KEY).
+    #[arg(long, value_name = "KEY")]
+    fingerprint_key: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormatArg {
+    Table,
+    Json,
+    /// A pull-request comment.
+    Markdown,
+}
+
+impl DiffArgs {
+    /// The `scan` arguments that scan one side with this diff's options.
+    fn scan_args(&self, path: &std::path::Path) -> ScanArgs {
+        ScanArgs {
+            paths: vec![path.to_path_buf()],
+            aws: AwsArgs {
+                aws: false,
+                profile: None,
+                region: None,
+                aws_endpoint: None,
+                aws_aggregator: None,
+                aws_source: AwsSourceArg::Both,
+            },
+            format: Some(FormatArg::Json),
+            output: None,
+            fail_on: self.fail_on,
+            blast_radius_threshold: self.blast_radius_threshold,
+            max_token_seconds: self.max_token_seconds,
+            config: self.config.clone(),
+            no_config: self.no_config,
+            baseline: None,
+            no_inline_ignores: self.no_inline_ignores,
+            now: self.now,
+            follow_outside_symlinks: self.follow_outside_symlinks,
+            namespace: self.namespace.clone(),
+            max_key_age_days: self.max_key_age_days,
+            max_key_unused_days: self.max_key_unused_days,
+            fingerprint_key: None,
+        }
+    }
+}
+
+/// One side of a diff: its report, how it was had, and (scanned sides) the settings it ran with.
+fn diff_side(
+    args: &DiffArgs,
+    path: &std::path::Path,
+    today: i64,
+) -> Result<(ztpath_reports::Report, ztpath_reports::diff::Side, Option<ScanSettings>), String> {
+    let limit = ReadOptions::default().limits.max_file_bytes;
+    let source = path.display().to_string();
+    match crate::diff::read_side(path, limit)? {
+        crate::diff::SideInput::Report(report) => {
+            let side = ztpath_reports::diff::Side { source, kind: "report".to_owned(), ..Default::default() };
+            Ok((*report, side, None))
+        }
+        crate::diff::SideInput::Scan => {
+            let scan = args.scan_args(path);
+            let settings = scan_settings(&scan, &scan.paths, today, true)?;
+            let (report, _) = scan_with(&scan.paths, &settings.reading, None, &settings.options);
+            for d in &report.diagnostics {
+                eprintln!("{}", text::diagnostic_line(&d.file, d.line, &d.message));
+            }
+            if report.summary.objects == 0 {
+                return Err(format!(
+                    "nothing readable in {}: no Kubernetes object or proxy configuration found ({} file(s) read)",
+                    shown_path(path),
+                    report.summary.files
+                ));
+            }
+            let side = ztpath_reports::diff::Side { source, kind: "scan".to_owned(), ..Default::default() };
+            Ok((report, side, Some(settings)))
+        }
+    }
+}
+
+fn run_diff(args: &DiffArgs) -> std::io::Result<Exit> {
+    if let Err(e) = init_fingerprint_key(args.fingerprint_key.as_deref()) {
+        eprintln!("ztpath: {e}");
+        return Ok(Exit::Error);
+    }
+    let stdin = ztpath_probes::STDIN_PATH;
+    if args.old.as_os_str() == stdin && args.new.as_os_str() == stdin {
+        eprintln!("ztpath: diff: only one side can be standard input (`-`)");
+        return Ok(Exit::Error);
+    }
+    let Some(today) = args.now.or_else(default_today) else { return Ok(Exit::Error) };
+    let format = match args.format {
+        Some(DiffFormatArg::Table) => ztpath_reports::diff::DiffFormat::Table,
+        Some(DiffFormatArg::Json) => ztpath_reports::diff::DiffFormat::Json,
+        Some(DiffFormatArg::Markdown) => ztpath_reports::diff::DiffFormat::Markdown,
+        None if args.output.is_none() && std::io::stdout().is_terminal() => {
+            ztpath_reports::diff::DiffFormat::Table
+        }
+        None => ztpath_reports::diff::DiffFormat::Json,
+    };
+    let mut sides = Vec::with_capacity(2);
+    for path in [&args.old, &args.new] {
+        match diff_side(args, path, today) {
+            Ok(side) => sides.push(side),
+            Err(e) => {
+                eprintln!("ztpath: {}", text::escape(&e));
+                return Ok(Exit::Error);
+            }
+        }
+    }
+    let (new, new_side, new_settings) = sides.pop().expect("two sides");
+    let (old, old_side, _) = sides.pop().expect("two sides");
+    let defaults = Options::default();
+    let fail_on = match (&new_settings, args.fail_on) {
+        (_, Some(f)) => f.threshold(),
+        (Some(s), None) => s.fail_on,
+        (None, None) => Some(Severity::High),
+    };
+    let options = crate::diff::DiffOptions {
+        fail_on,
+        blast_radius_threshold: new_settings
+            .as_ref()
+            .map(|s| s.options.blast_radius_threshold)
+            .or(args.blast_radius_threshold)
+            .unwrap_or(defaults.blast_radius_threshold),
+    };
+    let diff = crate::diff::compare(&old, &new, old_side, new_side, &options);
+    let written = match &args.output {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|mut f| ztpath_reports::diff::render(&diff, format, &mut f))
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))),
+        None => ztpath_reports::diff::render(&diff, format, &mut std::io::stdout().lock()),
+    };
+    written?;
+    Ok(if diff.summary.failed { Exit::Findings } else { Exit::Clean })
 }

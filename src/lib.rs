@@ -12,6 +12,7 @@ pub mod blast;
 pub mod cli;
 pub mod config;
 pub mod dates;
+pub mod diff;
 pub mod discover;
 pub mod gate;
 pub mod graph;

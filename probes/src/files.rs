@@ -63,11 +63,21 @@ pub fn read_paths_with(paths: &[PathBuf], options: &ReadOptions) -> Inventory {
 
 /// Like [`read_paths_with`], leaving the Inventory raw: for a caller that merges it with another
 /// source before the [finish step](crate::finish).
+///
+/// A path `-` stands for standard input ([`STDIN_PATH`]): read once, as YAML or JSON documents,
+/// before the files, within the same per-file and scan-wide byte limits, with evidence naming
+/// [`STDIN_NAME`]. (A file called `-` is `./-`.)
 pub fn read_paths_raw(paths: &[PathBuf], options: &ReadOptions) -> RawInventory {
-    let scope = ReadScope::new(paths, options.clone());
+    let stdin = paths.iter().any(|p| p.as_os_str() == STDIN_PATH);
+    let files: Vec<PathBuf> = paths.iter().filter(|p| p.as_os_str() != STDIN_PATH).cloned().collect();
+    // Standard input is no root: it must not widen what the scan may open to the working directory.
+    let scope = ReadScope::new(&files, options.clone());
     let mut inventory = RawInventory::default();
+    if stdin {
+        inventory.extend(read_stream_raw(&scope, &mut std::io::stdin().lock(), options));
+    }
     let mut walk = Walk::default();
-    for path in paths {
+    for path in &files {
         visit(&scope, path, true, 0, &mut walk, &mut inventory);
     }
     let mut documents = std::mem::take(&mut walk.documents);
@@ -108,6 +118,42 @@ pub fn read_paths_raw(paths: &[PathBuf], options: &ReadOptions) -> RawInventory 
         inventory.extend(part.into());
     }
     inventory
+}
+
+/// The path argument that stands for standard input.
+pub const STDIN_PATH: &str = "-";
+
+/// The file name that evidence and diagnostics give standard input (`<stdin>:LINE`).
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Reads a stream (standard input) as one file called [`STDIN_NAME`]: at most the per-file limit
+/// is read (past it the stream is left unread and nothing of it is used, as with a file that is
+/// too large), and what is read is taken from the scan's byte budget.
+fn read_stream_raw(scope: &ReadScope, stream: &mut dyn std::io::Read, options: &ReadOptions) -> RawInventory {
+    use std::io::Read as _;
+    let fail = |reason: String| {
+        let mut inv = RawInventory::default();
+        inv.diagnostics.push(Diagnostic { source: Source { file: STDIN_NAME.into(), line: 0 }, reason });
+        inv
+    };
+    let limit = scope.limits().max_file_bytes;
+    let mut bytes = Vec::new();
+    if let Err(e) = stream.take(limit.saturating_add(1)).read_to_end(&mut bytes) {
+        return fail(Refusal::Io(e).to_string());
+    }
+    if bytes.len() as u64 > limit {
+        return fail(format!(
+            "standard input is larger than {} MiB; stopped reading there, and nothing of it is used",
+            limit >> 20
+        ));
+    }
+    if !scope.reserve(bytes.len() as u64) {
+        return fail(Refusal::Budget("bytes read").to_string());
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => read_text_raw(STDIN_NAME, &text, options.default_namespace.as_deref()),
+        Err(_) => fail("not UTF-8 text; skipped".to_owned()),
+    }
 }
 
 /// A diagnostic for a path the scan did not open.
@@ -510,6 +556,24 @@ apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: c}
         let inv = read_paths(&[dir.path().to_path_buf()]);
         let got: Vec<&str> = inv.service_accounts.iter().map(|s| s.meta.ns()).collect();
         assert_eq!(got, ["default", "default"]);
+    }
+
+    #[test]
+    fn a_stream_is_read_as_stdin_within_the_file_limit() {
+        let text = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: n}\n";
+        let scope = ReadScope::new(&[], ReadOptions::default());
+        let inv = read_stream_raw(&scope, &mut text.as_bytes(), &ReadOptions::default());
+        assert_eq!(inv.service_accounts.len(), 1);
+        assert_eq!(&*inv.service_accounts[0].meta.source.file, STDIN_NAME);
+        let small = ReadOptions {
+            limits: crate::confine::ReadLimits { max_file_bytes: 10, ..Default::default() },
+            ..ReadOptions::default()
+        };
+        let scope = ReadScope::new(&[], small.clone());
+        let inv = read_stream_raw(&scope, &mut text.as_bytes(), &small);
+        assert!(inv.service_accounts.is_empty());
+        assert_eq!(inv.diagnostics.len(), 1);
+        assert!(inv.diagnostics[0].reason.contains("larger than"), "{}", inv.diagnostics[0].reason);
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub use mesh::{istio, linkerd};
 pub use proxy::{address, envoy, haproxy, nginx};
 
 pub use confine::{ReadLimits, ReadOptions};
-pub use files::{read_paths, read_paths_raw, read_paths_with, read_text, read_text_raw};
+pub use files::{
+    STDIN_NAME, STDIN_PATH, read_paths, read_paths_raw, read_paths_with, read_text, read_text_raw,
+};
 pub use finish::finish;
 pub use inventory::*;

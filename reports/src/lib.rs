@@ -47,6 +47,7 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
+pub mod diff;
 pub mod dot;
 pub mod json;
 pub mod sarif;
@@ -443,6 +444,27 @@ impl AuthMethod {
             AuthMethod::Unknown => "unknown",
         }
     }
+
+    /// How strongly the caller is authenticated, for comparing verdicts: the lower, the weaker.
+    /// A path's `auth` is its weakest hop's by this order, and `ztpath diff` calls a path
+    /// weakened when it goes down. From weakest to strongest: `plaintext` (0), `static-secret`
+    /// (1: a copyable secret, never rotated by the platform), `unknown` and `tls-passthrough` (2:
+    /// not decided here), `server-tls` (3: encrypted, caller anonymous), `optional-mtls` (4:
+    /// mTLS that still accepts plaintext), `bearer-token` (5), `client-certificate` (6: verified
+    /// mTLS outside a mesh), `mesh-mtls` (7), `in-pod` (8: no network is crossed).
+    pub fn strength(self) -> u8 {
+        match self {
+            AuthMethod::Plaintext => 0,
+            AuthMethod::StaticSecret => 1,
+            AuthMethod::Unknown | AuthMethod::TlsPassthrough => 2,
+            AuthMethod::ServerTls => 3,
+            AuthMethod::OptionalMtls => 4,
+            AuthMethod::BearerToken => 5,
+            AuthMethod::ClientCertificate => 6,
+            AuthMethod::MeshMtls => 7,
+            AuthMethod::InPod => 8,
+        }
+    }
 }
 
 /// What happens to the caller's workload identity on a hop.
@@ -474,6 +496,21 @@ impl IdentityState {
             IdentityState::Terminated => "terminated",
             IdentityState::Lost => "lost",
             IdentityState::Unknown => "unknown",
+        }
+    }
+
+    /// How well the caller's identity survives, for comparing verdicts: the lower, the weaker.
+    /// From weakest to strongest: `spoofable` (0: worse than lost, the callee trusts a name the
+    /// client chose), `lost` (1), `terminated` (2), `unknown` (3), `propagated` (4), `preserved`
+    /// (5).
+    pub fn strength(self) -> u8 {
+        match self {
+            IdentityState::Spoofable => 0,
+            IdentityState::Lost => 1,
+            IdentityState::Terminated => 2,
+            IdentityState::Unknown => 3,
+            IdentityState::Propagated => 4,
+            IdentityState::Preserved => 5,
         }
     }
 }

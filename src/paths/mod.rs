@@ -257,29 +257,13 @@ pub fn call_hop(
     }
 }
 
-/// Weakness order for the path verdict: the lower, the weaker.
+/// Weakness order for the path verdict: the lower, the weaker ([`AuthMethod::strength`], the
+/// order the report documents).
 pub fn auth_strength(a: AuthMethod) -> u8 {
-    match a {
-        AuthMethod::Plaintext => 0,
-        AuthMethod::StaticSecret => 1,
-        AuthMethod::Unknown | AuthMethod::TlsPassthrough => 2,
-        AuthMethod::ServerTls => 3,
-        AuthMethod::OptionalMtls => 4,
-        AuthMethod::BearerToken => 5,
-        AuthMethod::ClientCertificate => 6,
-        AuthMethod::MeshMtls => 7,
-        // No network is crossed: never the weak hop of a path.
-        AuthMethod::InPod => 8,
-    }
+    a.strength()
 }
 
+/// Weakness order for the identity state ([`IdentityState::strength`]).
 pub fn identity_strength(i: IdentityState) -> u8 {
-    match i {
-        IdentityState::Spoofable => 0,
-        IdentityState::Lost => 1,
-        IdentityState::Terminated => 2,
-        IdentityState::Unknown => 3,
-        IdentityState::Propagated => 4,
-        IdentityState::Preserved => 5,
-    }
+    i.strength()
 }

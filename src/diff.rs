@@ -120,7 +120,8 @@ fn path_changes(old: &Report, new: &Report) -> PathChanges {
             continue;
         };
         let strength = |a: Option<AuthMethod>| a.map(AuthMethod::strength);
-        let identity_strength = |i: Option<ztpath_reports::IdentityState>| i.map(|i| i.strength());
+        let identity_strength =
+            |i: Option<ztpath_reports::IdentityState>| i.map(ztpath_reports::IdentityState::strength);
         let auth_order = strength(p.auth).cmp(&strength(before.auth));
         let identity_order = identity_strength(p.identity).cmp(&identity_strength(before.identity));
         let had = static_secret_hops(before);

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::Source;
+use super::shared::Source;
 
 /// Everything read from IAM files.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -1,7 +1,7 @@
 //! Kubernetes core objects: namespaces, workloads, Services, ServiceAccounts, Secrets,
 //! ConfigMaps, RBAC and NetworkPolicies.
 
-use super::{Fingerprint, LabelSelector, ObjectMeta, Sensitive, StringMap};
+use super::shared::{Fingerprint, LabelSelector, ObjectMeta, Sensitive, StringMap};
 
 /// A Namespace.
 #[derive(Clone, Debug, PartialEq)]

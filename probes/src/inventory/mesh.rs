@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{LabelSelector, ObjectMeta, Source, StringMap};
+use super::shared::{LabelSelector, ObjectMeta, Source, StringMap};
 
 // ---------------------------------------------------------------------------------------------
 // Istio

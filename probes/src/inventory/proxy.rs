@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{ObjectMeta, Source, StringMap, Userinfo};
+use super::shared::{ObjectMeta, Source, StringMap, Userinfo};
 
 // ---------------------------------------------------------------------------------------------
 // Proxies and load balancers (Envoy, nginx, HAProxy, Ingress, Gateway API, Istio Gateway, AWS)

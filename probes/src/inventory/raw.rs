@@ -7,7 +7,9 @@
 
 use std::ops::{Deref, DerefMut};
 
-use super::{Inventory, LabelSelector, ObjectMeta, Proxy, Source, StringMap};
+use super::proxy::Proxy;
+use super::root::Inventory;
+use super::shared::{LabelSelector, ObjectMeta, Source, StringMap};
 
 /// What readers produce: the Inventory read so far and the items still waiting to be joined.
 /// It dereferences to the Inventory, so a reader fills both through one handle.

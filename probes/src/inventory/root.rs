@@ -1,0 +1,79 @@
+//! The [`Inventory`] itself: every family's items in one value.
+
+use std::collections::BTreeMap;
+
+use super::aws::IamInventory;
+use super::kubernetes::{
+    ConfigMap, Namespace, NetworkPolicy, Role, RoleBinding, Secret, Service, ServiceAccount, Workload,
+};
+use super::mesh::{IstioInventory, LinkerdInventory};
+use super::proxy::{Proxy, TargetGroupBinding};
+use super::shared::Diagnostic;
+
+/// Everything read from an estate.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Namespaces declared in the input.
+    pub namespaces: Vec<Namespace>,
+    /// Pods and pod controllers (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob,
+    /// ReplicationController).
+    pub workloads: Vec<Workload>,
+    /// Services.
+    pub services: Vec<Service>,
+    /// ServiceAccounts.
+    pub service_accounts: Vec<ServiceAccount>,
+    /// Secrets (values fingerprinted).
+    pub secrets: Vec<Secret>,
+    /// ConfigMaps.
+    pub config_maps: Vec<ConfigMap>,
+    /// Roles and ClusterRoles.
+    pub roles: Vec<Role>,
+    /// RoleBindings and ClusterRoleBindings.
+    pub role_bindings: Vec<RoleBinding>,
+    /// NetworkPolicies.
+    pub network_policies: Vec<NetworkPolicy>,
+    /// Istio security and traffic policy.
+    pub istio: IstioInventory,
+    /// Linkerd policy.
+    pub linkerd: LinkerdInventory,
+    /// Proxies and load balancers.
+    pub proxies: Vec<Proxy>,
+    /// AWS Load Balancer Controller TargetGroupBindings: which Service an AWS target group feeds.
+    pub target_group_bindings: Vec<TargetGroupBinding>,
+    /// AWS IAM users, groups, roles, managed policies and credential-report rows.
+    pub iam: IamInventory,
+    /// Documents or files that could not be read.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Kinds seen but not modelled, with counts.
+    pub skipped_kinds: BTreeMap<String, usize>,
+    /// Number of files read.
+    pub files_read: usize,
+    /// Number of objects read (after unwrapping Lists).
+    pub objects_read: usize,
+}
+
+impl Inventory {
+    /// Appends another inventory (used to merge per-file results).
+    pub fn extend(&mut self, other: Inventory) {
+        self.namespaces.extend(other.namespaces);
+        self.workloads.extend(other.workloads);
+        self.services.extend(other.services);
+        self.service_accounts.extend(other.service_accounts);
+        self.secrets.extend(other.secrets);
+        self.config_maps.extend(other.config_maps);
+        self.roles.extend(other.roles);
+        self.role_bindings.extend(other.role_bindings);
+        self.network_policies.extend(other.network_policies);
+        self.istio.extend(other.istio);
+        self.linkerd.extend(other.linkerd);
+        self.proxies.extend(other.proxies);
+        self.target_group_bindings.extend(other.target_group_bindings);
+        self.iam.extend(other.iam);
+        self.diagnostics.extend(other.diagnostics);
+        for (k, n) in other.skipped_kinds {
+            *self.skipped_kinds.entry(k).or_default() += n;
+        }
+        self.files_read += other.files_read;
+        self.objects_read += other.objects_read;
+    }
+}

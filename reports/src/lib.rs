@@ -41,8 +41,11 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
+pub use shared::SharedStr;
+
 pub mod dot;
 pub mod json;
+mod shared;
 pub mod table;
 pub mod text;
 
@@ -659,8 +662,8 @@ impl fmt::Display for Subject {
 /// A place in the input.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Evidence {
-    /// File (or live object reference).
-    pub file: String,
+    /// File (or live object reference), shared by every piece of evidence in it.
+    pub file: SharedStr,
     /// Line (1-based; 0 when not known).
     pub line: u32,
 }

@@ -21,7 +21,7 @@ pub(crate) const API: &str = "workload:payments/Deployment/api";
 pub(crate) const DB_CREDS: &str = "credential:shop/Secret/db-creds";
 
 fn ev(file: &str, line: u32) -> Evidence {
-    Evidence { file: file.to_string(), line }
+    Evidence { file: file.into(), line }
 }
 
 fn node(id: &str, kind: &str, name: &str, namespace: Option<&str>) -> Node {

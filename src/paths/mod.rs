@@ -68,7 +68,7 @@ pub fn weakest_inbound<'a>(
 
 pub fn evidence(sources: &[Source]) -> Vec<Evidence> {
     let mut ev: Vec<Evidence> =
-        sources.iter().map(|s| Evidence { file: s.file.to_string(), line: s.line }).collect();
+        sources.iter().map(|s| Evidence { file: (&s.file).into(), line: s.line }).collect();
     ev.sort();
     ev.dedup();
     ev

@@ -167,7 +167,7 @@ impl<'a> Analysis<'a> {
     }
 
     /// The ids of the paths ending at the workloads `wis`.
-    pub fn path_ids_into(&self, wis: impl IntoIterator<Item = usize>) -> Vec<String> {
+    pub fn path_ids_into(&self, wis: impl IntoIterator<Item = usize>) -> Vec<ztpath_reports::SharedStr> {
         wis.into_iter().flat_map(|wi| self.paths_into(wi).map(|p| p.id.clone())).collect()
     }
 

@@ -736,7 +736,7 @@ impl Context<'_> {
             let wanted: Vec<Mark> = c.marks().iter().map(|&h| mark(n, h)).collect();
             let chain = self.chain(walk, union, routes.as_ref(), &wanted, &mut steps);
             let target = g.node_data(NodeIndex::new(n as usize)).id.clone();
-            reaches.push(Reach { kind: c.name().to_owned(), target, chain });
+            reaches.push(Reach { kind: c.name().to_owned(), target: target.to_string(), chain });
         }
 
         let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
@@ -957,7 +957,7 @@ fn credential_of(a: &Inputs<'_, '_>, index: &CredentialIndex, n: NodeIndex) -> C
             }
         }
         "service-account-token"
-    } else if let Some((kind, sources)) = a.aws.credentials.get(&id) {
+    } else if let Some((kind, sources)) = a.aws.credentials.get(id.as_str()) {
         // AWS access keys and federated tokens: where the key is listed, where trust admits the
         // token.
         evidence.extend(sources.iter().map(|s| Evidence { file: (&s.file).into(), line: s.line }));
@@ -988,5 +988,12 @@ fn credential_of(a: &Inputs<'_, '_>, index: &CredentialIndex, n: NodeIndex) -> C
     evidence.sort();
     evidence.dedup();
     evidence.truncate(5);
-    Credential { id, kind: kind.to_owned(), name: node.name.clone(), namespace: ns, fingerprint, evidence }
+    Credential {
+        id: id.to_string(),
+        kind: kind.to_owned(),
+        name: node.name.clone(),
+        namespace: ns,
+        fingerprint,
+        evidence,
+    }
 }

@@ -13,7 +13,7 @@ use crate::rules;
 pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -> Report {
     // Link findings and paths both ways. The analysis is consumed: its paths and blast radius
     // move into the report instead of being copied.
-    let mut on_paths: Vec<Vec<String>> = vec![Vec::new(); a.paths().len()];
+    let mut on_paths: Vec<Vec<ztpath_reports::SharedStr>> = vec![Vec::new(); a.paths().len()];
     for f in &mut findings {
         f.paths.retain(|p| a.path_position(p).is_some());
         for p in &f.paths {

@@ -347,7 +347,7 @@ impl Summary {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
     /// Stable id, e.g. `workload:shop/Deployment/cart`.
-    pub id: String,
+    pub id: SharedStr,
     /// `workload`, `service-account`, `credential`, `service`, `role`, `zone`, `external`, ….
     pub kind: String,
     /// Display name.
@@ -364,9 +364,9 @@ pub struct Node {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edge {
     /// Source node id.
-    pub from: String,
+    pub from: SharedStr,
     /// Target node id.
-    pub to: String,
+    pub to: SharedStr,
     /// `calls` (workload → workload), `runs-as`, `uses-credential`, `authenticates-as`,
     /// `bound-to`, `selects`, `reaches` (zone → workload), `member-of`, ….
     pub kind: String,
@@ -468,11 +468,11 @@ impl IdentityState {
 #[serde(from = "AuthPathFields")]
 pub struct AuthPath {
     /// Stable id (`path:<from>-><to>`, with the listener and route for paths through a proxy).
-    pub id: String,
+    pub id: SharedStr,
     /// Caller node id (a workload, a zone, or an external client): the first hop's `from`.
-    pub from: String,
+    pub from: SharedStr,
     /// Target node id: the last hop's `to`.
-    pub to: String,
+    pub to: SharedStr,
     /// Hops in order.
     pub hops: Vec<Hop>,
     /// The weakest hop's method.
@@ -480,7 +480,7 @@ pub struct AuthPath {
     /// The weakest hop's identity state.
     pub identity: Option<IdentityState>,
     /// Ids of the findings on this path.
-    pub findings: Vec<String>,
+    pub findings: Vec<SharedStr>,
 }
 
 impl Serialize for AuthPath {
@@ -499,11 +499,11 @@ impl Serialize for AuthPath {
 /// An [`AuthPath`] as JSON holds it.
 #[derive(Deserialize)]
 struct AuthPathFields {
-    id: String,
+    id: SharedStr,
     hops: Vec<Hop>,
     auth: Option<AuthMethod>,
     identity: Option<IdentityState>,
-    findings: Vec<String>,
+    findings: Vec<SharedStr>,
 }
 
 impl From<AuthPathFields> for AuthPath {
@@ -526,9 +526,9 @@ impl From<AuthPathFields> for AuthPath {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hop {
     /// Node id the hop leaves.
-    pub from: String,
+    pub from: SharedStr,
     /// Node id the hop reaches.
-    pub to: String,
+    pub to: SharedStr,
     /// What carries it (e.g. `service shop/cart:8080`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
@@ -623,7 +623,7 @@ pub struct Finding {
     /// Stable id: 16 hex digits of the SHA-256 of (rule, subject, discriminator), which are names
     /// and locations, never a value or its fingerprint, so the id is the same on every scan of the
     /// same input whatever the fingerprint key.
-    pub id: String,
+    pub id: SharedStr,
     /// Rule id, e.g. `ZT001`: the [`RuleInfo::id`] of its entry in [`Report::rules`].
     pub rule: String,
     /// Severity (the rule's default, or higher where this instance is worse).
@@ -635,7 +635,7 @@ pub struct Finding {
     /// Where.
     pub evidence: Vec<Evidence>,
     /// Ids of the auth paths the gap sits on.
-    pub paths: Vec<String>,
+    pub paths: Vec<SharedStr>,
 }
 
 /// The object a finding is about.

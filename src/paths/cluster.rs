@@ -291,7 +291,7 @@ fn external_hop(
     sources.extend(credential.into_iter().map(|(_, s)| s));
     Hop {
         from: caller.id.clone(),
-        to: format!("external:{host}"),
+        to: format!("external:{host}").into(),
         via: Some(call.via.clone()),
         auth,
         identity,
@@ -434,7 +434,7 @@ fn insert_path(est: &Estate<'_>, paths: &mut PathSet, hop: Hop) {
     paths.add(
         est,
         AuthPath {
-            id,
+            id: id.into(),
             from: hop.from.clone(),
             to: hop.to.clone(),
             auth: Some(hop.auth),

@@ -100,7 +100,7 @@ pub fn zone_hop(
     let mut sources = inbound.transport_evidence.clone();
     sources.extend(inbound.admission_evidence.iter().cloned());
     Hop {
-        from: from.to_owned(),
+        from: from.into(),
         to: w.id.clone(),
         via: Some(zone_detail.to_owned()),
         auth,

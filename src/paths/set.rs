@@ -72,6 +72,12 @@ impl PathSet {
         i
     }
 
+    /// Gives back the room the vectors grew into: no path is added after the last phase.
+    pub fn shrink_to_fit(&mut self) {
+        self.paths.shrink_to_fit();
+        self.chain.shrink_to_fit();
+    }
+
     /// Whether a path with this id is in the set.
     pub fn contains(&self, id: &str) -> bool {
         self.position(id).is_some()

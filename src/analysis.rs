@@ -91,6 +91,7 @@ impl<'a> Analysis<'a> {
         let (inbound, mut paths) = crate::paths::cluster::in_cluster(&estate, &mesh, &calls, &mut graph);
         let mut proxies =
             crate::paths::proxies::through_proxies(&estate, &mesh, &calls, &mut graph, &mut paths);
+        paths.shrink_to_fit();
         let mut calls = calls;
         calls.leaks.append(&mut proxies.leaks);
         clock.lap("paths");
@@ -170,7 +171,7 @@ impl<'a> Analysis<'a> {
     }
 
     /// The ids of the paths ending at the workloads `wis`.
-    pub fn path_ids_into(&self, wis: impl IntoIterator<Item = usize>) -> Vec<String> {
+    pub fn path_ids_into(&self, wis: impl IntoIterator<Item = usize>) -> Vec<ztpath_reports::SharedStr> {
         wis.into_iter().flat_map(|wi| self.paths_into(wi).map(|p| p.id.clone())).collect()
     }
 

@@ -740,7 +740,7 @@ impl Context<'_> {
             let wanted: Vec<Mark> = c.marks().iter().map(|&h| mark(n, h)).collect();
             let chain = self.chain(walk, union, routes.as_ref(), &wanted, &mut steps);
             let target = g.node_data(NodeIndex::new(n as usize)).id.clone();
-            reaches.push(Reach { kind: c.name().to_owned(), target, chain });
+            reaches.push(Reach { kind: c.name().to_owned(), target: target.to_string(), chain });
         }
 
         let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
@@ -932,7 +932,7 @@ fn credential_of(a: &Inputs<'_, '_>, index: &CredentialIndex, n: NodeIndex) -> C
         let (sns, name) = rest.split_once('/').unwrap_or(("", rest));
         match a.estate.secrets.get(&(sns, name)) {
             Some(s) => {
-                evidence.push(Evidence { file: s.meta.source.file.to_string(), line: s.meta.source.line });
+                evidence.push(Evidence { file: (&s.meta.source.file).into(), line: s.meta.source.line });
                 let prints: Vec<&str> =
                     s.entries.iter().filter_map(|e| e.fingerprint.as_ref().map(|f| f.0.as_str())).collect();
                 if prints.len() == 1 {
@@ -955,16 +955,16 @@ fn credential_of(a: &Inputs<'_, '_>, index: &CredentialIndex, n: NodeIndex) -> C
                 a.estate.workload_index.get(&a.graph.node_data(w).id).map(|&i| &a.estate.workloads[i])
             {
                 evidence.push(Evidence {
-                    file: wv.meta().source.file.to_string(),
+                    file: (&wv.meta().source.file).into(),
                     line: wv.w.pod.service_account_line.max(wv.meta().source.line),
                 });
             }
         }
         "service-account-token"
-    } else if let Some((kind, sources)) = a.aws.credentials.get(&id) {
+    } else if let Some((kind, sources)) = a.aws.credentials.get(id.as_str()) {
         // AWS access keys and federated tokens: where the key is listed, where trust admits the
         // token.
-        evidence.extend(sources.iter().map(|s| Evidence { file: s.file.to_string(), line: s.line }));
+        evidence.extend(sources.iter().map(|s| Evidence { file: (&s.file).into(), line: s.line }));
         kind
     } else {
         // A literal is carried by the workloads with an edge to it; find it by workload and name.
@@ -972,7 +972,7 @@ fn credential_of(a: &Inputs<'_, '_>, index: &CredentialIndex, n: NodeIndex) -> C
             if let Some(&wi) = a.estate.workload_index.get(&a.graph.node_data(w).id) {
                 let held = index.by_workload.get(&wi).into_iter().flatten().map(|&i| &a.calls.credentials[i]);
                 for c in held.filter(|c| c.name == node.name) {
-                    evidence.push(Evidence { file: c.source.file.to_string(), line: c.source.line });
+                    evidence.push(Evidence { file: (&c.source.file).into(), line: c.source.line });
                 }
             }
         }
@@ -983,7 +983,7 @@ fn credential_of(a: &Inputs<'_, '_>, index: &CredentialIndex, n: NodeIndex) -> C
                     && leak.name == node.name
                     && id.ends_with(&format!("/url@{}", leak.source))
                 {
-                    evidence.push(Evidence { file: leak.source.file.to_string(), line: leak.source.line });
+                    evidence.push(Evidence { file: (&leak.source.file).into(), line: leak.source.line });
                 }
             }
         }
@@ -992,5 +992,12 @@ fn credential_of(a: &Inputs<'_, '_>, index: &CredentialIndex, n: NodeIndex) -> C
     evidence.sort();
     evidence.dedup();
     evidence.truncate(5);
-    Credential { id, kind: kind.to_owned(), name: node.name.clone(), namespace: ns, fingerprint, evidence }
+    Credential {
+        id: id.to_string(),
+        kind: kind.to_owned(),
+        name: node.name.clone(),
+        namespace: ns,
+        fingerprint,
+        evidence,
+    }
 }

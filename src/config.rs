@@ -175,7 +175,7 @@ pub fn parse(text: &str, shown: &str, known_rules: &[&str]) -> Result<Config, St
             name,
             reason: reason.to_owned(),
             expires,
-            source: Evidence { file: shown.to_owned(), line },
+            source: Evidence { file: shown.to_owned().into(), line },
         });
     }
     let fail_on =

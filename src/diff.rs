@@ -91,7 +91,13 @@ fn finding_changes(old: &Report, new: &Report) -> FindingChanges {
 }
 
 fn path_ref(p: &AuthPath) -> PathRef {
-    PathRef { id: p.id.clone(), from: p.from.clone(), to: p.to.clone(), auth: p.auth, identity: p.identity }
+    PathRef {
+        id: p.id.to_string(),
+        from: p.from.to_string(),
+        to: p.to.to_string(),
+        auth: p.auth,
+        identity: p.identity,
+    }
 }
 
 /// The hops of a path that send a static secret, as `from -> to`.
@@ -139,14 +145,14 @@ fn path_changes(old: &Report, new: &Report) -> PathChanges {
             .min()
             .unwrap_or(Severity::Low);
         let change = PathChange {
-            id: p.id.clone(),
-            from: p.from.clone(),
-            to: p.to.clone(),
+            id: p.id.to_string(),
+            from: p.from.to_string(),
+            to: p.to.to_string(),
             auth: Change { old: before.auth, new: p.auth },
             identity: Change { old: before.identity, new: p.identity },
             new_static_secret_hops: new_static,
             severity: if weakened { severity } else { Severity::Info },
-            findings: p.findings.clone(),
+            findings: p.findings.iter().map(ToString::to_string).collect(),
         };
         if weakened {
             changes.weakened.push(change);

@@ -94,7 +94,8 @@ pub fn apply(report: &mut Report, inv: &Inventory, policy: &Policy, today: i64) 
     for f in &mut report.findings {
         f.suppressed = suppression(f, policy, &annotations, today, &mut used);
         if let Some(ids) = &policy.baseline {
-            f.baseline = Some(if ids.contains(&f.id) { BaselineState::Existing } else { BaselineState::New });
+            f.baseline =
+                Some(if ids.contains(f.id.as_str()) { BaselineState::Existing } else { BaselineState::New });
         }
     }
     for (entry, used) in policy.ignores.iter().zip(used) {
@@ -110,7 +111,7 @@ pub fn apply(report: &mut Report, inv: &Inventory, policy: &Policy, today: i64) 
             _ => continue,
         };
         report.diagnostics.push(Diagnostic {
-            file: entry.source.file.clone(),
+            file: entry.source.file.to_string(),
             line: entry.source.line,
             message,
         });
@@ -180,7 +181,7 @@ fn suppression(
         reason: reason.to_owned(),
         expires: None,
         source: SuppressionSource::Annotation,
-        evidence: Evidence { file: source.file.to_string(), line: source.line },
+        evidence: Evidence { file: source.file.clone().into(), line: source.line },
     })
 }
 

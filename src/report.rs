@@ -13,8 +13,7 @@ use crate::rules;
 pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -> Report {
     // Link findings and paths both ways. The analysis is consumed: its paths and blast radius
     // move into the report instead of being copied.
-    let (mut paths, blast) = a.take_outputs();
-    let mut on_paths: Vec<Vec<String>> = vec![Vec::new(); paths.len()];
+    let mut on_paths: Vec<Vec<ztpath_reports::SharedStr>> = vec![Vec::new(); a.paths().len()];
     for f in &mut findings {
         f.paths.retain(|p| a.path_position(p).is_some());
         for p in &f.paths {
@@ -23,6 +22,7 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
             }
         }
     }
+    let (mut paths, blast) = a.take_outputs();
     let mut flagged: HashSet<(&str, &str)> = HashSet::new();
     for (p, ids) in paths.iter_mut().zip(on_paths) {
         if ids.is_empty() {
@@ -51,7 +51,9 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
             attrs: n.attrs.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect(),
         })
         .collect();
-    nodes.sort_by(|x, y| x.id.cmp(&y.id));
+    // Ids are unique (and so are an edge's from, to and kind): an unstable sort gives the same
+    // order without the stable sort's buffer of half the list.
+    nodes.sort_unstable_by(|x, y| x.id.cmp(&y.id));
     let mut edges: Vec<Edge> = a
         .graph()
         .edges()
@@ -71,9 +73,9 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
             }
         })
         .collect();
-    edges.sort_by(|x, y| (&x.from, &x.to, &x.kind).cmp(&(&y.from, &y.to, &y.kind)));
+    edges.sort_unstable_by(|x, y| (&x.from, &x.to, &x.kind).cmp(&(&y.from, &y.to, &y.kind)));
     drop(flagged);
-    paths.sort_by(|x, y| x.id.cmp(&y.id));
+    paths.sort_unstable_by(|x, y| x.id.cmp(&y.id));
     let path_count = paths.len();
     if !with_graph {
         paths.clear();

@@ -283,8 +283,12 @@ fn shop_frontend_to_cart_is_mutual_tls_and_clean() {
 #[test]
 fn call_edges_equal_the_readme() {
     let report = demo();
-    let actual: BTreeSet<(String, String)> =
-        report.edges.iter().filter(|e| e.kind == "calls").map(|e| (e.from.clone(), e.to.clone())).collect();
+    let actual: BTreeSet<(String, String)> = report
+        .edges
+        .iter()
+        .filter(|e| e.kind == "calls")
+        .map(|e| (e.from.to_string(), e.to.to_string()))
+        .collect();
     let expected: BTreeSet<(String, String)> =
         EXPECTED_CALLS.iter().map(|(f, t)| (f.to_string(), t.to_string())).collect();
     let missing: Vec<_> = expected.difference(&actual).collect();
@@ -334,7 +338,7 @@ fn external_endpoints_of_the_readme_are_called() {
         .edges
         .iter()
         .filter(|e| e.kind == "calls-external")
-        .map(|e| (e.from.clone(), e.to.clone()))
+        .map(|e| (e.from.to_string(), e.to.to_string()))
         .collect();
     // The Kubernetes API row is checked by `kubernetes_api_is_an_external_endpoint` (ignored).
     let expected: BTreeSet<(String, String)> =

@@ -81,7 +81,7 @@ fn fingerprints(r: &Report) -> BTreeSet<String> {
 }
 
 fn ids(r: &Report) -> Vec<(String, String)> {
-    r.findings.iter().map(|f| (f.rule.clone(), f.id.clone())).collect()
+    r.findings.iter().map(|f| (f.rule.clone(), f.id.to_string())).collect()
 }
 
 fn estate() -> (tempfile::TempDir, String) {

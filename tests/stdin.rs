@@ -59,7 +59,7 @@ fn findings(r: &Report) -> Vec<(String, String, String)> {
 }
 
 fn path_ids(r: &Report) -> Vec<String> {
-    r.paths.iter().map(|p| p.id.clone()).collect()
+    r.paths.iter().map(|p| p.id.to_string()).collect()
 }
 
 #[test]

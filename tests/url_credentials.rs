@@ -279,7 +279,7 @@ fn proxies_name_their_peers_by_host_and_hold_the_credential() {
         .blast_radius
         .iter()
         .filter(|b| b.credential.id == nginx_pass.id)
-        .flat_map(|b| b.credential.evidence.iter().map(|e| (e.file.clone(), e.line)))
+        .flat_map(|b| b.credential.evidence.iter().map(|e| (e.file.to_string(), e.line)))
         .collect();
     assert_eq!(evidence, [(dir.path().join("nginx.conf").display().to_string(), 8)]);
 }

@@ -316,7 +316,7 @@ mod tests {
     fn hostile_report() -> Report {
         let nasty = "n\"]; x -> y; \"\n\u{1b}[2J\u{0}\u{202E}\\";
         let mut a = Node {
-            id: format!("workload:{nasty}"),
+            id: format!("workload:{nasty}").into(),
             kind: "workload".into(),
             name: nasty.into(),
             namespace: Some(nasty.into()),

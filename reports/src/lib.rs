@@ -47,10 +47,13 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
+pub use shared::SharedStr;
+
 pub mod diff;
 pub mod dot;
 pub mod json;
 pub mod sarif;
+mod shared;
 pub mod table;
 pub mod text;
 
@@ -366,7 +369,7 @@ impl Summary {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
     /// Stable id, e.g. `workload:shop/Deployment/cart`.
-    pub id: String,
+    pub id: SharedStr,
     /// `workload`, `service-account`, `credential`, `service`, `role`, `zone`, `external`, ….
     pub kind: String,
     /// Display name.
@@ -383,9 +386,9 @@ pub struct Node {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edge {
     /// Source node id.
-    pub from: String,
+    pub from: SharedStr,
     /// Target node id.
-    pub to: String,
+    pub to: SharedStr,
     /// `calls` (workload → workload), `runs-as`, `uses-credential`, `authenticates-as`,
     /// `bound-to`, `selects`, `reaches` (zone → workload), `member-of`, ….
     pub kind: String,
@@ -523,11 +526,11 @@ impl IdentityState {
 #[serde(from = "AuthPathFields")]
 pub struct AuthPath {
     /// Stable id (`path:<from>-><to>`, with the listener and route for paths through a proxy).
-    pub id: String,
+    pub id: SharedStr,
     /// Caller node id (a workload, a zone, or an external client): the first hop's `from`.
-    pub from: String,
+    pub from: SharedStr,
     /// Target node id: the last hop's `to`.
-    pub to: String,
+    pub to: SharedStr,
     /// Hops in order.
     pub hops: Vec<Hop>,
     /// The weakest hop's method.
@@ -535,7 +538,7 @@ pub struct AuthPath {
     /// The weakest hop's identity state.
     pub identity: Option<IdentityState>,
     /// Ids of the findings on this path.
-    pub findings: Vec<String>,
+    pub findings: Vec<SharedStr>,
 }
 
 impl Serialize for AuthPath {
@@ -554,11 +557,11 @@ impl Serialize for AuthPath {
 /// An [`AuthPath`] as JSON holds it.
 #[derive(Deserialize)]
 struct AuthPathFields {
-    id: String,
+    id: SharedStr,
     hops: Vec<Hop>,
     auth: Option<AuthMethod>,
     identity: Option<IdentityState>,
-    findings: Vec<String>,
+    findings: Vec<SharedStr>,
 }
 
 impl From<AuthPathFields> for AuthPath {
@@ -581,9 +584,9 @@ impl From<AuthPathFields> for AuthPath {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hop {
     /// Node id the hop leaves.
-    pub from: String,
+    pub from: SharedStr,
     /// Node id the hop reaches.
-    pub to: String,
+    pub to: SharedStr,
     /// What carries it (e.g. `service shop/cart:8080`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
@@ -678,7 +681,7 @@ pub struct Finding {
     /// Stable id: 16 hex digits of the SHA-256 of (rule, subject, discriminator), which are names
     /// and locations, never a value or its fingerprint, so the id is the same on every scan of the
     /// same input whatever the fingerprint key.
-    pub id: String,
+    pub id: SharedStr,
     /// Rule id, e.g. `ZT001`: the [`RuleInfo::id`] of its entry in [`Report::rules`].
     pub rule: String,
     /// Severity (the rule's default, or higher where this instance is worse).
@@ -690,7 +693,7 @@ pub struct Finding {
     /// Where.
     pub evidence: Vec<Evidence>,
     /// Ids of the auth paths the gap sits on.
-    pub paths: Vec<String>,
+    pub paths: Vec<SharedStr>,
     /// Against a `--baseline` report: whether the finding was there already. Absent without a
     /// baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -766,8 +769,8 @@ impl fmt::Display for Subject {
 /// A place in the input.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Evidence {
-    /// File (or live object reference).
-    pub file: String,
+    /// File (or live object reference), shared by every piece of evidence in it.
+    pub file: SharedStr,
     /// Line (1-based; 0 when not known).
     pub line: u32,
 }

@@ -21,12 +21,12 @@ pub(crate) const API: &str = "workload:payments/Deployment/api";
 pub(crate) const DB_CREDS: &str = "credential:shop/Secret/db-creds";
 
 fn ev(file: &str, line: u32) -> Evidence {
-    Evidence { file: file.to_string(), line }
+    Evidence { file: file.into(), line }
 }
 
 fn node(id: &str, kind: &str, name: &str, namespace: Option<&str>) -> Node {
     Node {
-        id: id.to_string(),
+        id: id.into(),
         kind: kind.to_string(),
         name: name.to_string(),
         namespace: namespace.map(str::to_string),
@@ -79,7 +79,7 @@ pub(crate) fn report() -> Report {
 
     let path_id = format!("path:{CART}->{API}");
     let paths = vec![AuthPath {
-        id: path_id.clone(),
+        id: path_id.clone().into(),
         from: CART.into(),
         to: API.into(),
         hops: vec![Hop {
@@ -128,7 +128,7 @@ pub(crate) fn report() -> Report {
                 ev("shop/cart.yaml", 21),
                 ev("payments/api.yaml", 9),
             ],
-            paths: vec![path_id],
+            paths: vec![path_id.into()],
             baseline: None,
             suppressed: None,
         },
@@ -213,7 +213,7 @@ pub(crate) fn large_report(n: usize) -> Report {
     r.findings = (0..n)
         .map(|i| {
             let mut f = first.clone();
-            f.id = format!("f-{i:06}");
+            f.id = format!("f-{i:06}").into();
             f.message = format!("{} (instance {i})", first.message);
             f
         })

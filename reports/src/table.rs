@@ -505,7 +505,7 @@ mod tests {
         report.findings[0].subject.name = hostile.into();
         report.findings[0].subject.namespace = Some(hostile.into());
         report.findings[0].message = hostile.into();
-        report.findings[0].evidence[0].file = format!("x\n/etc/passwd:1: {hostile}");
+        report.findings[0].evidence[0].file = format!("x\n/etc/passwd:1: {hostile}").into();
         report.findings[1].rule = hostile.into();
         report.blast_radius[0].credential.name = hostile.into();
         report.blast_radius[0].credential.kind = hostile.into();

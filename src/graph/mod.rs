@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
-use ztpath_reports::{AuthMethod, IdentityState};
+use ztpath_reports::{AuthMethod, IdentityState, SharedStr};
 
 /// Kinds of node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -149,7 +149,7 @@ impl EdgeKind {
 /// A node.
 #[derive(Clone, Debug)]
 pub struct GNode {
-    pub id: String,
+    pub id: SharedStr,
     pub kind: NodeKind,
     pub name: String,
     pub namespace: Option<String>,
@@ -210,16 +210,23 @@ impl GEdge {
 #[derive(Default)]
 pub struct AuthGraph {
     g: DiGraph<GNode, GEdge>,
-    index: HashMap<String, NodeIndex>,
+    index: HashMap<SharedStr, NodeIndex>,
     edge_index: HashMap<(NodeIndex, NodeIndex, EdgeKind), EdgeIndex>,
 }
 
 impl AuthGraph {
     /// Adds a node, or returns the existing one with that id.
-    pub fn node(&mut self, id: String, kind: NodeKind, name: &str, namespace: Option<&str>) -> NodeIndex {
-        if let Some(&i) = self.index.get(&id) {
+    pub fn node(
+        &mut self,
+        id: impl Into<SharedStr> + AsRef<str>,
+        kind: NodeKind,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> NodeIndex {
+        if let Some(&i) = self.index.get(id.as_ref()) {
             return i;
         }
+        let id: SharedStr = id.into();
         let i = self.g.add_node(GNode {
             id: id.clone(),
             kind,

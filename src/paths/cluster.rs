@@ -3,7 +3,7 @@
 //! authorization policies name, and from holders of a secret a server accepts — with each serving
 //! workload's inbound verdict. The hops found are added to the graph as edges.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
@@ -32,7 +32,7 @@ pub fn in_cluster(
     calls: &Calls,
     graph: &mut AuthGraph,
 ) -> (Vec<Option<WorkloadInbound>>, PathSet) {
-    let mut paths: BTreeMap<String, AuthPath> = BTreeMap::new();
+    let mut paths = PathSet::new(est);
 
     // Inbound verdicts and zone hops: pure per workload, so computed in parallel.
     let zones: Vec<Option<ZoneResult>> = est
@@ -115,7 +115,7 @@ pub fn in_cluster(
             let ed = graph.edge_data_mut(e);
             ed.auth = Some(hop.auth);
             ed.identity = Some(hop.identity);
-            insert_path(&mut paths, hop);
+            insert_path(est, &mut paths, hop);
         }
         inbound.push(Some(entry));
     }
@@ -123,7 +123,7 @@ pub fn in_cluster(
     let named: Vec<(usize, usize, String, Source)> = policy_callers(est)
         .into_iter()
         .filter(|(c, t, ..)| {
-            !paths.contains_key(&format!("path:{}->{}", est.workloads[*c].id, est.workloads[*t].id))
+            !paths.contains(&format!("path:{}->{}", est.workloads[*c].id, est.workloads[*t].id))
         })
         .collect();
     let mut missing: Vec<usize> =
@@ -161,7 +161,7 @@ pub fn in_cluster(
         for h in holders {
             let caller = &est.workloads[h.workload];
             let id = format!("path:{}->{}", caller.id, server.id);
-            if paths.contains_key(&id)
+            if paths.contains(&id)
                 || produced.contains(&(caller.id.as_str(), server.id.as_str()))
                 || !holder_seen.insert(id)
             {
@@ -201,10 +201,11 @@ pub fn in_cluster(
         let ed = graph.edge_data_mut(e);
         ed.auth = Some(hop.auth);
         ed.identity = Some(hop.identity);
-        insert_path(&mut paths, hop);
+        insert_path(est, &mut paths, hop);
     }
 
-    (inbound, PathSet::from_sorted(est, paths))
+    paths.sort_by_id(est);
+    (inbound, paths)
 }
 
 /// The Service port a call to a Service uses, and the workloads it reaches with the port each
@@ -290,7 +291,7 @@ fn external_hop(
     sources.extend(credential.into_iter().map(|(_, s)| s));
     Hop {
         from: caller.id.clone(),
-        to: format!("external:{host}"),
+        to: format!("external:{host}").into(),
         via: Some(call.via.clone()),
         auth,
         identity,
@@ -425,17 +426,23 @@ fn policy_callers(est: &Estate<'_>) -> Vec<(usize, usize, String, Source)> {
 /// A serving workload's inbound verdict and, when some zone reaches it, the zone's label and hop.
 type ZoneResult = (WorkloadInbound, Option<(String, Hop)>);
 
-fn insert_path(paths: &mut BTreeMap<String, AuthPath>, hop: Hop) {
+fn insert_path(est: &Estate<'_>, paths: &mut PathSet, hop: Hop) {
     let id = format!("path:{}->{}", hop.from, hop.to);
-    paths.entry(id.clone()).or_insert_with(|| AuthPath {
-        id,
-        from: hop.from.clone(),
-        to: hop.to.clone(),
-        auth: Some(hop.auth),
-        identity: Some(hop.identity),
-        hops: vec![hop],
-        findings: Vec::new(),
-    });
+    if paths.contains(&id) {
+        return;
+    }
+    paths.add(
+        est,
+        AuthPath {
+            id: id.into(),
+            from: hop.from.clone(),
+            to: hop.to.clone(),
+            auth: Some(hop.auth),
+            identity: Some(hop.identity),
+            hops: vec![hop],
+            findings: Vec::new(),
+        },
+    );
 }
 
 /// Which network zone can reach a workload: every address (no ingress isolation), the sources a

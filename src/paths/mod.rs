@@ -68,7 +68,7 @@ pub fn weakest_inbound<'a>(
 
 pub fn evidence(sources: &[Source]) -> Vec<Evidence> {
     let mut ev: Vec<Evidence> =
-        sources.iter().map(|s| Evidence { file: s.file.to_string(), line: s.line }).collect();
+        sources.iter().map(|s| Evidence { file: (&s.file).into(), line: s.line }).collect();
     ev.sort();
     ev.dedup();
     ev
@@ -100,7 +100,7 @@ pub fn zone_hop(
     let mut sources = inbound.transport_evidence.clone();
     sources.extend(inbound.admission_evidence.iter().cloned());
     Hop {
-        from: from.to_owned(),
+        from: from.into(),
         to: w.id.clone(),
         via: Some(zone_detail.to_owned()),
         auth,

@@ -21,7 +21,7 @@ use ztpath_probes::{
     BackendTarget, ClientCertMode, HeaderAction, IdentityHeader, ListenerTls, PortTls, Proxy, ProxyKind,
     ProxyListener, ProxyRoute, Source, XfccMode,
 };
-use ztpath_reports::{AuthMethod, AuthPath, Hop, IdentityState, VerdictOrigin};
+use ztpath_reports::{AuthMethod, AuthPath, Hop, IdentityState, SharedStr, VerdictOrigin};
 
 use crate::discover::calls::{Calls, LeakedValue};
 use crate::graph::AuthGraph;
@@ -284,8 +284,8 @@ fn add_proxy_paths(a: &mut ProxyPhase<'_, '_>) {
                     let id = format!("path:{from_id}->{pid}#{}/route-{ri}->{to}", l.name);
                     let (auth, identity) = weakest(&[&first, &second]);
                     let path = AuthPath {
-                        id: id.clone(),
-                        from: from_id.clone(),
+                        id: id.clone().into(),
+                        from: from_id.as_str().into(),
                         to,
                         hops: vec![first.clone(), second],
                         auth: Some(auth),
@@ -402,9 +402,9 @@ fn chain_paths(a: &mut ProxyPhase<'_, '_>) {
     // proxies it went through.
     struct Chain {
         hops: Vec<Hop>,
-        id: String,
-        from: String,
-        to: String,
+        id: SharedStr,
+        from: SharedStr,
+        to: SharedStr,
         target: Option<usize>,
         proxies: Vec<usize>,
         /// The ports the last hop lands on, when known: only the next proxy's listeners on one
@@ -499,7 +499,7 @@ fn chain_paths(a: &mut ProxyPhase<'_, '_>) {
                 };
                 next.push(Chain {
                     hops,
-                    id: format!("{}=>{}", chain.id, b.id.trim_start_matches("path:")),
+                    id: format!("{}=>{}", chain.id, b.id.trim_start_matches("path:")).into(),
                     from: chain.from.clone(),
                     to: b.to.clone(),
                     target: back.target,
@@ -640,8 +640,8 @@ fn client_hop(
     let mut sources = vec![at(p, l, l.line)];
     sources.extend(port.and_then(|f| f.source.clone()));
     Hop {
-        from: from.to_owned(),
-        to: pid.to_owned(),
+        from: from.into(),
+        to: pid.into(),
         via: Some(format!("{} port {}", l.name, port_text(l))),
         auth,
         identity,
@@ -788,7 +788,9 @@ fn backend_hop(a: &ProxyPhase<'_, '_>, h: &HopIn<'_>, target: &Target) -> (Hop, 
             let w = &a.estate.workloads[*wi];
             (w.id.clone(), w.display(), w.mesh)
         }
-        Resolved::Other(id, name) | Resolved::Local(id, name) => (id.clone(), name.clone(), Mesh::None),
+        Resolved::Other(id, name) | Resolved::Local(id, name) => {
+            (id.as_str().into(), name.clone(), Mesh::None)
+        }
     };
     // Inside the pod neither the mesh nor its policy is in the way.
     let target_mesh = if in_pod { Mesh::None } else { target_mesh };
@@ -955,7 +957,7 @@ fn backend_hop(a: &ProxyPhase<'_, '_>, h: &HopIn<'_>, target: &Target) -> (Hop, 
     sources.extend(hdrs.iter().map(|h| at(p, l, h.line)));
     sources.extend(port.and_then(|f| f.source.clone()));
     let hop = Hop {
-        from: pid.to_owned(),
+        from: pid.into(),
         to,
         via: Some(format!("route {} → {target_name}", r.matches)),
         auth,

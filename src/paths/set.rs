@@ -1,63 +1,116 @@
 //! The auth paths found so far, indexed by id and by the workload each ends at. Phases add to it
 //! in a fixed order (cluster paths, then paths through proxies); the rules read it through
 //! [`crate::analysis::Analysis`].
+//!
+//! Each id is stored once, in its path: the index maps a hash of the id to the first path with
+//! that hash, and paths whose ids share a hash are chained. On a large estate a second copy of
+//! every id was a sixth of the heap.
 
-use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::ops::Index;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 use ztpath_reports::AuthPath;
 
 use crate::resolve::estate::Estate;
 
+/// No further path with the same hash.
+const END: u32 = u32::MAX;
+
 pub struct PathSet {
     paths: Vec<AuthPath>,
-    index: HashMap<String, usize>,
+    /// Hash of an id → position of the first path with that hash.
+    index: HashMap<u64, u32>,
+    /// Per path: the next path whose id has the same hash, or [`END`].
+    chain: Vec<u32>,
     /// Paths ending at each workload (by workload index).
     into: Vec<Vec<usize>>,
 }
 
+fn hash(id: &str) -> u64 {
+    FxBuildHasher.hash_one(id)
+}
+
 impl PathSet {
-    /// The paths of `sorted`, in its (id) order.
-    pub fn from_sorted(est: &Estate<'_>, sorted: BTreeMap<String, AuthPath>) -> PathSet {
-        let mut set = PathSet {
-            paths: Vec::with_capacity(sorted.len()),
+    /// An empty set for the workloads of `est`.
+    pub fn new(est: &Estate<'_>) -> PathSet {
+        PathSet {
+            paths: Vec::new(),
             index: HashMap::default(),
+            chain: Vec::new(),
             into: vec![Vec::new(); est.workloads.len()],
-        };
-        set.index.reserve(sorted.len());
-        for (id, p) in sorted {
-            let i = set.paths.len();
-            if let Some(&wi) = est.workload_index.get(p.to.as_str()) {
-                set.into[wi].push(i);
-            }
-            set.index.insert(id, i);
-            set.paths.push(p);
         }
-        set
     }
 
     /// Adds a path (or returns the one with the same id) and indexes it; returns its position.
     pub fn add(&mut self, est: &Estate<'_>, path: AuthPath) -> usize {
-        if let Some(&i) = self.index.get(&path.id) {
-            return i;
-        }
+        let h = hash(&path.id);
         let i = self.paths.len();
-        if let Some(&wi) = est.workload_index.get(&path.to) {
+        let slot = u32::try_from(i).ok().filter(|&n| n < END).expect("more auth paths than the index holds");
+        let mut at = match self.index.get(&h) {
+            Some(&first) => first,
+            None => {
+                self.index.insert(h, slot);
+                END
+            }
+        };
+        while at != END {
+            if self.paths[at as usize].id == path.id {
+                return at as usize;
+            }
+            let next = self.chain[at as usize];
+            if next == END {
+                self.chain[at as usize] = slot;
+            }
+            at = next;
+        }
+        assert!(i < END as usize, "more auth paths than the index holds");
+        if let Some(&wi) = est.workload_index.get(path.to.as_str()) {
             self.into[wi].push(i);
         }
-        self.index.insert(path.id.clone(), i);
+        self.chain.push(END);
         self.paths.push(path);
         i
     }
 
+    /// Gives back the room the vectors grew into: no path is added after the last phase.
+    pub fn shrink_to_fit(&mut self) {
+        self.paths.shrink_to_fit();
+        self.chain.shrink_to_fit();
+    }
+
+    /// Whether a path with this id is in the set.
+    pub fn contains(&self, id: &str) -> bool {
+        self.position(id).is_some()
+    }
+
+    /// Sorts the paths by id (positions change) and rebuilds the indexes.
+    pub fn sort_by_id(&mut self, est: &Estate<'_>) {
+        let mut paths = std::mem::take(&mut self.paths);
+        paths.sort_unstable_by(|x, y| x.id.cmp(&y.id));
+        *self = PathSet::new(est);
+        self.paths.reserve_exact(paths.len());
+        self.chain.reserve_exact(paths.len());
+        self.index.reserve(paths.len());
+        for p in paths {
+            self.add(est, p);
+        }
+    }
+
     pub fn get(&self, id: &str) -> Option<&AuthPath> {
-        self.index.get(id).map(|&i| &self.paths[i])
+        self.position(id).map(|i| &self.paths[i])
     }
 
     /// Position of a path.
     pub fn position(&self, id: &str) -> Option<usize> {
-        self.index.get(id).copied()
+        let mut at = *self.index.get(&hash(id))?;
+        while at != END {
+            if self.paths[at as usize].id == id {
+                return Some(at as usize);
+            }
+            at = self.chain[at as usize];
+        }
+        None
     }
 
     pub fn iter(&self) -> std::slice::Iter<'_, AuthPath> {
@@ -77,8 +130,11 @@ impl PathSet {
         self.into.get(wi).map_or(&[], Vec::as_slice)
     }
 
-    /// The paths, for the report (the index stays for [`PathSet::position`]).
+    /// The paths, for the report. The set is empty afterwards: look positions up before.
     pub fn take(&mut self) -> Vec<AuthPath> {
+        self.index = HashMap::default();
+        self.chain = Vec::new();
+        self.into.iter_mut().for_each(Vec::clear);
         std::mem::take(&mut self.paths)
     }
 }

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashMap as HashMap;
+use ztpath_reports::SharedStr;
 
 use ztpath_probes::{
     EnvFrom, EnvValue, Inventory, ObjectMeta, ProjectedSource, Secret, Service, ServiceAccount, StringMap,
@@ -50,8 +51,8 @@ pub struct ProjectedToken {
 #[derive(Debug)]
 pub struct WorkloadView<'a> {
     pub w: &'a Workload,
-    /// Node id, e.g. `workload:shop/Deployment/cart`.
-    pub id: String,
+    /// Node id, e.g. `workload:shop/Deployment/cart` (shared by the graph's node and every hop).
+    pub id: SharedStr,
     pub ns: &'a str,
     /// Service account name (`default` when unset).
     pub sa: String,
@@ -114,7 +115,7 @@ pub struct Estate<'a> {
     /// Workloads each Service selects (by index into `services`).
     pub service_workloads: Vec<Vec<usize>>,
     /// Workload index by node id.
-    pub workload_index: HashMap<String, usize>,
+    pub workload_index: HashMap<SharedStr, usize>,
     /// Workloads by namespace.
     pub workloads_by_ns: HashMap<&'a str, Vec<usize>>,
     /// NetworkPolicies by namespace.
@@ -162,7 +163,7 @@ impl<'a> Estate<'a> {
             }
             workloads.push(WorkloadView {
                 w,
-                id,
+                id: id.into(),
                 ns: w.meta.ns(),
                 sa: w.pod.service_account_name.clone().unwrap_or_else(|| "default".to_owned()),
                 token_mounted: true,

@@ -118,9 +118,9 @@ fn to_finding(rule: &Rule, subject: Subject, key: &str, hit: Hit) -> Finding {
     let sources: Vec<Source> =
         hit.evidence.into_iter().filter(|s| !crate::resolve::builtin::is_builtin(s)).collect();
     let evidence = crate::paths::evidence(&sources);
-    let paths: BTreeSet<String> = hit.paths.into_iter().collect();
+    let paths: BTreeSet<ztpath_reports::SharedStr> = hit.paths.into_iter().collect();
     Finding {
-        id,
+        id: id.into(),
         rule: rule.id.to_owned(),
         severity: hit.severity,
         message: hit.message,

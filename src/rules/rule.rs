@@ -42,7 +42,7 @@ pub struct Hit {
     pub key: String,
     pub message: String,
     pub evidence: Vec<Source>,
-    pub paths: Vec<String>,
+    pub paths: Vec<ztpath_reports::SharedStr>,
 }
 
 /// Collects the hits of one rule.

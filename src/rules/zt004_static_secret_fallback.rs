@@ -73,10 +73,10 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 .collect();
             names.sort();
             names.dedup();
-            let mut paths: Vec<String> = holders
+            let mut paths: Vec<ztpath_reports::SharedStr> = holders
                 .iter()
-                .map(|h| format!("path:{}->{}", a.workloads()[h.workload].id, w.id))
-                .filter(|id| a.path(id).is_some())
+                .filter_map(|h| a.path(&format!("path:{}->{}", a.workloads()[h.workload].id, w.id)))
+                .map(|p| p.id.clone())
                 .collect();
             paths.sort();
             paths.dedup();
@@ -102,15 +102,15 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         let (peer, paths) = match &c.target {
             Some(Target::Service(si)) => {
                 let s = a.estate().services[*si];
-                let paths: Vec<String> = a.estate().service_workloads[*si]
+                let paths: Vec<ztpath_reports::SharedStr> = a.estate().service_workloads[*si]
                     .iter()
-                    .map(|&ti| format!("path:{}->{}", w.id, a.workloads()[ti].id))
-                    .filter(|id| a.path(id).is_some())
+                    .filter_map(|&ti| a.path(&format!("path:{}->{}", w.id, a.workloads()[ti].id)))
+                    .map(|p| p.id.clone())
                     .collect();
                 (format!("service {}/{}", s.meta.ns(), s.meta.name), paths)
             }
             Some(Target::External(host)) => {
-                (format!("external host {host}"), vec![format!("path:{}->external:{host}", w.id)])
+                (format!("external host {host}"), vec![format!("path:{}->external:{host}", w.id).into()])
             }
             None if matches!(c.origin, CredentialOrigin::UrlPassword { .. }) => {
                 ("the host its URL names, which is not in the input".to_owned(), Vec::new())

@@ -85,6 +85,21 @@ fn scan_aws_reads_the_seeded_iam_estate() {
     assert!(merged.summary.files > 0);
     assert!(merged.summary.objects > 14);
     assert!(merged.summary.workloads > 0);
+    // SARIF: the account's objects are logical locations, never made-up files.
+    let mut sarif_args = args.to_vec();
+    sarif_args[9] = "sarif";
+    let (code, stdout, stderr) = run_aws(&sarif_args, FAKE_KEYS, home.path());
+    assert_eq!(code, 0, "stderr:\n{stderr}");
+    let log: serde_json::Value = serde_json::from_str(&stdout).expect("SARIF");
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    assert!(!results.is_empty(), "the seeded account has findings");
+    for r in results {
+        for loc in r["locations"].as_array().into_iter().flatten() {
+            assert!(loc.get("physicalLocation").is_none(), "a live object as a file: {loc}");
+            let name = loc["logicalLocations"][0]["fullyQualifiedName"].as_str().expect("a logical location");
+            assert!(name.starts_with("aws-iam://") || name.starts_with("aws-config://"), "{name}");
+        }
+    }
 }
 
 #[test]

@@ -65,6 +65,18 @@ struct ScanArgs {
     /// new). Default: `fail-on` of the configuration file, else high.
     #[arg(long)]
     fail_on: Option<FailOn>,
+    /// A previous JSON report: its findings are existing, the others new, and only new findings
+    /// fail the run.
+    #[arg(long, value_name = "OLD.json")]
+    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    analysis: AnalysisArgs,
+}
+
+/// What scan and diff share: thresholds, the configuration file, the reference date, how files
+/// are read, and the fingerprint key.
+#[derive(clap::Args, Clone)]
+struct AnalysisArgs {
     /// Blast-radius score above which ZT009 fires [default: 30].
     #[arg(long)]
     blast_radius_threshold: Option<u64>,
@@ -77,10 +89,6 @@ struct ScanArgs {
     /// Do not read a configuration file, even if one is found.
     #[arg(long, conflicts_with = "config")]
     no_config: bool,
-    /// A previous JSON report: its findings are existing, the others new, and only new findings
-    /// fail the run.
-    #[arg(long, value_name = "OLD.json")]
-    baseline: Option<PathBuf>,
     /// Ignore `ztpath.dev/ignore` annotations (for manifests whose authors are not trusted to
     /// accept their own findings).
     #[arg(long)]
@@ -296,11 +304,11 @@ fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
-    if let Err(e) = init_fingerprint_key(args.fingerprint_key.as_deref()) {
+    if let Err(e) = init_fingerprint_key(args.analysis.fingerprint_key.as_deref()) {
         eprintln!("ztpath: {e}");
         return Ok(Exit::Error);
     }
-    let Some(today) = args.now.or_else(default_today) else { return Ok(Exit::Error) };
+    let Some(today) = args.analysis.now.or_else(default_today) else { return Ok(Exit::Error) };
     let live = match collect_aws(&args.aws) {
         Ok(live) => live,
         Err(exit) => return Ok(exit),
@@ -390,20 +398,24 @@ fn scan_settings(
     let fail_on = args.fail_on.map(FailOn::threshold).or(config.fail_on).unwrap_or(Some(Severity::High));
     let options = Options {
         blast_radius_threshold: args
+            .analysis
             .blast_radius_threshold
             .or(config.blast_radius_threshold)
             .unwrap_or(defaults.blast_radius_threshold),
         max_token_seconds: args
+            .analysis
             .max_token_seconds
             .or(config.max_token_seconds)
             .unwrap_or(defaults.max_token_seconds),
         graph_in_report,
         today,
         max_key_age_days: args
+            .analysis
             .max_key_age_days
             .or(config.max_key_age_days)
             .unwrap_or(defaults.max_key_age_days),
         max_key_unused_days: args
+            .analysis
             .max_key_unused_days
             .or(config.max_key_unused_days)
             .unwrap_or(defaults.max_key_unused_days),
@@ -411,8 +423,8 @@ fn scan_settings(
         policy: config.policy,
     };
     let reading = ReadOptions {
-        follow_outside_symlinks: args.follow_outside_symlinks,
-        default_namespace: args.namespace.clone(),
+        follow_outside_symlinks: args.analysis.follow_outside_symlinks,
+        default_namespace: args.analysis.namespace.clone(),
         ..ReadOptions::default()
     };
     Ok(ScanSettings { root, fail_on, options, reading })
@@ -431,11 +443,12 @@ fn shown_path(p: &std::path::Path) -> String {
 /// baseline on top. Errors name the file and never quote it.
 fn gate_config(args: &ScanArgs, root: Option<&std::path::Path>) -> Result<crate::config::Config, String> {
     let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-    let mut config = match (args.no_config, crate::config::locate(args.config.as_deref(), root)) {
-        (false, Some(path)) => crate::config::load(&path, &known)?,
-        _ => crate::config::Config { policy: crate::gate::Policy::new(), ..Default::default() },
-    };
-    if args.no_inline_ignores {
+    let mut config =
+        match (args.analysis.no_config, crate::config::locate(args.analysis.config.as_deref(), root)) {
+            (false, Some(path)) => crate::config::load(&path, &known)?,
+            _ => crate::config::Config { policy: crate::gate::Policy::new(), ..Default::default() },
+        };
+    if args.analysis.no_inline_ignores {
         config.policy.inline_ignores = false;
     }
     if let Some(path) = &args.baseline {
@@ -704,40 +717,8 @@ struct DiffArgs {
     /// severity is set). Default: `fail-on` of the new side's configuration file, else high.
     #[arg(long)]
     fail_on: Option<FailOn>,
-    /// Blast-radius score above which ZT009 fires and a grown blast radius is high [default: 30].
-    #[arg(long)]
-    blast_radius_threshold: Option<u64>,
-    /// Projected token lifetime in seconds above which ZT006 fires [default: 86400].
-    #[arg(long)]
-    max_token_seconds: Option<i64>,
-    /// Configuration file for the sides that are scanned (default: the nearest .ztpath.toml at or
-    /// above each side).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Do not read a configuration file.
-    #[arg(long, conflicts_with = "config")]
-    no_config: bool,
-    /// Ignore `ztpath.dev/ignore` annotations.
-    #[arg(long)]
-    no_inline_ignores: bool,
-    /// Reference date for credential ages (YYYY-MM-DD, UTC). Default: today.
-    #[arg(long, value_parser = parse_date)]
-    now: Option<i64>,
-    /// Follow symbolic links that point outside the scanned paths.
-    #[arg(long)]
-    follow_outside_symlinks: bool,
-    /// Namespace of the objects that carry none (default: `default`).
-    #[arg(long, short = 'n', value_name = "NS", value_parser = parse_namespace)]
-    namespace: Option<String>,
-    /// Access-key age in days above which ZT202 fires [default: 90].
-    #[arg(long)]
-    max_key_age_days: Option<i64>,
-    /// Days without use after which ZT203 fires [default: 90].
-    #[arg(long)]
-    max_key_unused_days: Option<i64>,
-    /// Key of the fingerprints of secret values (or ZTPATH_FINGERPRINT_KEY).
-    #[arg(long, value_name = "KEY")]
-    fingerprint_key: Option<String>,
+    #[command(flatten)]
+    analysis: AnalysisArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -764,18 +745,8 @@ impl DiffArgs {
             format: Some(FormatArg::Json),
             output: None,
             fail_on: self.fail_on,
-            blast_radius_threshold: self.blast_radius_threshold,
-            max_token_seconds: self.max_token_seconds,
-            config: self.config.clone(),
-            no_config: self.no_config,
             baseline: None,
-            no_inline_ignores: self.no_inline_ignores,
-            now: self.now,
-            follow_outside_symlinks: self.follow_outside_symlinks,
-            namespace: self.namespace.clone(),
-            max_key_age_days: self.max_key_age_days,
-            max_key_unused_days: self.max_key_unused_days,
-            fingerprint_key: None,
+            analysis: AnalysisArgs { fingerprint_key: None, ..self.analysis.clone() },
         }
     }
 }
@@ -814,7 +785,7 @@ fn diff_side(
 }
 
 fn run_diff(args: &DiffArgs) -> std::io::Result<Exit> {
-    if let Err(e) = init_fingerprint_key(args.fingerprint_key.as_deref()) {
+    if let Err(e) = init_fingerprint_key(args.analysis.fingerprint_key.as_deref()) {
         eprintln!("ztpath: {e}");
         return Ok(Exit::Error);
     }
@@ -823,7 +794,7 @@ fn run_diff(args: &DiffArgs) -> std::io::Result<Exit> {
         eprintln!("ztpath: diff: only one side can be standard input (`-`)");
         return Ok(Exit::Error);
     }
-    let Some(today) = args.now.or_else(default_today) else { return Ok(Exit::Error) };
+    let Some(today) = args.analysis.now.or_else(default_today) else { return Ok(Exit::Error) };
     let format = match args.format {
         Some(DiffFormatArg::Table) => ztpath_reports::diff::DiffFormat::Table,
         Some(DiffFormatArg::Json) => ztpath_reports::diff::DiffFormat::Json,
@@ -856,7 +827,7 @@ fn run_diff(args: &DiffArgs) -> std::io::Result<Exit> {
         blast_radius_threshold: new_settings
             .as_ref()
             .map(|s| s.options.blast_radius_threshold)
-            .or(args.blast_radius_threshold)
+            .or(args.analysis.blast_radius_threshold)
             .unwrap_or(defaults.blast_radius_threshold),
     };
     let diff = crate::diff::compare(&old, &new, old_side, new_side, &options);

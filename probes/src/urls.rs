@@ -119,7 +119,7 @@ pub fn scrub_proxy(p: &mut Proxy) {
         clean(&mut v, 0, &None);
         p.attrs.insert(k, v);
     }
-    for v in p.runs_on.iter_mut().flat_map(|sel| sel.values_mut()) {
+    for v in p.runs_on.iter_mut().flat_map(crate::inventory::StringMap::values_mut) {
         clean(v, 0, &None);
     }
     for l in &mut p.listeners {

@@ -231,7 +231,7 @@ const COMPONENT_KEYS: &[&str] = &["app.kubernetes.io/component"];
 /// The first of `keys` among the workload's pod labels, else among its own labels.
 fn label<'w>(w: &'w WorkloadView<'_>, keys: &[&str]) -> Option<&'w str> {
     keys.iter()
-        .find_map(|key| w.w.pod.labels.get(*key).or_else(|| w.meta().labels.get(*key)))
+        .find_map(|key| w.w.pod.labels.get(key).or_else(|| w.meta().labels.get(key)))
         .map(String::as_str)
 }
 

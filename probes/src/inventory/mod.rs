@@ -18,6 +18,7 @@ pub mod proxy;
 pub mod raw;
 pub mod root;
 pub mod shared;
+pub mod string_map;
 
 pub use aws::*;
 pub use kubernetes::*;

@@ -2,7 +2,6 @@
 //! values as keyed fingerprints ([`Fingerprint`], [`Sensitive`], [`Userinfo`]), object metadata
 //! and label selectors, and diagnostics. A leaf: it imports no other part of the Inventory.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -184,8 +183,7 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Labels or annotations.
-pub type StringMap = BTreeMap<String, String>;
+pub use super::string_map::StringMap;
 
 /// Identity of any Kubernetes object, with its source.
 #[derive(Clone, Debug, PartialEq)]

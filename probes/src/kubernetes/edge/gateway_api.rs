@@ -320,7 +320,7 @@ pub(super) fn assemble_gateways(
                                 let ok = info.allowed_selector.as_ref().is_some_and(|s| s.matches(&implicit));
                                 if !ok {
                                     let key = "assumed-namespace-labels".to_owned();
-                                    let entry = proxies[gi].attrs.entry(key).or_default();
+                                    let entry = proxies[gi].attrs.get_or_insert_with(key, String::new);
                                     if !entry.split(", ").any(|n| n == route_ns) {
                                         if !entry.is_empty() {
                                             entry.push_str(", ");

@@ -299,7 +299,7 @@ pub(super) fn host_ingress(
     let redirect_off =
         nginx && ann("ssl-redirect") == Some("false") && ann("force-ssl-redirect") != Some("true");
     if !tls_items.is_empty() && nginx && !redirect_off {
-        proxy.attrs.entry("ssl-redirect".to_owned()).or_insert_with(|| "true (default with TLS)".to_owned());
+        proxy.attrs.get_or_insert_with("ssl-redirect".to_owned(), || "true (default with TLS)".to_owned());
     }
     let plain: Vec<&IngressPath> =
         paths.iter().zip(&covered).filter(|(_, c)| !**c || redirect_off).map(|(p, _)| p).collect();

@@ -210,22 +210,7 @@ fn annotated(inv: &Inventory) -> BTreeMap<Subject, (String, Source)> {
             out.entry(subject).or_insert_with(|| (v.clone(), meta.source.clone()));
         }
     };
-    inv.namespaces.iter().for_each(|o| add(&o.meta));
-    inv.workloads.iter().for_each(|o| add(&o.meta));
-    inv.services.iter().for_each(|o| add(&o.meta));
-    inv.service_accounts.iter().for_each(|o| add(&o.meta));
-    inv.secrets.iter().for_each(|o| add(&o.meta));
-    inv.config_maps.iter().for_each(|o| add(&o.meta));
-    inv.roles.iter().for_each(|o| add(&o.meta));
-    inv.role_bindings.iter().for_each(|o| add(&o.meta));
-    inv.network_policies.iter().for_each(|o| add(&o.meta));
-    inv.istio.peer_authentications.iter().for_each(|o| add(&o.meta));
-    inv.istio.authorization_policies.iter().for_each(|o| add(&o.meta));
-    inv.istio.request_authentications.iter().for_each(|o| add(&o.meta));
-    inv.istio.destination_rules.iter().for_each(|o| add(&o.meta));
-    inv.linkerd.servers.iter().for_each(|o| add(&o.meta));
-    inv.linkerd.server_authorizations.iter().for_each(|o| add(&o.meta));
-    inv.linkerd.authorization_policies.iter().for_each(|o| add(&o.meta));
+    inv.object_metas().for_each(&mut add);
     out
 }
 

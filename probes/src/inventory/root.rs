@@ -8,7 +8,7 @@ use super::kubernetes::{
 };
 use super::mesh::{IstioInventory, LinkerdInventory};
 use super::proxy::{Proxy, TargetGroupBinding};
-use super::shared::Diagnostic;
+use super::shared::{Diagnostic, ObjectMeta};
 
 /// Everything read from an estate.
 #[derive(Debug, Default)]
@@ -53,6 +53,32 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// The metadata of every Kubernetes object kept whole (namespaces, workloads, Services,
+    /// service accounts, Secrets, ConfigMaps, RBAC objects, NetworkPolicies, Istio and Linkerd
+    /// policies), in that order.
+    pub fn object_metas(&self) -> impl Iterator<Item = &ObjectMeta> {
+        let istio = &self.istio;
+        let linkerd = &self.linkerd;
+        self.namespaces
+            .iter()
+            .map(|o| &o.meta)
+            .chain(self.workloads.iter().map(|o| &o.meta))
+            .chain(self.services.iter().map(|o| &o.meta))
+            .chain(self.service_accounts.iter().map(|o| &o.meta))
+            .chain(self.secrets.iter().map(|o| &o.meta))
+            .chain(self.config_maps.iter().map(|o| &o.meta))
+            .chain(self.roles.iter().map(|o| &o.meta))
+            .chain(self.role_bindings.iter().map(|o| &o.meta))
+            .chain(self.network_policies.iter().map(|o| &o.meta))
+            .chain(istio.peer_authentications.iter().map(|o| &o.meta))
+            .chain(istio.authorization_policies.iter().map(|o| &o.meta))
+            .chain(istio.request_authentications.iter().map(|o| &o.meta))
+            .chain(istio.destination_rules.iter().map(|o| &o.meta))
+            .chain(linkerd.servers.iter().map(|o| &o.meta))
+            .chain(linkerd.server_authorizations.iter().map(|o| &o.meta))
+            .chain(linkerd.authorization_policies.iter().map(|o| &o.meta))
+    }
+
     /// Appends another inventory (used to merge per-file results).
     pub fn extend(&mut self, other: Inventory) {
         self.namespaces.extend(other.namespaces);

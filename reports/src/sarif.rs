@@ -291,10 +291,11 @@ fn hop_text(h: &Hop) -> String {
     format!("{} → {}{via}: {}, identity {}. {}", h.from, h.to, h.auth.as_str(), h.identity.as_str(), h.detail)
 }
 
-/// Live objects are named by a reference, not a file.
+/// Live objects are named by a reference, not a file; so is standard input (`scan -`), which
+/// no checkout holds.
 fn is_live(e: &Evidence) -> bool {
     const SCHEMES: &[&str] = &["aws://", "aws-config://", "aws-iam://", "kube://", "tls://"];
-    SCHEMES.iter().any(|s| e.file.starts_with(s))
+    e.file == "<stdin>" || SCHEMES.iter().any(|s| e.file.starts_with(s))
 }
 
 struct Place<'r> {
@@ -307,7 +308,8 @@ impl Place<'_> {
         if is_live(e) {
             loc.insert(
                 "logicalLocations".into(),
-                json!([{ "fullyQualifiedName": e.file, "kind": "resource" }]),
+                // The line, where there is one (standard input), is part of the name.
+                json!([{ "fullyQualifiedName": e.to_string(), "kind": "resource" }]),
             );
         } else {
             let mut artifact = Map::new();
@@ -426,6 +428,9 @@ mod tests {
         let loc = place.location(&Evidence { file: "aws-iam://123456789012/role/ci".into(), line: 0 }, None);
         assert!(loc.get("physicalLocation").is_none());
         assert_eq!(loc["logicalLocations"][0]["fullyQualifiedName"], "aws-iam://123456789012/role/ci");
+        let stdin = place.location(&Evidence { file: "<stdin>".into(), line: 7 }, None);
+        assert!(stdin.get("physicalLocation").is_none());
+        assert_eq!(stdin["logicalLocations"][0]["fullyQualifiedName"], "<stdin>:7");
     }
 
     #[test]

@@ -39,16 +39,26 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
     }
 
     let with_graph = a.options().graph_in_report;
+    // Kinds are a handful of words: one shared string each, not one per node and edge.
+    let mut kinds: Vec<(&'static str, ztpath_reports::SharedStr)> = Vec::new();
+    let mut kind = |k: &'static str| -> ztpath_reports::SharedStr {
+        if let Some((_, s)) = kinds.iter().find(|(n, _)| std::ptr::eq(*n, k) || *n == k) {
+            return s.clone();
+        }
+        let s = ztpath_reports::SharedStr::from(k);
+        kinds.push((k, s.clone()));
+        s
+    };
     let mut nodes: Vec<Node> = a
         .graph()
         .nodes()
         .filter(|(_, n)| with_graph && n.kind != NodeKind::Scope)
         .map(|(_, n)| Node {
             id: n.id.clone(),
-            kind: n.kind.as_str().to_owned(),
+            kind: kind(n.kind.as_str()),
             name: n.name.clone(),
             namespace: n.namespace.clone(),
-            attrs: n.attrs.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect(),
+            attrs: n.attrs.iter().map(|(k, v)| (kind(k), v.clone())).collect(),
         })
         .collect();
     // Ids are unique (and so are an edge's from, to and kind): an unstable sort gives the same
@@ -66,7 +76,7 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
             Edge {
                 from: from.clone(),
                 to: to.clone(),
-                kind: e.kind.as_str().to_owned(),
+                kind: kind(e.kind.as_str()),
                 auth: e.auth,
                 identity: e.identity,
                 flagged: flag,

@@ -47,7 +47,7 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-pub use shared::SharedStr;
+pub use shared::{Attrs, SharedStr};
 
 pub mod diff;
 pub mod dot;
@@ -371,15 +371,15 @@ pub struct Node {
     /// Stable id, e.g. `workload:shop/Deployment/cart`.
     pub id: SharedStr,
     /// `workload`, `service-account`, `credential`, `service`, `role`, `zone`, `external`, ….
-    pub kind: String,
+    pub kind: SharedStr,
     /// Display name.
     pub name: String,
     /// Namespace, when namespaced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// Extra facts for display (e.g. `spiffe` → SPIFFE ID, `mesh` → `istio`), sorted by key.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
-    pub attrs: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Attrs::is_empty", default)]
+    pub attrs: Attrs,
 }
 
 /// A graph edge.
@@ -391,7 +391,7 @@ pub struct Edge {
     pub to: SharedStr,
     /// `calls` (workload → workload), `runs-as`, `uses-credential`, `authenticates-as`,
     /// `bound-to`, `selects`, `reaches` (zone → workload), `member-of`, ….
-    pub kind: String,
+    pub kind: SharedStr,
     /// For `calls`: how the caller is authenticated on this hop (an [`AuthMethod`] name).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthMethod>,

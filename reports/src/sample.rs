@@ -27,10 +27,10 @@ fn ev(file: &str, line: u32) -> Evidence {
 fn node(id: &str, kind: &str, name: &str, namespace: Option<&str>) -> Node {
     Node {
         id: id.into(),
-        kind: kind.to_string(),
+        kind: kind.into(),
         name: name.to_string(),
         namespace: namespace.map(str::to_string),
-        attrs: BTreeMap::new(),
+        attrs: crate::Attrs::default(),
     }
 }
 

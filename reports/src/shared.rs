@@ -162,3 +162,91 @@ mod tests {
         assert_eq!(back.as_str(), "x");
     }
 }
+
+/// A node's attributes: a few facts (`spiffe`, `mesh`, `fingerprint`, …) in key order, written
+/// as a JSON object. A sorted list with shared keys, because a report has a node for every
+/// workload, identity and credential and a map per node would be most of the node.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attrs(Vec<(SharedStr, String)>);
+
+impl Attrs {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Sets `key`; returns the value it replaces.
+    pub fn insert(&mut self, key: SharedStr, value: String) -> Option<String> {
+        match self.find(key.as_str()) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&SharedStr, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<'a> IntoIterator for &'a Attrs {
+    type Item = (&'a SharedStr, &'a String);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (SharedStr, String)>,
+        fn(&'a (SharedStr, String)) -> (&'a SharedStr, &'a String),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        fn refs(p: &(SharedStr, String)) -> (&SharedStr, &String) {
+            (&p.0, &p.1)
+        }
+        self.0.iter().map(refs as fn(&'a (SharedStr, String)) -> (&'a SharedStr, &'a String))
+    }
+}
+
+impl std::ops::Index<&str> for Attrs {
+    type Output = String;
+    fn index(&self, key: &str) -> &String {
+        self.get(key).unwrap_or_else(|| panic!("no attribute {key:?}"))
+    }
+}
+
+impl FromIterator<(SharedStr, String)> for Attrs {
+    fn from_iter<I: IntoIterator<Item = (SharedStr, String)>>(iter: I) -> Attrs {
+        let mut a = Attrs::default();
+        for (k, v) in iter {
+            a.insert(k, v);
+        }
+        a
+    }
+}
+
+impl Serialize for Attrs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k.as_str(), v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Attrs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Attrs, D::Error> {
+        let map = std::collections::BTreeMap::<String, String>::deserialize(deserializer)?;
+        Ok(map.into_iter().map(|(k, v)| (SharedStr::from(k), v)).collect())
+    }
+}

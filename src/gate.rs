@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ztpath_probes::{Inventory, ObjectMeta, Source};
+use ztpath_probes::{Inventory, Source};
 use ztpath_reports::{
     BaselineState, Diagnostic, Evidence, Finding, Report, Severity, Subject, Suppression, SuppressionSource,
 };
@@ -89,7 +89,7 @@ impl Policy {
 /// diagnostic per expired entry and per entry that matched nothing. `today` is days since
 /// 1970-01-01 (`--now`).
 pub fn apply(report: &mut Report, inv: &Inventory, policy: &Policy, today: i64) {
-    let annotations = if policy.inline_ignores { annotated(inv) } else { BTreeMap::new() };
+    let (annotations, malformed) = if policy.inline_ignores { annotated(inv) } else { Default::default() };
     let mut used = vec![false; policy.ignores.len()];
     for f in &mut report.findings {
         f.suppressed = suppression(f, policy, &annotations, today, &mut used);
@@ -116,8 +116,7 @@ pub fn apply(report: &mut Report, inv: &Inventory, policy: &Policy, today: i64) 
             message,
         });
     }
-    for (_, (value, source)) in annotations.iter().filter(|(_, (v, _))| parse_annotation(v).is_none()) {
-        let _ = value;
+    for source in malformed {
         report.diagnostics.push(Diagnostic {
             file: source.file.to_string(),
             line: source.line,
@@ -156,7 +155,7 @@ fn recount(report: &mut Report) {
 fn suppression(
     f: &Finding,
     policy: &Policy,
-    annotations: &BTreeMap<Subject, (String, Source)>,
+    annotations: &BTreeMap<Subject, Annotation<'_>>,
     today: i64,
     used: &mut [bool],
 ) -> Option<Suppression> {
@@ -175,13 +174,12 @@ fn suppression(
             evidence: entry.source.clone(),
         });
     }
-    let (value, source) = annotations.get(&f.subject)?;
-    let (rules, reason) = parse_annotation(value)?;
-    rules.iter().any(|r| r.eq_ignore_ascii_case(&f.rule)).then(|| Suppression {
-        reason: reason.to_owned(),
+    let a = annotations.get(&f.subject)?;
+    a.rules.iter().any(|r| r.eq_ignore_ascii_case(&f.rule)).then(|| Suppression {
+        reason: a.reason.to_owned(),
         expires: None,
         source: SuppressionSource::Annotation,
-        evidence: Evidence { file: source.file.clone().into(), line: source.line },
+        evidence: Evidence { file: a.source.file.clone().into(), line: a.source.line },
     })
 }
 
@@ -197,21 +195,29 @@ pub fn parse_annotation(value: &str) -> Option<(Vec<&str>, &str)> {
     (!reason.is_empty() && rules.iter().all(id)).then_some((rules, reason))
 }
 
-/// The `ztpath.dev/ignore` annotations of the objects findings can be about, by subject.
-fn annotated(inv: &Inventory) -> BTreeMap<Subject, (String, Source)> {
+/// A `ztpath.dev/ignore` annotation, parsed.
+struct Annotation<'i> {
+    rules: Vec<&'i str>,
+    reason: &'i str,
+    source: &'i Source,
+}
+
+/// The `ztpath.dev/ignore` annotations of the objects findings can be about, parsed once, by
+/// subject; and where the malformed ones are.
+fn annotated(inv: &Inventory) -> (BTreeMap<Subject, Annotation<'_>>, Vec<&Source>) {
     let mut out = BTreeMap::new();
-    let mut add = |meta: &ObjectMeta| {
-        if let Some(v) = meta.annotations.get(IGNORE_ANNOTATION) {
-            let subject = Subject {
-                kind: meta.kind.clone(),
-                namespace: meta.namespace.clone(),
-                name: meta.name.clone(),
-            };
-            out.entry(subject).or_insert_with(|| (v.clone(), meta.source.clone()));
-        }
-    };
-    inv.object_metas().for_each(&mut add);
-    out
+    let mut malformed = Vec::new();
+    for meta in inv.object_metas() {
+        let Some(value) = meta.annotations.get(IGNORE_ANNOTATION) else { continue };
+        let Some((rules, reason)) = parse_annotation(value) else {
+            malformed.push(&meta.source);
+            continue;
+        };
+        let subject =
+            Subject { kind: meta.kind.clone(), namespace: meta.namespace.clone(), name: meta.name.clone() };
+        out.entry(subject).or_insert(Annotation { rules, reason, source: &meta.source });
+    }
+    (out, malformed)
 }
 
 #[cfg(test)]

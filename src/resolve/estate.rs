@@ -209,29 +209,8 @@ impl<'a> Estate<'a> {
             }
         }
         let mut declared_namespaces: BTreeSet<&str> = namespaces.keys().copied().collect();
-        let istio = &inv.istio;
-        let linkerd = &inv.linkerd;
-        for meta in inv
-            .workloads
-            .iter()
-            .map(|w| &w.meta)
-            .chain(inv.services.iter().map(|s| &s.meta))
-            .chain(inv.service_accounts.iter().map(|s| &s.meta))
-            .chain(inv.secrets.iter().map(|s| &s.meta))
-            .chain(inv.config_maps.iter().map(|s| &s.meta))
-            .chain(inv.roles.iter().map(|s| &s.meta))
-            .chain(inv.role_bindings.iter().map(|s| &s.meta))
-            .chain(inv.network_policies.iter().map(|s| &s.meta))
-            .chain(istio.peer_authentications.iter().map(|s| &s.meta))
-            .chain(istio.authorization_policies.iter().map(|s| &s.meta))
-            .chain(istio.request_authentications.iter().map(|s| &s.meta))
-            .chain(istio.destination_rules.iter().map(|s| &s.meta))
-            .chain(linkerd.servers.iter().map(|s| &s.meta))
-            .chain(linkerd.server_authorizations.iter().map(|s| &s.meta))
-            .chain(linkerd.authorization_policies.iter().map(|s| &s.meta))
-            .chain(linkerd.mesh_tls_authentications.iter().map(|s| &s.meta))
-            .chain(linkerd.network_authentications.iter().map(|s| &s.meta))
-        {
+        // A Namespace object's own meta has no namespace, so every object counts here.
+        for meta in inv.object_metas() {
             if let Some(ns) = meta.namespace.as_deref().filter(|_| !meta.namespace_defaulted) {
                 declared_namespaces.insert(ns);
             }

@@ -55,7 +55,7 @@ pub struct Inventory {
 impl Inventory {
     /// The metadata of every Kubernetes object kept whole (namespaces, workloads, Services,
     /// service accounts, Secrets, ConfigMaps, RBAC objects, NetworkPolicies, Istio and Linkerd
-    /// policies), in that order.
+    /// policy and authentication objects), in that order.
     pub fn object_metas(&self) -> impl Iterator<Item = &ObjectMeta> {
         let istio = &self.istio;
         let linkerd = &self.linkerd;
@@ -77,6 +77,8 @@ impl Inventory {
             .chain(linkerd.servers.iter().map(|o| &o.meta))
             .chain(linkerd.server_authorizations.iter().map(|o| &o.meta))
             .chain(linkerd.authorization_policies.iter().map(|o| &o.meta))
+            .chain(linkerd.mesh_tls_authentications.iter().map(|o| &o.meta))
+            .chain(linkerd.network_authentications.iter().map(|o| &o.meta))
     }
 
     /// Appends another inventory (used to merge per-file results).

@@ -41,6 +41,10 @@ pub struct Options {
     pub skip_teardown: bool,
     /// The gate's policy: rules off, severity overrides, suppressions, baseline.
     pub policy: crate::gate::Policy,
+    /// Live TLS: a certificate expiring within this many days is reported (ZT303).
+    pub cert_expiry_days: i64,
+    /// Live TLS: a workload certificate living longer than this many hours is reported (ZT305).
+    pub max_workload_cert_hours: i64,
 }
 
 impl Default for Options {
@@ -54,6 +58,8 @@ impl Default for Options {
             max_key_unused_days: 90,
             skip_teardown: false,
             policy: crate::gate::Policy::new(),
+            cert_expiry_days: 30,
+            max_workload_cert_hours: 24,
         }
     }
 }

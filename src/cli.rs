@@ -41,11 +41,88 @@ enum Command {
         /// Rule id (e.g. ZT001) or name.
         rule: String,
     },
+    /// Probe live endpoints: `ztpath probe tls HOST:PORT...`.
+    #[cfg(feature = "tls-live")]
+    #[command(subcommand)]
+    Probe(ProbeCommand),
     /// Print a shell completion script (e.g. `ztpath completions bash > /etc/bash_completion.d/ztpath`).
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// What `ztpath probe` probes.
+#[cfg(feature = "tls-live")]
+#[derive(Subcommand)]
+enum ProbeCommand {
+    /// TLS handshakes: does each endpoint speak TLS, which version, cipher and ALPN, its
+    /// certificate chain (verified against the system roots or --tls-ca), and whether it asks for
+    /// a client certificate and lets a client without one in (`required`, `optional`,
+    /// `not-requested`). Read-only: no application data is sent beyond one `GET /` over HTTP/1.1
+    /// to see whether a client without a certificate is let in.
+    Tls(Box<ProbeTlsArgs>),
+}
+
+#[cfg(feature = "tls-live")]
+#[derive(clap::Args)]
+struct ProbeTlsArgs {
+    /// Endpoints: `host:port`, `host:port=SNI` (`[v6]:port` for IPv6).
+    #[arg(value_name = "TARGET")]
+    endpoints: Vec<String>,
+    #[command(flatten)]
+    probe: crate::probe_cli::TlsProbeArgs,
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, short)]
+    format: Option<ProbeFormatArg>,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding of this severity or above exists.
+    #[arg(long, default_value = "high")]
+    fail_on: FailOn,
+    /// Reference date of certificate checks (YYYY-MM-DD, UTC). Default: today.
+    #[arg(long, value_parser = parse_date)]
+    now: Option<i64>,
+    #[command(flatten)]
+    certs: CertArgs,
+}
+
+#[cfg(feature = "tls-live")]
+#[derive(Clone, Copy, ValueEnum)]
+enum ProbeFormatArg {
+    Table,
+    Json,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+}
+
+/// Thresholds of the certificate rules (probe tls, scan --tls).
+#[derive(clap::Args, Clone, Debug)]
+struct CertArgs {
+    /// A certificate expiring within this many days of the reference date is reported.
+    #[arg(long, default_value_t = 30)]
+    cert_expiry_days: i64,
+    /// A workload certificate (a SPIFFE URI SAN) living longer than this many hours is reported
+    /// (NHI7).
+    #[arg(long, default_value_t = 24)]
+    max_workload_cert_hours: i64,
+}
+
+/// `scan --tls`: probe endpoints and compare the wire with the configuration.
+#[cfg(feature = "tls-live")]
+#[derive(clap::Args)]
+struct ScanTlsArgs {
+    /// Probe the `--tls-target`s (and `--targets` file) with live TLS handshakes and compare what
+    /// the wire says with what the configuration says.
+    #[arg(long)]
+    tls: bool,
+    /// An endpoint and the estate object it belongs to: `host:port[=SNI]=Kind/ns/name`
+    /// (`Deployment/shop/api`, `Service/shop/api`, `NginxConfig/edge`; repeatable).
+    #[arg(long, value_name = "HOST:PORT=KIND/NS/NAME", requires = "tls")]
+    tls_target: Vec<String>,
+    #[command(flatten)]
+    probe: crate::probe_cli::TlsProbeArgs,
 }
 
 #[derive(clap::Args)]
@@ -71,6 +148,9 @@ struct ScanArgs {
     baseline: Option<PathBuf>,
     #[command(flatten)]
     analysis: AnalysisArgs,
+    #[cfg(feature = "tls-live")]
+    #[command(flatten)]
+    tls: ScanTlsArgs,
 }
 
 /// What scan and diff share: thresholds, the configuration file, the reference date, how files
@@ -118,6 +198,8 @@ struct AnalysisArgs {
     /// (baselines, diffs), and keep it as secret as the values.
     #[arg(long, value_name = "KEY")]
     fingerprint_key: Option<String>,
+    #[command(flatten)]
+    certs: CertArgs,
 }
 
 /// The environment variable that fixes the fingerprint key when `--fingerprint-key` is not given.
@@ -269,6 +351,8 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => run_scan(*args),
         Command::Diff(args) => run_diff(&args),
         Command::Rules(args) => run_rules(&args),
+        #[cfg(feature = "tls-live")]
+        Command::Probe(ProbeCommand::Tls(args)) => run_probe_tls(&args),
         Command::Explain { rule } => match rules::find(&rule) {
             Some(r) => write_stdout(rules::doc_page(r).as_bytes()).map(|()| Exit::Clean),
             None => {
@@ -309,10 +393,23 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         return Ok(Exit::Error);
     }
     let Some(today) = args.analysis.now.or_else(default_today) else { return Ok(Exit::Error) };
-    let live = match collect_aws(&args.aws) {
+    let mut live = match collect_aws(&args.aws) {
         Ok(live) => live,
         Err(exit) => return Ok(exit),
     };
+    #[cfg(feature = "tls-live")]
+    if args.tls.tls {
+        let observed = crate::probe_cli::targets(&args.tls.tls_target, &args.tls.probe)
+            .and_then(|t| crate::probe_cli::options(&args.tls.probe, today).map(|o| (t, o)))
+            .and_then(|(t, o)| crate::probe_cli::probe(&t, &o));
+        match observed {
+            Ok(observed) => live.get_or_insert_with(Default::default).tls = observed,
+            Err(e) => {
+                eprintln!("ztpath: tls: {}", text::escape(&e));
+                return Ok(Exit::Error);
+            }
+        }
+    }
     let paths =
         if args.paths.is_empty() && live.is_none() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let format = match args.format {
@@ -421,6 +518,8 @@ fn scan_settings(
             .unwrap_or(defaults.max_key_unused_days),
         skip_teardown: true,
         policy: config.policy,
+        cert_expiry_days: args.analysis.certs.cert_expiry_days,
+        max_workload_cert_hours: args.analysis.certs.max_workload_cert_hours,
     };
     let reading = ReadOptions {
         follow_outside_symlinks: args.analysis.follow_outside_symlinks,
@@ -747,6 +846,12 @@ impl DiffArgs {
             fail_on: self.fail_on,
             baseline: None,
             analysis: AnalysisArgs { fingerprint_key: None, ..self.analysis.clone() },
+            #[cfg(feature = "tls-live")]
+            tls: ScanTlsArgs {
+                tls: false,
+                tls_target: Vec::new(),
+                probe: crate::probe_cli::TlsProbeArgs::default(),
+            },
         }
     }
 }
@@ -839,4 +944,65 @@ fn run_diff(args: &DiffArgs) -> std::io::Result<Exit> {
     };
     written?;
     Ok(if diff.summary.failed { Exit::Findings } else { Exit::Clean })
+}
+
+/// `ztpath probe tls`: probes the targets and reports what each endpoint does, with the findings
+/// of the certificate and protocol rules.
+#[cfg(feature = "tls-live")]
+fn run_probe_tls(args: &ProbeTlsArgs) -> std::io::Result<Exit> {
+    let Some(today) = args.now.or_else(default_today) else { return Ok(Exit::Error) };
+    let prepared = crate::probe_cli::targets(&args.endpoints, &args.probe)
+        .and_then(|t| crate::probe_cli::options(&args.probe, today).map(|o| (t, o)));
+    let (targets, options) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ztpath: {}", text::escape(&e));
+            return Ok(Exit::Error);
+        }
+    };
+    if targets.is_empty() {
+        eprintln!("ztpath: probe tls: no target (give host:port arguments or --targets FILE)");
+        return Ok(Exit::Error);
+    }
+    if let Err(e) = ztpath_probes::init_random_fingerprint_key() {
+        eprintln!("ztpath: {e}");
+        return Ok(Exit::Error);
+    }
+    let observed = match crate::probe_cli::probe(&targets, &options) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("ztpath: {}", text::escape(&e));
+            return Ok(Exit::Error);
+        }
+    };
+    let inventory = ztpath_probes::Inventory { tls: observed, ..Default::default() };
+    let options = Options {
+        today,
+        graph_in_report: false,
+        cert_expiry_days: args.certs.cert_expiry_days,
+        max_workload_cert_hours: args.certs.max_workload_cert_hours,
+        ..Options::default()
+    };
+    let report = crate::analyse(&inventory, &options, &mut crate::Timings::default());
+    let format = match args.format {
+        Some(ProbeFormatArg::Table) => Format::Table,
+        Some(ProbeFormatArg::Json) => Format::Json,
+        Some(ProbeFormatArg::Sarif) => Format::Sarif,
+        None if args.output.is_none() && std::io::stdout().is_terminal() => Format::Table,
+        None => Format::Json,
+    };
+    let how = Rendering { format, root: Some(PathBuf::from(".")), colour: false };
+    match &args.output {
+        Some(path) => write_report_file(&report, &how, path)?,
+        None => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            how.render(&report, &mut out)?;
+            out.flush()?;
+        }
+    }
+    let failing = args
+        .fail_on
+        .threshold()
+        .is_some_and(|t| report.findings.iter().any(|f| f.gates() && f.severity <= t));
+    Ok(if failing { Exit::Findings } else { Exit::Clean })
 }

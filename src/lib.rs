@@ -18,10 +18,13 @@ pub mod gate;
 pub mod graph;
 pub mod ids;
 pub mod paths;
+#[cfg(feature = "tls-live")]
+mod probe_cli;
 pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod timings;
+pub mod tls;
 
 use std::path::PathBuf;
 

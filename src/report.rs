@@ -136,6 +136,7 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
             .map(|r| rules::info(r))
             .collect(),
         diagnostics,
+        tls: inv.tls.iter().map(|o| crate::tls::endpoint(o, a.options().today)).collect(),
     };
     if a.options().skip_teardown {
         std::mem::forget(a);

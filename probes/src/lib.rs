@@ -21,6 +21,8 @@ pub mod aws;
 pub mod kubernetes;
 pub mod mesh;
 pub mod proxy;
+#[cfg(feature = "tls-live")]
+pub mod tls;
 
 // Shared infrastructure: reading files within bounds, YAML, URLs, and the finish step.
 mod common;

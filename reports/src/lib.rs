@@ -17,6 +17,10 @@
 //! [`SCHEMA_VERSION`] follows semantic versioning: a reader written for major version N reads
 //! every N.x report.
 //!
+//! **2.2.0** adds `tls`, written only when live TLS handshakes ran (`ztpath probe tls`, `ztpath
+//! scan --tls`): one [`tls::TlsEndpoint`] per endpoint probed (docs/tls.md). A 2.1 reader reads a
+//! 2.2 report.
+//!
 //! **2.1.0** adds, for the CI gate, fields that are written only when used: a finding's
 //! `suppressed` (reason, `expires`, `source` `config` or `annotation`, and the `evidence` of the
 //! entry or annotation) and `baseline` (`new` or `existing`, with `--baseline`), and the
@@ -56,12 +60,13 @@ pub mod sarif;
 mod shared;
 pub mod table;
 pub mod text;
+pub mod tls;
 
 #[cfg(test)]
 pub(crate) mod sample;
 
 /// Version of the JSON schema. Bump the major part on any breaking change.
-pub const SCHEMA_VERSION: &str = "2.1.0";
+pub const SCHEMA_VERSION: &str = "2.2.0";
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -313,6 +318,9 @@ pub struct Report {
     pub rules: Vec<RuleInfo>,
     /// Inputs that could not be read.
     pub diagnostics: Vec<Diagnostic>,
+    /// Endpoints probed live (`probe tls`, `scan --tls`), in target order; absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls: Vec<tls::TlsEndpoint>,
 }
 
 /// Tool name and version.

@@ -191,6 +191,7 @@ pub(crate) fn report() -> Report {
         findings,
         rules,
         diagnostics,
+        tls: Vec::new(),
     }
 }
 

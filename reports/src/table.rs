@@ -112,6 +112,10 @@ pub fn render_styled(report: &Report, colour: bool, out: &mut dyn Write) -> io::
         section(&mut out, &s)?;
     }
 
+    if !report.tls.is_empty() {
+        section(&mut out, &crate::tls::section(&report.tls))?;
+    }
+
     let mut last = String::new();
     if shown.is_empty() {
         last.push_str("No findings.\n");

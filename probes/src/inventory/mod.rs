@@ -19,6 +19,7 @@ pub mod raw;
 pub mod root;
 pub mod shared;
 pub mod string_map;
+pub mod wire;
 
 pub use aws::*;
 pub use kubernetes::*;
@@ -27,3 +28,4 @@ pub use proxy::*;
 pub use raw::*;
 pub use root::Inventory;
 pub use shared::*;
+pub use wire::*;

@@ -9,6 +9,7 @@ use super::kubernetes::{
 use super::mesh::{IstioInventory, LinkerdInventory};
 use super::proxy::{Proxy, TargetGroupBinding};
 use super::shared::{Diagnostic, ObjectMeta};
+use super::wire::TlsObservation;
 
 /// Everything read from an estate.
 #[derive(Debug, Default)]
@@ -42,6 +43,8 @@ pub struct Inventory {
     pub target_group_bindings: Vec<TargetGroupBinding>,
     /// AWS IAM users, groups, roles, managed policies and credential-report rows.
     pub iam: IamInventory,
+    /// Live TLS observations (`scan --tls`), in target order.
+    pub tls: Vec<TlsObservation>,
     /// Documents or files that could not be read.
     pub diagnostics: Vec<Diagnostic>,
     /// Kinds seen but not modelled, with counts.
@@ -97,6 +100,7 @@ impl Inventory {
         self.proxies.extend(other.proxies);
         self.target_group_bindings.extend(other.target_group_bindings);
         self.iam.extend(other.iam);
+        self.tls.extend(other.tls);
         self.diagnostics.extend(other.diagnostics);
         for (k, n) in other.skipped_kinds {
             *self.skipped_kinds.entry(k).or_default() += n;

@@ -384,6 +384,8 @@ fn modelled_kind(kind: &str) -> bool {
         "ReferenceGrant",
         // AWS Load Balancer Controller
         "TargetGroupBinding",
+        // ztpath's own: a recorded live TLS observation
+        "TlsObservation",
     ];
     kind.ends_with("List") || KINDS.contains(&kind)
 }
@@ -432,7 +434,9 @@ fn read_object(
     inventory.objects_read += 1;
     let meta = object_meta_in(node, file, namespace);
     let group = meta.api_version.split('/').next().unwrap_or("").to_owned();
-    let handled = if edge::handles(&meta) {
+    let handled = if group == "ztpath.dev" && meta.kind == "TlsObservation" {
+        crate::wire_record::read(node, &meta, inventory)
+    } else if edge::handles(&meta) {
         edge::read(node, &meta, inventory)
     } else if group.ends_with("istio.io") {
         istio::read(node, &meta, inventory)

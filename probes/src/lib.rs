@@ -30,6 +30,7 @@ pub mod confine;
 pub mod files;
 pub mod finish;
 pub mod urls;
+pub mod wire_record;
 pub mod yaml;
 
 // The readers' former paths, kept for callers.

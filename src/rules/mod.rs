@@ -19,6 +19,7 @@ pub use rule::Rule;
 use rule::{Hit, Sink};
 
 pub mod rule;
+mod wire;
 mod zt001_plaintext_hop;
 mod zt002_implicit_network_trust;
 mod zt003_allow_all_authorization;
@@ -46,6 +47,13 @@ mod zt206_unconstrained_web_identity_trust;
 mod zt207_shared_iam_role;
 mod zt208_role_across_environments;
 mod zt209_overprivileged_aws_principal;
+mod zt301_wire_admits_without_client_cert;
+mod zt302_wire_transport_mismatch;
+mod zt303_certificate_validity;
+mod zt304_certificate_not_trusted;
+mod zt305_long_lived_workload_certificate;
+mod zt306_spiffe_identity_mismatch;
+mod zt307_tls12_without_forward_secrecy;
 
 /// Every rule, sorted by id.
 pub static RULES: &[&Rule] = &[
@@ -76,6 +84,13 @@ pub static RULES: &[&Rule] = &[
     &zt207_shared_iam_role::RULE,
     &zt208_role_across_environments::RULE,
     &zt209_overprivileged_aws_principal::RULE,
+    &zt301_wire_admits_without_client_cert::RULE,
+    &zt302_wire_transport_mismatch::RULE,
+    &zt303_certificate_validity::RULE,
+    &zt304_certificate_not_trusted::RULE,
+    &zt305_long_lived_workload_certificate::RULE,
+    &zt306_spiffe_identity_mismatch::RULE,
+    &zt307_tls12_without_forward_secrecy::RULE,
 ];
 
 /// Finds a rule by id (case-insensitive) or name.

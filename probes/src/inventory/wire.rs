@@ -53,6 +53,8 @@ pub struct TlsObservation {
     pub error: Option<String>,
     /// The estate object the user mapped the target to (`--tls-target host:port=Kind/ns/name`).
     pub maps_to: Option<EstateRef>,
+    /// Where a recorded observation (a `TlsObservation` document) was read; `None` when live.
+    pub source: Option<super::shared::Source>,
 }
 
 impl TlsObservation {

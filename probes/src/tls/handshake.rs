@@ -184,12 +184,9 @@ impl Prober {
             Some(TlsVersion::Tls12) => Some(true),
             Some(TlsVersion::Tls13) => {
                 let second = self.handshake(addr, &name, TLS12_ONLY, None).await;
-                Some(match second.result {
-                    Ok(_) => true,
-                    // Refused for the missing certificate, after agreeing on 1.2.
-                    Err(Failure::Alert(40 | 116) | Failure::Closed) => second.asked.is_some(),
-                    Err(_) => false,
-                })
+                // A server that sent its certificate or a CertificateRequest had agreed on 1.2,
+                // whether it then refused the certificate-less client or not.
+                Some(second.result.is_ok() || second.asked.is_some() || !second.chain.is_empty())
             }
             None => None,
         };

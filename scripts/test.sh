@@ -20,10 +20,14 @@ if [ ! -d ../shared/corpora ]; then
   echo "note: ../shared/corpora not found; the corpus tests will be skipped" >&2
 fi
 
-# Debian packages the tests use: Graphviz (`dot` reads the DOT renderer's output). Installed in
-# the background too when missing (CI runs as root on Debian).
+# Debian packages the tests use: Graphviz (`dot` reads the DOT renderer's output), nginx and
+# HAProxy (tests/tls_servers.rs starts them on loopback ports with generated configurations and
+# probes them live; under CI a missing one fails those tests). Installed in the background too when
+# missing (CI runs as root on Debian); their packaged services are not started by the tests.
 apt_packages=()
 command -v dot >/dev/null 2>&1 || apt_packages+=(graphviz)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || apt_packages+=(nginx)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || apt_packages+=(haproxy)
 apt_log="$(mktemp)"
 apt_pid=
 if [ ${#apt_packages[@]} -gt 0 ]; then

@@ -118,12 +118,12 @@ fn view<'i>(a: &Analysis<'i>, o: &'i TlsObservation) -> WireView<'i> {
     for &wi in &workloads {
         let w = &a.workloads()[wi];
         v.spiffe_ids.push(est.spiffe_id(w.ns, &w.sa));
-        if let Some(inbound) = a.inbound(wi) {
-            if inbound.inbound.transport == Transport::Strict {
-                v.requires_client_cert = Some("STRICT mesh mTLS");
-                v.expects_tls = Some((true, "requires mesh mTLS (STRICT)"));
-                v.evidence.extend(inbound.inbound.transport_evidence.iter().cloned());
-            }
+        if let Some(inbound) = a.inbound(wi)
+            && inbound.inbound.transport == Transport::Strict
+        {
+            v.requires_client_cert = Some("STRICT mesh mTLS");
+            v.expects_tls = Some((true, "requires mesh mTLS (STRICT)"));
+            v.evidence.extend(inbound.inbound.transport_evidence.iter().cloned());
         }
     }
     v.spiffe_ids.sort();

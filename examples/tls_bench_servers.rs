@@ -30,7 +30,12 @@ fn main() {
     let (out, ca_out) = (out.expect("--out FILE"), ca_out.expect("--ca FILE"));
     let ca = Ca::new("bench CA");
     let clients = Ca::new("bench client CA");
-    let leaf = ca.leaf(&["bench.example"], Some("spiffe://example.org/ns/bench/sa/api"), (2026, 11, 24, 12), (2026, 11, 25, 12));
+    let leaf = ca.leaf(
+        &["bench.example"],
+        Some("spiffe://example.org/ns/bench/sa/api"),
+        (2026, 11, 24, 12),
+        (2026, 11, 25, 12),
+    );
     let mut specs = Vec::new();
     let mut labels = Vec::new();
     for _ in 0..copies {

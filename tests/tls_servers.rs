@@ -40,7 +40,7 @@ impl Drop for Running {
 }
 
 fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+    common::ci_value(std::env::var_os("CI").as_deref())
 }
 
 /// The server's binary, or `None` (after saying so) outside CI; under CI a missing one fails.

@@ -18,7 +18,8 @@ use rustls::{
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::{TlsProbeOptions, TlsTarget, certs, hello, unix_time};
+use super::options::{TlsProbeOptions, TlsTarget, unix_time};
+use super::{certs, hello};
 use crate::inventory::{ClientAuth, Refusal, TlsObservation, TlsVersion};
 
 /// What every handshake of a run shares.

@@ -431,7 +431,8 @@ fn classify(e: &std::io::Error, seen: &[u8]) -> Failure {
     match e.kind() {
         std::io::ErrorKind::UnexpectedEof
         | std::io::ErrorKind::ConnectionReset
-        | std::io::ErrorKind::ConnectionAborted => Failure::Closed,
+        | std::io::ErrorKind::ConnectionAborted
+        | std::io::ErrorKind::BrokenPipe => Failure::Closed,
         _ => match rustls_error(e) {
             Some(rustls::Error::InvalidMessage(_)) if !seen.is_empty() => {
                 Failure::Other("the server's answer is not valid TLS".to_owned())

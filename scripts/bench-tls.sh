@@ -10,8 +10,8 @@
 # - ztpath: hyperfine (BENCH_TLS_RUNS, 5) on `ztpath probe tls --targets FILE` with the targets
 #   repeated BENCH_TLS_REPEAT (10) times; endpoints per second, and handshakes per second (each
 #   endpoint costs one handshake offering 1.3 and 1.2, plus a 1.2-only one when 1.3 was chosen);
-# - sslyze (PyPI SSLYZE_VERSION, in a venv under target/): `--certinfo` on every endpoint once,
-#   wall time; its client-auth verdicts come with the connectivity test it runs first;
+# - sslyze (PyPI SSLYZE_VERSION, in a venv under target/): `--certinfo` on every endpoint once, one
+#   run per endpoint bounded by 40 s (see below), wall time; its client-auth verdicts come with the connectivity test it runs first;
 # - client auth: ztpath's `client_auth` against sslyze's `client_auth_requirement`, per endpoint.
 # Prints a Markdown table (also saved to target/tls-bench/results.md). Needs hyperfine and python3.
 set -euo pipefail
@@ -94,9 +94,21 @@ zt_mean=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["resul
 "$ZTPATH" probe tls --targets "$OUT/compare.txt" --tls-ca "$OUT/ca.pem" --now 2026-11-25 --format json --fail-on never >"$OUT/ztpath.json"
 sed -e 's/ *#.*//' -e 's/=.*$//' "$OUT/compare.txt" >"$OUT/sslyze-targets.txt"
 compare_n=$(grep -c . "$OUT/compare.txt")
+# One sslyze run per endpoint, each bounded: sslyze 6.3 never returns on a rustls server that
+# requires a client certificate in TLS 1.2 only (it hangs at 0% CPU), which stalls a batch run.
 start=$(date +%s.%N)
-# Addresses only: with the `name:port{ip}` form sslyze 6.3 hung on these loopback servers.
-"$venv/bin/python" -m sslyze --certinfo --targets_in "$OUT/sslyze-targets.txt" --json_out "$OUT/sslyze.json" --quiet 2>"$OUT/sslyze.log" || true
+: >"$OUT/sslyze-verdicts.txt"
+while read -r t; do
+  rm -f "$OUT/one.json"
+  timeout 40 "$venv/bin/python" -m sslyze --certinfo --json_out "$OUT/one.json" --quiet "$t" >/dev/null 2>>"$OUT/sslyze.log" || true
+  v=$(python3 -c 'import json,sys
+try:
+    r = json.load(open(sys.argv[1]))["server_scan_results"][0]
+    print((r.get("connectivity_result") or {}).get("client_auth_requirement"))
+except Exception:
+    print("timeout")' "$OUT/one.json")
+  echo "${t##*:} $v" >>"$OUT/sslyze-verdicts.txt"
+done <"$OUT/sslyze-targets.txt"
 end=$(date +%s.%N)
 zt_start=$(date +%s.%N)
 "$ZTPATH" probe tls --targets "$OUT/compare.txt" --tls-ca "$OUT/ca.pem" --now 2026-11-25 --format json --fail-on never --output /dev/null
@@ -109,18 +121,16 @@ endpoints, handshakes, zt_mean, n = int(endpoints), int(handshakes), float(zt_me
 sslyze_s, zt_once = float(s1) - float(s0), float(z1) - float(z0)
 labels = [l.split("#", 1)[1].strip() for l in open(f"{out}/compare.txt") if l.strip()]
 zt = json.load(open(f"{out}/ztpath.json"))["tls"]
-sy = json.load(open(f"{out}/sslyze.json"))
 names = {"DISABLED": "not-requested", "OPTIONAL": "optional", "REQUIRED": "required"}
 by_port = {}
-for r in sy["server_scan_results"]:
-    conn = r.get("connectivity_result") or {}
-    by_port[r["server_location"]["port"]] = names.get(conn.get("client_auth_requirement"), str(r.get("connectivity_status")))
+for line in open(f"{out}/sslyze-verdicts.txt"):
+    port, verdict = line.split()
+    by_port[int(port)] = names.get(verdict, verdict)
 rows, same = {}, 0
 for label, e in zip(labels, zt):
     port = int(e["target"].split("=")[0].rsplit(":", 1)[1])
     theirs = by_port.get(port, "?")
     same += theirs == e["client_auth"]
-    key = (label.split("/")[0] if label.startswith("nginx") is False else label, e["client_auth"], theirs)
     rows[(label, e["client_auth"], theirs)] = rows.get((label, e["client_auth"], theirs), 0) + 1
 print("| Measure | Value |\n|---|---|")
 print(f"| ztpath, {endpoints} endpoints (rustls servers), mean of hyperfine runs | {zt_mean:.3f} s: {endpoints / zt_mean:,.0f} endpoints/s, {handshakes / zt_mean:,.0f} handshakes/s ({handshakes} handshakes) |")

@@ -229,9 +229,9 @@ fn rules_json_lists_the_catalogue_in_order() {
         serde_json::from_str(&stdout).expect("rules --format json is a list of RuleInfo");
     let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     // Kubernetes and mesh rules ZT001..ZT011, proxy and load-balancer rules ZT101..ZT107.
-    // AWS IAM rules: ZT201..ZT209.
+    // AWS IAM rules: ZT201..ZT209. Live TLS rules: ZT301..ZT307.
     let expected: Vec<String> =
-        (1..=11).chain(101..=107).chain(201..=209).map(|n| format!("ZT{n:03}")).collect();
+        (1..=11).chain(101..=107).chain(201..=209).chain(301..=307).map(|n| format!("ZT{n:03}")).collect();
     assert_eq!(ids, expected, "rule ids in order");
     for r in &rules {
         assert!(

@@ -589,13 +589,13 @@ pub struct Hop {
     pub to: SharedStr,
     /// What carries it (e.g. `service shop/cart:8080`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub via: Option<String>,
+    pub via: Option<SharedStr>,
     /// How the caller is authenticated here.
     pub auth: AuthMethod,
     /// What happens to the caller's identity.
     pub identity: IdentityState,
     /// Why, in one sentence.
-    pub detail: String,
+    pub detail: SharedStr,
     /// Where the deciding configuration is.
     pub evidence: Vec<Evidence>,
     /// What decided the verdict. Not written in the report (schema 2.0.0 has no such field, and a

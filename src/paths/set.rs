@@ -12,6 +12,7 @@ use std::ops::Index;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 use ztpath_reports::AuthPath;
 
+use crate::intern::Interner;
 use crate::resolve::estate::Estate;
 
 /// No further path with the same hash.
@@ -25,6 +26,8 @@ pub struct PathSet {
     chain: Vec<u32>,
     /// Paths ending at each workload (by workload index).
     into: Vec<Vec<usize>>,
+    /// One copy of each hop detail and `via` (most repeat across paths).
+    texts: Interner,
 }
 
 fn hash(id: &str) -> u64 {
@@ -39,11 +42,23 @@ impl PathSet {
             index: HashMap::default(),
             chain: Vec::new(),
             into: vec![Vec::new(); est.workloads.len()],
+            texts: Interner::default(),
         }
     }
 
     /// Adds a path (or returns the one with the same id) and indexes it; returns its position.
-    pub fn add(&mut self, est: &Estate<'_>, path: AuthPath) -> usize {
+    /// Its hops' details and `via`s become the set's shared copies of those texts.
+    pub fn add(&mut self, est: &Estate<'_>, mut path: AuthPath) -> usize {
+        for hop in &mut path.hops {
+            self.texts.share(&mut hop.detail);
+            if let Some(via) = &mut hop.via {
+                self.texts.share(via);
+            }
+        }
+        self.index_path(est, path)
+    }
+
+    fn index_path(&mut self, est: &Estate<'_>, path: AuthPath) -> usize {
         let h = hash(&path.id);
         let i = self.paths.len();
         let slot = u32::try_from(i).ok().filter(|&n| n < END).expect("more auth paths than the index holds");
@@ -88,12 +103,14 @@ impl PathSet {
     pub fn sort_by_id(&mut self, est: &Estate<'_>) {
         let mut paths = std::mem::take(&mut self.paths);
         paths.sort_unstable_by(|x, y| x.id.cmp(&y.id));
+        let texts = std::mem::take(&mut self.texts);
         *self = PathSet::new(est);
+        self.texts = texts;
         self.paths.reserve_exact(paths.len());
         self.chain.reserve_exact(paths.len());
         self.index.reserve(paths.len());
         for p in paths {
-            self.add(est, p);
+            self.index_path(est, p);
         }
     }
 
@@ -134,6 +151,7 @@ impl PathSet {
     pub fn take(&mut self) -> Vec<AuthPath> {
         self.index = HashMap::default();
         self.chain = Vec::new();
+        self.texts = Interner::default();
         self.into.iter_mut().for_each(Vec::clear);
         std::mem::take(&mut self.paths)
     }

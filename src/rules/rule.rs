@@ -93,7 +93,7 @@ pub fn proxy_hit(
     let proxy = &a.inventory().proxies[p.proxy];
     let listener = &proxy.listeners[p.listener];
     let path = &a.paths()[p.path];
-    let detail = path.hops.last().map_or(String::new(), |h| h.detail.clone());
+    let detail = path.hops.last().map_or("", |h| h.detail.as_str());
     let evidence: Vec<Source> = path
         .hops
         .iter()

@@ -626,7 +626,7 @@ pub struct BlastRadius {
     pub counts: BTreeMap<String, usize>,
     /// The steps of the chains below, each once (the chains of one credential share most of
     /// theirs): a short sentence each, e.g. `sa:shop/cart can read Secrets in namespace shop`.
-    pub steps: Vec<String>,
+    pub steps: Vec<SharedStr>,
     /// What it reaches (the first of them, most important first; [`BlastRadius::counts`] has
     /// the totals), each with the chain of steps that explains it.
     pub reaches: Vec<Reach>,
@@ -636,7 +636,7 @@ impl BlastRadius {
     /// The steps of a reach's chain, in order. An index outside [`BlastRadius::steps`] (a
     /// hand-edited report) is skipped.
     pub fn chain<'a>(&'a self, reach: &'a Reach) -> impl Iterator<Item = &'a str> + 'a {
-        reach.chain.iter().filter_map(|&i| self.steps.get(i).map(String::as_str))
+        reach.chain.iter().filter_map(|&i| self.steps.get(i).map(SharedStr::as_str))
     }
 }
 
@@ -665,9 +665,9 @@ pub struct Credential {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reach {
     /// `identity`, `permission`, `secret`, `service`, `workload`, ….
-    pub kind: String,
+    pub kind: SharedStr,
     /// What is reached, e.g. `shop/sa/cart` or `get,list secrets in shop`.
-    pub target: String,
+    pub target: SharedStr,
     /// Steps from the credential to the target: indices into [`BlastRadius::steps`]
     /// ([`BlastRadius::chain`] gives the sentences).
     pub chain: Vec<usize>,

@@ -243,6 +243,13 @@ impl AuthGraph {
         i
     }
 
+    /// Makes room for `additional` more edges at once (a phase that adds a million call edges
+    /// would otherwise double the edge list, and its index, several times over).
+    pub fn reserve_edges(&mut self, additional: usize) {
+        self.g.reserve_edges(additional);
+        self.edge_index.reserve(additional);
+    }
+
     /// Adds an edge unless one of the same kind already joins the two nodes.
     pub fn edge(&mut self, from: NodeIndex, to: NodeIndex, mut edge: GEdge) -> EdgeIndex {
         let key = (from, to, edge.kind);

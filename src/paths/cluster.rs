@@ -71,6 +71,13 @@ pub fn in_cluster(
             Target::External(_) => Vec::new(),
         })
         .collect();
+    // One hop per (call, target workload), one per external call, one per zone: the room the
+    // graph and the path set need, made once.
+    let hops_coming = targets.len()
+        + calls.calls.iter().filter(|c| matches!(c.target, Target::External(_))).count()
+        + zones.iter().filter(|z| matches!(z, Some((_, Some(_))))).count();
+    graph.reserve_edges(hops_coming);
+    paths.reserve(hops_coming);
     targets.par_sort_unstable();
     targets.dedup();
     let mut inbound_of: HashMap<(usize, Option<u32>), Inbound> = targets

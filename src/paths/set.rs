@@ -88,10 +88,12 @@ impl PathSet {
         i
     }
 
-    /// Gives back the room the vectors grew into: no path is added after the last phase.
-    pub fn shrink_to_fit(&mut self) {
-        self.paths.shrink_to_fit();
-        self.chain.shrink_to_fit();
+    /// Makes room for `additional` more paths at once, so that a phase that knows how many it
+    /// adds does not double a vector of a million paths (and hold both copies while it moves).
+    pub fn reserve(&mut self, additional: usize) {
+        self.paths.reserve_exact(additional);
+        self.chain.reserve_exact(additional);
+        self.index.reserve(additional);
     }
 
     /// Whether a path with this id is in the set.
@@ -99,18 +101,33 @@ impl PathSet {
         self.position(id).is_some()
     }
 
-    /// Sorts the paths by id (positions change) and rebuilds the indexes.
+    /// Sorts the paths by id (positions change) and rebuilds the indexes, in place: the paths
+    /// stay where they are (ids are unique, so an unstable sort gives one order).
     pub fn sort_by_id(&mut self, est: &Estate<'_>) {
-        let mut paths = std::mem::take(&mut self.paths);
-        paths.sort_unstable_by(|x, y| x.id.cmp(&y.id));
-        let texts = std::mem::take(&mut self.texts);
-        *self = PathSet::new(est);
-        self.texts = texts;
-        self.paths.reserve_exact(paths.len());
-        self.chain.reserve_exact(paths.len());
-        self.index.reserve(paths.len());
-        for p in paths {
-            self.index_path(est, p);
+        self.paths.sort_unstable_by(|x, y| x.id.cmp(&y.id));
+        self.index.clear();
+        self.chain.clear();
+        self.into.iter_mut().for_each(Vec::clear);
+        for i in 0..self.paths.len() {
+            let slot = u32::try_from(i).expect("the set holds fewer paths than the index can");
+            let path = &self.paths[i];
+            // Ids are unique: each hash chain is walked to its end only when hashes collide.
+            match self.index.get(&hash(&path.id)) {
+                None => {
+                    self.index.insert(hash(&path.id), slot);
+                }
+                Some(&first) => {
+                    let mut at = first;
+                    while self.chain[at as usize] != END {
+                        at = self.chain[at as usize];
+                    }
+                    self.chain[at as usize] = slot;
+                }
+            }
+            self.chain.push(END);
+            if let Some(&wi) = est.workload_index.get(path.to.as_str()) {
+                self.into[wi].push(i);
+            }
         }
     }
 

@@ -539,6 +539,7 @@
     current = { mode, nodes, title };
     const L = layout(nodes);
     clear(view);
+    view.classList.remove('has-hl');
     const gBoxes = svgEl('g', {}, 'boxes'), gEdges = svgEl('g', {}, 'edges'), gNodes = svgEl('g', {}, 'nodes');
     view.append(gBoxes, gEdges, gNodes, svgEl('g', { id: 'g-hl' }));
     L.boxes.forEach((b) => {
@@ -686,6 +687,7 @@
     const g = $('g-hl');
     if (!g || !current || !current.pos) return;
     clear(g);
+    view.classList.add('has-hl');
     const p = D.paths[pi];
     const ids = new Set();
     p.hops.forEach((h) => {

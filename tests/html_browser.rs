@@ -21,8 +21,8 @@ struct Tools {
 }
 
 fn tools() -> Option<Tools> {
-    let playwright =
-        std::env::var_os("ZTPATH_PLAYWRIGHT_DIR").map_or_else(|| target_dir().join("node-web"), PathBuf::from);
+    let playwright = std::env::var_os("ZTPATH_PLAYWRIGHT_DIR")
+        .map_or_else(|| target_dir().join("node-web"), PathBuf::from);
     let chromium =
         std::env::var_os("ZTPATH_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
     let node = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());

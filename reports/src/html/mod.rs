@@ -101,9 +101,7 @@ struct IslandFormatter(CompactFormatter);
 impl Formatter for IslandFormatter {
     fn write_string_fragment<W: ?Sized + Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
         let mut rest = fragment;
-        while let Some((i, c)) =
-            rest.char_indices().find(|(_, c)| matches!(c, '<' | '>' | '&') || text::is_unsafe(*c))
-        {
+        while let Some((i, c)) = rest.char_indices().find(|(_, c)| *c == '<' || text::is_unsafe(*c)) {
             writer.write_all(&rest.as_bytes()[..i])?;
             write!(writer, "\\u{:04x}", c as u32)?;
             rest = &rest[i + c.len_utf8()..];

@@ -109,10 +109,11 @@ fn live_sources(report: &Report) -> Vec<String> {
         .flat_map(|f| f.evidence.iter())
         .chain(report.blast_radius.iter().flat_map(|b| b.credential.evidence.iter()));
     for e in all {
-        if let Some((scheme, _)) = e.file.split_once("://") {
-            if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                seen.insert(scheme.to_string());
-            }
+        if let Some((scheme, _)) = e.file.split_once("://")
+            && !scheme.is_empty()
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            seen.insert(scheme.to_string());
         }
     }
     seen.into_iter().collect()
@@ -231,8 +232,8 @@ pub(super) fn weakest_paths_into_sensitive(report: &Report) -> Vec<&AuthPath> {
         report.paths.iter().filter(|p| holders.contains(&*p.to) && weak(p)).collect();
     out.sort_by_key(|p| {
         (
-            p.auth.map_or(9, |a| a.strength()),
-            p.identity.map_or(9, |i| i.strength()),
+            p.auth.map_or(9, crate::AuthMethod::strength),
+            p.identity.map_or(9, crate::IdentityState::strength),
             std::cmp::Reverse(p.findings.len()),
         )
     });

@@ -15,6 +15,7 @@
 //! the script element, and the same controls as the JSON report; the script puts
 //! text into the page with `textContent` only, never as markup, and builds no URL from the data.
 
+mod escape;
 mod sections;
 
 use std::io::{self, Write};
@@ -25,6 +26,7 @@ use serde_json::ser::{CompactFormatter, Formatter};
 use sha2::{Digest, Sha256};
 
 use crate::{DocumentOptions, Report, text};
+use escape::esc;
 
 /// The page's script (vanilla JavaScript, no library).
 pub(crate) const SCRIPT: &str = include_str!("report.js");
@@ -44,24 +46,6 @@ pub(crate) fn content_security_policy() -> String {
         csp_hash(SCRIPT),
         csp_hash(STYLE)
     )
-}
-
-/// `s` as HTML text or attribute value: [`text::escape`] first (controls, bidirectional marks and
-/// separators become visible escapes), then the five HTML metacharacters as entities.
-pub(crate) fn esc(s: &str) -> String {
-    let safe = text::escape(s);
-    let mut out = String::with_capacity(safe.len() + 8);
-    for c in safe.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Writes the report as one HTML page.

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
-use super::esc;
+use super::escape::esc;
 use crate::compliance::{self, Row};
 use crate::{AuthPath, DocumentOptions, NistTenet, OwaspNhi, Report, Severity};
 

@@ -26,6 +26,41 @@ fn the_html_island_is_the_json_report_and_the_page_is_deterministic() {
 }
 
 #[test]
+fn the_baseline_filter_appears_only_with_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    let base_s = base.to_str().unwrap();
+    let (code, _, err) = run(&[
+        "scan",
+        "fixtures/demo",
+        "--format",
+        "json",
+        "--output",
+        base_s,
+        "--fail-on",
+        "never",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, html, err) = run(&[
+        "scan",
+        "fixtures/demo",
+        "--format",
+        "html",
+        "--baseline",
+        base_s,
+        "--fail-on",
+        "never",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(html.contains("<select id=\"f-base\">"));
+    assert!(!scan("fixtures/demo", "html").contains("id=\"f-base\""));
+}
+
+#[test]
 fn markdown_of_the_demo_has_the_summary_matrix_and_every_finding_by_rule() {
     let md = scan("fixtures/demo", "markdown");
     let report = scan_json(&["fixtures/demo"]);

@@ -762,6 +762,8 @@
       const li = el('li');
       li.dataset.id = f.id;
       li.append(el('span', 'badge sev-' + f.severity, f.severity), el('b', '', f.rule + ' '), document.createTextNode(vis(f.message)));
+      const pi = f.paths.length ? pathIdx.get(f.paths[0]) : undefined;
+      if (pi !== undefined) li.append(button('path-link', 'highlight its path', () => showPath(pi, false)));
       ul.append(li);
     });
     sF.append(ul);

@@ -49,9 +49,12 @@ use serde::{Deserialize, Serialize};
 
 pub use shared::{Attrs, SharedStr};
 
+pub mod compliance;
 pub mod diff;
 pub mod dot;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 mod shared;
 pub mod table;
@@ -74,6 +77,20 @@ pub enum Format {
     Dot,
     /// SARIF 2.1.0, for code scanning ([`sarif`]; [`sarif::render`] takes the scanned root).
     Sarif,
+    /// One self-contained HTML page for auditors and architects ([`html`]).
+    Html,
+    /// GitHub-flavoured Markdown: summary, compliance matrix, findings by rule ([`markdown`]).
+    Markdown,
+}
+
+/// What the document formats (HTML, Markdown) show about the scan beyond the Report: the
+/// reference date and the inputs as the user named them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DocumentOptions {
+    /// The reference date (`--now`, or today), `YYYY-MM-DD`.
+    pub now: Option<String>,
+    /// The paths given to `ztpath scan` (and `aws` for a live collection).
+    pub inputs: Vec<String>,
 }
 
 impl Report {
@@ -90,6 +107,8 @@ pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Resul
         Format::Json => json::render(report, out),
         Format::Dot => dot::render(report, out),
         Format::Sarif => sarif::render(report, &sarif::SarifOptions::default(), out).map(|_| ()),
+        Format::Html => html::render(report, &DocumentOptions::default(), out),
+        Format::Markdown => markdown::render(report, &DocumentOptions::default(), out),
     }
 }
 

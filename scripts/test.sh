@@ -22,12 +22,16 @@ fi
 
 # Debian packages the tests use: Graphviz (`dot` reads the DOT renderer's output), nginx and
 # HAProxy (tests/tls_servers.rs starts them on loopback ports with generated configurations and
-# probes them live; under CI a missing one fails those tests). Installed in the background too when
-# missing (CI runs as root on Debian); their packaged services are not started by the tests.
+# probes them live; under CI a missing one fails those tests), Chromium (the HTML report's browser
+# tests, tests/html_browser.rs) and poppler-utils (`pdftotext` reads the page printed to PDF).
+# Installed in the background too when missing (CI runs as root on Debian); the packaged nginx
+# and HAProxy services are not used by the tests.
 apt_packages=()
 command -v dot >/dev/null 2>&1 || apt_packages+=(graphviz)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || apt_packages+=(nginx)
 [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || apt_packages+=(haproxy)
+[ -x /usr/bin/chromium ] || apt_packages+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || apt_packages+=(poppler-utils)
 apt_log="$(mktemp)"
 apt_pid=
 if [ ${#apt_packages[@]} -gt 0 ]; then
@@ -102,6 +106,25 @@ if [ ! -f "$sarif_stamp" ]; then
   sarif_pid=$!
 fi
 
+# playwright-core (npm; the driver only, no browser of its own: it runs Debian's /usr/bin/chromium)
+# for the HTML report's browser tests, under target/ in the background like the Multitool; the
+# tests find it through ZTPATH_PLAYWRIGHT_DIR.
+PLAYWRIGHT_VERSION=1.65.1
+playwright_dir="${CARGO_TARGET_DIR:-target}/node-web"
+playwright_stamp="$playwright_dir/.installed-playwright-core-$PLAYWRIGHT_VERSION"
+playwright_log="$(mktemp)"
+trap 'rm -f "$moto_log" "$apt_log" "$pyyaml_log" "$sarif_log" "$playwright_log"' EXIT
+playwright_pid=
+if [ ! -f "$playwright_stamp" ]; then
+  (
+    rm -rf "$playwright_dir"
+    mkdir -p "$playwright_dir" &&
+      npm install --prefix "$playwright_dir" --no-audit --no-fund --silent "playwright-core@$PLAYWRIGHT_VERSION" &&
+      touch "$playwright_stamp"
+  ) >"$playwright_log" 2>&1 &
+  playwright_pid=$!
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
@@ -141,8 +164,22 @@ elif [ "$in_ci" = true ]; then
   echo "error: the SARIF Multitool is not installed in $sarif_dir; under CI the SARIF validation test needs it" >&2
 fi
 
+if [ -n "$playwright_pid" ] && ! wait "$playwright_pid"; then
+  echo "warning: installing playwright-core $PLAYWRIGHT_VERSION into $playwright_dir failed; the browser tests will fail under CI:" >&2
+  cat "$playwright_log" >&2
+fi
+if [ -f "$playwright_stamp" ]; then
+  ZTPATH_PLAYWRIGHT_DIR="$(cd "$playwright_dir" && pwd)"
+  export ZTPATH_PLAYWRIGHT_DIR
+elif [ "$in_ci" = true ]; then
+  echo "error: playwright-core is not installed in $playwright_dir; under CI the browser tests need it" >&2
+fi
+if [ "$in_ci" = true ] && [ ! -x /usr/bin/chromium ]; then
+  echo "error: /usr/bin/chromium is missing; under CI the browser tests need it" >&2
+fi
+
 log="$(mktemp)"
-trap 'rm -f "$log" "$moto_log" "$apt_log" "$pyyaml_log" "$sarif_log"' EXIT
+trap 'rm -f "$log" "$moto_log" "$apt_log" "$pyyaml_log" "$sarif_log" "$playwright_log"' EXIT
 set +e
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

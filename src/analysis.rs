@@ -97,7 +97,6 @@ impl<'a> Analysis<'a> {
         let (inbound, mut paths) = crate::paths::cluster::in_cluster(&estate, &mesh, &calls, &mut graph);
         let mut proxies =
             crate::paths::proxies::through_proxies(&estate, &mesh, &calls, &mut graph, &mut paths);
-        paths.shrink_to_fit();
         let mut calls = calls;
         calls.leaks.append(&mut proxies.leaks);
         clock.lap("paths");

@@ -37,6 +37,7 @@ use ztpath_reports::{BlastRadius, Credential, Evidence, Reach};
 
 use crate::discover::calls::Calls;
 use crate::graph::{AuthGraph, EdgeKind, GEdge, NodeKind};
+use crate::intern::Interner;
 use crate::resolve::aws::AwsModel;
 use crate::resolve::estate::Estate;
 
@@ -559,6 +560,9 @@ fn first_sorted<T>(mut items: Vec<T>, k: usize, order: impl Fn(&T, &T) -> Orderi
 // The blast radius of every credential
 // ---------------------------------------------------------------------------------------------
 
+/// Credentials whose radii are computed at once, at most (see [`blast_radius`]).
+const RADIUS_CHUNK: usize = 2048;
+
 /// Computes the blast radius of every credential, widest first. Credentials are walked in
 /// parallel; each result depends on the graph only.
 pub fn blast_radius(
@@ -598,20 +602,35 @@ pub fn blast_radius(
         }
     }
     let ctx = Context { g, kinds: &kinds, hubs: &hubs, positions };
-    let mut out: Vec<BlastRadius> = starts
-        .par_iter()
-        .zip(&walks)
-        .filter_map(|(&s, (w, key))| {
-            let union = (!key.is_empty()).then(|| &unions[key.as_slice()]);
-            ctx.radius(s, w, union).map(|(score, counts, steps, reaches)| BlastRadius {
+    // Credentials are walked in parallel a slice at a time; then their sentences become one
+    // shared copy each (the chains of different credentials share most of their steps, and
+    // every reach names one of a few kinds), so that the duplicates of one slice are freed
+    // before the next is walked.
+    let mut texts = Interner::default();
+    let mut out: Vec<BlastRadius> = Vec::new();
+    for (starts, walks) in starts.chunks(RADIUS_CHUNK).zip(walks.chunks(RADIUS_CHUNK)) {
+        let radii: Vec<(u32, Radius)> = starts
+            .par_iter()
+            .zip(walks)
+            .filter_map(|(&s, (w, key))| {
+                let union = (!key.is_empty()).then(|| &unions[key.as_slice()]);
+                ctx.radius(s, w, union).map(|r| (s, r))
+            })
+            .collect();
+        out.extend(radii.into_iter().map(|(s, (score, counts, steps, mut reaches))| {
+            for r in &mut reaches {
+                texts.share(&mut r.kind);
+                texts.share(&mut r.target);
+            }
+            BlastRadius {
                 credential: credential_of(a, &index, NodeIndex::new(s as usize)),
                 score,
                 counts,
-                steps,
+                steps: steps.iter().map(|t| texts.get(t)).collect(),
                 reaches,
-            })
-        })
-        .collect();
+            }
+        }));
+    }
     out.sort_by(|x, y| y.score.cmp(&x.score).then_with(|| x.credential.id.cmp(&y.credential.id)));
     out
 }
@@ -734,13 +753,13 @@ impl Context<'_> {
             let text = permission_text(g, (holder, edge));
             let mut chain = self.chain(walk, union, routes.as_ref(), &[mark(holder, OWN)], &mut steps);
             chain.push(steps.index(&text));
-            reaches.push(Reach { kind: "permission".to_owned(), target: text, chain });
+            reaches.push(Reach { kind: "permission".into(), target: text.into(), chain });
         }
         for &(c, n) in &listed {
             let wanted: Vec<Mark> = c.marks().iter().map(|&h| mark(n, h)).collect();
             let chain = self.chain(walk, union, routes.as_ref(), &wanted, &mut steps);
             let target = g.node_data(NodeIndex::new(n as usize)).id.clone();
-            reaches.push(Reach { kind: c.name().to_owned(), target: target.to_string(), chain });
+            reaches.push(Reach { kind: c.name().into(), target, chain });
         }
 
         let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();

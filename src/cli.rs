@@ -279,6 +279,10 @@ enum FormatArg {
     Dot,
     /// SARIF 2.1.0 for code scanning (GitHub, GitLab).
     Sarif,
+    /// One self-contained HTML page: summary, compliance matrix, findings, graph.
+    Html,
+    /// GitHub-flavoured Markdown: summary, compliance matrix, findings by rule.
+    Markdown,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -417,16 +421,19 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         Some(FormatArg::Json) => Format::Json,
         Some(FormatArg::Dot) => Format::Dot,
         Some(FormatArg::Sarif) => Format::Sarif,
+        Some(FormatArg::Html) => Format::Html,
+        Some(FormatArg::Markdown) => Format::Markdown,
         None if args.output.is_none() && std::io::stdout().is_terminal() => Format::Table,
         None => Format::Json,
     };
-    let settings = match scan_settings(&args, &paths, today, format != Format::Table) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("ztpath: {}", text::escape(&e));
-            return Ok(Exit::Error);
-        }
-    };
+    let settings =
+        match scan_settings(&args, &paths, today, !matches!(format, Format::Table | Format::Markdown)) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("ztpath: {}", text::escape(&e));
+                return Ok(Exit::Error);
+            }
+        };
     let ScanSettings { root, fail_on, options, reading } = settings;
     let from_aws = live.is_some();
     let (report, mut timings) = scan_with(&paths, &reading, live, &options);
@@ -454,7 +461,24 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         && args.output.is_none()
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let how = Rendering { format, root, colour };
+    let mut inputs: Vec<String> = args
+        .paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == ztpath_probes::STDIN_PATH {
+                "standard input".to_owned()
+            } else {
+                p.display().to_string()
+            }
+        })
+        .collect();
+    if from_aws {
+        inputs.push("AWS account (live)".to_owned());
+    } else if inputs.is_empty() {
+        inputs.push(".".to_owned());
+    }
+    let document = ztpath_reports::DocumentOptions { now: Some(crate::dates::format_day(today)), inputs };
+    let how = Rendering { format, root, colour, document };
     let (written, render) = timings::measure(|| match &args.output {
         Some(path) => write_report_file(&report, &how, path),
         None => {
@@ -592,12 +616,20 @@ struct Rendering {
     root: Option<PathBuf>,
     /// Severities in colour (table on a terminal).
     colour: bool,
+    /// What the HTML and Markdown documents say of the scan (reference date, inputs).
+    document: ztpath_reports::DocumentOptions,
 }
 
 impl Rendering {
     fn render(&self, report: &ztpath_reports::Report, out: &mut dyn Write) -> std::io::Result<()> {
         if self.format == Format::Table {
             return ztpath_reports::table::render_styled(report, self.colour, out);
+        }
+        if self.format == Format::Html {
+            return ztpath_reports::html::render(report, &self.document, out);
+        }
+        if self.format == Format::Markdown {
+            return ztpath_reports::markdown::render(report, &self.document, out);
         }
         if self.format != Format::Sarif {
             return ztpath_reports::render(report, self.format, out);
@@ -991,7 +1023,12 @@ fn run_probe_tls(args: &ProbeTlsArgs) -> std::io::Result<Exit> {
         None if args.output.is_none() && std::io::stdout().is_terminal() => Format::Table,
         None => Format::Json,
     };
-    let how = Rendering { format, root: Some(PathBuf::from(".")), colour: false };
+    let how = Rendering {
+        format,
+        root: Some(PathBuf::from(".")),
+        colour: false,
+        document: ztpath_reports::DocumentOptions::default(),
+    };
     match &args.output {
         Some(path) => write_report_file(&report, &how, path)?,
         None => {

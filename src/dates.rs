@@ -14,6 +14,20 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// `YYYY-MM-DD` of a day counted from 1970-01-01 (the inverse of [`days_from_civil`]).
+pub fn format_day(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// The UTC day of an ISO 8601 date or date-time, as days since the epoch; `None` for anything
 /// else (`N/A`, `no_information`, empty) and for impossible dates (`2026-02-30`). Accepted:
 /// `YYYY-MM-DD`, optionally followed by `T` (or a space) and `HH:MM[:SS[.fraction]]`, then `Z`,
@@ -126,6 +140,13 @@ pub fn today() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_day_inverts_days_from_civil() {
+        for (y, m, d) in [(1970, 1, 1), (2000, 2, 29), (2026, 11, 25), (1969, 12, 31), (2100, 3, 1)] {
+            assert_eq!(format_day(days_from_civil(y, m, d)), format!("{y:04}-{m:02}-{d:02}"));
+        }
+    }
 
     #[test]
     fn known_days() {

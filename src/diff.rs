@@ -164,7 +164,7 @@ fn path_changes(old: &Report, new: &Report) -> PathChanges {
 }
 
 fn reached(b: &BlastRadius) -> BTreeSet<Reached> {
-    b.reaches.iter().map(|r| Reached { kind: r.kind.clone(), target: r.target.clone() }).collect()
+    b.reaches.iter().map(|r| Reached { kind: r.kind.to_string(), target: r.target.to_string() }).collect()
 }
 
 fn blast_changes(old: &Report, new: &Report, threshold: u64) -> BlastChanges {

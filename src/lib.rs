@@ -17,6 +17,7 @@ pub mod discover;
 pub mod gate;
 pub mod graph;
 pub mod ids;
+pub mod intern;
 pub mod paths;
 #[cfg(feature = "tls-live")]
 mod probe_cli;

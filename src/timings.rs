@@ -51,7 +51,8 @@ impl Laps {
     /// Ends the step `what` (printed as `<phase>/<what>`) and starts the next.
     pub fn lap(&mut self, what: &str) {
         if enabled() {
-            step(&format!("{}/{what}", self.phase), self.last.elapsed());
+            let rss = rss_mib().map(|m| format!(" (resident {m} MiB)")).unwrap_or_default();
+            step(&format!("{}/{what}{rss}", self.phase), self.last.elapsed());
         }
         self.last = Instant::now();
     }

@@ -135,7 +135,7 @@ fn a_load_balancer_in_front_of_an_ingress_controller_takes_its_listeners_port_by
         .paths
         .iter()
         .filter(|p| p.hops.len() == 3)
-        .map(|p| (p.hops[0].via.clone().unwrap_or_default(), p.hops[2].from.to_string()))
+        .map(|p| (p.hops[0].via.as_deref().unwrap_or_default().to_owned(), p.hops[2].from.to_string()))
         .collect();
     assert_eq!(
         chained,

@@ -53,9 +53,12 @@ use serde::{Deserialize, Serialize};
 
 pub use shared::{Attrs, SharedStr};
 
+pub mod compliance;
 pub mod diff;
 pub mod dot;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 mod shared;
 pub mod table;
@@ -79,6 +82,20 @@ pub enum Format {
     Dot,
     /// SARIF 2.1.0, for code scanning ([`sarif`]; [`sarif::render`] takes the scanned root).
     Sarif,
+    /// One self-contained HTML page for auditors and architects ([`html`]).
+    Html,
+    /// GitHub-flavoured Markdown: summary, compliance matrix, findings by rule ([`markdown`]).
+    Markdown,
+}
+
+/// What the document formats (HTML, Markdown) show about the scan beyond the Report: the
+/// reference date and the inputs as the user named them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DocumentOptions {
+    /// The reference date (`--now`, or today), `YYYY-MM-DD`.
+    pub now: Option<String>,
+    /// The paths given to `ztpath scan` (and `aws` for a live collection).
+    pub inputs: Vec<String>,
 }
 
 impl Report {
@@ -95,6 +112,8 @@ pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Resul
         Format::Json => json::render(report, out),
         Format::Dot => dot::render(report, out),
         Format::Sarif => sarif::render(report, &sarif::SarifOptions::default(), out).map(|_| ()),
+        Format::Html => html::render(report, &DocumentOptions::default(), out),
+        Format::Markdown => markdown::render(report, &DocumentOptions::default(), out),
     }
 }
 
@@ -597,13 +616,13 @@ pub struct Hop {
     pub to: SharedStr,
     /// What carries it (e.g. `service shop/cart:8080`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub via: Option<String>,
+    pub via: Option<SharedStr>,
     /// How the caller is authenticated here.
     pub auth: AuthMethod,
     /// What happens to the caller's identity.
     pub identity: IdentityState,
     /// Why, in one sentence.
-    pub detail: String,
+    pub detail: SharedStr,
     /// Where the deciding configuration is.
     pub evidence: Vec<Evidence>,
     /// What decided the verdict. Not written in the report (schema 2.0.0 has no such field, and a
@@ -634,7 +653,7 @@ pub struct BlastRadius {
     pub counts: BTreeMap<String, usize>,
     /// The steps of the chains below, each once (the chains of one credential share most of
     /// theirs): a short sentence each, e.g. `sa:shop/cart can read Secrets in namespace shop`.
-    pub steps: Vec<String>,
+    pub steps: Vec<SharedStr>,
     /// What it reaches (the first of them, most important first; [`BlastRadius::counts`] has
     /// the totals), each with the chain of steps that explains it.
     pub reaches: Vec<Reach>,
@@ -644,7 +663,7 @@ impl BlastRadius {
     /// The steps of a reach's chain, in order. An index outside [`BlastRadius::steps`] (a
     /// hand-edited report) is skipped.
     pub fn chain<'a>(&'a self, reach: &'a Reach) -> impl Iterator<Item = &'a str> + 'a {
-        reach.chain.iter().filter_map(|&i| self.steps.get(i).map(String::as_str))
+        reach.chain.iter().filter_map(|&i| self.steps.get(i).map(SharedStr::as_str))
     }
 }
 
@@ -673,9 +692,9 @@ pub struct Credential {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reach {
     /// `identity`, `permission`, `secret`, `service`, `workload`, ….
-    pub kind: String,
+    pub kind: SharedStr,
     /// What is reached, e.g. `shop/sa/cart` or `get,list secrets in shop`.
-    pub target: String,
+    pub target: SharedStr,
     /// Steps from the credential to the target: indices into [`BlastRadius::steps`]
     /// ([`BlastRadius::chain`] gives the sentences).
     pub chain: Vec<usize>,

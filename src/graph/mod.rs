@@ -15,6 +15,8 @@ use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use ztpath_reports::{AuthMethod, IdentityState, SharedStr};
 
+use crate::intern::Interner;
+
 /// Kinds of node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NodeKind {
@@ -185,8 +187,9 @@ impl Attrs {
 #[derive(Clone, Debug)]
 pub struct GEdge {
     pub kind: EdgeKind,
-    /// Short sentence used in blast-radius chains (e.g. "can read Secrets via RoleBinding x").
-    pub label: String,
+    /// Short sentence used in blast-radius chains (e.g. "can read Secrets via RoleBinding x"),
+    /// one copy per distinct text in the graph.
+    pub label: SharedStr,
     pub auth: Option<AuthMethod>,
     pub identity: Option<IdentityState>,
     /// For `can`: the permission holds over the whole cluster or AWS account (the blast
@@ -195,7 +198,7 @@ pub struct GEdge {
 }
 
 impl GEdge {
-    pub fn new(kind: EdgeKind, label: impl Into<String>) -> GEdge {
+    pub fn new(kind: EdgeKind, label: impl Into<SharedStr>) -> GEdge {
         GEdge { kind, label: label.into(), auth: None, identity: None, wide: false }
     }
 
@@ -212,6 +215,8 @@ pub struct AuthGraph {
     g: DiGraph<GNode, GEdge>,
     index: HashMap<SharedStr, NodeIndex>,
     edge_index: HashMap<(NodeIndex, NodeIndex, EdgeKind), EdgeIndex>,
+    /// One copy of each edge label ("calls shop/Deployment/cart" repeats for every caller).
+    labels: Interner,
 }
 
 impl AuthGraph {
@@ -238,12 +243,20 @@ impl AuthGraph {
         i
     }
 
+    /// Makes room for `additional` more edges at once (a phase that adds a million call edges
+    /// would otherwise double the edge list, and its index, several times over).
+    pub fn reserve_edges(&mut self, additional: usize) {
+        self.g.reserve_edges(additional);
+        self.edge_index.reserve(additional);
+    }
+
     /// Adds an edge unless one of the same kind already joins the two nodes.
-    pub fn edge(&mut self, from: NodeIndex, to: NodeIndex, edge: GEdge) -> EdgeIndex {
+    pub fn edge(&mut self, from: NodeIndex, to: NodeIndex, mut edge: GEdge) -> EdgeIndex {
         let key = (from, to, edge.kind);
         if let Some(&e) = self.edge_index.get(&key) {
             return e;
         }
+        self.labels.share(&mut edge.label);
         let e = self.g.add_edge(from, to, edge);
         self.edge_index.insert(key, e);
         e

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use petgraph::graph::NodeIndex;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use ztpath_probes::{PolicyType, Source};
@@ -70,6 +71,13 @@ pub fn in_cluster(
             Target::External(_) => Vec::new(),
         })
         .collect();
+    // One hop per (call, target workload), one per external call, one per zone: the room the
+    // graph and the path set need, made once.
+    let hops_coming = targets.len()
+        + calls.calls.iter().filter(|c| matches!(c.target, Target::External(_))).count()
+        + zones.iter().filter(|z| matches!(z, Some((_, Some(_))))).count();
+    graph.reserve_edges(hops_coming);
+    paths.reserve(hops_coming);
     targets.par_sort_unstable();
     targets.dedup();
     let mut inbound_of: HashMap<(usize, Option<u32>), Inbound> = targets
@@ -78,29 +86,6 @@ pub fn in_cluster(
         .collect::<Vec<_>>()
         .into_iter()
         .collect();
-    let call_hops: Vec<Vec<(Hop, EdgeKind, String)>> = calls
-        .calls
-        .par_iter()
-        .map(|call| {
-            let caller = &est.workloads[call.caller];
-            let credential = creds_by_workload
-                .get(&call.caller)
-                .into_iter()
-                .flatten()
-                .map(|&ci| &calls.credentials[ci])
-                .find(|c| c.target.as_ref() == Some(&call.target))
-                .map(|c| (c.name.clone(), c.source.clone()));
-            match &call.target {
-                Target::Service(si) => call_hops_to_service(est, mesh, &inbound_of, call, *si, credential),
-                Target::External(host) => vec![(
-                    external_hop(caller, host, call, credential),
-                    EdgeKind::CallsExternal,
-                    format!("calls {host}"),
-                )],
-            }
-        })
-        .collect();
-
     // Apply to the graph in input order (deterministic).
     let mut inbound = Vec::with_capacity(zones.len());
     for (w, z) in est.workloads.iter().zip(zones) {
@@ -142,18 +127,42 @@ pub fn in_cluster(
             (hop, EdgeKind::Calls, format!("calls {}", target.display()))
         })
         .collect();
+    let hops_of_call = |call: &crate::discover::calls::Call| {
+        let caller = &est.workloads[call.caller];
+        let credential = creds_by_workload
+            .get(&call.caller)
+            .into_iter()
+            .flatten()
+            .map(|&ci| &calls.credentials[ci])
+            .find(|c| c.target.as_ref() == Some(&call.target))
+            .map(|c| (c.name.clone(), c.source.clone()));
+        match &call.target {
+            Target::Service(si) => call_hops_to_service(est, mesh, &inbound_of, call, *si, credential),
+            Target::External(host) => vec![(
+                external_hop(caller, host, call, credential),
+                EdgeKind::CallsExternal,
+                format!("calls {host}"),
+            )],
+        }
+    };
+    // Call hops are computed in parallel a slice of calls at a time and added to the graph in
+    // input order (deterministic): a dense estate makes millions of them, and holding every
+    // hop's sentences at once before adding them was a third of the scan's peak memory.
+    // `produced` keeps the (caller, target) pairs the calls and the policies join.
+    let mut produced: rustc_hash::FxHashSet<(NodeIndex, NodeIndex)> = rustc_hash::FxHashSet::default();
+    for chunk in calls.calls.chunks(CALL_CHUNK) {
+        let hops: Vec<Vec<(Hop, EdgeKind, String)>> = chunk.par_iter().map(hops_of_call).collect();
+        for (hop, kind, label) in hops.into_iter().flatten() {
+            produced.insert(add_hop(est, graph, &mut paths, hop, kind, label));
+        }
+    }
+    for (hop, kind, label) in named {
+        produced.insert(add_hop(est, graph, &mut paths, hop, kind, label));
+    }
     // Callers holding the secret a server accepts: a static-secret hop into the server when
     // no call of theirs reaches it already.
     let mut holder_hops: Vec<(Hop, EdgeKind, String)> = Vec::new();
     let mut holder_seen: BTreeSet<String> = BTreeSet::new();
-    // The (caller, target) pairs the calls and the policies already produce, looked up once
-    // per holder instead of scanning every hop.
-    let produced: rustc_hash::FxHashSet<(&str, &str)> = call_hops
-        .iter()
-        .flatten()
-        .chain(&named)
-        .map(|(hop, ..)| (hop.from.as_str(), hop.to.as_str()))
-        .collect();
     let mut server_inbound: HashMap<usize, Inbound> = HashMap::default();
     for c in &calls.credentials {
         let Role::Accepts { holders, .. } = &c.role else { continue };
@@ -161,10 +170,8 @@ pub fn in_cluster(
         for h in holders {
             let caller = &est.workloads[h.workload];
             let id = format!("path:{}->{}", caller.id, server.id);
-            if paths.contains(&id)
-                || produced.contains(&(caller.id.as_str(), server.id.as_str()))
-                || !holder_seen.insert(id)
-            {
+            let pair = (graph.get(&caller.id).expect("caller"), graph.get(&server.id).expect("server"));
+            if paths.contains(&id) || produced.contains(&pair) || !holder_seen.insert(id) {
                 continue;
             }
             let hc = &calls.credentials[h.credential];
@@ -188,20 +195,8 @@ pub fn in_cluster(
             holder_hops.push((hop, EdgeKind::Calls, format!("calls {}", server.display())));
         }
     }
-    for (hop, kind, label) in call_hops.into_iter().flatten().chain(named).chain(holder_hops) {
-        let cn = graph.get(&hop.from).expect("caller");
-        let tn = match kind {
-            EdgeKind::CallsExternal => {
-                let host = hop.to.trim_start_matches("external:").to_owned();
-                graph.node(hop.to.clone(), NodeKind::External, &host, None)
-            }
-            _ => graph.get(&hop.to).expect("target"),
-        };
-        let e = graph.edge(cn, tn, GEdge::new(kind, label));
-        let ed = graph.edge_data_mut(e);
-        ed.auth = Some(hop.auth);
-        ed.identity = Some(hop.identity);
-        insert_path(est, &mut paths, hop);
+    for (hop, kind, label) in holder_hops {
+        add_hop(est, graph, &mut paths, hop, kind, label);
     }
 
     paths.sort_by_id(est);
@@ -292,10 +287,10 @@ fn external_hop(
     Hop {
         from: caller.id.clone(),
         to: format!("external:{host}").into(),
-        via: Some(call.via.clone()),
+        via: Some(call.via.as_str().into()),
         auth,
         identity,
-        detail,
+        detail: detail.into(),
         evidence: paths::evidence(&sources),
         origin: ztpath_reports::VerdictOrigin::Receiver,
     }
@@ -425,6 +420,35 @@ fn policy_callers(est: &Estate<'_>) -> Vec<(usize, usize, String, Source)> {
 
 /// A serving workload's inbound verdict and, when some zone reaches it, the zone's label and hop.
 type ZoneResult = (WorkloadInbound, Option<(String, Hop)>);
+
+/// Calls hops whose sentences are held at once, at most (see `in_cluster`).
+const CALL_CHUNK: usize = 4096;
+
+/// Adds a call hop to the graph (an edge carrying its verdict) and as a path; returns the pair
+/// of nodes it joins.
+fn add_hop(
+    est: &Estate<'_>,
+    graph: &mut AuthGraph,
+    paths: &mut PathSet,
+    hop: Hop,
+    kind: EdgeKind,
+    label: String,
+) -> (NodeIndex, NodeIndex) {
+    let cn = graph.get(&hop.from).expect("caller");
+    let tn = match kind {
+        EdgeKind::CallsExternal => {
+            let host = hop.to.trim_start_matches("external:").to_owned();
+            graph.node(hop.to.clone(), NodeKind::External, &host, None)
+        }
+        _ => graph.get(&hop.to).expect("target"),
+    };
+    let e = graph.edge(cn, tn, GEdge::new(kind, label));
+    let ed = graph.edge_data_mut(e);
+    ed.auth = Some(hop.auth);
+    ed.identity = Some(hop.identity);
+    insert_path(est, paths, hop);
+    (cn, tn)
+}
 
 fn insert_path(est: &Estate<'_>, paths: &mut PathSet, hop: Hop) {
     let id = format!("path:{}->{}", hop.from, hop.to);

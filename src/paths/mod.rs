@@ -102,7 +102,7 @@ pub fn zone_hop(
     Hop {
         from: from.into(),
         to: w.id.clone(),
-        via: Some(zone_detail.to_owned()),
+        via: Some(zone_detail.into()),
         auth,
         identity,
         detail: format!(
@@ -110,7 +110,8 @@ pub fn zone_hop(
             w.display(),
             inbound.transport_reason,
             inbound.admission_reason
-        ),
+        )
+        .into(),
         evidence: evidence(&sources),
         origin: VerdictOrigin::Receiver,
     }
@@ -248,10 +249,10 @@ pub fn call_hop(
     Hop {
         from: caller.id.clone(),
         to: target.id.clone(),
-        via: Some(via),
+        via: Some(via.into()),
         auth,
         identity,
-        detail,
+        detail: detail.into(),
         evidence: evidence(&sources),
         origin,
     }

@@ -642,10 +642,10 @@ fn client_hop(
     Hop {
         from: from.into(),
         to: pid.into(),
-        via: Some(format!("{} port {}", l.name, port_text(l))),
+        via: Some(format!("{} port {}", l.name, port_text(l)).into()),
         auth,
         identity,
-        detail,
+        detail: detail.into(),
         evidence: evidence(&sources),
         origin: VerdictOrigin::Receiver,
     }
@@ -959,10 +959,10 @@ fn backend_hop(a: &ProxyPhase<'_, '_>, h: &HopIn<'_>, target: &Target) -> (Hop, 
     let hop = Hop {
         from: pid.into(),
         to,
-        via: Some(format!("route {} → {target_name}", r.matches)),
+        via: Some(format!("route {} → {target_name}", r.matches).into()),
         auth,
         identity,
-        detail: if refused { transport } else { format!("{transport}; {why}") },
+        detail: if refused { transport.into() } else { format!("{transport}; {why}").into() },
         evidence: evidence(&sources),
         origin: VerdictOrigin::Receiver,
     };

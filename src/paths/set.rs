@@ -12,6 +12,7 @@ use std::ops::Index;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 use ztpath_reports::AuthPath;
 
+use crate::intern::Interner;
 use crate::resolve::estate::Estate;
 
 /// No further path with the same hash.
@@ -25,6 +26,8 @@ pub struct PathSet {
     chain: Vec<u32>,
     /// Paths ending at each workload (by workload index).
     into: Vec<Vec<usize>>,
+    /// One copy of each hop detail and `via` (most repeat across paths).
+    texts: Interner,
 }
 
 fn hash(id: &str) -> u64 {
@@ -39,11 +42,23 @@ impl PathSet {
             index: HashMap::default(),
             chain: Vec::new(),
             into: vec![Vec::new(); est.workloads.len()],
+            texts: Interner::default(),
         }
     }
 
     /// Adds a path (or returns the one with the same id) and indexes it; returns its position.
-    pub fn add(&mut self, est: &Estate<'_>, path: AuthPath) -> usize {
+    /// Its hops' details and `via`s become the set's shared copies of those texts.
+    pub fn add(&mut self, est: &Estate<'_>, mut path: AuthPath) -> usize {
+        for hop in &mut path.hops {
+            self.texts.share(&mut hop.detail);
+            if let Some(via) = &mut hop.via {
+                self.texts.share(via);
+            }
+        }
+        self.index_path(est, path)
+    }
+
+    fn index_path(&mut self, est: &Estate<'_>, path: AuthPath) -> usize {
         let h = hash(&path.id);
         let i = self.paths.len();
         let slot = u32::try_from(i).ok().filter(|&n| n < END).expect("more auth paths than the index holds");
@@ -73,10 +88,12 @@ impl PathSet {
         i
     }
 
-    /// Gives back the room the vectors grew into: no path is added after the last phase.
-    pub fn shrink_to_fit(&mut self) {
-        self.paths.shrink_to_fit();
-        self.chain.shrink_to_fit();
+    /// Makes room for `additional` more paths at once, so that a phase that knows how many it
+    /// adds does not double a vector of a million paths (and hold both copies while it moves).
+    pub fn reserve(&mut self, additional: usize) {
+        self.paths.reserve_exact(additional);
+        self.chain.reserve_exact(additional);
+        self.index.reserve(additional);
     }
 
     /// Whether a path with this id is in the set.
@@ -84,16 +101,33 @@ impl PathSet {
         self.position(id).is_some()
     }
 
-    /// Sorts the paths by id (positions change) and rebuilds the indexes.
+    /// Sorts the paths by id (positions change) and rebuilds the indexes, in place: the paths
+    /// stay where they are (ids are unique, so an unstable sort gives one order).
     pub fn sort_by_id(&mut self, est: &Estate<'_>) {
-        let mut paths = std::mem::take(&mut self.paths);
-        paths.sort_unstable_by(|x, y| x.id.cmp(&y.id));
-        *self = PathSet::new(est);
-        self.paths.reserve_exact(paths.len());
-        self.chain.reserve_exact(paths.len());
-        self.index.reserve(paths.len());
-        for p in paths {
-            self.add(est, p);
+        self.paths.sort_unstable_by(|x, y| x.id.cmp(&y.id));
+        self.index.clear();
+        self.chain.clear();
+        self.into.iter_mut().for_each(Vec::clear);
+        for i in 0..self.paths.len() {
+            let slot = u32::try_from(i).expect("the set holds fewer paths than the index can");
+            let path = &self.paths[i];
+            // Ids are unique: each hash chain is walked to its end only when hashes collide.
+            match self.index.get(&hash(&path.id)) {
+                None => {
+                    self.index.insert(hash(&path.id), slot);
+                }
+                Some(&first) => {
+                    let mut at = first;
+                    while self.chain[at as usize] != END {
+                        at = self.chain[at as usize];
+                    }
+                    self.chain[at as usize] = slot;
+                }
+            }
+            self.chain.push(END);
+            if let Some(&wi) = est.workload_index.get(path.to.as_str()) {
+                self.into[wi].push(i);
+            }
         }
     }
 
@@ -134,6 +168,7 @@ impl PathSet {
     pub fn take(&mut self) -> Vec<AuthPath> {
         self.index = HashMap::default();
         self.chain = Vec::new();
+        self.texts = Interner::default();
         self.into.iter_mut().for_each(Vec::clear);
         std::mem::take(&mut self.paths)
     }

@@ -7,12 +7,12 @@
 //! `ztpath rules --write-docs docs/rules` (a test fails while the page is out of date).
 //! CONTRIBUTING.md walks through it, with the format of the fixtures' `# expect:` lines.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use ztpath_probes::Source;
-use ztpath_reports::{Finding, RuleInfo, Subject};
+use ztpath_reports::{Finding, RuleInfo};
 
 use crate::analysis::Analysis;
 pub use rule::Rule;
@@ -106,12 +106,12 @@ pub fn run(a: &Analysis<'_>) -> Vec<Finding> {
         .par_iter()
         .filter(|rule| policy.runs(rule.id))
         .flat_map_iter(|rule| {
-            let mut sink = Sink { rule, hits: BTreeMap::new() };
+            let mut sink = Sink::new(rule);
             let ((), took) = crate::timings::measure(|| (rule.check)(a, &mut sink));
             crate::timings::step(&format!("rules/{}", rule.id), took);
-            sink.hits.into_iter().map(move |((subject, key), mut hit)| {
+            sink.into_hits().into_iter().map(move |mut hit| {
                 hit.severity = policy.severity_of(rule.id, hit.severity);
-                to_finding(rule, subject, &key, hit)
+                to_finding(rule, hit)
             })
         })
         .collect();
@@ -121,9 +121,11 @@ pub fn run(a: &Analysis<'_>) -> Vec<Finding> {
     findings
 }
 
-fn to_finding(rule: &Rule, subject: Subject, key: &str, hit: Hit) -> Finding {
+fn to_finding(rule: &Rule, hit: Hit) -> Finding {
+    let subject = hit.subject;
     let mut h = Sha256::new();
-    for part in [rule.id, &subject.kind, subject.namespace.as_deref().unwrap_or(""), &subject.name, key] {
+    for part in [rule.id, &subject.kind, subject.namespace.as_deref().unwrap_or(""), &subject.name, &hit.key]
+    {
         h.update(part.as_bytes());
         h.update([0]);
     }

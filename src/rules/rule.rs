@@ -2,8 +2,6 @@
 //! [`Sink`], and the helpers that name a finding's subject. Rules import this module; the
 //! registry in `rules/mod.rs` imports the rules.
 
-use std::collections::BTreeMap;
-
 use ztpath_probes::Source;
 pub use ztpath_reports::{NistTenet, OwaspNhi};
 use ztpath_reports::{Severity, Subject};
@@ -45,26 +43,61 @@ pub struct Hit {
     pub paths: Vec<ztpath_reports::SharedStr>,
 }
 
-/// Collects the hits of one rule.
+/// Collects the hits of one rule. Hits are kept in the order they came and found again by a
+/// hash of their subject and key (a rule with a hundred thousand hits would otherwise hold a
+/// second copy of every subject as a map key).
 pub struct Sink<'r> {
     pub(super) rule: &'r Rule,
-    pub(super) hits: BTreeMap<(Subject, String), Hit>,
+    hits: Vec<Hit>,
+    /// Hash of (subject, key) → the first hit with it.
+    first: rustc_hash::FxHashMap<u64, u32>,
+    /// Per hit: the next hit whose hash is the same, or `u32::MAX`.
+    next: Vec<u32>,
 }
 
-impl Sink<'_> {
+fn hit_hash(subject: &Subject, key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one((&subject.kind, &subject.namespace, &subject.name, key))
+}
+
+impl<'r> Sink<'r> {
+    pub(super) fn new(rule: &'r Rule) -> Sink<'r> {
+        Sink { rule, hits: Vec::new(), first: rustc_hash::FxHashMap::default(), next: Vec::new() }
+    }
+
     /// Records a hit; a second hit on the same subject and key adds its paths and evidence.
     pub fn push(&mut self, hit: Hit) {
-        let key = (hit.subject.clone(), hit.key.clone());
-        match self.hits.get_mut(&key) {
-            Some(existing) => {
+        const END: u32 = u32::MAX;
+        let slot =
+            u32::try_from(self.hits.len()).ok().filter(|&n| n < END).expect("fewer hits than u32::MAX");
+        let h = hit_hash(&hit.subject, &hit.key);
+        let mut at = *self.first.entry(h).or_insert(slot);
+        while at != slot {
+            let existing = &mut self.hits[at as usize];
+            if existing.subject == hit.subject && existing.key == hit.key {
                 existing.paths.extend(hit.paths);
                 existing.evidence.extend(hit.evidence);
                 existing.severity = existing.severity.min(hit.severity);
+                return;
             }
-            None => {
-                self.hits.insert(key, hit);
+            match self.next[at as usize] {
+                END => {
+                    self.next[at as usize] = slot;
+                    at = slot;
+                }
+                n => at = n,
             }
         }
+        self.next.push(END);
+        self.hits.push(hit);
+    }
+
+    /// The hits, one per subject and key, in (subject, key) order.
+    pub(super) fn into_hits(self) -> Vec<Hit> {
+        let mut hits = self.hits;
+        // Subject and key are unique after the merge: an unstable sort gives one order.
+        hits.sort_unstable_by(|x, y| (&x.subject, &x.key).cmp(&(&y.subject, &y.key)));
+        hits
     }
 
     /// The rule's default severity.
@@ -93,7 +126,7 @@ pub fn proxy_hit(
     let proxy = &a.inventory().proxies[p.proxy];
     let listener = &proxy.listeners[p.listener];
     let path = &a.paths()[p.path];
-    let detail = path.hops.last().map_or(String::new(), |h| h.detail.clone());
+    let detail = path.hops.last().map_or("", |h| h.detail.as_str());
     let evidence: Vec<Source> = path
         .hops
         .iter()

@@ -31,7 +31,7 @@ SIZES=${BENCH_SIZES:-"1000 10000 50000"}
 SEED=${BENCH_SEED:-1}
 RUNS=${BENCH_RUNS:-5}
 OUT=target/bench-estates
-ZTPATH=${ZTPATH_BIN:-target/release/ztpath}
+ZTPATH=${ZTPATH_BIN:-${CARGO_TARGET_DIR:-target}/release/ztpath}
 
 GENERATE_ONLY=0
 IAM=${BENCH_IAM:-0}
@@ -92,7 +92,7 @@ fi
 build_example() {
     log "building the $1 generator"
     if cargo build --release --quiet --example "$1"; then
-        echo "target/release/examples/$1"
+        echo "${CARGO_TARGET_DIR:-target}/release/examples/$1"
     else
         log "cargo could not build the example; compiling examples/$1.rs with rustc instead"
         mkdir -p "$OUT/bin"

@@ -20,155 +20,133 @@ if [ ! -d ../shared/corpora ]; then
   echo "note: ../shared/corpora not found; the corpus tests will be skipped" >&2
 fi
 
+# What the tests need beyond crates is installed in the background while fmt and clippy run,
+# each tool into its own folder under target/ that later runs reuse (a stamp file names the
+# version installed), with its output in a log shown only if the install fails.
+# `start_install NAME DIR STAMP FUNCTION` runs `FUNCTION DIR` in a fresh DIR unless DIR/STAMP is
+# there; `finish_install NAME WHAT` waits for it and says that WHAT will fail if it did not work.
+declare -A install_pid install_log
+logs=()
+trap 'rm -f "${logs[@]}"' EXIT
+run_background() {
+  local name=$1 log
+  shift
+  log="$(mktemp)"
+  logs+=("$log")
+  install_log[$name]=$log
+  "$@" >"$log" 2>&1 &
+  install_pid[$name]=$!
+}
+install_into() {
+  rm -rf "$1" && mkdir -p "$1" && "$3" "$1" && touch "$1/$2"
+}
+start_install() {
+  [ -f "$2/$3" ] || run_background "$1" install_into "$2" "$3" "$4"
+}
+finish_install() {
+  [ -n "${install_pid[$1]:-}" ] || return 0
+  if ! wait "${install_pid[$1]}"; then
+    echo "warning: installing $1 failed; $2 will fail under CI:" >&2
+    cat "${install_log[$1]}" >&2
+  fi
+}
+
 # Debian packages the tests use: Graphviz (`dot` reads the DOT renderer's output), nginx and
 # HAProxy (tests/tls_servers.rs starts them on loopback ports with generated configurations and
-# probes them live; under CI a missing one fails those tests), Chromium (the HTML report's browser
-# tests, tests/html_browser.rs) and poppler-utils (`pdftotext` reads the page printed to PDF).
-# Installed in the background too when missing (CI runs as root on Debian); the packaged nginx
-# and HAProxy services are not used by the tests.
+# probes them live; the packaged services are not used), Chromium (the HTML report's browser tests,
+# tests/html_browser.rs) and poppler-utils (`pdftotext` reads the page printed to PDF). Installed
+# when missing (CI runs as root on Debian).
 apt_packages=()
 command -v dot >/dev/null 2>&1 || apt_packages+=(graphviz)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || apt_packages+=(nginx)
 [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || apt_packages+=(haproxy)
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || apt_packages+=(poppler-utils)
-apt_log="$(mktemp)"
-apt_pid=
+install_apt() {
+  apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
+}
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    (
-      apt-get update -qq &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
-    ) >"$apt_log" 2>&1 &
-    apt_pid=$!
+    run_background "the Debian packages ${apt_packages[*]}" install_apt
   else
     echo "warning: cannot install ${apt_packages[*]} (not root, or no apt-get); tests that need them fail under CI" >&2
   fi
 fi
 
 # moto (the AWS API emulator, from PyPI) for the live AWS collection tests (probes/tests/aws_live.rs,
-# tests/aws_live.rs), in a venv under target/ that later runs reuse. Installed in the background
-# while clippy runs; the tests find it through ZTPATH_MOTO.
+# tests/aws_live.rs), in a venv; the tests find it through ZTPATH_MOTO.
 MOTO_VERSION=5.2.5
 moto_venv="${CARGO_TARGET_DIR:-target}/venv-moto"
-moto_stamp="$moto_venv/.installed-moto-$MOTO_VERSION"
-moto_log="$(mktemp)"
-trap 'rm -f "$moto_log" "$apt_log"' EXIT
-moto_pid=
-if [ ! -f "$moto_stamp" ]; then
-  (
-    rm -rf "$moto_venv"
-    python3 -m venv "$moto_venv" &&
-      "$moto_venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" &&
-      touch "$moto_stamp"
-  ) >"$moto_log" 2>&1 &
-  moto_pid=$!
-fi
+install_moto() {
+  python3 -m venv "$1" && "$1/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+}
+start_install "moto $MOTO_VERSION" "$moto_venv" ".installed-moto-$MOTO_VERSION" install_moto
 
 # PyYAML (which bundles libyaml in its wheel) for the differential test of the YAML reader
-# (probes/tests/yaml_differential.rs), in its own venv under target/, installed in the background
-# like moto; the test finds its Python through ZTPATH_PYYAML.
+# (probes/tests/yaml_differential.rs), in its own venv; the test finds its Python through
+# ZTPATH_PYYAML.
 PYYAML_VERSION=6.0.3
 pyyaml_venv="${CARGO_TARGET_DIR:-target}/venv-yaml"
-pyyaml_stamp="$pyyaml_venv/.installed-pyyaml-$PYYAML_VERSION"
-pyyaml_log="$(mktemp)"
-trap 'rm -f "$moto_log" "$apt_log" "$pyyaml_log"' EXIT
-pyyaml_pid=
-if [ ! -f "$pyyaml_stamp" ]; then
-  (
-    rm -rf "$pyyaml_venv"
-    python3 -m venv "$pyyaml_venv" &&
-      "$pyyaml_venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: "PyYAML==$PYYAML_VERSION" &&
-      "$pyyaml_venv/bin/python" -c 'import sys, yaml; sys.exit(0 if yaml.__with_libyaml__ else 1)' &&
-      touch "$pyyaml_stamp"
-  ) >"$pyyaml_log" 2>&1 &
-  pyyaml_pid=$!
-fi
+pyyaml_stamp=".installed-pyyaml-$PYYAML_VERSION"
+install_pyyaml() {
+  python3 -m venv "$1" &&
+    "$1/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: "PyYAML==$PYYAML_VERSION" &&
+    "$1/bin/python" -c 'import sys, yaml; sys.exit(0 if yaml.__with_libyaml__ else 1)'
+}
+start_install "PyYAML $PYYAML_VERSION" "$pyyaml_venv" "$pyyaml_stamp" install_pyyaml
 
 # Microsoft's SARIF Multitool (npm; a self-contained .NET build for Linux) validates the SARIF
-# output in tests/sarif.rs, with the SARIF and GitHub rule kinds. Installed under target/ in the
-# background like the venvs; the test finds it through ZTPATH_SARIF_MULTITOOL.
+# output in tests/sarif.rs, with the SARIF and GitHub rule kinds; the test finds it through
+# ZTPATH_SARIF_MULTITOOL.
 SARIF_MULTITOOL_VERSION=5.7.0
 sarif_dir="${CARGO_TARGET_DIR:-target}/node-sarif"
-sarif_stamp="$sarif_dir/.installed-$SARIF_MULTITOOL_VERSION"
-sarif_log="$(mktemp)"
-trap 'rm -f "$moto_log" "$apt_log" "$pyyaml_log" "$sarif_log"' EXIT
-sarif_pid=
-if [ ! -f "$sarif_stamp" ]; then
-  (
-    rm -rf "$sarif_dir"
-    mkdir -p "$sarif_dir" &&
-      npm install --prefix "$sarif_dir" --no-audit --no-fund --silent \
-        "@microsoft/sarif-multitool@$SARIF_MULTITOOL_VERSION" &&
-      chmod u+x "$sarif_dir/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool" &&
-      touch "$sarif_stamp"
-  ) >"$sarif_log" 2>&1 &
-  sarif_pid=$!
-fi
+sarif_stamp=".installed-$SARIF_MULTITOOL_VERSION"
+sarif_bin="$sarif_dir/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+install_sarif() {
+  npm install --prefix "$1" --no-audit --no-fund --silent "@microsoft/sarif-multitool@$SARIF_MULTITOOL_VERSION" &&
+    chmod u+x "$sarif_bin"
+}
+start_install "the SARIF Multitool $SARIF_MULTITOOL_VERSION" "$sarif_dir" "$sarif_stamp" install_sarif
 
 # playwright-core (npm; the driver only, no browser of its own: it runs Debian's /usr/bin/chromium)
-# for the HTML report's browser tests, under target/ in the background like the Multitool; the
-# tests find it through ZTPATH_PLAYWRIGHT_DIR.
+# for the HTML report's browser tests; the tests find it through ZTPATH_PLAYWRIGHT_DIR.
 PLAYWRIGHT_VERSION=1.65.1
 playwright_dir="${CARGO_TARGET_DIR:-target}/node-web"
-playwright_stamp="$playwright_dir/.installed-playwright-core-$PLAYWRIGHT_VERSION"
-playwright_log="$(mktemp)"
-trap 'rm -f "$moto_log" "$apt_log" "$pyyaml_log" "$sarif_log" "$playwright_log"' EXIT
-playwright_pid=
-if [ ! -f "$playwright_stamp" ]; then
-  (
-    rm -rf "$playwright_dir"
-    mkdir -p "$playwright_dir" &&
-      npm install --prefix "$playwright_dir" --no-audit --no-fund --silent "playwright-core@$PLAYWRIGHT_VERSION" &&
-      touch "$playwright_stamp"
-  ) >"$playwright_log" 2>&1 &
-  playwright_pid=$!
-fi
+playwright_stamp=".installed-playwright-core-$PLAYWRIGHT_VERSION"
+install_playwright() {
+  npm install --prefix "$1" --no-audit --no-fund --silent "playwright-core@$PLAYWRIGHT_VERSION"
+}
+start_install "playwright-core $PLAYWRIGHT_VERSION" "$playwright_dir" "$playwright_stamp" install_playwright
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-if [ -n "$apt_pid" ] && ! wait "$apt_pid"; then
-  echo "warning: installing ${apt_packages[*]} failed; the tests that need them will fail under CI:" >&2
-  cat "$apt_log" >&2
-fi
-if [ -n "$moto_pid" ] && ! wait "$moto_pid"; then
-  echo "warning: installing moto $MOTO_VERSION into $moto_venv failed; the AWS tests will fail under CI:" >&2
-  cat "$moto_log" >&2
-fi
+finish_install "the Debian packages ${apt_packages[*]}" "the tests that need them"
+finish_install "moto $MOTO_VERSION" "the AWS tests"
 if [ -x "$moto_venv/bin/moto_server" ]; then
   ZTPATH_MOTO="$(cd "$moto_venv/bin" && pwd)/moto_server"
   export ZTPATH_MOTO
 fi
 
-if [ -n "$pyyaml_pid" ] && ! wait "$pyyaml_pid"; then
-  echo "warning: installing PyYAML $PYYAML_VERSION with libyaml into $pyyaml_venv failed; the YAML differential test will fail under CI:" >&2
-  cat "$pyyaml_log" >&2
-fi
-if [ -f "$pyyaml_stamp" ]; then
+finish_install "PyYAML $PYYAML_VERSION" "the YAML differential test"
+if [ -f "$pyyaml_venv/$pyyaml_stamp" ]; then
   ZTPATH_PYYAML="$(cd "$pyyaml_venv/bin" && pwd)/python"
   export ZTPATH_PYYAML
 elif [ "$in_ci" = true ]; then
   echo "error: PyYAML with libyaml is not installed in $pyyaml_venv; under CI the YAML differential test needs it" >&2
 fi
 
-if [ -n "$sarif_pid" ] && ! wait "$sarif_pid"; then
-  echo "warning: installing the SARIF Multitool $SARIF_MULTITOOL_VERSION into $sarif_dir failed; the SARIF validation test will fail under CI:" >&2
-  cat "$sarif_log" >&2
-fi
-sarif_bin="$sarif_dir/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
-if [ -f "$sarif_stamp" ] && [ -x "$sarif_bin" ]; then
+finish_install "the SARIF Multitool $SARIF_MULTITOOL_VERSION" "the SARIF validation test"
+if [ -f "$sarif_dir/$sarif_stamp" ] && [ -x "$sarif_bin" ]; then
   ZTPATH_SARIF_MULTITOOL="$(cd "$(dirname "$sarif_bin")" && pwd)/Sarif.Multitool"
   export ZTPATH_SARIF_MULTITOOL
 elif [ "$in_ci" = true ]; then
   echo "error: the SARIF Multitool is not installed in $sarif_dir; under CI the SARIF validation test needs it" >&2
 fi
 
-if [ -n "$playwright_pid" ] && ! wait "$playwright_pid"; then
-  echo "warning: installing playwright-core $PLAYWRIGHT_VERSION into $playwright_dir failed; the browser tests will fail under CI:" >&2
-  cat "$playwright_log" >&2
-fi
-if [ -f "$playwright_stamp" ]; then
+finish_install "playwright-core $PLAYWRIGHT_VERSION" "the browser tests"
+if [ -f "$playwright_dir/$playwright_stamp" ]; then
   ZTPATH_PLAYWRIGHT_DIR="$(cd "$playwright_dir" && pwd)"
   export ZTPATH_PLAYWRIGHT_DIR
 elif [ "$in_ci" = true ]; then
@@ -179,7 +157,7 @@ if [ "$in_ci" = true ] && [ ! -x /usr/bin/chromium ]; then
 fi
 
 log="$(mktemp)"
-trap 'rm -f "$log" "$moto_log" "$apt_log" "$pyyaml_log" "$sarif_log" "$playwright_log"' EXIT
+logs+=("$log")
 set +e
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

@@ -32,13 +32,4 @@ impl Interner {
         self.seen.insert(s.clone());
         s
     }
-
-    /// How many distinct texts it holds.
-    pub fn len(&self) -> usize {
-        self.seen.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
-    }
 }

@@ -7,7 +7,14 @@ mod common;
 use common::{NOW, run, scan_json};
 
 fn scan(input: &str, format: &str) -> String {
-    let (code, out, err) = run(&["scan", input, "--format", format, "--fail-on", "never", "--now", NOW]);
+    scan_with(input, format, &[])
+}
+
+/// A scan's standard output, with `extra` arguments; the scan must succeed.
+fn scan_with(input: &str, format: &str, extra: &[&str]) -> String {
+    let mut args = vec!["scan", input, "--format", format, "--fail-on", "never", "--now", NOW];
+    args.extend_from_slice(extra);
+    let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{err}");
     out
 }
@@ -30,32 +37,8 @@ fn the_baseline_filter_appears_only_with_a_baseline() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("base.json");
     let base_s = base.to_str().unwrap();
-    let (code, _, err) = run(&[
-        "scan",
-        "fixtures/demo",
-        "--format",
-        "json",
-        "--output",
-        base_s,
-        "--fail-on",
-        "never",
-        "--now",
-        NOW,
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let (code, html, err) = run(&[
-        "scan",
-        "fixtures/demo",
-        "--format",
-        "html",
-        "--baseline",
-        base_s,
-        "--fail-on",
-        "never",
-        "--now",
-        NOW,
-    ]);
-    assert_eq!(code, 0, "{err}");
+    scan_with("fixtures/demo", "json", &["--output", base_s]);
+    let html = scan_with("fixtures/demo", "html", &["--baseline", base_s]);
     assert!(html.contains("<select id=\"f-base\">"));
     assert!(!scan("fixtures/demo", "html").contains("id=\"f-base\""));
 }

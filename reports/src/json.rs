@@ -24,55 +24,72 @@ use crate::{Report, text};
 /// Writes the Report as pretty-printed JSON followed by a newline.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, SafeFormatter(PrettyFormatter::new()));
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, SafeFormatter::new(PrettyFormatter::new()));
     // An I/O error comes back as it was (a closed pipe stays `BrokenPipe`).
     report.serialize(&mut ser).map_err(io::Error::from)?;
     out.write_all(b"\n")?;
     out.flush()
 }
 
-/// serde_json's pretty printer, with the characters serde leaves as they are and a terminal
-/// must not see written as `\uXXXX`.
-pub(crate) struct SafeFormatter(pub(crate) PrettyFormatter<'static>);
+/// A serde_json formatter (pretty for the reports, compact for the HTML page's island) with the
+/// characters serde leaves as they are and a terminal must not see written as `\uXXXX`, and any
+/// others a format adds ([`SafeFormatter::escaping`]).
+pub(crate) struct SafeFormatter<F> {
+    inner: F,
+    also: fn(char) -> bool,
+}
 
-impl Formatter for SafeFormatter {
+impl<F> SafeFormatter<F> {
+    pub(crate) fn new(inner: F) -> SafeFormatter<F> {
+        SafeFormatter { inner, also: |_| false }
+    }
+
+    /// Also writes the characters `also` picks as `\uXXXX` (each must be in the Basic
+    /// Multilingual Plane).
+    pub(crate) fn escaping(inner: F, also: fn(char) -> bool) -> SafeFormatter<F> {
+        SafeFormatter { inner, also }
+    }
+}
+
+impl<F: Formatter> Formatter for SafeFormatter<F> {
     fn write_string_fragment<W: ?Sized + Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
         let mut rest = fragment;
-        while let Some((i, c)) = rest.char_indices().find(|(_, c)| text::is_unsafe(*c)) {
-            writer.write_all(&rest.as_bytes()[..i])?;
+        while let Some((i, c)) = rest.char_indices().find(|(_, c)| text::is_unsafe(*c) || (self.also)(*c)) {
+            self.inner.write_string_fragment(writer, &rest[..i])?;
             // Every such character is in the Basic Multilingual Plane: one `\uXXXX`.
             write!(writer, "\\u{:04x}", c as u32)?;
             rest = &rest[i + c.len_utf8()..];
         }
-        writer.write_all(rest.as_bytes())
+        self.inner.write_string_fragment(writer, rest)
     }
 
     fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.begin_array(writer)
+        self.inner.begin_array(writer)
     }
     fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_array(writer)
+        self.inner.end_array(writer)
     }
     fn begin_array_value<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
-        self.0.begin_array_value(writer, first)
+        self.inner.begin_array_value(writer, first)
     }
     fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_array_value(writer)
+        self.inner.end_array_value(writer)
     }
     fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.begin_object(writer)
+        self.inner.begin_object(writer)
     }
     fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_object(writer)
+        self.inner.end_object(writer)
     }
     fn begin_object_key<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
-        self.0.begin_object_key(writer, first)
+        self.inner.begin_object_key(writer, first)
     }
     fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.begin_object_value(writer)
+        self.inner.begin_object_value(writer)
     }
     fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_object_value(writer)
+        self.inner.end_object_value(writer)
     }
 }
 

@@ -59,7 +59,7 @@ pub fn render(report: &Report, options: &SarifOptions, out: &mut dyn Write) -> i
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut ser = serde_json::Serializer::with_formatter(
         &mut out,
-        SafeFormatter(serde_json::ser::PrettyFormatter::new()),
+        SafeFormatter::new(serde_json::ser::PrettyFormatter::new()),
     );
     log.serialize(&mut ser).map_err(io::Error::from)?;
     out.write_all(b"\n")?;

@@ -6,6 +6,7 @@
 //! that hash, and paths whose ids share a hash are chained. On a large estate a second copy of
 //! every id was a sixth of the heap.
 
+use std::collections::hash_map::Entry;
 use std::hash::BuildHasher;
 use std::ops::Index;
 
@@ -49,43 +50,42 @@ impl PathSet {
     /// Adds a path (or returns the one with the same id) and indexes it; returns its position.
     /// Its hops' details and `via`s become the set's shared copies of those texts.
     pub fn add(&mut self, est: &Estate<'_>, mut path: AuthPath) -> usize {
+        if let Some(i) = self.position(&path.id) {
+            return i;
+        }
         for hop in &mut path.hops {
             self.texts.share(&mut hop.detail);
             if let Some(via) = &mut hop.via {
                 self.texts.share(via);
             }
         }
-        self.index_path(est, path)
+        let i = self.paths.len();
+        self.paths.push(path);
+        self.link(est, i);
+        i
     }
 
-    fn index_path(&mut self, est: &Estate<'_>, path: AuthPath) -> usize {
-        let h = hash(&path.id);
-        let i = self.paths.len();
+    /// Indexes the path at position `i`, the last one indexed so far: by the hash of its id
+    /// (at the end of that hash's chain) and by the workload it ends at.
+    fn link(&mut self, est: &Estate<'_>, i: usize) {
         let slot = u32::try_from(i).ok().filter(|&n| n < END).expect("more auth paths than the index holds");
-        let mut at = match self.index.get(&h) {
-            Some(&first) => first,
-            None => {
-                self.index.insert(h, slot);
-                END
+        let path = &self.paths[i];
+        self.chain.push(END);
+        match self.index.entry(hash(&path.id)) {
+            Entry::Vacant(v) => {
+                v.insert(slot);
             }
-        };
-        while at != END {
-            if self.paths[at as usize].id == path.id {
-                return at as usize;
-            }
-            let next = self.chain[at as usize];
-            if next == END {
+            Entry::Occupied(o) => {
+                let mut at = *o.get();
+                while self.chain[at as usize] != END {
+                    at = self.chain[at as usize];
+                }
                 self.chain[at as usize] = slot;
             }
-            at = next;
         }
-        assert!(i < END as usize, "more auth paths than the index holds");
         if let Some(&wi) = est.workload_index.get(path.to.as_str()) {
             self.into[wi].push(i);
         }
-        self.chain.push(END);
-        self.paths.push(path);
-        i
     }
 
     /// Makes room for `additional` more paths at once, so that a phase that knows how many it
@@ -109,25 +109,7 @@ impl PathSet {
         self.chain.clear();
         self.into.iter_mut().for_each(Vec::clear);
         for i in 0..self.paths.len() {
-            let slot = u32::try_from(i).expect("the set holds fewer paths than the index can");
-            let path = &self.paths[i];
-            // Ids are unique: each hash chain is walked to its end only when hashes collide.
-            match self.index.get(&hash(&path.id)) {
-                None => {
-                    self.index.insert(hash(&path.id), slot);
-                }
-                Some(&first) => {
-                    let mut at = first;
-                    while self.chain[at as usize] != END {
-                        at = self.chain[at as usize];
-                    }
-                    self.chain[at as usize] = slot;
-                }
-            }
-            self.chain.push(END);
-            if let Some(&wi) = est.workload_index.get(path.to.as_str()) {
-                self.into[wi].push(i);
-            }
+            self.link(est, i);
         }
     }
 

@@ -217,10 +217,14 @@ async function demo(page) {
   // Blast radius and path explorer list the JSON's entries.
   eq(await page.getAttribute('#b-count', 'data-count'), String(report.blast_radius.length), 'blast radius entries');
   eq(await page.getAttribute('#p-count', 'data-count'), String(report.paths.length), 'paths');
+  // A <details> is filled by its `toggle` handler, which runs as a task after the click: wait
+  // for its content before counting it.
   await page.click('#b-list details.blast-item summary');
+  await page.waitForSelector('#b-list details.blast-item[open] ul.reaches', { state: 'attached' });
   const first = report.blast_radius[0];
   eq(await page.$$eval('#b-list details.blast-item[open] ul.reaches > li', (ls) => ls.length), first.reaches.length, 'reaches of the widest credential');
   await page.click('#p-list details.path-item summary');
+  await page.waitForSelector('#p-list details.path-item[open] table.hops', { state: 'attached' });
   eq(await page.$$eval('#p-list details.path-item[open] table.hops tr', (t) => t.length - 1), report.paths[0].hops.length, 'hops of the first path');
 
   // Print: the summary, the matrix and the findings, without the interactive parts.
@@ -254,7 +258,8 @@ async function hostile(page) {
   // Open everything the script renders on demand.
   await expandAllFindings(page);
   await page.$$eval('#b-list details, #p-list details', (ds) => ds.forEach((d) => { d.open = true; }));
-  await page.waitForTimeout(50);
+  // Their `toggle` handlers fill them as tasks after the change: wait until each one has.
+  await page.waitForFunction(() => [...document.querySelectorAll('#b-list details, #p-list details')].every((d) => d.dataset.rendered === '1'));
   for (const n of report.nodes) {
     const h = await page.evaluateHandle((id) => [...document.querySelectorAll('#g-view .node')].find((x) => x.dataset.id === id), n.id);
     if (await h.evaluate((x) => !!x)) await h.click();

@@ -22,10 +22,11 @@ use std::io::{self, Write};
 
 use base64::Engine as _;
 use serde::Serialize;
-use serde_json::ser::{CompactFormatter, Formatter};
+use serde_json::ser::CompactFormatter;
 use sha2::{Digest, Sha256};
 
-use crate::{DocumentOptions, Report, text};
+use crate::json::SafeFormatter;
+use crate::{DocumentOptions, Report};
 use escape::esc;
 
 /// The page's script (vanilla JavaScript, no library).
@@ -69,29 +70,15 @@ pub fn render(report: &Report, options: &DocumentOptions, out: &mut dyn Write) -
     out.flush()
 }
 
-/// The Report as compact JSON that cannot end its `<script>` element.
+/// The Report as compact JSON that cannot end its `<script>` element: `<` is written as
+/// `\u003c` besides the characters the JSON report escapes, so a JSON reader gets the same strings
+/// and the HTML parser never sees `</` or `<!--` inside the island (the text of a script element
+/// ends or changes state only at a `<`; entities are not decoded there, so `&` and `>` are left
+/// as they are, which keeps the `->` of every path id one byte instead of six).
 fn island(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(out, IslandFormatter(CompactFormatter));
+    let formatter = SafeFormatter::escaping(CompactFormatter, |c| c == '<');
+    let mut ser = serde_json::Serializer::with_formatter(out, formatter);
     report.serialize(&mut ser).map_err(io::Error::from)
-}
-
-/// serde_json's compact writer with `<` and the [unsafe](text::is_unsafe) characters written as
-/// `\uXXXX`: a JSON reader gets the same strings, and the HTML parser never sees `</` or `<!--`
-/// inside the island (the text of a script element ends or changes state only at a `<`; entities
-/// are not decoded there, so `&` and `>` are left as they are, which keeps the `->` of every path
-/// id one byte instead of six).
-struct IslandFormatter(CompactFormatter);
-
-impl Formatter for IslandFormatter {
-    fn write_string_fragment<W: ?Sized + Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
-        let mut rest = fragment;
-        while let Some((i, c)) = rest.char_indices().find(|(_, c)| *c == '<' || text::is_unsafe(*c)) {
-            writer.write_all(&rest.as_bytes()[..i])?;
-            write!(writer, "\\u{:04x}", c as u32)?;
-            rest = &rest[i + c.len_utf8()..];
-        }
-        self.0.write_string_fragment(writer, rest)
-    }
 }
 
 #[cfg(test)]

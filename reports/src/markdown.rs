@@ -247,9 +247,11 @@ mod tests {
                 "## Inputs not read",
             ]
         );
-        assert!(
-            md.contains("ztpath 0.1.0 · schema 2.1.0 · reference date 2026-11-25 · inputs fixtures/demo\n")
+        let header = format!(
+            "ztpath 0.1.0 · schema {} · reference date 2026-11-25 · inputs fixtures/demo\n",
+            crate::SCHEMA_VERSION
         );
+        assert!(md.contains(&header), "{md}");
         assert!(md.contains("| critical | 1 |\n| high | 0 |\n| medium | 1 |"), "{md}");
         assert!(
             md.contains("| NHI5\\:2025 Overprivileged NHI | 1 | 0 | 0 | 0 | 0 | fails | ZT001 |\n"),

@@ -76,6 +76,7 @@ pub struct Analysis<'a> {
     inbound: Vec<Option<WorkloadInbound>>,
     paths: PathSet,
     proxies: ProxyPaths,
+    wire: Vec<crate::paths::wire::WireTarget>,
     blast: Vec<BlastRadius>,
     options: Options,
 }
@@ -99,10 +100,25 @@ impl<'a> Analysis<'a> {
             crate::paths::proxies::through_proxies(&estate, &mesh, &calls, &mut graph, &mut paths);
         let mut calls = calls;
         calls.leaks.append(&mut proxies.leaks);
+        let wire = crate::paths::wire::attach(&estate, &proxies, &mut paths);
         clock.lap("paths");
         let blast = crate::blast::blast_radius(&graph, &estate, &calls, &aws);
         clock.lap("blast");
-        Analysis { estate, mesh, rbac, unplaced, aws, calls, graph, inbound, paths, proxies, blast, options }
+        Analysis {
+            estate,
+            mesh,
+            rbac,
+            unplaced,
+            aws,
+            calls,
+            graph,
+            inbound,
+            paths,
+            proxies,
+            wire,
+            blast,
+            options,
+        }
     }
 
     /// The estate: workloads, Services, namespaces and the indexes over them.
@@ -183,6 +199,11 @@ impl<'a> Analysis<'a> {
     /// Credentials ranked by blast radius, widest first.
     pub fn blast(&self) -> &[BlastRadius] {
         &self.blast
+    }
+
+    /// What each live TLS observation reached (in the Inventory's order), with its paths.
+    pub fn wire(&self) -> &[crate::paths::wire::WireTarget] {
+        &self.wire
     }
 
     /// Paths through proxies and load balancers, with the facts the proxy rules read.

@@ -111,12 +111,26 @@ struct CertArgs {
 
 /// `scan --tls`: probe endpoints and compare the wire with the configuration.
 #[cfg(feature = "tls-live")]
-#[derive(clap::Args)]
+#[derive(clap::Args, Default)]
 struct ScanTlsArgs {
-    /// Probe the `--tls-target`s (and `--targets` file) with live TLS handshakes and compare what
-    /// the wire says with what the configuration says.
+    /// Probe the endpoints the estate names (proxy, load balancer, Ingress and Gateway listeners
+    /// by their addresses and host names) and the `--tls-target`s with live TLS handshakes, and
+    /// compare what the wire says with what the configuration says. The estate chooses where
+    /// ztpath connects: on untrusted input, add --tls-no-discover.
     #[arg(long)]
     tls: bool,
+    /// Probe only the `--tls-target`s (and `--targets` file), none of the endpoints the estate
+    /// names.
+    #[arg(long, requires = "tls")]
+    tls_no_discover: bool,
+    /// Also probe every Service with a selector by its cluster DNS name (`name.namespace.svc`).
+    /// Default: when ztpath runs in a pod (KUBERNETES_SERVICE_HOST is set).
+    #[arg(long, requires = "tls")]
+    tls_cluster_services: bool,
+    /// Probe at most this many endpoints found in the estate (the `--tls-target`s always); the
+    /// report says when some were left out.
+    #[arg(long, default_value_t = 1024, value_name = "N", requires = "tls")]
+    tls_max_targets: usize,
     /// An endpoint and the estate object it belongs to: `host:port[=SNI]=Kind/ns/name`
     /// (`Deployment/shop/api`, `Service/shop/api`, `NginxConfig/edge`; repeatable).
     #[arg(long, value_name = "HOST:PORT=KIND/NS/NAME", requires = "tls")]
@@ -397,25 +411,43 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         return Ok(Exit::Error);
     }
     let Some(today) = args.analysis.now.or_else(default_today) else { return Ok(Exit::Error) };
-    let mut live = match collect_aws(&args.aws) {
+    let live = match collect_aws(&args.aws) {
         Ok(live) => live,
         Err(exit) => return Ok(exit),
     };
     #[cfg(feature = "tls-live")]
-    if args.tls.tls {
-        let observed = crate::probe_cli::targets(&args.tls.tls_target, &args.tls.probe)
-            .and_then(|t| crate::probe_cli::options(&args.tls.probe, today).map(|o| (t, o)))
-            .and_then(|(t, o)| crate::probe_cli::probe(&t, &o));
-        match observed {
-            Ok(observed) => live.get_or_insert_with(Default::default).tls = observed,
+    let mut wire = if args.tls.tls {
+        let planned = crate::probe_cli::targets(&args.tls.tls_target, &args.tls.probe)
+            .and_then(|t| crate::probe_cli::options(&args.tls.probe, today).map(|o| (t, o)));
+        match planned {
+            Ok((given, options)) => Some(crate::probe_cli::WirePlan {
+                given,
+                options,
+                discover: !args.tls.tls_no_discover,
+                discovery: crate::tls_targets::Discovery {
+                    cluster_services: args.tls.tls_cluster_services
+                        || std::env::var_os("KUBERNETES_SERVICE_HOST").is_some_and(|v| !v.is_empty()),
+                },
+                max_discovered: args.tls.tls_max_targets,
+                error: None,
+            }),
             Err(e) => {
                 eprintln!("ztpath: tls: {}", text::escape(&e));
                 return Ok(Exit::Error);
             }
         }
-    }
-    let paths =
-        if args.paths.is_empty() && live.is_none() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    } else {
+        None
+    };
+    #[cfg(feature = "tls-live")]
+    let only_wire = wire.is_some();
+    #[cfg(not(feature = "tls-live"))]
+    let only_wire = false;
+    let paths = if args.paths.is_empty() && live.is_none() && !only_wire {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
     let format = match args.format {
         Some(FormatArg::Table) => Format::Table,
         Some(FormatArg::Json) => Format::Json,
@@ -436,6 +468,19 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         };
     let ScanSettings { root, fail_on, options, reading } = settings;
     let from_aws = live.is_some();
+    #[cfg(feature = "tls-live")]
+    let (report, mut timings) = match &mut wire {
+        Some(plan) => {
+            let scanned = crate::scan_then(&paths, &reading, live, &options, &mut |inv| plan.observe(inv));
+            if let Some(e) = plan.error.take() {
+                eprintln!("ztpath: tls: {}", text::escape(&e));
+                return Ok(Exit::Error);
+            }
+            scanned
+        }
+        None => scan_with(&paths, &reading, live, &options),
+    };
+    #[cfg(not(feature = "tls-live"))]
     let (report, mut timings) = scan_with(&paths, &reading, live, &options);
     // Escaped: file names and messages come from the input, and must not write to the terminal
     // or start a line of their own.
@@ -474,6 +519,9 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         .collect();
     if from_aws {
         inputs.push("AWS account (live)".to_owned());
+    }
+    if only_wire {
+        inputs.push("live TLS endpoints".to_owned());
     } else if inputs.is_empty() {
         inputs.push(".".to_owned());
     }
@@ -879,11 +927,7 @@ impl DiffArgs {
             baseline: None,
             analysis: AnalysisArgs { fingerprint_key: None, ..self.analysis.clone() },
             #[cfg(feature = "tls-live")]
-            tls: ScanTlsArgs {
-                tls: false,
-                tls_target: Vec::new(),
-                probe: crate::probe_cli::TlsProbeArgs::default(),
-            },
+            tls: ScanTlsArgs::default(),
         }
     }
 }

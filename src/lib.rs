@@ -26,6 +26,8 @@ pub mod resolve;
 pub mod rules;
 pub mod timings;
 pub mod tls;
+#[cfg(feature = "tls-live")]
+pub mod tls_targets;
 
 use std::path::PathBuf;
 
@@ -50,6 +52,19 @@ pub fn scan_with(
     extra: Option<ztpath_probes::RawInventory>,
     options: &Options,
 ) -> (Report, Timings) {
+    scan_then(paths, reading, extra, options, &mut |_| {})
+}
+
+/// Like [`scan_with`], and `after_read` may add to the Inventory once it is read and before it
+/// is analysed: what depends on the estate itself (live TLS observations of the endpoints it
+/// names, with their diagnostics).
+pub fn scan_then(
+    paths: &[PathBuf],
+    reading: &ReadOptions,
+    extra: Option<ztpath_probes::RawInventory>,
+    options: &Options,
+    after_read: &mut dyn FnMut(&mut ztpath_probes::Inventory),
+) -> (Report, Timings) {
     let mut t = Timings::default();
     let (inventory, read) = measure(|| {
         let mut raw = if paths.is_empty() {
@@ -62,7 +77,9 @@ pub fn scan_with(
         }
         // One finish step for everything read: joins across sources, and an account that is also
         // among the files (an export of it) kept once.
-        ztpath_probes::finish(raw)
+        let mut inventory = ztpath_probes::finish(raw);
+        after_read(&mut inventory);
+        inventory
     });
     t.read = read;
     t.mark_memory("read");

@@ -134,3 +134,48 @@ pub(crate) fn probe(
 }
 
 use ztpath_probes::tls as ztpath_probes_tls;
+
+/// `scan --tls`: what to probe once the estate is read, and the probe's error if it could not
+/// run at all.
+pub(crate) struct WirePlan {
+    /// The `--tls-target`s and `--targets` file, probed whatever the estate says.
+    pub(crate) given: Vec<ztpath_probes_tls::TlsTarget>,
+    pub(crate) options: ztpath_probes_tls::TlsProbeOptions,
+    /// Add the endpoints the estate names.
+    pub(crate) discover: bool,
+    pub(crate) discovery: crate::tls_targets::Discovery,
+    /// At most this many endpoints from the estate.
+    pub(crate) max_discovered: usize,
+    pub(crate) error: Option<String>,
+}
+
+impl WirePlan {
+    /// Probes the given targets and (unless told not to) the endpoints the estate names, and adds
+    /// the observations to the Inventory, with a diagnostic when the cap left some out.
+    pub(crate) fn observe(&mut self, inventory: &mut ztpath_probes::Inventory) {
+        let mut discovered = if self.discover {
+            crate::tls_targets::from_estate(inventory, self.discovery)
+        } else {
+            Vec::new()
+        };
+        let found = discovered.len();
+        if found > self.max_discovered {
+            discovered.truncate(self.max_discovered);
+            inventory.diagnostics.push(ztpath_probes::Diagnostic {
+                source: ztpath_probes::Source { file: "tls://estate".into(), line: 0 },
+                reason: format!(
+                    "the estate names {found} TLS endpoints; the first {} were probed (raise --tls-max-targets)",
+                    self.max_discovered
+                ),
+            });
+        }
+        let targets = crate::tls_targets::merge(std::mem::take(&mut self.given), discovered);
+        match probe(&targets, &self.options) {
+            Ok(observed) => {
+                inventory.objects_read += observed.len();
+                inventory.tls.extend(observed);
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+}

@@ -327,3 +327,90 @@ fn the_running_nginx_drifted_from_its_file() {
     assert!(doc["findings"].as_array().expect("findings").iter().all(|f| f["rule"] != "ZT301"), "{doc}");
     assert_eq!(doc["tls"][0]["client_auth"], "required");
 }
+
+#[test]
+fn scan_tls_probes_the_endpoints_the_estate_names() {
+    let Some(nginx) = binary("nginx") else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = pki(dir.path());
+    let ports = free_ports(2);
+    // The running nginx lets clients without a certificate in on the TLS port; the other port is
+    // plaintext.
+    let _nginx = start_nginx(&nginx, dir.path(), &pki, &["optional"], ports[1], &ports);
+    // The repository's file binds both to an address of the documentation range (pinned to
+    // loopback with --tls-resolve, as curl's --resolve), says `on`, and has a loopback-only
+    // server that must not be probed.
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).expect("mkdir");
+    std::fs::write(
+        repo.join("nginx.conf"),
+        format!(
+            "events {{}}\nhttp {{\n  server {{\n    listen 192.0.2.44:{} ssl;\n    server_name edge.example;\n    ssl_certificate server.pem;\n    ssl_certificate_key server.key;\n    ssl_client_certificate ca.pem;\n    ssl_verify_client on;\n    location / {{ proxy_pass http://app.internal:8080; }}\n  }}\n  server {{\n    listen 192.0.2.44:{};\n    server_name plain.example;\n    location / {{ return 200; }}\n  }}\n  server {{\n    listen 127.0.0.1:9 ssl;\n    server_name local.example;\n    ssl_certificate server.pem;\n    ssl_certificate_key server.key;\n  }}\n}}\n",
+            ports[0], ports[1]
+        ),
+    )
+    .expect("write");
+    let ca = pki.ca.display().to_string();
+    let pins: Vec<String> = ports.iter().map(|p| format!("192.0.2.44:{p}:127.0.0.1")).collect();
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            ".",
+            "--tls",
+            "--tls-ca",
+            &ca,
+            "--tls-resolve",
+            &pins[0],
+            "--tls-resolve",
+            &pins[1],
+            "--format",
+            "json",
+            "--now",
+            NOW,
+            "--fail-on",
+            "never",
+        ];
+        args.extend(extra);
+        let (code, stdout, stderr) = common::run_in(&repo, &args);
+        assert_eq!(code, 0, "{stderr}");
+        let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+        doc
+    };
+    let doc = scan(&[]);
+    let tls = doc["tls"].as_array().expect("tls");
+    let seen: Vec<(&str, &Value, &Value)> =
+        tls.iter().map(|t| (t["target"].as_str().unwrap_or_default(), &t["tls"], &t["maps_to"])).collect();
+    let nginx_ref = serde_json::json!({"kind": "NginxConfig", "name": "nginx"});
+    assert_eq!(
+        seen,
+        vec![
+            (format!("192.0.2.44:{}=edge.example", ports[0]).as_str(), &Value::Bool(true), &nginx_ref),
+            (format!("192.0.2.44:{}=plain.example", ports[1]).as_str(), &Value::Bool(false), &nginx_ref),
+        ],
+        "{doc}"
+    );
+    assert_eq!(tls[0]["client_auth"], "optional");
+    let findings = doc["findings"].as_array().expect("findings");
+    // The TLS listener drifted; the plaintext one is as its file says.
+    let drift: Vec<&Value> = findings.iter().filter(|f| f["rule"] == "ZT301").collect();
+    assert_eq!(drift.len(), 1, "{doc}");
+    assert!(drift[0]["message"].as_str().unwrap_or_default().contains(&format!("192.0.2.44:{}", ports[0])));
+    assert!(findings.iter().all(|f| f["rule"] != "ZT302"), "{doc}");
+    // The finding sits on the path through that listener, and the hop into nginx shows the wire.
+    let on: Vec<&str> =
+        drift[0]["paths"].as_array().expect("paths").iter().filter_map(Value::as_str).collect();
+    assert_eq!(on.len(), 1, "{doc}");
+    let path = doc["paths"].as_array().expect("paths").iter().find(|p| p["id"] == on[0]).expect("the path");
+    let hop = &path["hops"][0];
+    assert_eq!(hop["to"], "proxy:nginx/-/nginx", "{path}");
+    let wire = format!("tls://192.0.2.44:{}", ports[0]);
+    assert!(
+        hop["evidence"].as_array().expect("evidence").iter().any(|e| e["file"] == wire.as_str()),
+        "{path}"
+    );
+
+    // Told not to look in the estate, it probes nothing (and the report has no `tls` array).
+    let doc = scan(&["--tls-no-discover"]);
+    assert!(doc.get("tls").is_none(), "{doc}");
+    assert!(doc["findings"].as_array().expect("findings").iter().all(|f| f["rule"] != "ZT301"), "{doc}");
+}

@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod port_tls;
 pub mod proxies;
 pub mod set;
+pub mod wire;
 
 use ztpath_probes::{ClientTlsMode, Source};
 use ztpath_reports::{AuthMethod, Evidence, Hop, IdentityState, VerdictOrigin};

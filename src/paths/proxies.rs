@@ -138,7 +138,7 @@ pub fn proxy_id(p: &Proxy) -> String {
 /// The node id of every proxy. Two proxies with the same kind, namespace and name (two
 /// `envoy.yaml` in different folders, one Service in two files) are told apart by where they are
 /// defined, so that neither's paths and findings are taken for the other's.
-fn proxy_ids(proxies: &[Proxy]) -> Vec<String> {
+pub fn proxy_ids(proxies: &[Proxy]) -> Vec<String> {
     let base: Vec<String> = proxies.iter().map(proxy_id).collect();
     let mut count: HashMap<&str, usize> = HashMap::default();
     for id in &base {

@@ -129,6 +129,12 @@ impl PathSet {
         None
     }
 
+    /// The path at a position, to add evidence to its hops. Its id, ends and hops' nodes must not
+    /// change: the index is built on them.
+    pub fn at_mut(&mut self, position: usize) -> &mut AuthPath {
+        &mut self.paths[position]
+    }
+
     pub fn iter(&self) -> std::slice::Iter<'_, AuthPath> {
         self.paths.iter()
     }

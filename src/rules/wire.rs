@@ -2,6 +2,8 @@
 //! belongs to and what the configuration of that object says the wire should show.
 
 use ztpath_probes::{ClientCertMode, ListenerTls, ProxyKind, Source, TlsObservation};
+
+use crate::paths::wire::{WireTarget, endpoint, observed_at};
 use ztpath_reports::Subject;
 
 use super::rule::{proxy_subject, subject, workload_subject};
@@ -23,6 +25,8 @@ pub(super) struct WireView<'i> {
     pub(super) expects_tls: Option<(bool, &'static str)>,
     /// SPIFFE IDs the graph expects the server to present (its workloads' service accounts).
     pub(super) spiffe_ids: Vec<String>,
+    /// The paths that arrive at the mapped object (through the listener observed).
+    pub(super) paths: Vec<ztpath_reports::SharedStr>,
 }
 
 impl WireView<'_> {
@@ -32,45 +36,29 @@ impl WireView<'_> {
     }
 }
 
-fn endpoint(o: &TlsObservation) -> String {
-    if o.host.contains(':') { format!("[{}]:{}", o.host, o.port) } else { format!("{}:{}", o.host, o.port) }
-}
-
 /// Every observation of the inventory, resolved.
 pub(super) fn views<'i>(a: &Analysis<'i>) -> Vec<WireView<'i>> {
-    a.inventory().tls.iter().map(|o| view(a, o)).collect()
+    a.inventory().tls.iter().zip(a.wire()).map(|(o, t)| view(a, o, t)).collect()
 }
 
-fn view<'i>(a: &Analysis<'i>, o: &'i TlsObservation) -> WireView<'i> {
-    let observed =
-        o.source.clone().unwrap_or_else(|| Source { file: format!("tls://{}", endpoint(o)).into(), line: 0 });
+fn view<'i>(a: &Analysis<'i>, o: &'i TlsObservation, t: &WireTarget) -> WireView<'i> {
     let mut v = WireView {
         o,
         subject: subject("TlsEndpoint", None, &endpoint(o)),
-        evidence: vec![observed],
-        mapped: false,
+        evidence: vec![observed_at(o)],
+        mapped: t.mapped(),
         requires_client_cert: None,
         expects_tls: None,
         spiffe_ids: Vec::new(),
+        paths: t.paths.iter().map(|&i| a.paths()[i].id.clone()).collect(),
     };
     let Some(r) = &o.maps_to else { return v };
     v.subject = subject(&r.kind, r.namespace.as_deref(), &r.name);
     let inv = a.inventory();
-    // A proxy or load balancer (by the kind its findings carry), and its listener on the port.
-    let proxy = inv.proxies.iter().find(|p| {
-        crate::paths::backends::object_kind(p).eq_ignore_ascii_case(&r.kind)
-            && p.name == r.name
-            && (r.namespace.is_none() || p.namespace == r.namespace)
-    });
-    if let Some(p) = proxy {
-        v.mapped = true;
+    if let Some((pi, li)) = t.proxy {
+        let p = &inv.proxies[pi];
         v.subject = proxy_subject(p);
-        let listener = p
-            .listeners
-            .iter()
-            .find(|l| l.port == Some(u32::from(o.port)))
-            .or_else(|| if p.listeners.len() == 1 { p.listeners.first() } else { None });
-        if let Some(l) = listener {
+        if let Some(l) = li.map(|li| &p.listeners[li]) {
             v.evidence.push(crate::paths::backends::at(p, l, l.line));
             v.expects_tls = match l.tls {
                 ListenerTls::Terminate => Some((true, "terminates TLS")),
@@ -92,30 +80,14 @@ fn view<'i>(a: &Analysis<'i>, o: &'i TlsObservation) -> WireView<'i> {
         }
         return v;
     }
-    // Workloads: the object itself, or the ones a Service selects.
-    let est = a.estate();
-    let ns = r.namespace.as_deref().unwrap_or("default");
-    let workloads: Vec<usize> = if r.kind == "Service" {
-        est.service_index
-            .get(&(ns, r.name.as_str()))
-            .map(|&s| est.service_workloads[s].clone())
-            .unwrap_or_default()
-    } else {
-        a.workloads()
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| w.kind() == r.kind && w.name() == r.name && w.ns == ns)
-            .map(|(i, _)| i)
-            .collect()
-    };
-    if workloads.is_empty() {
+    if t.workloads.is_empty() {
         return v;
     }
-    v.mapped = true;
     if r.kind != "Service" {
-        v.subject = workload_subject(&a.workloads()[workloads[0]]);
+        v.subject = workload_subject(&a.workloads()[t.workloads[0]]);
     }
-    for &wi in &workloads {
+    let est = a.estate();
+    for &wi in &t.workloads {
         let w = &a.workloads()[wi];
         v.spiffe_ids.push(est.spiffe_id(w.ns, &w.sa));
         if let Some(inbound) = a.inbound(wi)

@@ -45,7 +45,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 v.endpoint()
             ),
             evidence: v.evidence.clone(),
-            paths: Vec::new(),
+            paths: v.paths.clone(),
         });
     }
 }

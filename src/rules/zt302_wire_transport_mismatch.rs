@@ -53,7 +53,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             key: v.endpoint(),
             message,
             evidence: v.evidence.clone(),
-            paths: Vec::new(),
+            paths: v.paths.clone(),
         });
     }
 }

@@ -52,7 +52,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             key: v.endpoint(),
             message: format!("The certificate of {} ({}) {what}.", v.endpoint(), leaf.subject),
             evidence: v.evidence.clone(),
-            paths: Vec::new(),
+            paths: v.paths.clone(),
         });
     }
 }

@@ -21,7 +21,8 @@ against a private CA) for every name the endpoint is reached by (DNS or IP SANs;
 used for names).",
     detects: "A live endpoint whose chain does not lead to the roots (system roots, or `--tls-ca`): \
 **high** when the leaf is self-signed and the endpoint is mapped to an estate object, **medium** otherwise; \
-and, apart, a leaf not valid for the server name: **medium**.",
+and, apart, a leaf not valid for the server name: **medium** (not for a workload certificate with a SPIFFE ID \
+and no DNS or IP name: clients check that ID, which ZT306 compares with the graph).",
     check,
 };
 
@@ -40,10 +41,15 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 key: format!("{} trust", v.endpoint()),
                 message: format!("The certificate of {} ({}) {what}.", v.endpoint(), leaf.subject),
                 evidence: v.evidence.clone(),
-                paths: Vec::new(),
+                paths: v.paths.clone(),
             });
         }
-        if v.o.name_valid == Some(false) {
+        // A workload certificate (an X.509-SVID) with no DNS or IP name is checked by its SPIFFE
+        // ID, which ZT306 compares: it has no name to match.
+        let svid = leaf.dns_sans.is_empty()
+            && leaf.ip_sans.is_empty()
+            && leaf.uri_sans.iter().any(|u| u.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("spiffe://")));
+        if v.o.name_valid == Some(false) && !svid {
             let name = v.o.sni.as_deref().unwrap_or(&v.o.host);
             sink.push(Hit {
                 severity: Severity::Medium,
@@ -55,7 +61,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                     leaf.subject
                 ),
                 evidence: v.evidence.clone(),
-                paths: Vec::new(),
+                paths: v.paths.clone(),
             });
         }
     }

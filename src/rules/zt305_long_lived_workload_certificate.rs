@@ -41,7 +41,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 hours / 24
             ),
             evidence: v.evidence.clone(),
-            paths: Vec::new(),
+            paths: v.paths.clone(),
         });
     }
 }

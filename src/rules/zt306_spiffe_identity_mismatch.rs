@@ -49,7 +49,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 v.spiffe_ids.join(", ")
             ),
             evidence: v.evidence.clone(),
-            paths: Vec::new(),
+            paths: v.paths.clone(),
         });
     }
 }

@@ -32,7 +32,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             key: v.endpoint(),
             message: format!("{} accepts TLS 1.2 with {cipher}, which has no forward secrecy.", v.endpoint()),
             evidence: v.evidence.clone(),
-            paths: Vec::new(),
+            paths: v.paths.clone(),
         });
     }
 }

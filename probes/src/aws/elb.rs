@@ -444,6 +444,7 @@ fn build_listener(
         authz: Vec::new(),
         routes: Vec::new(),
         local_only: false,
+        address: None,
         line,
         file: other_file.then(|| Arc::clone(&item.source.file)),
     };

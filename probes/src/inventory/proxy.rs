@@ -200,6 +200,10 @@ pub struct ProxyListener {
     /// Bound only to loopback addresses (127.0.0.0/8, `::1`, `localhost`) or a Unix socket: only
     /// processes of its own pod (or host) can connect to it.
     pub local_only: bool,
+    /// The address it is bound to, when the configuration names one (`listen 10.0.0.5:443`,
+    /// `bind edge.example.com:443`, an Envoy `socket_address`): an IP address or host name, never
+    /// a wildcard. `scan --tls` connects there.
+    pub address: Option<String>,
     /// Line of the listener.
     pub line: u32,
     /// File that `line` (and the lines of this listener's routes, backends and headers) refer
@@ -229,6 +233,7 @@ impl ProxyListener {
             authz: Vec::new(),
             routes: Vec::new(),
             local_only: false,
+            address: None,
             line,
             file: None,
         }

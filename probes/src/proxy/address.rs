@@ -38,9 +38,43 @@ pub fn is_local_host(host: &str) -> bool {
     name == "localhost" || name.ends_with(".localhost") || name == "ip6-localhost" || name == "ip6-loopback"
 }
 
+/// The host a listener is bound to, when it names one: an IP address (without brackets) or a
+/// host name. `None` for the wildcard addresses (`*`, `0.0.0.0`, `::`), an empty host and Unix
+/// sockets: a client cannot tell from those where to connect.
+pub fn bound_host(host: &str) -> Option<String> {
+    let h = host.trim();
+    let lower = h.to_ascii_lowercase();
+    if h.starts_with('/')
+        || h.starts_with('@')
+        || ["unix:", "unix@", "abns@", "abnsz@", "fd@", "sockpair@"].iter().any(|p| lower.starts_with(p))
+    {
+        return None;
+    }
+    let bare = h.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(h);
+    let bare = bare.strip_prefix("ipv4@").or_else(|| bare.strip_prefix("ipv6@")).unwrap_or(bare);
+    match bare.parse::<IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => None,
+        Ok(ip) => Some(ip.to_string()),
+        Err(_) if bare.is_empty() || bare == "*" || bare.contains(['/', ' ', '@', '%']) => None,
+        Err(_) => Some(bare.trim_end_matches('.').to_ascii_lowercase()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_local_host;
+
+    #[test]
+    fn bound_hosts_name_an_address_or_nothing() {
+        use super::bound_host;
+        assert_eq!(bound_host("10.0.0.5").as_deref(), Some("10.0.0.5"));
+        assert_eq!(bound_host("[2001:db8::1]").as_deref(), Some("2001:db8::1"));
+        assert_eq!(bound_host("Edge.Example.com.").as_deref(), Some("edge.example.com"));
+        assert_eq!(bound_host("ipv4@192.0.2.1").as_deref(), Some("192.0.2.1"));
+        for none in ["", "*", "0.0.0.0", "::", "[::]", "unix:/run/a.sock", "/run/a.sock", "abns@x", "fd@3"] {
+            assert_eq!(bound_host(none), None, "{none}");
+        }
+    }
 
     #[test]
     fn loopback_names_addresses_and_sockets_are_local() {

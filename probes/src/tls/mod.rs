@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use options::read_pem_certs;
-pub use options::{ClientIdentity, Roots, TlsProbeOptions, TlsTarget, parse_resolve};
+pub use options::{ClientIdentity, Roots, TlsProbeOptions, TlsTarget, is_server_name, parse_resolve};
 
 use crate::inventory::TlsObservation;
 

@@ -174,6 +174,12 @@ fn parse_object_ref(text: &str) -> Result<EstateRef, String> {
     }
 }
 
+/// Whether `name` can be sent as a server name and connected to: a DNS name or an IP address
+/// (no wildcard).
+pub fn is_server_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains('*') && rustls::pki_types::ServerName::try_from(name).is_ok()
+}
+
 /// Parses `HOST:PORT:ADDR` (curl's `--resolve`; ADDR may be `[v6]`).
 pub fn parse_resolve(text: &str) -> Result<((String, u16), std::net::IpAddr), String> {
     let bad = || "expected HOST:PORT:ADDRESS".to_owned();

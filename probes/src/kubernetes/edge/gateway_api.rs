@@ -109,6 +109,7 @@ pub(super) fn gateway(node: &Node, meta: &ObjectMeta, diagnostics: &mut Vec<Diag
                 .collect(),
         });
     }
+    super::helpers::publish_address(node, &mut proxy);
     GatewayItem { proxy, listeners, backend_client_cert }
 }
 

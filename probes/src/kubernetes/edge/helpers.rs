@@ -16,6 +16,32 @@ pub(super) fn group(meta: &ObjectMeta) -> &str {
     meta.api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
+/// The address an object publishes for its clients: the first `status.loadBalancer.ingress`
+/// entry (hostname, else IP) of a Service or Ingress, the first `status.addresses` (else
+/// `spec.addresses`) value of a Gateway, else a Service's `spec.loadBalancerIP`. Wildcards and
+/// sockets are not addresses ([`crate::proxy::address::bound_host`]).
+pub(super) fn published_address(node: &Node) -> Option<String> {
+    let status = node.field("status");
+    let spec = node.field("spec");
+    let lb = status.field("loadBalancer").field("ingress").items().first().and_then(|i| {
+        i.field("hostname").string().filter(|h| !h.is_empty()).or_else(|| i.field("ip").string())
+    });
+    let listed = |n: &Node| n.field("addresses").items().first().and_then(|a| a.field("value").string());
+    lb.or_else(|| listed(status))
+        .or_else(|| listed(spec))
+        .or_else(|| spec.field("loadBalancerIP").string())
+        .and_then(|a| crate::proxy::address::bound_host(&a))
+}
+
+/// Gives every listener of `proxy` that names no address the object's published one.
+pub(super) fn publish_address(node: &Node, proxy: &mut Proxy) {
+    if let Some(address) = published_address(node) {
+        for l in proxy.listeners.iter_mut().filter(|l| l.address.is_none()) {
+            l.address = Some(address.clone());
+        }
+    }
+}
+
 pub(super) fn port_of(node: &Node) -> Option<u32> {
     node.as_i64().and_then(|p| u32::try_from(p).ok())
 }

@@ -100,6 +100,7 @@ pub(super) fn ingress(node: &Node, meta: &ObjectMeta, diagnostics: &mut Vec<Diag
         ProxyKind::IngressAlb => alb_ingress(node, meta, &paths, &mut proxy, diagnostics),
         _ => host_ingress(node, meta, &paths, kind == ProxyKind::IngressNginx, &mut proxy),
     }
+    super::helpers::publish_address(node, &mut proxy);
     proxy
 }
 

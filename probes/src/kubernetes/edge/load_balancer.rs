@@ -93,5 +93,6 @@ pub(super) fn load_balancer(node: &Node, meta: &ObjectMeta) -> Option<Proxy> {
         ));
         proxy.listeners.push(l);
     }
+    super::helpers::publish_address(node, &mut proxy);
     Some(proxy)
 }

@@ -316,6 +316,8 @@ fn read_listener(
     }
     let several = chains.len() > 1;
     let local = binds_locally(listener);
+    let bound =
+        sock.and_then(|s| f(s, "address").string()).and_then(|h| crate::proxy::address::bound_host(&h));
     for (i, chain) in chains.into_iter().enumerate() {
         let name = if several {
             let chain_name = key(chain, "name").and_then(Node::string).unwrap_or_else(|| i.to_string());
@@ -326,6 +328,7 @@ fn read_listener(
         let line = if several { chain.line } else { listener.line };
         let mut l = read_chain(chain, name, port, line, inspector, ctx, source, diagnostics);
         l.local_only = local;
+        l.address = bound.clone();
         out.push(l);
     }
 }

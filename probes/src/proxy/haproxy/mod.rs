@@ -774,7 +774,8 @@ fn build(sections: &[Section], file: &Arc<str>, path: &Path, diagnostics: &mut V
                 );
             }
             let quic = address.starts_with("quic");
-            let (_, port) = split_address(&address);
+            let (bound, port) = split_address(&address);
+            let bound = crate::proxy::address::bound_host(&bound);
             let terminate = opts.ssl || quic;
             let tls = if terminate {
                 ListenerTls::Terminate
@@ -811,6 +812,7 @@ fn build(sections: &[Section], file: &Arc<str>, path: &Path, diagnostics: &mut V
                 authz: authz.clone(),
                 routes: routes.clone(),
                 local_only,
+                address: bound.clone(),
                 line,
                 file: None,
             });

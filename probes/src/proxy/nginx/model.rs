@@ -196,6 +196,16 @@ pub(super) fn split_host_port(s: &str) -> (String, Option<String>) {
     }
 }
 
+/// One `listen` of a server: port, TLS, bound to loopback or a Unix socket only, the address it
+/// names (not a wildcard), and its line.
+struct Listen {
+    port: Option<u32>,
+    ssl: bool,
+    local_only: bool,
+    address: Option<String>,
+    line: u32,
+}
+
 /// The context a server is built in.
 pub(super) struct Ctx<'a> {
     pub(super) upstreams: HashMap<&'a str, &'a Directive>,
@@ -298,11 +308,11 @@ pub(super) fn build_server(
 
     let identity = identity_headers(s.headers[0].as_ref(), sfile, server.line);
     let listens: Vec<&Directive> = dirs.iter().filter(|d| d.name == "listen").collect();
-    // (port, TLS, bound to loopback or a Unix socket only, line)
-    let mut specs: Vec<(Option<u32>, bool, bool, u32)> = Vec::new();
+    let mut specs: Vec<Listen> = Vec::new();
     if listens.is_empty() && !ctx.stream {
         // nginx's default: `listen *:80`.
-        specs.push((Some(80), s.ssl_on || tls_addresses.contains("*:80"), false, server.line));
+        let ssl = s.ssl_on || tls_addresses.contains("*:80");
+        specs.push(Listen { port: Some(80), ssl, local_only: false, address: None, line: server.line });
     }
     for l in listens {
         let (address, port) = parse_listen(l.arg(0), ctx.stream);
@@ -314,12 +324,19 @@ pub(super) fn build_server(
             address.rsplit_once(':').map_or(address.as_str(), |(h, _)| h)
         };
         let local = crate::proxy::address::is_local_host(host);
-        specs.push((port, ssl, local, l.line_in(sfile, server.line)));
+        let bound = crate::proxy::address::bound_host(host);
+        specs.push(Listen {
+            port,
+            ssl,
+            local_only: local,
+            address: bound,
+            line: l.line_in(sfile, server.line),
+        });
     }
     let client_cert = client_cert_mode(&s, proxy);
     // A stream server that originates TLS to every backend wraps the client's bytes in its own.
     let originates_tls = !routes.is_empty() && routes.iter().all(|r| r.backend.tls);
-    for (port, ssl, local_only, line) in specs {
+    for Listen { port, ssl, local_only, address, line } in specs {
         let tls = if ssl {
             ListenerTls::Terminate
         } else if ctx.stream && s.ssl_preread && !originates_tls {
@@ -343,6 +360,7 @@ pub(super) fn build_server(
             authz: authz.clone(),
             routes: routes.clone(),
             local_only,
+            address,
             line,
             file: (server.file != proxy.source.file).then(|| Arc::clone(&server.file)),
         });

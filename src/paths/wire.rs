@@ -1,0 +1,140 @@
+//! Live TLS observations on the graph. Each observation mapped to an estate object
+//! (`--tls-target host:port=Kind/ns/name`, or an endpoint the estate itself names) is resolved to
+//! the proxy listener or the workloads it reached; the paths that arrive there are its paths, and
+//! the hop of each that arrives there gains the observation as evidence (`tls://host:port`), so a
+//! reader of a path sees that the wire was looked at, next to the configuration that decided it.
+
+use ztpath_probes::{Inventory, Proxy, ProxyListener, Source, TlsObservation};
+use ztpath_reports::Evidence;
+
+use super::proxies::ProxyPaths;
+use super::set::PathSet;
+use crate::resolve::estate::Estate;
+
+/// What one observation reached.
+#[derive(Clone, Debug, Default)]
+pub struct WireTarget {
+    /// The proxy (index in the Inventory) and its listener on the port observed, if any.
+    pub proxy: Option<(usize, Option<usize>)>,
+    /// The workloads (indexes in the estate): the mapped workload, or those a mapped Service
+    /// selects.
+    pub workloads: Vec<usize>,
+    /// Positions (in the [`PathSet`]) of the paths that arrive there.
+    pub paths: Vec<usize>,
+}
+
+impl WireTarget {
+    /// Mapped to an object of the estate that was found.
+    pub fn mapped(&self) -> bool {
+        self.proxy.is_some() || !self.workloads.is_empty()
+    }
+}
+
+/// Where an observation comes from: the recorded document, else `tls://host:port`.
+pub fn observed_at(o: &TlsObservation) -> Source {
+    o.source.clone().unwrap_or_else(|| Source { file: format!("tls://{}", endpoint(o)).into(), line: 0 })
+}
+
+/// The endpoint as messages name it (`host:port`, `[v6]:port`).
+pub fn endpoint(o: &TlsObservation) -> String {
+    if o.host.contains(':') { format!("[{}]:{}", o.host, o.port) } else { format!("{}:{}", o.host, o.port) }
+}
+
+/// Resolves every observation of the Inventory (in its order) and adds each to the evidence of
+/// the hops that arrive at what it reached.
+pub fn attach(estate: &Estate<'_>, proxies: &ProxyPaths, paths: &mut PathSet) -> Vec<WireTarget> {
+    let inv = estate.inv;
+    if inv.tls.is_empty() {
+        return Vec::new();
+    }
+    let ids = super::proxies::proxy_ids(&inv.proxies);
+    let mut out = Vec::with_capacity(inv.tls.len());
+    for o in &inv.tls {
+        let mut t = resolve(estate, inv, o);
+        let seen = observed_at(o);
+        let evidence = Evidence { file: (&seen.file).into(), line: seen.line };
+        if let Some((pi, li)) = t.proxy {
+            for pp in proxies.paths.iter().filter(|pp| pp.proxy == pi && li.is_none_or(|l| pp.listener == l))
+            {
+                t.paths.push(pp.path);
+                let path = paths.at_mut(pp.path);
+                if let Some(hop) = path.hops.iter_mut().find(|h| *h.to == *ids[pi]) {
+                    add_once(&mut hop.evidence, &evidence);
+                }
+            }
+        }
+        for &wi in &t.workloads {
+            for &pos in paths.into_workload(wi).to_vec().iter() {
+                t.paths.push(pos);
+                let path = paths.at_mut(pos);
+                let to = path.to.clone();
+                if let Some(hop) = path.hops.iter_mut().rev().find(|h| h.to == to) {
+                    add_once(&mut hop.evidence, &evidence);
+                }
+            }
+        }
+        t.paths.sort_unstable();
+        t.paths.dedup();
+        out.push(t);
+    }
+    out
+}
+
+fn add_once(evidence: &mut Vec<Evidence>, e: &Evidence) {
+    if !evidence.contains(e) {
+        evidence.push(e.clone());
+    }
+}
+
+fn resolve(estate: &Estate<'_>, inv: &Inventory, o: &TlsObservation) -> WireTarget {
+    let mut t = WireTarget::default();
+    let Some(r) = &o.maps_to else { return t };
+    // A proxy or load balancer (by the kind its findings carry), and its listener on the port.
+    let proxy = inv.proxies.iter().position(|p| {
+        super::backends::object_kind(p).eq_ignore_ascii_case(&r.kind)
+            && p.name == r.name
+            && (r.namespace.is_none() || p.namespace == r.namespace)
+    });
+    if let Some(pi) = proxy {
+        let p = &inv.proxies[pi];
+        t.proxy =
+            Some((pi, listener_of(p, o).and_then(|l| p.listeners.iter().position(|x| std::ptr::eq(x, l)))));
+        return t;
+    }
+    // Workloads: the object itself, or the ones a Service selects.
+    let ns = r.namespace.as_deref().unwrap_or("default");
+    t.workloads = if r.kind == "Service" {
+        estate
+            .service_index
+            .get(&(ns, r.name.as_str()))
+            .map(|&s| estate.service_workloads[s].clone())
+            .unwrap_or_default()
+    } else {
+        estate
+            .workloads
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.kind() == r.kind && w.name() == r.name && w.ns == ns)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    t
+}
+
+/// The listener of `p` an observation reached: on its port, the one serving the name it sent
+/// (or bound to the address it connected to), else the first on the port; a proxy with one
+/// listener has that one.
+pub fn listener_of<'p>(p: &'p Proxy, o: &TlsObservation) -> Option<&'p ProxyListener> {
+    let name = o.sni.as_deref().unwrap_or(&o.host);
+    let on_port: Vec<&ProxyListener> =
+        p.listeners.iter().filter(|l| l.port == Some(u32::from(o.port))).collect();
+    on_port
+        .iter()
+        .find(|l| l.hosts.iter().any(|h| h.eq_ignore_ascii_case(name)))
+        .or_else(|| {
+            on_port.iter().find(|l| l.address.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(&o.host)))
+        })
+        .or(on_port.first())
+        .copied()
+        .or_else(|| if p.listeners.len() == 1 { p.listeners.first() } else { None })
+}

@@ -188,6 +188,17 @@ fn probe(targets: &[String], ca: &Path) -> Value {
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
+/// `ztpath scan . --tls` in `repo` against the CA in `ca`, with `extra` arguments: the exit code
+/// and the JSON report.
+fn scan_tls(repo: &Path, ca: &str, fail_on: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args =
+        vec!["scan", ".", "--tls", "--tls-ca", ca, "--format", "json", "--now", NOW, "--fail-on", fail_on];
+    args.extend(extra);
+    let (code, stdout, stderr) = common::run_in(repo, &args);
+    let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    (code, doc)
+}
+
 #[test]
 fn nginx_verdicts_match_ssl_verify_client() {
     let Some(nginx) = binary("nginx") else { return };
@@ -267,28 +278,7 @@ fn the_running_nginx_drifted_from_its_file() {
     .expect("write");
     let target = format!("127.0.0.1:{}=edge.example=NginxConfig/nginx", ports[0]);
     let ca = pki.ca.display().to_string();
-    let scan = |target: &str| {
-        let (code, stdout, stderr) = common::run_in(
-            &repo,
-            &[
-                "scan",
-                ".",
-                "--tls",
-                "--tls-target",
-                target,
-                "--tls-ca",
-                &ca,
-                "--format",
-                "json",
-                "--now",
-                NOW,
-                "--fail-on",
-                "high",
-            ],
-        );
-        let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
-        (code, doc)
-    };
+    let scan = |target: &str| scan_tls(&repo, &ca, "high", &["--tls-target", target]);
     let (code, doc) = scan(&target);
     let drift: Vec<&Value> =
         doc["findings"].as_array().expect("findings").iter().filter(|f| f["rule"] == "ZT301").collect();
@@ -353,27 +343,10 @@ fn scan_tls_probes_the_endpoints_the_estate_names() {
     let ca = pki.ca.display().to_string();
     let pins: Vec<String> = ports.iter().map(|p| format!("192.0.2.44:{p}:127.0.0.1")).collect();
     let scan = |extra: &[&str]| {
-        let mut args = vec![
-            "scan",
-            ".",
-            "--tls",
-            "--tls-ca",
-            &ca,
-            "--tls-resolve",
-            &pins[0],
-            "--tls-resolve",
-            &pins[1],
-            "--format",
-            "json",
-            "--now",
-            NOW,
-            "--fail-on",
-            "never",
-        ];
+        let mut args = vec!["--tls-resolve", &pins[0], "--tls-resolve", &pins[1]];
         args.extend(extra);
-        let (code, stdout, stderr) = common::run_in(&repo, &args);
-        assert_eq!(code, 0, "{stderr}");
-        let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+        let (code, doc) = scan_tls(&repo, &ca, "never", &args);
+        assert_eq!(code, 0, "{doc}");
         doc
     };
     let doc = scan(&[]);

@@ -138,7 +138,7 @@ pub fn proxy_id(p: &Proxy) -> String {
 /// The node id of every proxy. Two proxies with the same kind, namespace and name (two
 /// `envoy.yaml` in different folders, one Service in two files) are told apart by where they are
 /// defined, so that neither's paths and findings are taken for the other's.
-pub fn proxy_ids(proxies: &[Proxy]) -> Vec<String> {
+fn proxy_ids(proxies: &[Proxy]) -> Vec<String> {
     let base: Vec<String> = proxies.iter().map(proxy_id).collect();
     let mut count: HashMap<&str, usize> = HashMap::default();
     for id in &base {
@@ -171,6 +171,8 @@ pub struct ProxyPaths {
     pub run_by: HashMap<usize, Vec<usize>>,
     /// Credentials written in clear in proxy configurations, for [`Calls::leaks`].
     pub leaks: Vec<LeakedValue>,
+    /// The node id of every proxy (by index in the Inventory).
+    pub ids: Vec<String>,
 }
 
 /// Phase 4b: paths through every proxy and load balancer, added to `paths` and `graph`.
@@ -191,18 +193,18 @@ pub fn through_proxies(
         proxies_run_by: HashMap::default(),
         leaks: Vec::new(),
     };
-    add_proxy_paths(&mut phase);
-    ProxyPaths { paths: phase.proxy_paths, run_by: phase.proxies_run_by, leaks: phase.leaks }
+    let ids = proxy_ids(&estate.inv.proxies);
+    add_proxy_paths(&mut phase, &ids);
+    ProxyPaths { paths: phase.proxy_paths, run_by: phase.proxies_run_by, leaks: phase.leaks, ids }
 }
 
-fn add_proxy_paths(a: &mut ProxyPhase<'_, '_>) {
+fn add_proxy_paths(a: &mut ProxyPhase<'_, '_>, ids: &[String]) {
     let inv = a.estate.inv;
     if inv.proxies.is_empty() {
         return;
     }
     let clients = a.graph.node(CLIENTS.to_owned(), NodeKind::External, "clients outside the estate", None);
     let runners = runners(a);
-    let ids = proxy_ids(&inv.proxies);
     // Who runs which proxy, known before the paths: a layer-4 hop's port is decided by the server
     // its backend's pods run.
     for (pi, ws) in runners.iter().enumerate() {

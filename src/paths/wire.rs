@@ -4,7 +4,9 @@
 //! the hop of each that arrives there gains the observation as evidence (`tls://host:port`), so a
 //! reader of a path sees that the wire was looked at, next to the configuration that decided it.
 
-use ztpath_probes::{Inventory, Proxy, ProxyListener, Source, TlsObservation};
+use rustc_hash::FxHashMap as HashMap;
+
+use ztpath_probes::{Proxy, ProxyListener, Source, TlsObservation};
 use ztpath_reports::Evidence;
 
 use super::proxies::ProxyPaths;
@@ -41,30 +43,34 @@ pub fn endpoint(o: &TlsObservation) -> String {
 }
 
 /// Resolves every observation of the Inventory (in its order) and adds each to the evidence of
-/// the hops that arrive at what it reached.
+/// the hops that arrive at what it reached. Linear in the estate and the observations: the
+/// proxies, workloads and proxy paths are indexed once.
 pub fn attach(estate: &Estate<'_>, proxies: &ProxyPaths, paths: &mut PathSet) -> Vec<WireTarget> {
     let inv = estate.inv;
     if inv.tls.is_empty() {
         return Vec::new();
     }
-    let ids = super::proxies::proxy_ids(&inv.proxies);
+    let index = Index::new(estate, proxies);
     let mut out = Vec::with_capacity(inv.tls.len());
     for o in &inv.tls {
-        let mut t = resolve(estate, inv, o);
+        let mut t = index.resolve(estate, o);
         let seen = observed_at(o);
         let evidence = Evidence { file: (&seen.file).into(), line: seen.line };
         if let Some((pi, li)) = t.proxy {
-            for pp in proxies.paths.iter().filter(|pp| pp.proxy == pi && li.is_none_or(|l| pp.listener == l))
+            let through = index.proxy_paths.get(&pi).map_or(&[][..], Vec::as_slice);
+            for pp in
+                through.iter().map(|&k| &proxies.paths[k]).filter(|pp| li.is_none_or(|l| pp.listener == l))
             {
                 t.paths.push(pp.path);
                 let path = paths.at_mut(pp.path);
-                if let Some(hop) = path.hops.iter_mut().find(|h| *h.to == *ids[pi]) {
+                if let Some(hop) = path.hops.iter_mut().find(|h| *h.to == *proxies.ids[pi]) {
                     add_once(&mut hop.evidence, &evidence);
                 }
             }
         }
         for &wi in &t.workloads {
-            for &pos in paths.into_workload(wi).to_vec().iter() {
+            for k in 0..paths.into_workload(wi).len() {
+                let pos = paths.into_workload(wi)[k];
                 t.paths.push(pos);
                 let path = paths.at_mut(pos);
                 let to = path.to.clone();
@@ -86,39 +92,62 @@ fn add_once(evidence: &mut Vec<Evidence>, e: &Evidence) {
     }
 }
 
-fn resolve(estate: &Estate<'_>, inv: &Inventory, o: &TlsObservation) -> WireTarget {
-    let mut t = WireTarget::default();
-    let Some(r) = &o.maps_to else { return t };
-    // A proxy or load balancer (by the kind its findings carry), and its listener on the port.
-    let proxy = inv.proxies.iter().position(|p| {
-        super::backends::object_kind(p).eq_ignore_ascii_case(&r.kind)
-            && p.name == r.name
-            && (r.namespace.is_none() || p.namespace == r.namespace)
-    });
-    if let Some(pi) = proxy {
-        let p = &inv.proxies[pi];
-        t.proxy =
-            Some((pi, listener_of(p, o).and_then(|l| p.listeners.iter().position(|x| std::ptr::eq(x, l)))));
-        return t;
+/// What observations are resolved against: proxies by (kind as findings name it, name),
+/// workloads by (kind, namespace, name), proxy paths by proxy.
+struct Index<'e> {
+    proxies: HashMap<(String, &'e str), Vec<usize>>,
+    workloads: HashMap<(&'e str, &'e str, &'e str), Vec<usize>>,
+    proxy_paths: HashMap<usize, Vec<usize>>,
+}
+
+impl<'e> Index<'e> {
+    fn new(estate: &'e Estate<'_>, proxies: &ProxyPaths) -> Index<'e> {
+        let mut index = Index {
+            proxies: HashMap::default(),
+            workloads: HashMap::default(),
+            proxy_paths: HashMap::default(),
+        };
+        for (pi, p) in estate.inv.proxies.iter().enumerate() {
+            let kind = super::backends::object_kind(p).to_ascii_lowercase();
+            index.proxies.entry((kind, p.name.as_str())).or_default().push(pi);
+        }
+        for (wi, w) in estate.workloads.iter().enumerate() {
+            index.workloads.entry((w.kind(), w.ns, w.name())).or_default().push(wi);
+        }
+        for (k, pp) in proxies.paths.iter().enumerate() {
+            index.proxy_paths.entry(pp.proxy).or_default().push(k);
+        }
+        index
     }
-    // Workloads: the object itself, or the ones a Service selects.
-    let ns = r.namespace.as_deref().unwrap_or("default");
-    t.workloads = if r.kind == "Service" {
-        estate
-            .service_index
-            .get(&(ns, r.name.as_str()))
-            .map(|&s| estate.service_workloads[s].clone())
-            .unwrap_or_default()
-    } else {
-        estate
-            .workloads
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| w.kind() == r.kind && w.name() == r.name && w.ns == ns)
-            .map(|(i, _)| i)
-            .collect()
-    };
-    t
+
+    fn resolve(&self, estate: &Estate<'_>, o: &TlsObservation) -> WireTarget {
+        let mut t = WireTarget::default();
+        let Some(r) = &o.maps_to else { return t };
+        let inv = estate.inv;
+        // A proxy or load balancer (by the kind its findings carry), and its listener on the port.
+        let proxy = self.proxies.get(&(r.kind.to_ascii_lowercase(), r.name.as_str())).and_then(|found| {
+            found
+                .iter()
+                .copied()
+                .find(|&pi| r.namespace.is_none() || inv.proxies[pi].namespace == r.namespace)
+        });
+        if let Some(pi) = proxy {
+            let p = &inv.proxies[pi];
+            let listener =
+                listener_of(p, o).and_then(|l| p.listeners.iter().position(|x| std::ptr::eq(x, l)));
+            t.proxy = Some((pi, listener));
+            return t;
+        }
+        // Workloads: the object itself, or the ones a Service selects.
+        let ns = r.namespace.as_deref().unwrap_or("default");
+        t.workloads = if r.kind == "Service" {
+            estate.service_index.get(&(ns, r.name.as_str())).map(|&s| estate.service_workloads[s].clone())
+        } else {
+            self.workloads.get(&(r.kind.as_str(), ns, r.name.as_str())).cloned()
+        }
+        .unwrap_or_default();
+        t
+    }
 }
 
 /// The listener of `p` an observation reached: on its port, the one serving the name it sent

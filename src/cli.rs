@@ -142,10 +142,12 @@ struct ScanTlsArgs {
 #[derive(clap::Args)]
 struct ScanArgs {
     /// Files or directories (recursive; .yaml, .yml, .json). Defaults to the current directory,
-    /// unless --aws is given.
+    /// unless --aws or --kube is given.
     paths: Vec<PathBuf>,
     #[command(flatten)]
     aws: AwsArgs,
+    #[command(flatten)]
+    kube: crate::kube_cli::KubeArgs,
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, short)]
     format: Option<FormatArg>,
@@ -248,7 +250,7 @@ fn parse_date(text: &str) -> Result<i64, String> {
     }
 }
 
-fn parse_namespace(text: &str) -> Result<String, String> {
+pub(crate) fn parse_namespace(text: &str) -> Result<String, String> {
     if crate::resolve::estate::is_namespace_name(text) {
         Ok(text.to_owned())
     } else {
@@ -411,9 +413,24 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         return Ok(Exit::Error);
     }
     let Some(today) = args.analysis.now.or_else(default_today) else { return Ok(Exit::Error) };
-    let live = match collect_aws(&args.aws) {
+    let mut live = match collect_aws(&args.aws) {
         Ok(live) => live,
         Err(exit) => return Ok(exit),
+    };
+    let from_aws = live.is_some();
+    let kube_input = match crate::kube_cli::collect(&args.kube) {
+        Ok(None) => None,
+        Ok(Some(read)) => {
+            match &mut live {
+                Some(inventory) => inventory.extend(read.inventory),
+                None => live = Some(read.inventory),
+            }
+            Some(read.input)
+        }
+        Err(e) => {
+            eprintln!("ztpath: kube: {}", text::escape(&e));
+            return Ok(Exit::Error);
+        }
     };
     #[cfg(feature = "tls-live")]
     let mut wire = if args.tls.tls {
@@ -467,7 +484,6 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
             }
         };
     let ScanSettings { root, fail_on, options, reading } = settings;
-    let from_aws = live.is_some();
     #[cfg(feature = "tls-live")]
     let (report, mut timings) = match &mut wire {
         Some(plan) => {
@@ -494,6 +510,7 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
                 .iter()
                 .map(|p| shown_path(p))
                 .chain(from_aws.then(|| "the AWS account".to_owned()))
+                .chain(kube_input.clone())
                 .collect::<Vec<_>>()
                 .join(", "),
             report.summary.files
@@ -519,6 +536,9 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
         .collect();
     if from_aws {
         inputs.push("AWS account (live)".to_owned());
+    }
+    if let Some(input) = kube_input {
+        inputs.push(input);
     }
     if only_wire {
         inputs.push("live TLS endpoints".to_owned());
@@ -921,6 +941,7 @@ impl DiffArgs {
                 aws_aggregator: None,
                 aws_source: AwsSourceArg::Both,
             },
+            kube: crate::kube_cli::KubeArgs::default(),
             format: Some(FormatArg::Json),
             output: None,
             fail_on: self.fail_on,

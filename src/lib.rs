@@ -18,6 +18,7 @@ pub mod gate;
 pub mod graph;
 pub mod ids;
 pub mod intern;
+mod kube_cli;
 pub mod paths;
 #[cfg(feature = "tls-live")]
 mod probe_cli;

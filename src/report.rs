@@ -120,6 +120,15 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         skipped_kinds: inv.skipped_kinds.clone(),
         suppressed: 0,
         new: None,
+        unread_kinds: inv
+            .unread_kinds
+            .iter()
+            .map(|u| ztpath_reports::UnreadKind {
+                kind: u.kind.clone(),
+                namespace: u.namespace.clone(),
+                reason: u.reason.clone(),
+            })
+            .collect(),
     };
     let report = Report {
         schema_version: SCHEMA_VERSION.to_owned(),

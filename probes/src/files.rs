@@ -390,8 +390,10 @@ fn modelled_kind(kind: &str) -> bool {
     kind.ends_with("List") || KINDS.contains(&kind)
 }
 
-/// Dispatches one object by kind; unwraps `List` and `*List` objects.
-fn read_object(
+/// Dispatches one object by kind; unwraps `List` and `*List` objects. The live Kubernetes reader
+/// (`kubernetes::live`) sends every object it lists through here too, so that an object read from
+/// the API and the same object read from a file become the same items.
+pub(crate) fn read_object(
     node: &Node,
     file: &Arc<str>,
     namespace: Option<&str>,

@@ -37,6 +37,8 @@ pub mod yaml;
 #[cfg(feature = "aws-live")]
 pub use aws::live as aws_live;
 pub use aws::{elb, iam};
+#[cfg(feature = "kube-live")]
+pub use kubernetes::live as kube_live;
 pub use kubernetes::{edge, objects as k8s};
 pub use mesh::{istio, linkerd};
 pub use proxy::{address, envoy, haproxy, nginx};

@@ -17,6 +17,12 @@
 //! [`SCHEMA_VERSION`] follows semantic versioning: a reader written for major version N reads
 //! every N.x report.
 //!
+//! **2.3.0** adds the summary's `unread_kinds`, written only when a live Kubernetes read (`scan
+//! --kube`) did not read some kinds in full: one [`UnreadKind`] (`kind`, `namespace` when the gap
+//! is one namespace's, `reason`) per kind refused (403), failed, cut off by the deadline, or read
+//! metadata-only (Secrets with `--kube-secrets metadata`), so that a partial read is not mistaken
+//! for a clean one (docs/kube.md). A 2.2 reader reads a 2.3 report.
+//!
 //! **2.2.0** adds `tls`, written only when live TLS handshakes ran (`ztpath probe tls`, `ztpath
 //! scan --tls`): one [`tls::TlsEndpoint`] per endpoint probed (docs/tls.md). A 2.1 reader reads a
 //! 2.2 report.
@@ -69,7 +75,7 @@ pub mod tls;
 pub(crate) mod sample;
 
 /// Version of the JSON schema. Bump the major part on any breaking change.
-pub const SCHEMA_VERSION: &str = "2.2.0";
+pub const SCHEMA_VERSION: &str = "2.3.0";
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -378,6 +384,42 @@ pub struct Summary {
     /// With a baseline: findings not in it (suppressed ones left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new: Option<usize>,
+    /// Kinds a live read did not read in full (`scan --kube`), in order; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread_kinds: Vec<UnreadKind>,
+}
+
+/// A kind a live read did not read, or read only in part.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadKind {
+    /// The kind (`Secret`, `ClusterRole`, …).
+    pub kind: String,
+    /// The namespace it was not read in; absent: cluster-wide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Why (`forbidden: list secrets in namespace payments`).
+    pub reason: String,
+}
+
+impl UnreadKind {
+    /// `Secret in namespace payments (forbidden: list secrets in namespace payments)`.
+    pub fn describe(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} in namespace {ns} ({})", self.kind, self.reason),
+            None => format!("{} ({})", self.kind, self.reason),
+        }
+    }
+}
+
+impl Summary {
+    /// The sentence that says which kinds a live read did not read in full, if any.
+    pub fn unread_sentence(&self) -> Option<String> {
+        if self.unread_kinds.is_empty() {
+            return None;
+        }
+        let list: Vec<String> = self.unread_kinds.iter().map(UnreadKind::describe).collect();
+        Some(format!("Not read in full, so this report is partial: {}", list.join("; ")))
+    }
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference

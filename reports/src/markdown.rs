@@ -75,6 +75,9 @@ fn summary(s: &mut String, report: &Report) {
     if let Some(new) = sm.new {
         extra.push(format!("{new} new against the baseline"));
     }
+    if let Some(unread) = sm.unread_sentence() {
+        extra.push(format!("**{}**", m(&unread)));
+    }
     if !extra.is_empty() {
         let _ = writeln!(s, "{}.\n", extra.join("; "));
     }

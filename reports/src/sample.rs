@@ -183,6 +183,7 @@ pub(crate) fn report() -> Report {
             skipped_kinds: counts(&[("ConfigMap", 2)]),
             suppressed: 0,
             new: None,
+            unread_kinds: Vec::new(),
         },
         nodes,
         edges,

@@ -120,6 +120,10 @@ pub fn render_styled(report: &Report, colour: bool, out: &mut dyn Write) -> io::
     if shown.is_empty() {
         last.push_str("No findings.\n");
     }
+    if let Some(unread) = report.summary.unread_sentence() {
+        last.push_str(&one_line(&unread));
+        last.push_str(".\n");
+    }
     last.push_str(&summary_line(report));
     last.push('\n');
     section(&mut out, &last)?;

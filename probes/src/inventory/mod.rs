@@ -26,6 +26,6 @@ pub use kubernetes::*;
 pub use mesh::*;
 pub use proxy::*;
 pub use raw::*;
-pub use root::Inventory;
+pub use root::{Inventory, UnreadKind};
 pub use shared::*;
 pub use wire::*;

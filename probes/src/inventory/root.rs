@@ -49,6 +49,10 @@ pub struct Inventory {
     pub diagnostics: Vec<Diagnostic>,
     /// Kinds seen but not modelled, with counts.
     pub skipped_kinds: BTreeMap<String, usize>,
+    /// Kinds a live source could not read (or read only in part), so that a partial read is not
+    /// mistaken for a clean one: a 403, a deadline, a list that failed, Secrets read
+    /// metadata-only. Empty for files.
+    pub unread_kinds: Vec<UnreadKind>,
     /// Number of files read.
     pub files_read: usize,
     /// Number of objects read (after unwrapping Lists).
@@ -105,7 +109,19 @@ impl Inventory {
         for (k, n) in other.skipped_kinds {
             *self.skipped_kinds.entry(k).or_default() += n;
         }
+        self.unread_kinds.extend(other.unread_kinds);
         self.files_read += other.files_read;
         self.objects_read += other.objects_read;
     }
+}
+
+/// A kind a live source did not read, or read only in part.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UnreadKind {
+    /// The kind (`Secret`, `ClusterRole`, …).
+    pub kind: String,
+    /// The namespace it was not read in; `None`: cluster-wide (or a cluster-scoped kind).
+    pub namespace: Option<String>,
+    /// Why, in words (`forbidden: list secrets in namespace payments`); never quotes the source.
+    pub reason: String,
 }

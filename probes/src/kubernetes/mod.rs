@@ -3,3 +3,6 @@
 
 pub mod edge;
 pub mod objects;
+
+#[cfg(feature = "kube-live")]
+pub mod live;

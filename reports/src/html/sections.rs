@@ -142,6 +142,9 @@ fn summary(s: &mut String, report: &Report) {
     if let Some(new) = sm.new {
         extra.push(format!("{new} findings are new against the baseline"));
     }
+    if let Some(unread) = sm.unread_sentence() {
+        extra.push(format!("<b class=\"unread\">{}</b>", esc(&unread)));
+    }
     if !extra.is_empty() {
         let _ = write!(s, "<p class=\"note\">{}.</p>", extra.join("; "));
     }

@@ -1,0 +1,803 @@
+//! Reading a live Kubernetes cluster through its API (`ztpath scan --kube`) into the same
+//! [`RawInventory`] the file readers fill.
+//!
+//! - Credentials as kubectl finds them, through kube-rs: `--kubeconfig` (else `KUBECONFIG`, else
+//!   `~/.kube/config`), its current context or `--context`, else the in-cluster service account;
+//!   token, client-certificate and exec users as kube-rs supports them; TLS by rustls on ring.
+//! - Discovery through the API (`/api`, `/api/v1`, `/apis`, `/apis/<group>/<version>`) of the
+//!   kinds the file readers read ([`WANTED`]); a kind whose group is not served (a CRD not
+//!   installed) is absent, said once in one diagnostic.
+//! - Each kind is listed with `limit`/`continue` pages, cluster-wide or in each `--kube-namespace`;
+//!   a `410 Gone` on a continue token restarts that list (at most [`MAX_RESTARTS`] times), a 403
+//!   makes one diagnostic naming the permission that is missing and an [`UnreadKind`], and the
+//!   scan goes on. Lists run [`KubeOptions::concurrency`] at a time, each request within
+//!   [`KubeOptions::request_timeout`], all within [`KubeOptions::deadline`]; 429 and 5xx answers
+//!   and failed connections are retried [`KubeOptions::retries`] times with exponential backoff
+//!   (a `Retry-After` is honoured up to [`MAX_RETRY_AFTER`]).
+//! - Each page is converted as it arrives: every item becomes the [`Node`](crate::yaml::Node) the
+//!   file reader would build ([`convert`]) and goes through the same per-object reader as a file's
+//!   documents (`files::read_object`), with the evidence "file"
+//!   `kube://<context>/<namespace>/<Kind>/<name>?resourceVersion=<N>` (`_` for the namespace of a
+//!   cluster-scoped object). Secret values are fingerprinted by that reader and never kept; with
+//!   [`SecretsMode::Metadata`] Secrets are listed metadata-only (no value leaves the API server).
+//! - Only `get` and `list` requests are sent.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use crate::inventory::{Diagnostic, RawInventory, Source, UnreadKind};
+
+pub(crate) mod convert;
+
+/// How many times a list whose continue token expired (410 Gone) is started again.
+pub const MAX_RESTARTS: u32 = 2;
+/// The longest `Retry-After` that is waited for; a longer one waits this long.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// The largest response body read (a page of `limit` objects is far smaller).
+pub const MAX_BODY_BYTES: usize = 256 << 20;
+
+const METADATA_ACCEPT: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+
+/// A kind the readers read: its API group (`""` for core), resource (plural) and kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WantedKind {
+    /// API group, `""` for the core group.
+    pub group: &'static str,
+    /// Resource name (plural), as in RBAC rules and URLs.
+    pub resource: &'static str,
+    /// Kind.
+    pub kind: &'static str,
+}
+
+const fn w(group: &'static str, resource: &'static str, kind: &'static str) -> WantedKind {
+    WantedKind { group, resource, kind }
+}
+
+/// Every kind `scan --kube` lists: those the file readers model (`files::modelled_kind`) that a
+/// cluster serves. docs/kube-clusterrole.yaml grants exactly these.
+pub const WANTED: &[WantedKind] = &[
+    w("", "namespaces", "Namespace"),
+    w("", "pods", "Pod"),
+    w("", "replicationcontrollers", "ReplicationController"),
+    w("", "services", "Service"),
+    w("", "serviceaccounts", "ServiceAccount"),
+    w("", "secrets", "Secret"),
+    w("", "configmaps", "ConfigMap"),
+    w("apps", "deployments", "Deployment"),
+    w("apps", "statefulsets", "StatefulSet"),
+    w("apps", "daemonsets", "DaemonSet"),
+    w("apps", "replicasets", "ReplicaSet"),
+    w("batch", "jobs", "Job"),
+    w("batch", "cronjobs", "CronJob"),
+    w("rbac.authorization.k8s.io", "roles", "Role"),
+    w("rbac.authorization.k8s.io", "clusterroles", "ClusterRole"),
+    w("rbac.authorization.k8s.io", "rolebindings", "RoleBinding"),
+    w("rbac.authorization.k8s.io", "clusterrolebindings", "ClusterRoleBinding"),
+    w("networking.k8s.io", "networkpolicies", "NetworkPolicy"),
+    w("networking.k8s.io", "ingresses", "Ingress"),
+    w("gateway.networking.k8s.io", "gateways", "Gateway"),
+    w("gateway.networking.k8s.io", "httproutes", "HTTPRoute"),
+    w("gateway.networking.k8s.io", "grpcroutes", "GRPCRoute"),
+    w("gateway.networking.k8s.io", "tlsroutes", "TLSRoute"),
+    w("gateway.networking.k8s.io", "tcproutes", "TCPRoute"),
+    w("gateway.networking.k8s.io", "backendtlspolicies", "BackendTLSPolicy"),
+    w("gateway.networking.k8s.io", "referencegrants", "ReferenceGrant"),
+    w("security.istio.io", "peerauthentications", "PeerAuthentication"),
+    w("security.istio.io", "authorizationpolicies", "AuthorizationPolicy"),
+    w("security.istio.io", "requestauthentications", "RequestAuthentication"),
+    w("networking.istio.io", "destinationrules", "DestinationRule"),
+    w("networking.istio.io", "gateways", "Gateway"),
+    w("networking.istio.io", "virtualservices", "VirtualService"),
+    w("policy.linkerd.io", "servers", "Server"),
+    w("policy.linkerd.io", "serverauthorizations", "ServerAuthorization"),
+    w("policy.linkerd.io", "authorizationpolicies", "AuthorizationPolicy"),
+    w("policy.linkerd.io", "meshtlsauthentications", "MeshTLSAuthentication"),
+    w("policy.linkerd.io", "networkauthentications", "NetworkAuthentication"),
+    w("elbv2.k8s.aws", "targetgroupbindings", "TargetGroupBinding"),
+];
+
+/// How Secrets are read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SecretsMode {
+    /// Whole objects: values are fingerprinted as they are read, and never kept.
+    #[default]
+    Values,
+    /// Metadata only (`PartialObjectMetadataList`): no value leaves the API server, so reuse of
+    /// Secret values cannot be detected.
+    Metadata,
+}
+
+/// What is reported while the cluster is read (the CLI draws it on stderr).
+pub trait Progress: Send + Sync {
+    /// The number of lists to be read is known.
+    fn planned(&self, lists: usize);
+    /// One list is done (read, refused or failed), with the objects it gave.
+    fn listed(&self, kind: &str, namespace: Option<&str>, objects: usize);
+}
+
+/// Options of [`read_cluster`].
+#[derive(Clone)]
+pub struct KubeOptions {
+    /// A kubeconfig file (default: `KUBECONFIG`, else `~/.kube/config`, else in-cluster).
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: its current context).
+    pub context: Option<String>,
+    /// Namespaces to read namespaced kinds in (empty: all namespaces).
+    pub namespaces: Vec<String>,
+    /// How Secrets are read.
+    pub secrets: SecretsMode,
+    /// Time allowed for the whole read.
+    pub deadline: Duration,
+    /// Time allowed for one request (connect, send, and read the answer).
+    pub request_timeout: Duration,
+    /// Objects asked for per page (`limit`).
+    pub page_size: u32,
+    /// Lists read at once.
+    pub concurrency: usize,
+    /// Retries of one request after a 429, a 5xx or a failed connection.
+    pub retries: u32,
+    /// Progress reports.
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+impl Default for KubeOptions {
+    fn default() -> Self {
+        KubeOptions {
+            kubeconfig: None,
+            context: None,
+            namespaces: Vec::new(),
+            secrets: SecretsMode::Values,
+            deadline: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(30),
+            page_size: 500,
+            concurrency: 4,
+            retries: 4,
+            progress: None,
+        }
+    }
+}
+
+/// What [`read_cluster`] read.
+#[derive(Debug, Default)]
+pub struct KubeRead {
+    /// The objects read, with diagnostics and [`UnreadKind`]s.
+    pub inventory: RawInventory,
+    /// The context read (`in-cluster` for the pod's own account).
+    pub context: String,
+    /// Lists read (kinds × namespaces).
+    pub lists: usize,
+}
+
+/// Why nothing could be read.
+#[derive(Debug, thiserror::Error)]
+pub enum KubeError {
+    /// No usable configuration or credentials.
+    #[error("cannot configure the Kubernetes client: {0}")]
+    Config(String),
+    /// The API server could not be reached, or refused discovery.
+    #[error("cannot discover the cluster's API: {0}")]
+    Discovery(String),
+    /// The deadline passed before discovery was done.
+    #[error("the deadline of {0} s passed before the cluster's API was discovered")]
+    Deadline(u64),
+}
+
+/// Reads the cluster (see the module documentation). Blocks; runs its own tokio runtime.
+pub fn read_cluster(options: &KubeOptions) -> Result<KubeRead, KubeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| KubeError::Config(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(read_cluster_async(options))
+}
+
+async fn read_cluster_async(options: &KubeOptions) -> Result<KubeRead, KubeError> {
+    let started = Instant::now();
+    let deadline = started + options.deadline;
+    let (config, context) = configure(options).await?;
+    let client = kube::Client::try_from(config).map_err(|e| KubeError::Config(e.to_string()))?;
+    let api = Api { client, options: options.clone(), deadline };
+    let discovered = match tokio::time::timeout_at(deadline, discover(&api)).await {
+        Ok(found) => found?,
+        Err(_) => return Err(KubeError::Deadline(options.deadline.as_secs())),
+    };
+    let mut inventory = RawInventory::default();
+    let cluster = Arc::<str>::from(convert::cluster_uri(&context));
+    let note = |inventory: &mut RawInventory, reason: String| {
+        inventory
+            .diagnostics
+            .push(Diagnostic { source: Source { file: Arc::clone(&cluster), line: 0 }, reason });
+    };
+    if !discovered.absent.is_empty() {
+        note(
+            &mut inventory,
+            format!(
+                "not installed in the cluster, so not read (not an error): {}",
+                discovered.absent.iter().map(kind_name).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+    for (wanted, reason) in &discovered.undiscovered {
+        note(&mut inventory, format!("{} not read: {reason}", kind_name(wanted)));
+        inventory.unread_kinds.push(UnreadKind {
+            kind: wanted.kind.to_owned(),
+            namespace: None,
+            reason: reason.clone(),
+        });
+    }
+    if options.secrets == SecretsMode::Metadata && discovered.found.iter().any(|f| f.wanted.kind == "Secret")
+    {
+        note(
+            &mut inventory,
+            "Secrets read metadata-only (--kube-secrets metadata): no value was read, so reuse detection of \
+Secret values is off"
+                .to_owned(),
+        );
+        inventory.unread_kinds.push(UnreadKind {
+            kind: "Secret".to_owned(),
+            namespace: None,
+            reason: "values not read (--kube-secrets metadata): reuse detection of Secret values is off"
+                .to_owned(),
+        });
+    }
+    let mut jobs = Vec::new();
+    for found in &discovered.found {
+        if found.namespaced && !options.namespaces.is_empty() {
+            for ns in &options.namespaces {
+                jobs.push(ListJob { found: found.clone(), namespace: Some(ns.clone()) });
+            }
+        } else {
+            jobs.push(ListJob { found: found.clone(), namespace: None });
+        }
+    }
+    if let Some(p) = &options.progress {
+        p.planned(jobs.len());
+    }
+    let lists = jobs.len();
+    let outcomes = run_lists(&api, &context, jobs).await;
+    for outcome in outcomes {
+        inventory.extend(outcome.part);
+        if let Some(reason) = outcome.diagnostic {
+            note(&mut inventory, reason);
+        }
+        inventory.unread_kinds.extend(outcome.unread);
+    }
+    inventory.unread_kinds.sort();
+    inventory.unread_kinds.dedup();
+    Ok(KubeRead { inventory, context, lists })
+}
+
+fn kind_name(w: &WantedKind) -> String {
+    if w.group.is_empty() { w.kind.to_owned() } else { format!("{} ({})", w.kind, w.group) }
+}
+
+/// The client configuration and the name of the context it came from.
+async fn configure(options: &KubeOptions) -> Result<(kube::Config, String), KubeError> {
+    use kube::config::{KubeConfigOptions, Kubeconfig};
+    let chosen = KubeConfigOptions { context: options.context.clone(), ..KubeConfigOptions::default() };
+    let fail = |e: &dyn std::fmt::Display| KubeError::Config(e.to_string());
+    let (mut config, context) = if let Some(path) = &options.kubeconfig {
+        let file = Kubeconfig::read_from(path).map_err(|e| fail(&e))?;
+        let name = options.context.clone().or_else(|| file.current_context.clone()).unwrap_or_default();
+        (kube::Config::from_custom_kubeconfig(file, &chosen).await.map_err(|e| fail(&e))?, name)
+    } else if let Some(context) = &options.context {
+        (kube::Config::from_kubeconfig(&chosen).await.map_err(|e| fail(&e))?, context.clone())
+    } else {
+        let config = kube::Config::infer().await.map_err(|e| fail(&e))?;
+        let name =
+            Kubeconfig::read().ok().and_then(|k| k.current_context).unwrap_or_else(|| "in-cluster".into());
+        (config, name)
+    };
+    config.connect_timeout = Some(options.request_timeout);
+    config.read_timeout = Some(options.request_timeout);
+    config.write_timeout = Some(options.request_timeout);
+    Ok((config, if context.is_empty() { "default".to_owned() } else { context }))
+}
+
+/// The client and what bounds its requests.
+struct Api {
+    client: kube::Client,
+    options: KubeOptions,
+    deadline: Instant,
+}
+
+/// An answer that is not a success.
+#[derive(Debug)]
+enum Failure {
+    /// An HTTP status with the Status body's `reason` and, on a 410, its new continue token.
+    Status { code: u16, reason: Option<String>, next: Option<String> },
+    /// No answer in time, a broken connection, or a body that could not be read.
+    Transport(String),
+    /// The total deadline passed.
+    Deadline,
+}
+
+impl Failure {
+    fn describe(&self) -> String {
+        match self {
+            Failure::Status { code, reason, .. } => match reason {
+                Some(r) if is_word(r) => format!("HTTP {code} {r}"),
+                _ => format!("HTTP {code}"),
+            },
+            Failure::Transport(e) => e.clone(),
+            Failure::Deadline => "the deadline passed".to_owned(),
+        }
+    }
+}
+
+/// A Status `reason` is a CamelCase word (`Forbidden`, `Expired`); anything else is not repeated.
+fn is_word(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 40 && s.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    metadata: Option<ListMeta>,
+}
+
+#[derive(Deserialize, Default)]
+struct ListMeta {
+    #[serde(default, rename = "continue")]
+    next: Option<String>,
+}
+
+impl Api {
+    /// GETs `path` and reads the body, retrying 429, 5xx and transport failures with backoff.
+    async fn get(&self, path: &str, accept: &str) -> Result<Vec<u8>, Failure> {
+        let mut attempt = 0u32;
+        loop {
+            let wait = match self.get_once(path, accept).await {
+                Ok(body) => return Ok(body),
+                Err((failure, retry_after)) => {
+                    let retryable = match &failure {
+                        Failure::Status { code, .. } => *code == 429 || (500..600).contains(code),
+                        Failure::Transport(_) => true,
+                        Failure::Deadline => false,
+                    };
+                    if !retryable || attempt >= self.options.retries {
+                        return Err(failure);
+                    }
+                    let backoff = Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6)));
+                    retry_after.map_or(backoff, |r| r.min(MAX_RETRY_AFTER))
+                }
+            };
+            attempt += 1;
+            if Instant::now() + wait >= self.deadline {
+                return Err(Failure::Deadline);
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn get_once(&self, path: &str, accept: &str) -> Result<Vec<u8>, (Failure, Option<Duration>)> {
+        use http_body_util::BodyExt as _;
+        let request = http::Request::get(path)
+            .header(http::header::ACCEPT, accept)
+            .body(kube::client::Body::empty())
+            .map_err(|e| (Failure::Transport(format!("bad request: {e}")), None))?;
+        let timeout = self.options.request_timeout;
+        let until = (Instant::now() + timeout).min(self.deadline);
+        let attempt = async {
+            let response =
+                self.client.send(request).await.map_err(|e| (Failure::Transport(e.to_string()), None))?;
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = http_body_util::Limited::new(response.into_body(), MAX_BODY_BYTES)
+                .collect()
+                .await
+                .map_err(|e| (Failure::Transport(format!("reading the answer failed: {e}")), None))?
+                .to_bytes()
+                .to_vec();
+            if status.is_success() {
+                return Ok(body);
+            }
+            let parsed: Option<StatusBody> = serde_json::from_slice(&body).ok();
+            let (reason, next) = match parsed {
+                Some(s) => (s.reason, s.metadata.and_then(|m| m.next).filter(|t| !t.is_empty())),
+                None => (None, None),
+            };
+            Err((Failure::Status { code: status.as_u16(), reason, next }, retry_after))
+        };
+        match tokio::time::timeout_at(until, attempt).await {
+            Ok(result) => result,
+            Err(_) if until >= self.deadline => Err((Failure::Deadline, None)),
+            Err(_) => {
+                Err((Failure::Transport(format!("no answer within {} s", timeout.as_secs_f32())), None))
+            }
+        }
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, Failure> {
+        let body = self.get(path, "application/json").await?;
+        serde_json::from_slice(&body).map_err(|e| Failure::Transport(format!("not the JSON expected: {e}")))
+    }
+}
+
+/// A kind found by discovery.
+#[derive(Clone, Debug)]
+struct Found {
+    wanted: WantedKind,
+    /// `v1`, `apps/v1`, …
+    group_version: String,
+    namespaced: bool,
+}
+
+#[derive(Default)]
+struct Discovered {
+    found: Vec<Found>,
+    /// Wanted kinds the cluster does not serve.
+    absent: Vec<WantedKind>,
+    /// Wanted kinds whose discovery failed (403 or other), with why.
+    undiscovered: Vec<(WantedKind, String)>,
+}
+
+#[derive(Deserialize)]
+struct ApiVersions {
+    #[serde(default)]
+    versions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct GroupList {
+    #[serde(default)]
+    groups: Vec<Group>,
+}
+
+#[derive(Deserialize)]
+struct Group {
+    name: String,
+    #[serde(default)]
+    versions: Vec<GroupVersion>,
+    #[serde(default, rename = "preferredVersion")]
+    preferred: Option<GroupVersion>,
+}
+
+#[derive(Deserialize, Clone)]
+struct GroupVersion {
+    #[serde(rename = "groupVersion")]
+    group_version: String,
+}
+
+#[derive(Deserialize)]
+struct ResourceList {
+    #[serde(default)]
+    resources: Vec<Resource>,
+}
+
+#[derive(Deserialize)]
+struct Resource {
+    name: String,
+    #[serde(default)]
+    namespaced: bool,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    verbs: Vec<String>,
+}
+
+/// Unaggregated discovery of the wanted groups only: `/api`, `/apis`, then one resource list per
+/// group-version of a wanted group (preferred version first).
+async fn discover(api: &Api) -> Result<Discovered, KubeError> {
+    let fatal = |f: &Failure| KubeError::Discovery(f.describe());
+    let core: ApiVersions = api.get_json("/api").await.map_err(|f| fatal(&f))?;
+    let groups: GroupList = api.get_json("/apis").await.map_err(|f| fatal(&f))?;
+    let mut versions_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    if core.versions.iter().any(|v| v == "v1") {
+        versions_of.insert("", vec!["v1".to_owned()]);
+    }
+    let wanted_groups: BTreeSet<&str> = WANTED.iter().map(|w| w.group).collect();
+    for group in &groups.groups {
+        let Some(&name) = wanted_groups.get(group.name.as_str()) else { continue };
+        let mut list: Vec<String> = group.preferred.iter().map(|p| p.group_version.clone()).collect();
+        for v in &group.versions {
+            if !list.contains(&v.group_version) {
+                list.push(v.group_version.clone());
+            }
+        }
+        versions_of.insert(name, list);
+    }
+    let mut out = Discovered::default();
+    for (group, versions) in &versions_of {
+        let mut pending: Vec<WantedKind> = WANTED.iter().filter(|w| w.group == *group).copied().collect();
+        let mut failed: Option<String> = None;
+        for gv in versions {
+            if pending.is_empty() {
+                break;
+            }
+            let path = if group.is_empty() { format!("/api/{gv}") } else { format!("/apis/{gv}") };
+            let list: ResourceList = match api.get_json(&path).await {
+                Ok(list) => list,
+                Err(Failure::Deadline) => return Err(KubeError::Deadline(api.options.deadline.as_secs())),
+                Err(f) => {
+                    failed = Some(format!("discovery of {gv} failed ({})", f.describe()));
+                    continue;
+                }
+            };
+            pending.retain(|w| {
+                let hit = list.resources.iter().find(|r| {
+                    r.kind == w.kind && !r.name.contains('/') && r.verbs.iter().any(|v| v == "list")
+                });
+                match hit {
+                    Some(r) => {
+                        out.found.push(Found {
+                            wanted: *w,
+                            group_version: gv.clone(),
+                            namespaced: r.namespaced,
+                        });
+                        false
+                    }
+                    None => true,
+                }
+            });
+        }
+        for w in pending {
+            match &failed {
+                Some(reason) => out.undiscovered.push((w, reason.clone())),
+                None => out.absent.push(w),
+            }
+        }
+    }
+    for w in WANTED {
+        if !versions_of.contains_key(w.group) {
+            out.absent.push(*w);
+        }
+    }
+    // Read in WANTED order, so the Inventory is the same on every run.
+    let order = |w: &WantedKind| WANTED.iter().position(|x| x == w).unwrap_or(usize::MAX);
+    out.found.sort_by_key(|f| order(&f.wanted));
+    out.absent.sort_by_key(order);
+    Ok(out)
+}
+
+/// One list to read: a kind, cluster-wide or in one namespace.
+struct ListJob {
+    found: Found,
+    namespace: Option<String>,
+}
+
+/// What one list gave.
+#[derive(Default)]
+struct ListOutcome {
+    part: RawInventory,
+    diagnostic: Option<String>,
+    unread: Option<UnreadKind>,
+}
+
+/// Reads the lists, `concurrency` at a time, and returns their outcomes in job order. Lists still
+/// running at the deadline are cancelled and reported unread.
+async fn run_lists(api: &Api, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutcome> {
+    let api =
+        Arc::new(Api { client: api.client.clone(), options: api.options.clone(), deadline: api.deadline });
+    let context: Arc<str> = context.into();
+    let limit = Arc::new(tokio::sync::Semaphore::new(api.options.concurrency.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    let described: Vec<(String, Option<String>)> =
+        jobs.iter().map(|j| (j.found.wanted.kind.to_owned(), j.namespace.clone())).collect();
+    for (index, job) in jobs.into_iter().enumerate() {
+        let api = Arc::clone(&api);
+        let context = Arc::clone(&context);
+        let limit = Arc::clone(&limit);
+        set.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let outcome = read_list(&api, &context, &job).await;
+            if let Some(p) = &api.options.progress {
+                p.listed(job.found.wanted.kind, job.namespace.as_deref(), outcome.part.objects_read);
+            }
+            (index, outcome)
+        });
+    }
+    let mut outcomes: Vec<Option<ListOutcome>> =
+        std::iter::repeat_with(|| None).take(described.len()).collect();
+    loop {
+        match tokio::time::timeout_at(api.deadline, set.join_next()).await {
+            Ok(Some(Ok((index, outcome)))) => outcomes[index] = Some(outcome),
+            Ok(Some(Err(_))) => {} // a task that panicked: reported unread below
+            Ok(None) => break,
+            Err(_) => {
+                set.abort_all();
+                break;
+            }
+        }
+    }
+    let seconds = api.options.deadline.as_secs();
+    outcomes
+        .into_iter()
+        .zip(described)
+        .map(|(outcome, (kind, namespace))| {
+            outcome.unwrap_or_else(|| {
+                let reason = format!("the --kube-deadline of {seconds} s passed before it was read");
+                ListOutcome {
+                    diagnostic: Some(format!(
+                        "{} not read: {reason}",
+                        scope_words(&kind, namespace.as_deref())
+                    )),
+                    unread: Some(UnreadKind { kind, namespace, reason }),
+                    part: RawInventory::default(),
+                }
+            })
+        })
+        .collect()
+}
+
+fn scope_words(kind: &str, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("{kind} in namespace {ns}"),
+        None => format!("{kind} (cluster-wide)"),
+    }
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    metadata: ListMeta,
+    #[serde(default)]
+    items: Vec<serde_json::Value>,
+}
+
+/// Reads one list page by page, converting each page as it arrives.
+async fn read_list(api: &Api, context: &str, job: &ListJob) -> ListOutcome {
+    let found = &job.found;
+    let wanted = found.wanted;
+    let base = match (&job.namespace, found.group_version.contains('/')) {
+        (Some(ns), false) => format!("/api/{}/namespaces/{ns}/{}", found.group_version, wanted.resource),
+        (Some(ns), true) => format!("/apis/{}/namespaces/{ns}/{}", found.group_version, wanted.resource),
+        (None, false) => format!("/api/{}/{}", found.group_version, wanted.resource),
+        (None, true) => format!("/apis/{}/{}", found.group_version, wanted.resource),
+    };
+    let metadata =
+        wanted.kind == "Secret" && wanted.group.is_empty() && api.options.secrets == SecretsMode::Metadata;
+    let accept = if metadata { METADATA_ACCEPT } else { "application/json" };
+    let limit = api.options.page_size.max(1);
+    let mut restarts = 0u32;
+    let mut part = RawInventory::default();
+    let mut token: Option<String> = None;
+    let mut diagnostic = None;
+    loop {
+        let mut path = format!("{base}?limit={limit}");
+        if let Some(t) = &token {
+            path.push_str("&continue=");
+            push_query_value(t, &mut path);
+        }
+        let body = match api.get(&path, accept).await {
+            Ok(body) => body,
+            Err(Failure::Status { code: 410, next, .. }) if token.is_some() => {
+                if restarts < MAX_RESTARTS {
+                    // The snapshot expired: read the list again from the start, for one snapshot.
+                    restarts += 1;
+                    part = RawInventory::default();
+                    token = None;
+                    continue;
+                }
+                if let Some(next) = next {
+                    diagnostic = Some(format!(
+                        "{}: the list's snapshot expired {} times (410 Gone); read on from a newer \
+snapshot, so it may mix two states of the cluster",
+                        scope_words(wanted.kind, job.namespace.as_deref()),
+                        restarts + 1
+                    ));
+                    token = Some(next);
+                    continue;
+                }
+                return unread(
+                    job,
+                    "the list's snapshot kept expiring (410 Gone)".to_owned(),
+                    part_kept(part),
+                );
+            }
+            Err(failure) => return refused(job, &failure, part_kept(part)),
+        };
+        let page: Page = match serde_json::from_slice(&body) {
+            Ok(page) => page,
+            Err(e) => {
+                return unread(job, format!("the list was not the JSON expected: {e}"), part_kept(part));
+            }
+        };
+        drop(body);
+        convert_page(page.items, context, found, metadata, &mut part);
+        match page.metadata.next.filter(|t| !t.is_empty()) {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    ListOutcome { part, diagnostic, unread: None }
+}
+
+/// What of a list that failed half-way is kept: nothing, so no list is read in part.
+fn part_kept(_part: RawInventory) -> RawInventory {
+    RawInventory::default()
+}
+
+fn push_query_value(value: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+}
+
+fn convert_page(
+    items: Vec<serde_json::Value>,
+    context: &str,
+    found: &Found,
+    metadata: bool,
+    part: &mut RawInventory,
+) {
+    let kind = found.wanted.kind;
+    for mut item in items {
+        convert::set_type(&mut item, &found.group_version, kind);
+        if metadata {
+            convert::restore_token_type(&mut item);
+        }
+        let meta = item.get("metadata");
+        let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(serde_json::Value::as_str);
+        let namespace = if found.namespaced { text("namespace") } else { None };
+        let file: Arc<str> = convert::evidence_uri(
+            context,
+            namespace,
+            kind,
+            text("name").unwrap_or(""),
+            text("resourceVersion"),
+        )
+        .into();
+        let node = convert::node(item);
+        crate::files::read_object(&node, &file, None, part, 0);
+    }
+}
+
+/// An outcome for a list that could not be read, with the permission it needs when refused.
+fn refused(job: &ListJob, failure: &Failure, part: RawInventory) -> ListOutcome {
+    let wanted = job.found.wanted;
+    let reason = match failure {
+        Failure::Status { code: 403, .. } => {
+            let resource = if wanted.group.is_empty() {
+                wanted.resource.to_owned()
+            } else {
+                format!("{}.{}", wanted.resource, wanted.group)
+            };
+            match &job.namespace {
+                Some(ns) if job.found.namespaced => format!("forbidden: list {resource} in namespace {ns}"),
+                _ => format!("forbidden: list {resource} cluster-wide"),
+            }
+        }
+        Failure::Status { code: 401, .. } => "the credentials were refused (401 Unauthorized)".to_owned(),
+        Failure::Deadline => format!("the --kube-deadline passed while it was read ({})", failure.describe()),
+        other => format!("the list failed: {}", other.describe()),
+    };
+    unread(job, reason, part)
+}
+
+fn unread(job: &ListJob, reason: String, part: RawInventory) -> ListOutcome {
+    let kind = job.found.wanted.kind;
+    let namespace = job.namespace.clone().filter(|_| job.found.namespaced);
+    let diagnostic = if let Some(permission) = reason.strip_prefix("forbidden: ") {
+        format!(
+            "{} not read: the account may not {permission} (403 Forbidden); grant it (docs/kube-clusterrole.yaml) \
+for a complete read",
+            scope_words(kind, namespace.as_deref())
+        )
+    } else {
+        format!("{} not read: {reason}", scope_words(kind, namespace.as_deref()))
+    };
+    ListOutcome {
+        part,
+        diagnostic: Some(diagnostic),
+        unread: Some(UnreadKind { kind: kind.to_owned(), namespace, reason }),
+    }
+}

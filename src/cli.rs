@@ -250,7 +250,7 @@ fn parse_date(text: &str) -> Result<i64, String> {
     }
 }
 
-pub(crate) fn parse_namespace(text: &str) -> Result<String, String> {
+fn parse_namespace(text: &str) -> Result<String, String> {
     if crate::resolve::estate::is_namespace_name(text) {
         Ok(text.to_owned())
     } else {

@@ -499,7 +499,11 @@ fn network_zone(
             sources,
         );
     }
-    let names: Vec<String> = policies.iter().map(|p| format!("{}/{}", p.meta.ns(), p.meta.name)).collect();
+    // Sorted: the zone is the same whatever order the policies were read in (files by path, a
+    // live cluster by kind).
+    let mut names: Vec<String> =
+        policies.iter().map(|p| format!("{}/{}", p.meta.ns(), p.meta.name)).collect();
+    names.sort_unstable();
     let id = format!("zone:netpol/{}", names.join("+"));
     (Some(id), format!("sources admitted by NetworkPolicy {}", names.join(", ")), sources)
 }

@@ -297,6 +297,9 @@ async fn configure(options: &KubeOptions) -> Result<(kube::Config, String), Kube
     config.connect_timeout = Some(options.request_timeout);
     config.read_timeout = Some(options.request_timeout);
     config.write_timeout = Some(options.request_timeout);
+    // Retries are ours (bounded, within the deadline, honouring Retry-After): kube-rs's own retry
+    // layer would retry 429/503/504 again under each of them.
+    config.default_retry = false;
     Ok((config, if context.is_empty() { "default".to_owned() } else { context }))
 }
 

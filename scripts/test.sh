@@ -123,6 +123,24 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 finish_install "the Debian packages ${apt_packages[*]}" "the tests that need them"
+# Debian's kubectl (package kubernetes-client), unpacked without installing it, for
+# tests/kube_live.rs, which runs `kubectl get` against the test API server to show that the server
+# speaks the real protocol. /usr/bin/kubectl may be another vendor's wrapper, so the test uses this
+# one, through ZTPATH_KUBECTL. After the Debian packages above, whose `apt-get update` it may need.
+kubectl_dir="${CARGO_TARGET_DIR:-target}/debian-kubectl"
+kubectl_stamp=".installed-kubernetes-client"
+install_kubectl() {
+  local dir
+  dir="$(cd "$1" && pwd)"
+  { apt-cache show kubernetes-client >/dev/null 2>&1 || apt-get update -qq; } &&
+    (cd "$dir" && apt-get download -qq kubernetes-client) &&
+    dpkg-deb -x "$dir"/kubernetes-client_*.deb "$dir" &&
+    rm -f "$dir"/kubernetes-client_*.deb &&
+    "$dir/usr/bin/kubectl" version --client >/dev/null 2>&1
+}
+if command -v apt-get >/dev/null 2>&1; then
+  start_install "Debian's kubectl" "$kubectl_dir" "$kubectl_stamp" install_kubectl
+fi
 finish_install "moto $MOTO_VERSION" "the AWS tests"
 if [ -x "$moto_venv/bin/moto_server" ]; then
   ZTPATH_MOTO="$(cd "$moto_venv/bin" && pwd)/moto_server"
@@ -154,6 +172,14 @@ elif [ "$in_ci" = true ]; then
 fi
 if [ "$in_ci" = true ] && [ ! -x /usr/bin/chromium ]; then
   echo "error: /usr/bin/chromium is missing; under CI the browser tests need it" >&2
+fi
+
+finish_install "Debian's kubectl" "the kubectl agreement test"
+if [ -f "$kubectl_dir/$kubectl_stamp" ]; then
+  ZTPATH_KUBECTL="$(cd "$kubectl_dir/usr/bin" && pwd)/kubectl"
+  export ZTPATH_KUBECTL
+elif [ "$in_ci" = true ]; then
+  echo "error: Debian's kubectl is not installed in $kubectl_dir; under CI the kubectl agreement test needs it" >&2
 fi
 
 log="$(mktemp)"

@@ -245,6 +245,8 @@ impl KubeServer {
         runtime.spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else { continue };
+                // As Go's net/http (the API server's) does: no Nagle delay on small answers.
+                let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let state = Arc::clone(&serving);
                 tokio::spawn(async move {
@@ -492,8 +494,9 @@ where
             out.push_str(&format!("Retry-After: {s}\r\n"));
         }
         out.push_str("\r\n");
-        stream.write_all(out.as_bytes()).await?;
-        stream.write_all(&answer.body).await?;
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&answer.body);
+        stream.write_all(&bytes).await?;
         stream.flush().await?;
         if headers.get("connection").is_some_and(|c| c.eq_ignore_ascii_case("close")) {
             return Ok(());

@@ -669,16 +669,24 @@ async fn read_list(api: &Api, context: &str, job: &ListJob) -> ListOutcome {
     let mut part = RawInventory::default();
     let mut token: Option<String> = None;
     let mut diagnostic = None;
+    // The page being converted while the next one is fetched: at most one per list, so a list
+    // holds at most two pages of JSON at a time.
+    let mut converting: Option<tokio::task::JoinHandle<RawInventory>> = None;
+    let context: Arc<str> = context.into();
     loop {
         let mut path = format!("{base}?limit={limit}");
         if let Some(t) = &token {
             path.push_str("&continue=");
             push_query_value(t, &mut path);
         }
-        let body = match api.get(&path, accept).await {
+        let fetched = api.get(&path, accept).await;
+        let body = match fetched {
             Ok(body) => body,
             Err(Failure::Status { code: 410, next, .. }) if token.is_some() => {
                 if restarts < MAX_RESTARTS {
+                    if let Some(handle) = converting.take() {
+                        handle.abort();
+                    }
                     // The snapshot expired: read the list again from the start, for one snapshot.
                     restarts += 1;
                     part = RawInventory::default();
@@ -692,8 +700,13 @@ snapshot, so it may mix two states of the cluster",
                         scope_words(wanted.kind, job.namespace.as_deref()),
                         restarts + 1
                     ));
+                    // What was read before the last expiry stays: the list goes on from there.
+                    restarts += 1;
                     token = Some(next);
                     continue;
+                }
+                if let Some(handle) = converting.take() {
+                    handle.abort();
                 }
                 return unread(
                     job,
@@ -701,19 +714,44 @@ snapshot, so it may mix two states of the cluster",
                     part_kept(part),
                 );
             }
-            Err(failure) => return refused(job, &failure, part_kept(part)),
+            Err(failure) => {
+                if let Some(handle) = converting.take() {
+                    handle.abort();
+                }
+                return refused(job, &failure, part_kept(part));
+            }
         };
         let page: Page = match serde_json::from_slice(&body) {
             Ok(page) => page,
             Err(e) => {
+                if let Some(handle) = converting.take() {
+                    handle.abort();
+                }
                 return unread(job, format!("the list was not the JSON expected: {e}"), part_kept(part));
             }
         };
         drop(body);
-        convert_page(page.items, context, found, metadata, &mut part);
+        if let Some(handle) = converting.take() {
+            match handle.await {
+                Ok(done) => part.extend(done),
+                Err(_) => return unread(job, "converting a page failed".to_owned(), part_kept(part)),
+            }
+        }
+        let (context, found, items) = (Arc::clone(&context), found.clone(), page.items);
+        converting = Some(tokio::task::spawn_blocking(move || {
+            let mut converted = RawInventory::default();
+            convert_page(items, &context, &found, metadata, &mut converted);
+            converted
+        }));
         match page.metadata.next.filter(|t| !t.is_empty()) {
             Some(next) => token = Some(next),
             None => break,
+        }
+    }
+    if let Some(handle) = converting.take() {
+        match handle.await {
+            Ok(done) => part.extend(done),
+            Err(_) => return unread(job, "converting a page failed".to_owned(), part_kept(part)),
         }
     }
     ListOutcome { part, diagnostic, unread: None }

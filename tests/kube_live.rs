@@ -491,6 +491,10 @@ fn a_403_names_the_missing_permission_and_the_summary_says_what_was_not_read() {
         ]);
         assert!(out.contains("Not read in full, so this report is partial"), "{format}: {err}");
         assert!(out.contains("list secrets"), "{format}");
+        if format != "table" {
+            // The scope line of the documents names the inputs.
+            assert!(out.contains("Kubernetes cluster test"), "{format}: the inputs do not name the cluster");
+        }
     }
 }
 

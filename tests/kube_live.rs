@@ -785,3 +785,84 @@ fn the_clusterrole_docs_ship_grants_what_the_scan_lists_and_ztpath_reports_it() 
     let doc = std::fs::read_to_string(path("docs/kube.md")).expect("docs/kube.md");
     assert!(doc.contains("ZT008") && doc.contains("ZT010"), "docs/kube.md does not explain the findings");
 }
+
+#[test]
+fn the_kubeconfig_comes_from_kubeconfig_and_the_context_from_context() {
+    let server = demo_server();
+    let run = |args: &[&str]| {
+        let out =
+            command(root()).env("KUBECONFIG", &server.kubeconfig).args(args).output().expect("run ztpath");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run(&[
+        "scan",
+        "--kube",
+        "--context",
+        CONTEXT,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("kube://test-ctx/"), "evidence does not name the context");
+    assert!(stderr.contains("from context test-ctx"), "{stderr}");
+    let (code, _, stderr) = run(&["scan", "--kube", "--context", "no-such-context", "--now", NOW]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.starts_with("ztpath: kube: cannot configure the Kubernetes client"), "{stderr}");
+    // Flags that need --kube are refused without it.
+    let (code, _, stderr) = run(&["scan", "fixtures/demo", "--kube-namespace", "shop"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, _) = run(&["scan", "--kube", "--kube-namespace", "Not_A_Namespace"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn a_hostile_answer_is_reported_without_being_quoted() {
+    let server = demo_server();
+    let hostile = "zt-hostile-answer-\u{1b}[2J-9f3k";
+    server.behave(|b| {
+        b.garbage.push((
+            "/apis/apps/v1/deployments".into(),
+            format!(r#"{{"metadata": {{}}, "items": "{}"}}"#, hostile.replace('\u{1b}', "\\u001b")),
+        ));
+        b.garbage.push(("/apis/batch/v1/jobs".into(), format!("not json {hostile}")));
+    });
+    for format in ["json", "table"] {
+        let kubeconfig = server.kubeconfig.display().to_string();
+        let (code, out, err, _) = ztpath(&[
+            "scan",
+            "--kube",
+            "--kubeconfig",
+            &kubeconfig,
+            "--now",
+            NOW,
+            "--fail-on",
+            "never",
+            "--format",
+            format,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            !out.contains("zt-hostile") && !err.contains("zt-hostile"),
+            "{format}: the answer was quoted"
+        );
+        assert!(!err.contains('\u{1b}'), "{format}: an escape sequence reached the terminal");
+        if format == "json" {
+            let report: Value = serde_json::from_str(&out).expect("json");
+            let gaps = unread(&report);
+            assert!(
+                gaps.iter().any(|(k, _, r)| k == "Deployment"
+                    && r.starts_with("the list was not the JSON expected (JSON of another shape")),
+                "{gaps:?}"
+            );
+            assert!(gaps.iter().any(|(k, _, r)| k == "Job" && r.contains("not valid JSON")), "{gaps:?}");
+        }
+    }
+}

@@ -390,6 +390,13 @@ fn modelled_kind(kind: &str) -> bool {
     kind.ends_with("List") || KINDS.contains(&kind)
 }
 
+/// Whether some reader models `kind` (for the live reader's test that it lists no kind the file
+/// readers would drop).
+#[cfg(all(test, feature = "kube-live"))]
+pub(crate) fn is_modelled_kind(kind: &str) -> bool {
+    modelled_kind(kind)
+}
+
 /// Dispatches one object by kind; unwraps `List` and `*List` objects. The live Kubernetes reader
 /// (`kubernetes::live`) sends every object it lists through here too, so that an object read from
 /// the API and the same object read from a file become the same items.

@@ -177,6 +177,9 @@ pub(crate) struct Behaviour {
     pub(crate) faults: Vec<Fault>,
     /// Requests whose path contains this never get an answer.
     pub(crate) stall: Option<String>,
+    /// Requests whose path contains the first text get the second as a 200 answer (a hostile or
+    /// broken server).
+    pub(crate) garbage: Vec<(String, String)>,
 }
 
 /// Objects by resource (group, plural), then by (namespace, name): every list is a range read.
@@ -587,6 +590,17 @@ async fn answer(state: &State, method: &str, target: &str, headers: &HashMap<Str
             a.retry_after = retry_after;
             return a;
         }
+    }
+    let garbage = state
+        .behaviour
+        .lock()
+        .expect("behaviour")
+        .garbage
+        .iter()
+        .find(|(p, _)| path.contains(p.as_str()))
+        .map(|(_, b)| b.clone());
+    if let Some(body) = garbage {
+        return Answer { code: 200, body: body.into_bytes(), retry_after: None };
     }
     let absent = state.behaviour.lock().expect("behaviour").absent_groups.clone();
     let installed = |s: &ServedResource| !absent.iter().any(|g| g == s.group);

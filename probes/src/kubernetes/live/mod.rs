@@ -426,7 +426,7 @@ impl Api {
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, Failure> {
         let body = self.get(path, "application/json").await?;
-        serde_json::from_slice(&body).map_err(|e| Failure::Transport(format!("not the JSON expected: {e}")))
+        serde_json::from_slice(&body).map_err(|e| Failure::Transport(json_error(&e)))
     }
 }
 
@@ -727,7 +727,7 @@ snapshot, so it may mix two states of the cluster",
                 if let Some(handle) = converting.take() {
                     handle.abort();
                 }
-                return unread(job, format!("the list was not the JSON expected: {e}"), part_kept(part));
+                return unread(job, format!("the list was {}", json_error(&e)), part_kept(part));
             }
         };
         drop(body);
@@ -755,6 +755,18 @@ snapshot, so it may mix two states of the cluster",
         }
     }
     ListOutcome { part, diagnostic, unread: None }
+}
+
+/// A JSON error in words of our own: serde's message may quote the text ("invalid type: string
+/// \"…\""), and the answer's text is the server's, so only its class and position are given.
+fn json_error(e: &serde_json::Error) -> String {
+    let class = match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "JSON of another shape",
+        serde_json::error::Category::Eof => "JSON cut short",
+    };
+    format!("not the JSON expected ({class} at line {} column {})", e.line(), e.column())
 }
 
 /// What of a list that failed half-way is kept: nothing, so no list is read in part.
@@ -840,5 +852,35 @@ for a complete read",
         part,
         diagnostic: Some(diagnostic),
         unread: Some(UnreadKind { kind: kind.to_owned(), namespace, reason }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_do_not_quote_the_answer() {
+        let Err(e) = serde_json::from_str::<Page>(r#"{"items": "SECRET-VALUE"}"#) else { panic!("read") };
+        assert!(e.to_string().contains("SECRET-VALUE"), "serde quotes it");
+        let said = json_error(&e);
+        assert!(!said.contains("SECRET"), "{said}");
+        assert!(said.starts_with("not the JSON expected (JSON of another shape at line 1"), "{said}");
+    }
+
+    #[test]
+    fn status_reasons_are_repeated_only_when_they_are_one_word() {
+        let f = |reason: &str| {
+            Failure::Status { code: 503, reason: Some(reason.to_owned()), next: None }.describe()
+        };
+        assert_eq!(f("ServiceUnavailable"), "HTTP 503 ServiceUnavailable");
+        assert_eq!(f("token abc123 leaked \u{1b}[2J"), "HTTP 503");
+    }
+
+    #[test]
+    fn the_wanted_kinds_are_the_ones_the_file_readers_model() {
+        for w in WANTED {
+            assert!(crate::files::is_modelled_kind(w.kind), "{} is not read from files", w.kind);
+        }
     }
 }

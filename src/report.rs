@@ -125,6 +125,7 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
             .iter()
             .map(|u| ztpath_reports::UnreadKind {
                 kind: u.kind.clone(),
+                group: Some(u.group.clone()).filter(|g| !g.is_empty()),
                 namespace: u.namespace.clone(),
                 reason: u.reason.clone(),
             })

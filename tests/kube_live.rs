@@ -453,6 +453,8 @@ fn a_403_names_the_missing_permission_and_the_summary_says_what_was_not_read() {
             ("Secret".into(), None, "forbidden: list secrets cluster-wide".into()),
         ]
     );
+    assert_eq!(report["summary"]["unread_kinds"][0]["group"], "rbac.authorization.k8s.io");
+    assert!(report["summary"]["unread_kinds"][1].get("group").is_none(), "the core group is written as none");
     assert_eq!(report["schema_version"], ztpath_reports::SCHEMA_VERSION);
     // Namespace by namespace, only payments is refused.
     let (code, report2, stderr) =

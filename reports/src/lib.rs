@@ -18,8 +18,8 @@
 //! every N.x report.
 //!
 //! **2.3.0** adds the summary's `unread_kinds`, written only when a live Kubernetes read (`scan
-//! --kube`) did not read some kinds in full: one [`UnreadKind`] (`kind`, `namespace` when the gap
-//! is one namespace's, `reason`) per kind refused (403), failed, cut off by the deadline, or read
+//! --kube`) did not read some kinds in full: one [`UnreadKind`] (`kind`, `group` unless core,
+//! `namespace` when the gap is one namespace's, `reason`) per kind refused (403), failed, cut off by the deadline, or read
 //! metadata-only (Secrets with `--kube-secrets metadata`), so that a partial read is not mistaken
 //! for a clean one (docs/kube.md). A 2.2 reader reads a 2.3 report.
 //!
@@ -394,6 +394,9 @@ pub struct Summary {
 pub struct UnreadKind {
     /// The kind (`Secret`, `ClusterRole`, …).
     pub kind: String,
+    /// Its API group; absent for the core group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// The namespace it was not read in; absent: cluster-wide.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -402,11 +405,15 @@ pub struct UnreadKind {
 }
 
 impl UnreadKind {
-    /// `Secret in namespace payments (forbidden: list secrets in namespace payments)`.
+    /// `Secret in namespace payments: forbidden: list secrets in namespace payments`.
     pub fn describe(&self) -> String {
+        let kind = match &self.group {
+            Some(g) => format!("{} ({g})", self.kind),
+            None => self.kind.clone(),
+        };
         match &self.namespace {
-            Some(ns) => format!("{} in namespace {ns} ({})", self.kind, self.reason),
-            None => format!("{} ({})", self.kind, self.reason),
+            Some(ns) => format!("{kind} in namespace {ns}: {}", self.reason),
+            None => format!("{kind}: {}", self.reason),
         }
     }
 }

@@ -120,6 +120,9 @@ impl Inventory {
 pub struct UnreadKind {
     /// The kind (`Secret`, `ClusterRole`, …).
     pub kind: String,
+    /// Its API group (`""` for the core group): Istio and Linkerd both have an
+    /// `AuthorizationPolicy`.
+    pub group: String,
     /// The namespace it was not read in; `None`: cluster-wide (or a cluster-scoped kind).
     pub namespace: Option<String>,
     /// Why, in words (`forbidden: list secrets in namespace payments`); never quotes the source.

@@ -227,6 +227,7 @@ async fn read_cluster_async(options: &KubeOptions) -> Result<KubeRead, KubeError
         note(&mut inventory, format!("{} not read: {reason}", kind_name(wanted)));
         inventory.unread_kinds.push(UnreadKind {
             kind: wanted.kind.to_owned(),
+            group: wanted.group.to_owned(),
             namespace: None,
             reason: reason.clone(),
         });
@@ -241,6 +242,7 @@ Secret values is off"
         );
         inventory.unread_kinds.push(UnreadKind {
             kind: "Secret".to_owned(),
+            group: String::new(),
             namespace: None,
             reason: "values not read (--kube-secrets metadata): reuse detection of Secret values is off"
                 .to_owned(),
@@ -588,8 +590,8 @@ async fn run_lists(api: &Api, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutc
     let context: Arc<str> = context.into();
     let limit = Arc::new(tokio::sync::Semaphore::new(api.options.concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
-    let described: Vec<(String, Option<String>)> =
-        jobs.iter().map(|j| (j.found.wanted.kind.to_owned(), j.namespace.clone())).collect();
+    let described: Vec<(WantedKind, Option<String>)> =
+        jobs.iter().map(|j| (j.found.wanted, j.namespace.clone())).collect();
     for (index, job) in jobs.into_iter().enumerate() {
         let api = Arc::clone(&api);
         let context = Arc::clone(&context);
@@ -620,15 +622,20 @@ async fn run_lists(api: &Api, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutc
     outcomes
         .into_iter()
         .zip(described)
-        .map(|(outcome, (kind, namespace))| {
+        .map(|(outcome, (wanted, namespace))| {
             outcome.unwrap_or_else(|| {
                 let reason = format!("the --kube-deadline of {seconds} s passed before it was read");
                 ListOutcome {
                     diagnostic: Some(format!(
                         "{} not read: {reason}",
-                        scope_words(&kind, namespace.as_deref())
+                        scope_words(&kind_name(&wanted), namespace.as_deref())
                     )),
-                    unread: Some(UnreadKind { kind, namespace, reason }),
+                    unread: Some(UnreadKind {
+                        kind: wanted.kind.to_owned(),
+                        group: wanted.group.to_owned(),
+                        namespace,
+                        reason,
+                    }),
                     part: RawInventory::default(),
                 }
             })
@@ -837,21 +844,26 @@ fn refused(job: &ListJob, failure: &Failure, part: RawInventory) -> ListOutcome 
 }
 
 fn unread(job: &ListJob, reason: String, part: RawInventory) -> ListOutcome {
-    let kind = job.found.wanted.kind;
+    let kind = kind_name(&job.found.wanted);
     let namespace = job.namespace.clone().filter(|_| job.found.namespaced);
     let diagnostic = if let Some(permission) = reason.strip_prefix("forbidden: ") {
         format!(
             "{} not read: the account may not {permission} (403 Forbidden); grant it (docs/kube-clusterrole.yaml) \
 for a complete read",
-            scope_words(kind, namespace.as_deref())
+            scope_words(&kind, namespace.as_deref())
         )
     } else {
-        format!("{} not read: {reason}", scope_words(kind, namespace.as_deref()))
+        format!("{} not read: {reason}", scope_words(&kind, namespace.as_deref()))
     };
     ListOutcome {
         part,
         diagnostic: Some(diagnostic),
-        unread: Some(UnreadKind { kind: kind.to_owned(), namespace, reason }),
+        unread: Some(UnreadKind {
+            kind: job.found.wanted.kind.to_owned(),
+            group: job.found.wanted.group.to_owned(),
+            namespace,
+            reason,
+        }),
     }
 }
 

@@ -17,6 +17,9 @@
 //! [`SCHEMA_VERSION`] follows semantic versioning: a reader written for major version N reads
 //! every N.x report.
 //!
+//! **2.3.0** adds the summary's `input_digest`, a keyed digest of the files read (written when a
+//! file was read). A 2.2 reader reads a 2.3 report.
+//!
 //! **2.2.0** adds `tls`, written only when live TLS handshakes ran (`ztpath probe tls`, `ztpath
 //! scan --tls`): one [`tls::TlsEndpoint`] per endpoint probed (docs/tls.md). A 2.1 reader reads a
 //! 2.2 report.
@@ -69,7 +72,7 @@ pub mod tls;
 pub(crate) mod sample;
 
 /// Version of the JSON schema. Bump the major part on any breaking change.
-pub const SCHEMA_VERSION: &str = "2.2.0";
+pub const SCHEMA_VERSION: &str = "2.3.0";
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -378,6 +381,12 @@ pub struct Summary {
     /// With a baseline: findings not in it (suppressed ones left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new: Option<usize>,
+    /// A digest of the files read (`hmac-sha256:` and 64 hex digits): HMAC-SHA-256 under the
+    /// fingerprint key of each file's name and SHA-256, in path order. Two reports made with the
+    /// same `--fingerprint-key` from the same files carry the same digest. Absent when no file was
+    /// read (a live source alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_digest: Option<String>,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference

@@ -62,6 +62,23 @@ try {
   results.readyMs = Number(await page.getAttribute('body', 'data-ready-ms'));
   results.scriptMs = Number(await page.getAttribute('body', 'data-script-ms'));
 
+  if (mode !== 'bench') {
+    // The page works on exactly the JSON report's data: the island, restored, is that report.
+    const same = await page.evaluate((want) => {
+      const canon = (v) => {
+        if (Array.isArray(v)) return v.map(canon);
+        if (v === null || typeof v !== 'object') return v;
+        return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])]));
+      };
+      const got = JSON.stringify(canon(window.ztpathReport));
+      const exp = JSON.stringify(canon(want));
+      if (got === exp) return '';
+      let i = 0;
+      while (i < got.length && got[i] === exp[i]) i++;
+      return 'differs at ' + i + ': page ' + got.slice(Math.max(0, i - 80), i + 80) + ' / json ' + exp.slice(Math.max(0, i - 80), i + 80);
+    }, report);
+    eq(same, '', 'the restored island equals the JSON report');
+  }
   if (mode === 'demo') await demo(page);
   else if (mode === 'hostile') await hostile(page);
   else if (mode === 'gate') await gate(page);

@@ -173,7 +173,19 @@ pub(crate) fn start(specs: &[Spec<'_>], plaintext: usize) -> Servers {
                 let Ok((tcp, _)) = listener.accept().await else { continue };
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                    let mut tls = match acceptor.accept(tcp).into_fallible().await {
+                        Ok(tls) => tls,
+                        Err((_, mut tcp)) => {
+                            // Refused (the alert is sent): read what the client still sends
+                            // before closing, as servers do (nginx's lingering close). Closing
+                            // with unread bytes resets the connection, and a reset can reach the
+                            // client before the alert does.
+                            let mut buf = [0u8; 1024];
+                            let drain = async { while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {} };
+                            let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+                            return;
+                        }
+                    };
                     let mut buf = [0u8; 1024];
                     if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(5), tls.read(&mut buf)).await
                         && n > 0

@@ -137,35 +137,18 @@ fn live_tls_logs_validate_and_carry_the_wire_findings() {
     let Some(tool) = multitool() else { return };
     let ca = Ca::new("mesh CA");
     let clients = Ca::new("mesh client CA");
-    let other = ca.leaf(
-        &["api.shop.svc"],
-        Some("spiffe://cluster.local/ns/shop/sa/payments"),
-        (2026, 11, 24, 12),
-        (2026, 11, 25, 12),
-    );
+    let other = tls_support::substituted_leaf(&ca);
     let expired = ca.leaf(&["old.shop.svc"], None, (2025, 1, 1, 0), (2026, 11, 1, 0));
     let servers = tls_support::start(
         &[
-            Spec {
-                leaf: &other,
-                auth: ClientAuth::Optional,
-                versions: Versions::Tls13Only,
-                client_ca: Some(&clients),
-            },
+            tls_support::admits_anyone(&other, &clients),
             Spec { leaf: &expired, auth: ClientAuth::Off, versions: Versions::Tls12Only, client_ca: None },
         ],
         1,
     );
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("ca.pem"), &ca.pem).expect("write");
-    std::fs::write(
-        dir.path().join("estate.yaml"),
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio-injection: enabled}}\n---\n\
-apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: shop}\nspec: {mtls: {mode: STRICT}}\n---\n\
-apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: shop}\n---\n\
-apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      serviceAccountName: api\n      containers: [{name: api, image: api:1, ports: [{containerPort: 8443}]}]\n",
-    )
-    .expect("write");
+    std::fs::write(dir.path().join("estate.yaml"), tls_support::STRICT_SHOP).expect("write");
     let api = format!("{}=api.shop.svc", servers.addrs[0]);
     let old = format!("{}=old.shop.svc", servers.addrs[1]);
     let plain = servers.addrs[2].to_string();

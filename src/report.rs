@@ -120,6 +120,7 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         skipped_kinds: inv.skipped_kinds.clone(),
         suppressed: 0,
         new: None,
+        input_digest: inv.input_digest.as_ref().map(|d| d.as_str().to_owned()),
         unread_kinds: inv
             .unread_kinds
             .iter()

@@ -83,8 +83,11 @@ fn proxy_targets(p: &Proxy, out: &mut Vec<TlsTarget>) {
         .filter(|n| valid_name(n));
     for l in &p.listeners {
         // Passed-through and layer-4 listeners show the backend's TLS, which their configuration
-        // does not describe.
-        if l.local_only || !matches!(l.tls, ListenerTls::Terminate | ListenerTls::Plaintext) {
+        // does not describe; except a LoadBalancer Service's layer-4 port at its published
+        // address, which reaches the Service's pods (the wire is compared with theirs).
+        let reaches_pods = p.kind == ProxyKind::ServiceLoadBalancer && l.tls == ListenerTls::Layer4;
+        if l.local_only || !(reaches_pods || matches!(l.tls, ListenerTls::Terminate | ListenerTls::Plaintext))
+        {
             continue;
         }
         let Some(port) = l.port.and_then(|p| u16::try_from(p).ok()).filter(|&p| p != 0) else { continue };

@@ -160,8 +160,10 @@ fn a_weak_value_cannot_be_confirmed_from_its_fingerprint() {
             continue;
         }
         assert_eq!(code, 0, "{stderr}");
-        // SHA-256("hello") starts 2cf24dba5fb0: an unkeyed fingerprint would give the value away.
-        assert!(!stdout.contains("2cf24dba5fb0") && !stdout.contains("sha256:"), "{stdout}");
+        // SHA-256("hello") starts 2cf24dba5fb0: an unkeyed fingerprint would give the value away
+        // (the keyed input digest, `hmac-sha256:`, is no unkeyed `sha256:` fingerprint).
+        let unkeyed = stdout.replace("hmac-sha256:", "");
+        assert!(!stdout.contains("2cf24dba5fb0") && !unkeyed.contains("sha256:"), "{stdout}");
         let r: Report = serde_json::from_str(&stdout).unwrap();
         let weak = r.findings.iter().find(|f| f.rule == "ZT005" && f.subject.name == "weak").expect("ZT005");
         assert!(weak.message.contains("`password` (hmac:"), "{}", weak.message);
@@ -169,4 +171,50 @@ fn a_weak_value_cannot_be_confirmed_from_its_fingerprint() {
     let (code, _, stderr) = scan(&file, Some(""), &[]);
     assert_eq!(code, 2, "an empty ZTPATH_FINGERPRINT_KEY is refused: {stderr}");
     assert!(stderr.contains("ZTPATH_FINGERPRINT_KEY is empty"), "{stderr}");
+}
+
+fn digest_of(stdout: &str) -> String {
+    let report: Report = serde_json::from_str(stdout).expect("a JSON report");
+    report.summary.input_digest.expect("files were read, so the summary has an input digest")
+}
+
+#[test]
+fn the_input_digest_names_the_files_read_under_the_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = dir.path().join("a");
+    std::fs::create_dir(&a).expect("mkdir");
+    std::fs::write(a.join("estate.yaml"), ESTATE).expect("write");
+    std::fs::write(a.join("more.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: c}\n")
+        .expect("write");
+    let root = a.display().to_string();
+    let digest = |key: Option<&str>| {
+        let (code, out, err) = scan(&root, key, &[]);
+        assert_eq!(code, 0, "{err}");
+        digest_of(&out)
+    };
+    let first = digest(Some("k1"));
+    assert!(first.starts_with("hmac-sha256:"), "{first}");
+    let hex = &first["hmac-sha256:".len()..];
+    assert!(hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()), "{first}");
+    // The same files and key: the same digest; another key: another one; no key: one per run.
+    assert_eq!(digest(Some("k1")), first);
+    assert_ne!(digest(Some("k2")), first);
+    assert_ne!(digest(None), digest(None));
+    // One byte of one file changed: another digest; restored: the first again.
+    std::fs::write(a.join("more.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: d}\n")
+        .expect("write");
+    assert_ne!(digest(Some("k1")), first);
+    std::fs::write(a.join("more.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: c}\n")
+        .expect("write");
+    assert_eq!(digest(Some("k1")), first);
+    // A file that is not an input (no extension a reader takes) is not in it.
+    std::fs::write(a.join("notes.txt"), "not read").expect("write");
+    assert_eq!(digest(Some("k1")), first);
+    // The digest is no plain SHA-256 of any input, so it cannot be used to test a guess.
+    for name in ["estate.yaml", "more.yaml"] {
+        let bytes = std::fs::read(a.join(name)).expect("read");
+        let plain: String =
+            <sha2::Sha256 as sha2::Digest>::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        assert_ne!(hex, plain);
+    }
 }

@@ -137,6 +137,59 @@ fn the_demo_report_answers_in_chromium_and_prints() {
 }
 
 #[test]
+fn the_baseline_and_suppression_filters_leave_exactly_those_findings_in_chromium() {
+    // The demo against a baseline that lacks every finding of one rule (those are new, the rest
+    // existing), with another rule suppressed by a configuration file.
+    let Some(tools) = tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, full) = reports("fixtures/demo", dir.path());
+    let mut base: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&full).unwrap()).unwrap();
+    let findings = base["findings"].as_array().unwrap().clone();
+    let new_rule = findings[0]["rule"].as_str().unwrap().to_owned();
+    let quiet_rule =
+        findings.iter().map(|f| f["rule"].as_str().unwrap()).find(|r| *r != new_rule).unwrap().to_owned();
+    base["findings"] = findings.into_iter().filter(|f| f["rule"] != new_rule.as_str()).collect();
+    let baseline = dir.path().join("baseline.json");
+    std::fs::write(&baseline, serde_json::to_vec(&base).unwrap()).unwrap();
+    let config = dir.path().join("gate.toml");
+    std::fs::write(
+        &config,
+        format!("[[ignore]]\nrule = \"{quiet_rule}\"\nreason = \"accepted for the test\"\nexpires = \"2027-01-31\"\n"),
+    )
+    .unwrap();
+    let (html, json) = (dir.path().join("gate.html"), dir.path().join("gate.json"));
+    for (format, out) in [("html", &html), ("json", &json)] {
+        let (code, _, err) = run(&[
+            "scan",
+            "fixtures/demo",
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            format,
+            "--output",
+            out.to_str().unwrap(),
+            "--fail-on",
+            "never",
+            "--now",
+            NOW,
+        ]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let report: ztpath_reports::Report =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let count =
+        |p: &dyn Fn(&ztpath_reports::Finding) -> bool| report.findings.iter().filter(|f| p(f)).count();
+    let suppressed = count(&|f| f.suppressed.is_some());
+    let new = count(&|f| f.baseline == Some(ztpath_reports::BaselineState::New));
+    assert!(suppressed > 0 && new > 0 && new + suppressed < report.findings.len(), "{suppressed} {new}");
+    let results = browse(&tools, "gate", &html, &json, &screenshots());
+    assert_eq!(results["suppressed"], suppressed);
+    assert_eq!(results["new"], new);
+}
+
+#[test]
 fn hostile_names_run_nothing_and_inject_nothing_in_chromium() {
     let Some(tools) = tools() else { return };
     let dir = tempfile::tempdir().unwrap();

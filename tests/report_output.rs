@@ -17,7 +17,7 @@ fn demo_json() -> serde_json::Value {
 #[test]
 fn findings_name_their_rule_and_the_catalogue_holds_it_once() {
     let doc = demo_json();
-    assert_eq!(doc["schema_version"], "2.3.0");
+    assert_eq!(doc["schema_version"], "2.4.0");
     let rules: BTreeSet<&str> =
         doc["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     let findings = doc["findings"].as_array().unwrap();

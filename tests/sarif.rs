@@ -6,6 +6,7 @@
 #![allow(clippy::print_stderr, reason = "a test says on stderr what it skips or found, as tests do")]
 
 mod common;
+mod tls_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -123,6 +124,75 @@ fn the_demo_the_bad_fixtures_and_the_corpora_validate_without_errors() {
     let gated_log: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
     assert!(out.contains("\"suppressions\"") && out.contains("\"baselineState\""));
     write("gated", &gated_log);
+    let errors = validate(&tool, &logs, dir.path());
+    assert!(errors.is_empty(), "{} SARIF errors:\n{}", errors.len(), errors.join("\n"));
+}
+
+#[test]
+fn live_tls_logs_validate_and_carry_the_wire_findings() {
+    // `probe tls --format sarif` and `scan --tls --format sarif` against rustls servers started
+    // here: one that admits without a client certificate and presents another account's SPIFFE ID,
+    // one with an expired certificate, and a plaintext port.
+    use tls_support::{Ca, ClientAuth, Spec, Versions};
+    let Some(tool) = multitool() else { return };
+    let ca = Ca::new("mesh CA");
+    let clients = Ca::new("mesh client CA");
+    let other = tls_support::substituted_leaf(&ca);
+    let expired = ca.leaf(&["old.shop.svc"], None, (2025, 1, 1, 0), (2026, 11, 1, 0));
+    let servers = tls_support::start(
+        &[
+            tls_support::admits_anyone(&other, &clients),
+            Spec { leaf: &expired, auth: ClientAuth::Off, versions: Versions::Tls12Only, client_ca: None },
+        ],
+        1,
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("ca.pem"), &ca.pem).expect("write");
+    std::fs::write(dir.path().join("estate.yaml"), tls_support::STRICT_SHOP).expect("write");
+    let api = format!("{}=api.shop.svc", servers.addrs[0]);
+    let old = format!("{}=old.shop.svc", servers.addrs[1]);
+    let plain = servers.addrs[2].to_string();
+    let sarif = |args: &[&str]| -> Value {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&[
+            "--tls-ca",
+            "ca.pem",
+            "--format",
+            "sarif",
+            "--fail-on",
+            "never",
+            "--now",
+            NOW,
+        ]);
+        let (code, out, err) = run_in(dir.path(), &all);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    };
+    let probed = sarif(&["probe", "tls", &api, &old, &plain]);
+    let mapped = format!("{api}=Deployment/shop/api");
+    let scanned = sarif(&["scan", "estate.yaml", "--tls", "--tls-target", &mapped, "--tls-target", &old]);
+    let rules_of = |v: &Value| -> BTreeSet<String> {
+        v["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| r["ruleId"].as_str().unwrap_or_default().to_owned())
+            .filter(|r| r.starts_with("ZT3"))
+            .collect()
+    };
+    // The expired certificate (ZT303) in both; the admission without a certificate under STRICT
+    // (ZT301) and the other account's identity (ZT306) only where the estate says what to expect.
+    assert!(rules_of(&probed).contains("ZT303"), "{probed}");
+    let scanned_rules = rules_of(&scanned);
+    for rule in ["ZT301", "ZT303", "ZT306"] {
+        assert!(scanned_rules.contains(rule), "{rule} missing: {scanned_rules:?}");
+    }
+    let mut logs = Vec::new();
+    for (name, log) in [("probe-tls", &probed), ("scan-tls", &scanned)] {
+        let p = dir.path().join(format!("{name}.sarif"));
+        std::fs::write(&p, serde_json::to_vec(log).expect("serialises")).expect("writes");
+        logs.push(p);
+    }
     let errors = validate(&tool, &logs, dir.path());
     assert!(errors.is_empty(), "{} SARIF errors:\n{}", errors.len(), errors.join("\n"));
 }

@@ -37,6 +37,8 @@ const LISTENERS: &[(&str, &str)] = &[
     ("k8s-shop-web-0123456789.eu-west-1.elb.amazonaws.com:80", "Ingress/shop/web"),
     // A LoadBalancer Service terminating TLS (AWS ssl-cert), at its status IP.
     ("198.51.100.9:443", "Service/shop/front"),
+    // A LoadBalancer Service passing TCP through (layer 4): its port reaches the pods.
+    ("198.51.100.10:8443", "Service/shop/api-lb"),
     // nginx: the bound address with the server name (not `_`); a wildcard bind by its name; the
     // loopback server not at all.
     ("10.1.2.3:8443=edge.internal", "NginxConfig/nginx"),
@@ -59,6 +61,7 @@ fn in_a_cluster_services_are_reached_by_their_dns_names() {
     // Every TCP port of every Service with a selector (not the UDP one).
     expected.extend(pairs(&[
         ("front.shop.svc:443", "Service/shop/front"),
+        ("api-lb.shop.svc:8443", "Service/shop/api-lb"),
         ("api.shop.svc:8443", "Service/shop/api"),
     ]));
     assert_eq!(got, expected);
@@ -110,7 +113,7 @@ fn the_number_of_endpoints_probed_is_capped_and_the_report_says_so() {
         .filter_map(|d| d["message"].as_str())
         .collect();
     assert!(
-        said.contains(&"the estate names 7 TLS endpoints; the first 1 were probed (raise --tls-max-targets)"),
+        said.contains(&"the estate names 8 TLS endpoints; the first 1 were probed (raise --tls-max-targets)"),
         "{said:?}"
     );
 }

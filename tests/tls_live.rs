@@ -217,32 +217,11 @@ fn scan_tls_compares_the_wire_with_the_estate() {
     let ca = Ca::new("mesh CA");
     let clients = Ca::new("mesh client CA");
     // The server presents the identity of another service account, and admits without a certificate.
-    let other = ca.leaf(
-        &["api.shop.svc"],
-        Some("spiffe://cluster.local/ns/shop/sa/payments"),
-        (2026, 11, 24, 12),
-        (2026, 11, 25, 12),
-    );
-    let servers = tls_support::start(
-        &[Spec {
-            leaf: &other,
-            auth: ClientAuth::Optional,
-            versions: Versions::Tls13Only,
-            client_ca: Some(&clients),
-        }],
-        1,
-    );
+    let other = tls_support::substituted_leaf(&ca);
+    let servers = tls_support::start(&[tls_support::admits_anyone(&other, &clients)], 1);
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("ca.pem"), &ca.pem).expect("write");
-    std::fs::write(
-        dir.path().join("estate.yaml"),
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio-injection: enabled}}\n---\n\
-apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: shop}\nspec: {mtls: {mode: STRICT}}\n---\n\
-apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: shop}\n---\n\
-apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      serviceAccountName: api\n      containers: [{name: api, image: api:1, ports: [{containerPort: 8443}]}]\n---\n\
-apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: web:1, ports: [{containerPort: 8080}]}]\n",
-    )
-    .expect("write");
+    std::fs::write(dir.path().join("estate.yaml"), tls_support::STRICT_SHOP).expect("write");
     let api = format!("{}=api.shop.svc=Deployment/shop/api", servers.addrs[0]);
     let web = format!("{}=Deployment/shop/web", servers.addrs[1]);
     let (code, stdout, stderr) = common::run_in(

@@ -59,9 +59,42 @@ fn binary(name: &str) -> Option<PathBuf> {
     found
 }
 
+/// `n` loopback ports for a server started by a test, each handed out once per test process.
+///
+/// A port from `bind(127.0.0.1:0)`, closed again before nginx binds it, can be handed by the
+/// kernel to another test running at the same time (another nginx, or one of the rustls servers
+/// that bind port 0), and the test then probes that server instead of its own (CI saw a verdict
+/// from the wrong nginx once). So the ports come from below the kernel's ephemeral range, which
+/// `bind(:0)` and outgoing connections never use, from an offset that depends on the process id
+/// (another test run on the machine starts elsewhere), and a port is handed out only once.
 fn free_ports(n: usize) -> Vec<u16> {
-    let held: Vec<TcpListener> = (0..n).map(|_| TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
-    held.iter().map(|l| l.local_addr().expect("addr").port()).collect()
+    use std::sync::Mutex;
+    static NEXT: Mutex<Option<u16>> = Mutex::new(None);
+    // Ports 20000..(the ephemeral range's start): 12,768 ports with Linux's default range.
+    let ephemeral_low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|w| w.parse().ok()))
+        .unwrap_or(32768);
+    let (low, high) = (20000u16, ephemeral_low.max(20000 + 1000));
+    let span = u32::from(high - low);
+    let mut next = NEXT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut port = next.unwrap_or_else(|| {
+        let offset = u64::from(std::process::id()) * 97 % u64::from(span);
+        low + u16::try_from(offset).expect("offset below the span")
+    });
+    let mut ports = Vec::with_capacity(n);
+    let mut tried = 0u32;
+    while ports.len() < n {
+        assert!(tried < span, "no free loopback port below {high}");
+        tried += 1;
+        port = if port + 1 >= high { low } else { port + 1 };
+        // Free now (nothing else of ours will be given it again).
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            ports.push(port);
+        }
+    }
+    *next = Some(port);
+    ports
 }
 
 fn wait_for(ports: &[u16], child: &mut Child, what: &str, log: &Path) {

@@ -134,6 +134,8 @@ pub struct ReadScope {
     files_opened: AtomicUsize,
     /// Scan-wide limits already reported, so each is said once.
     reported: Mutex<HashSet<&'static str>>,
+    /// Every file read whole, with the SHA-256 of its bytes: the input digest.
+    read: Mutex<Vec<(String, [u8; 32])>>,
 }
 
 /// What kind of thing a non-regular file is, for messages.
@@ -208,6 +210,7 @@ impl ReadScope {
             bytes_left: AtomicU64::new(options.limits.max_total_bytes),
             files_opened: AtomicUsize::new(0),
             reported: Mutex::new(HashSet::new()),
+            read: Mutex::new(Vec::new()),
             options,
         }
     }
@@ -319,7 +322,20 @@ impl ReadScope {
         if buf.len() as u64 > limit {
             return Err(Refusal::TooLarge(limit));
         }
+        self.record(&path.display().to_string(), &buf);
         Ok(buf)
+    }
+
+    /// Counts `bytes`, read from the input called `name`, into the input digest.
+    pub fn record(&self, name: &str, bytes: &[u8]) {
+        let sha = crate::inventory::InputDigest::sha256(bytes);
+        self.read.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((name.to_owned(), sha));
+    }
+
+    /// The digest of every input read so far, if any was.
+    pub fn input_digest(&self) -> Option<crate::inventory::InputDigest> {
+        let read = self.read.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        (!read.is_empty()).then(|| crate::inventory::InputDigest::of_files(read))
     }
 
     /// The first `n` bytes of a file (to recognise its format).

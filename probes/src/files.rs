@@ -117,6 +117,7 @@ pub fn read_paths_raw(paths: &[PathBuf], options: &ReadOptions) -> RawInventory 
         part.objects_read += part.proxies.len();
         inventory.extend(part.into());
     }
+    inventory.input_digest = scope.input_digest();
     inventory
 }
 
@@ -150,6 +151,7 @@ fn read_stream_raw(scope: &ReadScope, stream: &mut dyn std::io::Read, options: &
     if !scope.reserve(bytes.len() as u64) {
         return fail(Refusal::Budget("bytes read").to_string());
     }
+    scope.record(STDIN_NAME, &bytes);
     match String::from_utf8(bytes) {
         Ok(text) => read_text_raw(STDIN_NAME, &text, options.default_namespace.as_deref()),
         Err(_) => fail("not UTF-8 text; skipped".to_owned()),

@@ -228,8 +228,8 @@ mod tests {
         let text = render_string(&sample::report());
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(doc["schema_version"], crate::SCHEMA_VERSION);
-        // 2.0.0 dropped fields that 1.x readers may expect; 2.1.0, 2.2.0 and 2.3.0 only add optional ones.
-        assert_eq!(crate::SCHEMA_VERSION, "2.3.0");
+        // 2.0.0 dropped fields that 1.x readers may expect; 2.1.0 to 2.4.0 only add optional ones.
+        assert_eq!(crate::SCHEMA_VERSION, "2.4.0");
         assert!(doc.get("tls").is_none(), "tls[] is written only when endpoints were probed");
         assert_eq!(doc["findings"][0]["severity"], "critical");
         assert_eq!(doc["edges"][2]["auth"], "plaintext");

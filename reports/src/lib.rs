@@ -17,11 +17,14 @@
 //! [`SCHEMA_VERSION`] follows semantic versioning: a reader written for major version N reads
 //! every N.x report.
 //!
-//! **2.3.0** adds the summary's `unread_kinds`, written only when a live Kubernetes read (`scan
+//! **2.4.0** adds the summary's `unread_kinds`, written only when a live Kubernetes read (`scan
 //! --kube`) did not read some kinds in full: one [`UnreadKind`] (`kind`, `group` unless core,
 //! `namespace` when the gap is one namespace's, `reason`) per kind refused (403), failed, cut off by the deadline, or read
 //! metadata-only (Secrets with `--kube-secrets metadata`), so that a partial read is not mistaken
-//! for a clean one (docs/kube.md). A 2.2 reader reads a 2.3 report.
+//! for a clean one (docs/kube.md). A 2.3 reader reads a 2.4 report.
+//!
+//! **2.3.0** adds the summary's `input_digest`, a keyed digest of the files read (written when a
+//! file was read). A 2.2 reader reads a 2.3 report.
 //!
 //! **2.2.0** adds `tls`, written only when live TLS handshakes ran (`ztpath probe tls`, `ztpath
 //! scan --tls`): one [`tls::TlsEndpoint`] per endpoint probed (docs/tls.md). A 2.1 reader reads a
@@ -75,7 +78,7 @@ pub mod tls;
 pub(crate) mod sample;
 
 /// Version of the JSON schema. Bump the major part on any breaking change.
-pub const SCHEMA_VERSION: &str = "2.3.0";
+pub const SCHEMA_VERSION: &str = "2.4.0";
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -384,6 +387,12 @@ pub struct Summary {
     /// With a baseline: findings not in it (suppressed ones left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new: Option<usize>,
+    /// A digest of the files read (`hmac-sha256:` and 64 hex digits): HMAC-SHA-256 under the
+    /// fingerprint key of each file's name and SHA-256, in path order. Two reports made with the
+    /// same `--fingerprint-key` from the same files carry the same digest. Absent when no file was
+    /// read (a live source alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_digest: Option<String>,
     /// Kinds a live read did not read in full (`scan --kube`), in order; absent when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread_kinds: Vec<UnreadKind>,

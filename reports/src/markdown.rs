@@ -44,6 +44,9 @@ fn document(report: &Report, options: &DocumentOptions) -> String {
         let inputs: Vec<String> = options.inputs.iter().map(|i| m(i)).collect();
         let _ = write!(scope, " · inputs {}", inputs.join(", "));
     }
+    if let Some(digest) = &report.summary.input_digest {
+        let _ = write!(scope, " · input digest {}", m(digest));
+    }
     let _ = writeln!(s, "{scope}\n");
     summary(&mut s, report);
     matrix(&mut s, report);
@@ -251,8 +254,9 @@ mod tests {
             ]
         );
         let header = format!(
-            "ztpath 0.1.0 · schema {} · reference date 2026-11-25 · inputs fixtures/demo\n",
-            crate::SCHEMA_VERSION
+            "ztpath 0.1.0 · schema {} · reference date 2026-11-25 · inputs fixtures/demo · input digest hmac-sha256\\:{}\n",
+            crate::SCHEMA_VERSION,
+            "0123456789abcdef".repeat(4)
         );
         assert!(md.contains(&header), "{md}");
         assert!(md.contains("| critical | 1 |\n| high | 0 |\n| medium | 1 |"), "{md}");

@@ -183,6 +183,7 @@ pub(crate) fn report() -> Report {
             skipped_kinds: counts(&[("ConfigMap", 2)]),
             suppressed: 0,
             new: None,
+            input_digest: Some(format!("hmac-sha256:{}", "0123456789abcdef".repeat(4))),
             unread_kinds: Vec::new(),
         },
         nodes,

@@ -6,7 +6,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use ztpath_probes::{Proxy, ProxyListener, Source, TlsObservation};
+use ztpath_probes::{ListenerTls, Proxy, ProxyKind, ProxyListener, Source, TlsObservation};
 use ztpath_reports::Evidence;
 
 use super::proxies::ProxyPaths;
@@ -133,10 +133,16 @@ impl<'e> Index<'e> {
         });
         if let Some(pi) = proxy {
             let p = &inv.proxies[pi];
-            let listener =
-                listener_of(p, o).and_then(|l| p.listeners.iter().position(|x| std::ptr::eq(x, l)));
-            t.proxy = Some((pi, listener));
-            return t;
+            let listener = listener_of(p, o);
+            // A LoadBalancer Service's layer-4 port passes the bytes to the Service's pods: what
+            // answered there is them, and the wire is compared with their configuration.
+            let to_pods = p.kind == ProxyKind::ServiceLoadBalancer
+                && listener.is_none_or(|l| l.tls == ListenerTls::Layer4);
+            if !to_pods {
+                t.proxy =
+                    Some((pi, listener.and_then(|l| p.listeners.iter().position(|x| std::ptr::eq(x, l)))));
+                return t;
+            }
         }
         // Workloads: the object itself, or the ones a Service selects.
         let ns = r.namespace.as_deref().unwrap_or("default");

@@ -2,6 +2,7 @@
 //
 //   node tests/browser/report.mjs demo    PAGE.html REPORT.json OUT_DIR   what a reader checks, screenshots, PDF
 //   node tests/browser/report.mjs hostile PAGE.html REPORT.json OUT_DIR   hostile names: nothing runs, nothing injected
+//   node tests/browser/report.mjs gate    PAGE.html REPORT.json OUT_DIR   baseline (new/existing) and suppression filters
 //   node tests/browser/report.mjs bench   PAGE.html REPORT.json OUT_DIR   time to interactive (scripts/bench-html.sh)
 //
 // ZTPATH_PLAYWRIGHT_DIR is where scripts/test.sh installed playwright-core; ZTPATH_CHROMIUM the
@@ -61,8 +62,26 @@ try {
   results.readyMs = Number(await page.getAttribute('body', 'data-ready-ms'));
   results.scriptMs = Number(await page.getAttribute('body', 'data-script-ms'));
 
+  if (mode !== 'bench') {
+    // The page works on exactly the JSON report's data: the island, restored, is that report.
+    const same = await page.evaluate((want) => {
+      const canon = (v) => {
+        if (Array.isArray(v)) return v.map(canon);
+        if (v === null || typeof v !== 'object') return v;
+        return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])]));
+      };
+      const got = JSON.stringify(canon(window.ztpathReport));
+      const exp = JSON.stringify(canon(want));
+      if (got === exp) return '';
+      let i = 0;
+      while (i < got.length && got[i] === exp[i]) i++;
+      return 'differs at ' + i + ': page ' + got.slice(Math.max(0, i - 80), i + 80) + ' / json ' + exp.slice(Math.max(0, i - 80), i + 80);
+    }, report);
+    eq(same, '', 'the restored island equals the JSON report');
+  }
   if (mode === 'demo') await demo(page);
   else if (mode === 'hostile') await hostile(page);
+  else if (mode === 'gate') await gate(page);
   else if (mode === 'bench') await bench(page);
   else throw new Error('unknown mode ' + mode);
 
@@ -299,4 +318,45 @@ async function bench(page) {
   }
   results.domElements = await page.evaluate(() => document.getElementsByTagName('*').length);
   await page.locator('#graph').screenshot({ path: join(outDir, 'bench-graph.png') });
+}
+
+// ---- the CI gate's states: baseline and suppression filters -----------------------------------
+async function gate(page) {
+  const F = report.findings;
+  eq(await page.getAttribute('#f-count', 'data-count'), String(F.length), 'every finding shown at first');
+  const cases = [
+    ['#f-base', 'new', (f) => f.baseline === 'new'],
+    ['#f-base', 'existing', (f) => f.baseline === 'existing'],
+    ['#f-supp', 'yes', (f) => !!f.suppressed],
+    ['#f-supp', 'no', (f) => !f.suppressed],
+  ];
+  for (const [select, value, keep] of cases) {
+    await page.selectOption(select, value);
+    const want = F.filter(keep).map((f) => f.id).sort();
+    check(want.length > 0 && want.length < F.length, select + '=' + value + ' splits the findings');
+    eq(await page.getAttribute('#f-count', 'data-count'), String(want.length), select + '=' + value + ' count');
+    await expandAllFindings(page);
+    eq((await shownFindings(page)).map((f) => f.id).sort(), want, select + '=' + value + ': the findings shown');
+    await page.selectOption(select, '');
+  }
+  // Both at once: the new findings that are not suppressed.
+  await page.selectOption('#f-base', 'new');
+  await page.selectOption('#f-supp', 'no');
+  const both = F.filter((f) => f.baseline === 'new' && !f.suppressed).length;
+  eq(await page.getAttribute('#f-count', 'data-count'), String(both), 'new and active');
+  await page.click('#f-reset');
+  eq(await page.getAttribute('#f-count', 'data-count'), String(F.length), 'reset shows every finding');
+  // A suppressed finding says so, with its reason; a new one is marked new.
+  await page.selectOption('#f-supp', 'yes');
+  await expandAllFindings(page);
+  const badges = await page.$$eval('#f-groups li.finding .badge.supp', (bs) => bs.map((b) => b.textContent));
+  eq(badges.length, F.filter((f) => f.suppressed).length, 'one suppression badge per suppressed finding');
+  check(badges.every((b) => b === 'suppressed: accepted for the test'), 'the badge gives the reason: ' + JSON.stringify(badges.slice(0, 3)));
+  await page.click('#f-reset');
+  await page.selectOption('#f-base', 'new');
+  await expandAllFindings(page);
+  eq(await page.$$eval('#f-groups li.finding .badge.base-new', (bs) => bs.length), F.filter((f) => f.baseline === 'new').length, 'new badges');
+  await page.locator('#findings').screenshot({ path: join(outDir, 'gate-new.png') });
+  results.suppressed = F.filter((f) => f.suppressed).length;
+  results.new = F.filter((f) => f.baseline === 'new').length;
 }

@@ -93,6 +93,30 @@ pub(crate) fn self_signed(dns: &[&str]) -> Leaf {
     }
 }
 
+/// An estate whose namespace `shop` is STRICT mTLS, with the Deployment `api` (service account
+/// `api`, port 8443) and the Deployment `web` (no account of its own, port 8080).
+pub(crate) const STRICT_SHOP: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio-injection: enabled}}\n---\n\
+apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: shop}\nspec: {mtls: {mode: STRICT}}\n---\n\
+apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: shop}\n---\n\
+apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      serviceAccountName: api\n      containers: [{name: api, image: api:1, ports: [{containerPort: 8443}]}]\n---\n\
+apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: web:1, ports: [{containerPort: 8080}]}]\n";
+
+/// A day-long certificate for `api.shop.svc` that presents the SPIFFE ID of another service
+/// account (`shop/payments`): identity substitution, against [`STRICT_SHOP`].
+pub(crate) fn substituted_leaf(ca: &Ca) -> Leaf {
+    ca.leaf(
+        &["api.shop.svc"],
+        Some("spiffe://cluster.local/ns/shop/sa/payments"),
+        (2026, 11, 24, 12),
+        (2026, 11, 25, 12),
+    )
+}
+
+/// A TLS 1.3 server that asks for a client certificate of `clients` and lets a client without one in.
+pub(crate) fn admits_anyone<'a>(leaf: &'a Leaf, clients: &'a Ca) -> Spec<'a> {
+    Spec { leaf, auth: ClientAuth::Optional, versions: Versions::Tls13Only, client_ca: Some(clients) }
+}
+
 /// Client authentication of a test server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ClientAuth {
@@ -173,7 +197,19 @@ pub(crate) fn start(specs: &[Spec<'_>], plaintext: usize) -> Servers {
                 let Ok((tcp, _)) = listener.accept().await else { continue };
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                    let mut tls = match acceptor.accept(tcp).into_fallible().await {
+                        Ok(tls) => tls,
+                        Err((_, mut tcp)) => {
+                            // Refused (the alert is sent): read what the client still sends
+                            // before closing, as servers do (nginx's lingering close). Closing
+                            // with unread bytes resets the connection, and a reset can reach the
+                            // client before the alert does.
+                            let mut buf = [0u8; 1024];
+                            let drain = async { while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {} };
+                            let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+                            return;
+                        }
+                    };
                     let mut buf = [0u8; 1024];
                     if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(5), tls.read(&mut buf)).await
                         && n > 0

@@ -57,6 +57,8 @@ pub struct Inventory {
     pub files_read: usize,
     /// Number of objects read (after unwrapping Lists).
     pub objects_read: usize,
+    /// The digest of the files read (none when no file was read).
+    pub input_digest: Option<super::shared::InputDigest>,
 }
 
 impl Inventory {
@@ -112,6 +114,9 @@ impl Inventory {
         self.unread_kinds.extend(other.unread_kinds);
         self.files_read += other.files_read;
         self.objects_read += other.objects_read;
+        if self.input_digest.is_none() {
+            self.input_digest = other.input_digest;
+        }
     }
 }
 

@@ -109,6 +109,53 @@ impl Fingerprint {
     }
 }
 
+/// The prefix of an [`InputDigest`].
+pub const INPUT_DIGEST_PREFIX: &str = "hmac-sha256:";
+
+/// A digest of the files a scan read: HMAC-SHA-256, under the fingerprint key, of one line per
+/// file in path order (`name`, a NUL, the file's SHA-256 in hex, a newline). Keyed, so that the
+/// digest of a small file cannot be used to test guesses of the secrets in it (whoever holds the
+/// key can, as with fingerprints); with a fixed `--fingerprint-key`, the same files give the same
+/// digest on every run and machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputDigest(String);
+
+impl InputDigest {
+    /// The digest of files given as (name, SHA-256 of the bytes read), in any order; a name given
+    /// twice counts once.
+    pub fn of_files(mut files: Vec<(String, [u8; 32])>) -> InputDigest {
+        files.sort();
+        files.dedup_by(|a, b| a.0 == b.0);
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(fingerprint_key())
+            .expect("HMAC accepts a key of any length");
+        for (name, sha) in &files {
+            mac.update(name.as_bytes());
+            mac.update(b"\0");
+            for b in sha {
+                mac.update(format!("{b:02x}").as_bytes());
+            }
+            mac.update(b"\n");
+        }
+        let digest = mac.finalize().into_bytes();
+        let mut hex = String::with_capacity(INPUT_DIGEST_PREFIX.len() + 64);
+        hex.push_str(INPUT_DIGEST_PREFIX);
+        for b in &digest {
+            hex.push_str(&format!("{b:02x}"));
+        }
+        InputDigest(hex)
+    }
+
+    /// The SHA-256 of bytes read, as [`InputDigest::of_files`] takes it.
+    pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+        Sha256::digest(bytes).into()
+    }
+
+    /// The digest as shown (`hmac-sha256:` and 64 hex digits).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -2,7 +2,8 @@
 //!
 //! The page is static HTML for what a reader files and prints (the scope, the executive summary
 //! with its charts, the compliance matrix), the whole Report as JSON in a
-//! `<script type="application/json">` island, and one inline script ([`SCRIPT`]) that builds the
+//! `<script type="application/json">` island (with the texts it repeats written once: see
+//! [`island`]), and one inline script ([`SCRIPT`]) that builds the
 //! interactive parts from the island: findings grouped by rule with filters, search and paging,
 //! the blast-radius ranking, the path explorer and the identity graph. Nothing is fetched: no
 //! CDN, font or image, and the Content-Security-Policy (`default-src 'none'`) allows only the
@@ -16,6 +17,7 @@
 //! text into the page with `textContent` only, never as markup, and builds no URL from the data.
 
 mod escape;
+mod island;
 mod sections;
 
 use std::io::{self, Write};
@@ -70,7 +72,8 @@ pub fn render(report: &Report, options: &DocumentOptions, out: &mut dyn Write) -
     out.flush()
 }
 
-/// The Report as compact JSON that cannot end its `<script>` element: `<` is written as
+/// The Report as compact JSON (in the island's form, see [`island`]) that cannot end its
+/// `<script>` element: `<` is written as
 /// `\u003c` besides the characters the JSON report escapes, so a JSON reader gets the same strings
 /// and the HTML parser never sees `</` or `<!--` inside the island (the text of a script element
 /// ends or changes state only at a `<`; entities are not decoded there, so `&` and `>` are left
@@ -78,7 +81,7 @@ pub fn render(report: &Report, options: &DocumentOptions, out: &mut dyn Write) -
 fn island(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let formatter = SafeFormatter::escaping(CompactFormatter, |c| c == '<');
     let mut ser = serde_json::Serializer::with_formatter(out, formatter);
-    report.serialize(&mut ser).map_err(io::Error::from)
+    island::Island::new(report).serialize(&mut ser).map_err(io::Error::from)
 }
 
 #[cfg(test)]
@@ -128,10 +131,21 @@ mod tests {
         let html = page(&r);
         let json = between(&html, "<script type=\"application/json\" id=\"ztpath-data\">", "</script>");
         assert!(!json.contains('<') && !json.contains('\u{2028}'));
-        let back: Report = serde_json::from_str(json).unwrap();
-        assert_eq!(back.nodes[0].name, r.nodes[0].name);
-        assert_eq!(back.findings[0].message, "</SCRIPT >");
-        assert_eq!(back.findings, r.findings);
+        let back: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(back["encoding"], island::ENCODING);
+        assert_eq!(back["nodes"][0]["name"], r.nodes[0].name.as_ref());
+        assert_eq!(back["findings"][0]["message"], "</SCRIPT >");
+        // The island's repeated texts are written once: evidence as [file index, line], node ids
+        // in hops and edges as node indices (the browser test checks the page restores the rest).
+        let e = &r.findings[0].evidence[0];
+        let [file, line] = back["findings"][0]["evidence"][0].as_array().unwrap().as_slice() else {
+            panic!("evidence is [file, line]: {back}")
+        };
+        assert_eq!(back["files"][usize::try_from(file.as_u64().unwrap()).unwrap()], e.file.as_ref());
+        assert_eq!(line, e.line);
+        let from = &r.edges[0].from;
+        let i = usize::try_from(back["edges"][0]["from"].as_u64().unwrap()).unwrap();
+        assert_eq!(&r.nodes[i].id, from);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 'use strict';
 (function () {
   const T0 = performance.now();
-  const D = JSON.parse(document.getElementById('ztpath-data').textContent);
+  const D = restore(JSON.parse(document.getElementById('ztpath-data').textContent));
+  // The report's data, as the JSON report holds it (read-only; for whoever inspects the page).
+  Object.defineProperty(window, 'ztpathReport', { value: D });
   const SEV = ['critical', 'high', 'medium', 'low', 'info'];
   const PAGE = 50;
   const NODE_CAP = 1500;
@@ -42,6 +44,53 @@
   }
   function plural(n, one, many) {
     return n + ' ' + (n === 1 ? one : many);
+  }
+
+  // ---- the island ---------------------------------------------------------------------------
+  // The island writes what the report repeats once (reports/src/html/island.rs, `encoding` 1):
+  // evidence as [file index, line], node ids in `from`/`to` as node indices, hop details, `via`s
+  // and blast-radius steps as indices into `strings`, path ids in `paths` lists as path indices,
+  // and a path's id, auth and identity left out where its hops give them. Put every value back.
+  function restore(R) {
+    if (R.encoding === undefined) return R;
+    if (R.encoding !== 1) throw new Error('unknown island encoding ' + R.encoding);
+    const N = R.nodes, FILES = R.files, S = R.strings;
+    function walk(v) {
+      if (Array.isArray(v)) { for (let i = 0; i < v.length; i++) if (v[i] !== null && typeof v[i] === 'object') walk(v[i]); return; }
+      for (const k in v) {
+        const x = v[k];
+        if (k === 'evidence' && Array.isArray(x)) {
+          for (let i = 0; i < x.length; i++) {
+            const e = x[i];
+            if (Array.isArray(e)) x[i] = { file: FILES[e[0]], line: e[1] };
+            else if (e !== null && typeof e === 'object') walk(e);
+          }
+        } else if ((k === 'from' || k === 'to') && typeof x === 'number') v[k] = N[x].id;
+        else if ((k === 'detail' || k === 'via') && typeof x === 'number') v[k] = S[x];
+        else if (k === 'steps' && Array.isArray(x)) { for (let i = 0; i < x.length; i++) if (typeof x[i] === 'number') x[i] = S[x[i]]; }
+        else if (x !== null && typeof x === 'object') walk(x);
+      }
+    }
+    walk(R.edges);
+    walk(R.paths);
+    for (const p of R.paths) {
+      const h = p.hops;
+      if (p.id === undefined) p.id = 'path:' + h[0].from + '->' + h[h.length - 1].to;
+      if (h.length === 1) {
+        if (p.auth === undefined && h[0].auth !== undefined) p.auth = h[0].auth;
+        if (p.identity === undefined && h[0].identity !== undefined) p.identity = h[0].identity;
+      }
+    }
+    walk(R.blast_radius);
+    walk(R.findings);
+    const pathId = (x) => (typeof x === 'number' ? R.paths[x].id : x);
+    const ids = (o) => { if (Array.isArray(o.paths)) o.paths = o.paths.map(pathId); };
+    R.findings.forEach(ids);
+    R.blast_radius.forEach(ids);
+    delete R.encoding;
+    delete R.files;
+    delete R.strings;
+    return R;
   }
 
   // ---- indices ------------------------------------------------------------------------------

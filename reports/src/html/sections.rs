@@ -73,6 +73,9 @@ fn scope(s: &mut String, report: &Report, options: &DocumentOptions) {
         },
     );
     item("Diagnostics", sm.diagnostics.to_string());
+    if let Some(digest) = &sm.input_digest {
+        item("Input digest", format!("<code class=\"digest\">{}</code>", esc(digest)));
+    }
     s.push_str("</dl>");
     if !sm.skipped_kinds.is_empty() {
         let kinds: Vec<String> = sm.skipped_kinds.iter().map(|(k, n)| format!("{} ({n})", esc(k))).collect();

@@ -7,6 +7,8 @@
 
 mod common;
 mod kube_support;
+#[path = "../probes/tests/support/moto.rs"]
+mod moto;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -609,6 +611,124 @@ fn refused_credentials_are_an_error() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("HTTP 401"), "{stderr}");
     assert!(!stderr.contains("wrong-token"), "the token was printed");
+}
+
+#[test]
+fn an_exec_credential_plugin_gives_the_token() {
+    // A kubeconfig user that runs a credential plugin (as `aws eks get-token` or
+    // `gke-gcloud-auth-plugin` do): the plugin prints an ExecCredential with the bearer token.
+    use std::os::unix::fs::PermissionsExt as _;
+    let server = demo_server();
+    let plugin = server.dir().join("credential-plugin.sh");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\necho '{{\"apiVersion\": \"client.authentication.k8s.io/v1beta1\", \"kind\": \"ExecCredential\", \"status\": {{\"token\": \"{}\"}}}}'\n",
+            kube_support::TOKEN
+        ),
+    )
+    .expect("plugin");
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let user = format!(
+        "exec:\n  apiVersion: client.authentication.k8s.io/v1beta1\n  command: {}\n  interactiveMode: Never",
+        plugin.display()
+    );
+    let kubeconfig = server.kubeconfig_with_user("exec-ctx", &user).display().to_string();
+    let (code, stdout, stderr, _) = ztpath(&[
+        "scan",
+        "--kube",
+        "--kubeconfig",
+        &kubeconfig,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert!(doc["summary"]["objects"].as_u64().unwrap_or(0) > 50, "the cluster was read: {stderr}");
+    assert!(stdout.contains("kube://exec-ctx/"), "evidence names the exec context");
+    assert!(
+        !stdout.contains(kube_support::TOKEN) && !stderr.contains(kube_support::TOKEN),
+        "the token was printed"
+    );
+    // A plugin that fails: an error, and no scan.
+    std::fs::write(&plugin, "#!/bin/sh\necho 'no credentials here' >&2\nexit 1\n").expect("plugin");
+    let (code, _, stderr, _) = ztpath(&["scan", "--kube", "--kubeconfig", &kubeconfig, "--now", NOW]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+#[cfg(feature = "aws-live")]
+fn the_cluster_and_an_aws_account_are_one_graph() {
+    // `--kube` with `--aws` (moto, seeded through the IAM API): a service account of the cluster
+    // annotated with the account's IRSA role `web-irsa` (whose trust names shop/web) assumes it.
+    let Some(moto) = moto::Moto::start(root()) else { return };
+    let seeded = moto::seed(&moto.url);
+    let mut objects = objects_of_files(&demo_files());
+    objects.push(serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "web", "namespace": "shop",
+            "annotations": {"eks.amazonaws.com/role-arn": format!("arn:aws:iam::{}:role/web-irsa", moto::ACCOUNT)}}}));
+    let server = KubeServer::start(objects, CONTEXT);
+    let kubeconfig = server.kubeconfig.display().to_string();
+    let home = tempfile::tempdir().expect("tempdir");
+    let missing = home.path().join("missing");
+    let mut cmd = command(root());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            cmd.env_remove(&key);
+        }
+    }
+    let out = cmd
+        .env_remove("KUBECONFIG")
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", &missing)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args(["scan", "--kube", "--kubeconfig", &kubeconfig, "--aws", "--aws-endpoint", &moto.url])
+        .args([
+            "--aws-source",
+            "iam",
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--now",
+            NOW,
+        ])
+        .output()
+        .expect("run ztpath");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("JSON");
+    let (_, alone, _) = kube_scan(&server, &[]);
+    // Every object of both: the account's 14 on top of the cluster's.
+    assert_eq!(
+        doc["summary"]["objects"].as_u64(),
+        alone["summary"]["objects"].as_u64().map(|n| n + 14),
+        "{stderr}"
+    );
+    let role = format!("iam-role:arn:aws:iam::{}:role/web-irsa", moto::ACCOUNT);
+    let assumes: Vec<&Value> = doc["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| e["from"] == "sa:shop/web" && e["to"] == role.as_str())
+        .collect();
+    assert_eq!(assumes.len(), 1, "the cluster's account assumes the account's role");
+    assert_eq!(assumes[0]["kind"], "assumes-role");
+    for secret in &seeded.secrets {
+        assert!(
+            !stdout.contains(secret.as_str()) && !stderr.contains(secret.as_str()),
+            "a secret was printed"
+        );
+    }
 }
 
 /// Distinctive values planted in Secrets (and ConfigMaps) served by the API.

@@ -259,8 +259,11 @@ impl KubeServer {
             }
         });
         let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, kubeconfig_text(port, &dir.path().join("ca.pem"), context, TOKEN))
-            .expect("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            kubeconfig_text(port, &dir.path().join("ca.pem"), context, &format!("token: {TOKEN}")),
+        )
+        .expect("kubeconfig");
         KubeServer { runtime: Some(runtime), state, port, dir, kubeconfig, loaded }
     }
 
@@ -322,17 +325,30 @@ impl KubeServer {
 
     /// A kubeconfig for this server with another token (for the 401 test).
     pub(crate) fn kubeconfig_with_token(&self, token: &str) -> PathBuf {
-        let path = self.dir.path().join("kubeconfig-other");
-        std::fs::write(&path, kubeconfig_text(self.port, &self.dir.path().join("ca.pem"), "other", token))
+        self.kubeconfig_with_user("other", &format!("token: {token}"))
+    }
+
+    /// A kubeconfig for this server whose user is `user` (the YAML of a kubeconfig `user:`
+    /// entry, one line per field), in context `context`.
+    pub(crate) fn kubeconfig_with_user(&self, context: &str, user: &str) -> PathBuf {
+        let path = self.dir.path().join(format!("kubeconfig-{context}"));
+        std::fs::write(&path, kubeconfig_text(self.port, &self.dir.path().join("ca.pem"), context, user))
             .expect("kubeconfig");
         path
     }
+
+    /// The server's own temporary directory (its CA and kubeconfigs live there).
+    pub(crate) fn dir(&self) -> &Path {
+        self.dir.path()
+    }
 }
 
-fn kubeconfig_text(port: u16, ca: &Path, context: &str, token: &str) -> String {
+/// A kubeconfig; `user` is the YAML of the user's fields, one per line.
+fn kubeconfig_text(port: u16, ca: &Path, context: &str, user: &str) -> String {
+    let user: String = user.lines().map(|l| format!("    {l}\n")).collect();
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: https://127.0.0.1:{port}\n    \
-certificate-authority: {ca}\nusers:\n- name: auditor\n  user:\n    token: {token}\ncontexts:\n- name: {context}\n  \
+certificate-authority: {ca}\nusers:\n- name: auditor\n  user:\n{user}contexts:\n- name: {context}\n  \
 context:\n    cluster: test\n    user: auditor\ncurrent-context: {context}\n",
         ca = ca.display()
     )

@@ -4,7 +4,7 @@
 //! scripts/test.sh installs moto into `target/venv-moto` and exports `ZTPATH_MOTO` (the path of
 //! its `moto_server`); without that variable the venv is looked for at the same place. When no
 //! moto is found the test is skipped with a note, except under CI (`CI` set), where it fails.
-//! Shared by probes/tests/aws_live.rs and the root package's tests/aws_live.rs.
+//! Shared by probes/tests/aws_live.rs and the root package's tests/aws_live.rs and tests/kube_live.rs.
 #![allow(dead_code)]
 #![allow(clippy::print_stderr, reason = "a test says on stderr what it skips or found, as tests do")]
 

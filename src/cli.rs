@@ -250,7 +250,8 @@ fn parse_date(text: &str) -> Result<i64, String> {
     }
 }
 
-fn parse_namespace(text: &str) -> Result<String, String> {
+/// A `--namespace` or `--kube-namespace` value: a Kubernetes namespace name.
+pub(crate) fn parse_namespace(text: &str) -> Result<String, String> {
     if crate::resolve::estate::is_namespace_name(text) {
         Ok(text.to_owned())
     } else {

@@ -22,7 +22,7 @@ pub(crate) struct KubeArgs {
     pub(crate) context: Option<String>,
     /// Read namespaced kinds in this namespace only (with --kube; repeatable). Cluster-scoped
     /// kinds (ClusterRoles, bindings, Namespaces) are still read.
-    #[arg(long, value_name = "NS", requires = "kube", value_parser = parse_namespace)]
+    #[arg(long, value_name = "NS", requires = "kube", value_parser = crate::cli::parse_namespace)]
     pub(crate) kube_namespace: Vec<String>,
     /// How Secrets are read (with --kube): `values` (fingerprinted as read, never kept) or
     /// `metadata` (no value leaves the API server; reuse detection of Secret values is then off).
@@ -37,16 +37,6 @@ pub(crate) struct KubeArgs {
     /// Objects per list page (with --kube).
     #[arg(long, value_name = "N", requires = "kube", default_value_t = 500, hide = true)]
     pub(crate) kube_page_size: u32,
-}
-
-fn parse_namespace(text: &str) -> Result<String, String> {
-    if crate::resolve::estate::is_namespace_name(text) {
-        Ok(text.to_owned())
-    } else {
-        Err("not a Kubernetes namespace name (1 to 63 lowercase letters, digits and `-`, starting and ending \
-with a letter or digit)"
-            .to_owned())
-    }
 }
 
 /// How Secrets are read.

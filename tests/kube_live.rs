@@ -70,23 +70,21 @@ fn ztpath(args: &[&str]) -> (i32, String, String, f64) {
     )
 }
 
+/// `scan --kube --kubeconfig KUBECONFIG --now NOW --fail-on never` and `extra`: (exit code,
+/// stdout, stderr).
+fn live(kubeconfig: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["scan", "--kube", "--kubeconfig", kubeconfig, "--now", NOW, "--fail-on", "never"];
+    args.extend_from_slice(extra);
+    let (code, out, err, _) = ztpath(&args);
+    (code, out, err)
+}
+
 /// `scan --kube` against `server` with `extra` arguments, as JSON: (exit code, report, stderr).
 fn kube_scan(server: &KubeServer, extra: &[&str]) -> (i32, Value, String) {
     let kubeconfig = server.kubeconfig.display().to_string();
-    let mut args = vec![
-        "scan",
-        "--kube",
-        "--kubeconfig",
-        &kubeconfig,
-        "--format",
-        "json",
-        "--now",
-        NOW,
-        "--fail-on",
-        "never",
-    ];
+    let mut args = vec!["--format", "json"];
     args.extend_from_slice(extra);
-    let (code, stdout, stderr, _) = ztpath(&args);
+    let (code, stdout, stderr) = live(&kubeconfig, &args);
     let report =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("no JSON report ({e}); stderr:\n{stderr}"));
     (code, report, stderr)
@@ -634,18 +632,7 @@ fn an_exec_credential_plugin_gives_the_token() {
         plugin.display()
     );
     let kubeconfig = server.kubeconfig_with_user("exec-ctx", &user).display().to_string();
-    let (code, stdout, stderr, _) = ztpath(&[
-        "scan",
-        "--kube",
-        "--kubeconfig",
-        &kubeconfig,
-        "--format",
-        "json",
-        "--now",
-        NOW,
-        "--fail-on",
-        "never",
-    ]);
+    let (code, stdout, stderr) = live(&kubeconfig, &["--format", "json"]);
     assert_eq!(code, 0, "{stderr}");
     let doc: Value = serde_json::from_str(&stdout).expect("JSON");
     assert!(doc["summary"]["objects"].as_u64().unwrap_or(0) > 50, "the cluster was read: {stderr}");
@@ -757,18 +744,7 @@ fn a_live_scan_prints_no_secret_value_in_any_format() {
     needles.extend(PLANTED.iter().map(|p| base64_encode(p.as_bytes())));
     let mut reused = false;
     for format in ["json", "table", "markdown", "html", "sarif", "dot"] {
-        let (code, out, err, _) = ztpath(&[
-            "scan",
-            "--kube",
-            "--kubeconfig",
-            &kubeconfig,
-            "--now",
-            NOW,
-            "--fail-on",
-            "never",
-            "--format",
-            format,
-        ]);
+        let (code, out, err) = live(&kubeconfig, &["--format", format]);
         assert_eq!(code, 0, "{format}: {err}");
         for needle in &needles {
             assert!(
@@ -958,18 +934,7 @@ fn a_hostile_answer_is_reported_without_being_quoted() {
     });
     for format in ["json", "table"] {
         let kubeconfig = server.kubeconfig.display().to_string();
-        let (code, out, err, _) = ztpath(&[
-            "scan",
-            "--kube",
-            "--kubeconfig",
-            &kubeconfig,
-            "--now",
-            NOW,
-            "--fail-on",
-            "never",
-            "--format",
-            format,
-        ]);
+        let (code, out, err) = live(&kubeconfig, &["--format", format]);
         assert_eq!(code, 0, "{err}");
         assert!(
             !out.contains("zt-hostile") && !err.contains("zt-hostile"),

@@ -29,14 +29,26 @@ pub(crate) struct KubeArgs {
     #[arg(long, value_name = "MODE", requires = "kube", default_value = "values")]
     pub(crate) kube_secrets: KubeSecretsArg,
     /// Seconds allowed for the whole read (with --kube).
-    #[arg(long, value_name = "SECONDS", requires = "kube", default_value_t = 300)]
+    #[arg(long, value_name = "SECONDS", requires = "kube", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) kube_deadline: u64,
     /// Seconds allowed for one request (with --kube).
-    #[arg(long, value_name = "SECONDS", requires = "kube", default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", requires = "kube", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub(crate) kube_timeout: u64,
     /// Objects per list page (with --kube).
-    #[arg(long, value_name = "N", requires = "kube", default_value_t = 500, hide = true)]
+    #[arg(long, value_name = "N", requires = "kube", default_value_t = 500, hide = true,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub(crate) kube_page_size: u32,
+    /// Objects read from the cluster at most (with --kube); past it the lists still running are
+    /// reported unread.
+    #[arg(long, value_name = "N", requires = "kube", default_value_t = 5_000_000, hide = true)]
+    pub(crate) kube_max_objects: usize,
+    /// The longest API answer read, in bytes (with --kube); a page over it is asked for again
+    /// with half the objects.
+    #[arg(long, value_name = "BYTES", requires = "kube", default_value_t = ztpath_probes::kube_live::MAX_BODY_BYTES,
+          hide = true, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..=(1 << 30)))]
+    pub(crate) kube_max_answer_bytes: usize,
 }
 
 /// How Secrets are read.
@@ -77,6 +89,8 @@ pub(crate) fn collect(args: &KubeArgs) -> Result<Option<KubeCollected>, String> 
         deadline: Duration::from_secs(args.kube_deadline.max(1)),
         request_timeout: Duration::from_secs(args.kube_timeout.max(1)),
         page_size: args.kube_page_size.max(1),
+        max_objects: args.kube_max_objects,
+        max_answer_bytes: args.kube_max_answer_bytes,
         progress: Some(Arc::clone(&progress) as Arc<dyn kube_live::Progress>),
         ..KubeOptions::default()
     };

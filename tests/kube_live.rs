@@ -407,9 +407,16 @@ fn small_pages_and_expired_continue_tokens_give_the_same_report() {
     assert!(log.iter().any(|r| r.path.contains("limit=2&continue=")), "no continued page");
     // One expired token: that list starts again, and the report is the same.
     server.expire_continues("/api/v1/serviceaccounts", 1);
+    server.take_log();
     let (code, restarted, stderr) = kube_scan(&server, &["--kube-page-size", "2"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(essence(&whole), essence(&restarted));
+    let first_pages = server
+        .take_log()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v1/serviceaccounts?") && !r.path.contains("continue="))
+        .count();
+    assert_eq!(first_pages, 2, "the expired list was started again from its first page");
     assert!(diagnostics(&restarted).iter().all(|d| !d.contains("410")), "{:?}", diagnostics(&restarted));
     // Tokens that keep expiring: after two restarts the list reads on with the 410's new token,
     // and says the list may mix two states.
@@ -422,6 +429,50 @@ fn small_pages_and_expired_continue_tokens_give_the_same_report() {
         "{:?}",
         diagnostics(&mixed)
     );
+}
+
+#[test]
+fn large_answers_make_pages_smaller_and_budgets_bound_the_read() {
+    // A ConfigMap nested deeper than JSON readers go is skipped alone, with a diagnostic.
+    let mut objects = objects_of_files(&demo_files());
+    let mut deep = serde_json::json!("bottom");
+    for _ in 0..300 {
+        deep = serde_json::json!({ "d": deep });
+    }
+    objects.push(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "deep", "namespace": "shop"}, "data": {"x": "y"}, "extra": deep}));
+    let server = KubeServer::start(objects, CONTEXT);
+    let (code, whole, stderr) = kube_scan(&server, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        diagnostics(&whole).iter().any(|d| d.contains("ConfigMap: an object of a list was skipped")),
+        "{:?}",
+        diagnostics(&whole)
+    );
+    assert!(whole["summary"]["unread_kinds"].as_array().is_none_or(Vec::is_empty), "{}", whole["summary"]);
+    // Answers limited to 4 KiB: the pages are asked for again with fewer objects, and the
+    // report is the same.
+    server.take_log();
+    let (code, small, stderr) = kube_scan(&server, &["--kube-max-answer-bytes", "4096"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(essence(&whole), essence(&small));
+    let log = server.take_log();
+    assert!(log.iter().any(|r| r.path.contains("limit=500")), "first asked for 500");
+    let limits: BTreeSet<&str> = log
+        .iter()
+        .filter_map(|r| r.path.split("limit=").nth(1))
+        .map(|l| l.split('&').next().unwrap_or(l))
+        .collect();
+    assert!(limits.len() > 2 && limits.contains("250"), "then fewer: {limits:?}");
+    // A budget of 20 objects: lists stop, and the summary says what was not read in full.
+    let (code, capped, stderr) = kube_scan(&server, &["--kube-max-objects", "20"]);
+    assert_eq!(code, 0, "{stderr}");
+    let unread = capped["summary"]["unread_kinds"].as_array().cloned().unwrap_or_default();
+    assert!(
+        unread.iter().any(|u| u["reason"].as_str().is_some_and(|r| r.contains("budget of 20 objects"))),
+        "{unread:?}"
+    );
+    assert!(capped["summary"]["objects"].as_u64().unwrap_or(u64::MAX) <= 20 + 500, "{}", capped["summary"]);
 }
 
 #[test]
@@ -641,10 +692,20 @@ fn an_exec_credential_plugin_gives_the_token() {
         !stdout.contains(kube_support::TOKEN) && !stderr.contains(kube_support::TOKEN),
         "the token was printed"
     );
-    // A plugin that fails: an error, and no scan.
-    std::fs::write(&plugin, "#!/bin/sh\necho 'no credentials here' >&2\nexit 1\n").expect("plugin");
-    let (code, _, stderr, _) = ztpath(&["scan", "--kube", "--kubeconfig", &kubeconfig, "--now", NOW]);
+    // A plugin that fails after printing a token: an error that does not show what it printed
+    // (kube-rs's own message would), and no scan.
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\necho '{\"status\": {\"token\": \"zt-leaked-plugin-token\"}}'\necho zt-leaked-plugin-token >&2\nexit 1\n",
+    )
+    .expect("plugin");
+    let (code, stdout, stderr, _) = ztpath(&["scan", "--kube", "--kubeconfig", &kubeconfig, "--now", NOW]);
     assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("credentials could not be obtained"), "{stderr}");
+    assert!(
+        !stderr.contains("zt-leaked") && !stdout.contains("zt-leaked"),
+        "the plugin's output was printed: {stderr}"
+    );
 }
 
 #[test]
@@ -755,9 +816,7 @@ fn a_live_scan_prints_no_secret_value_in_any_format() {
         if format == "json" {
             let report: Value = serde_json::from_str(&out).expect("json");
             // The reuse of one value in two Secrets is found from their fingerprints.
-            reused = report["findings"].as_array().unwrap().iter().any(|f| {
-                f["message"].as_str().is_some_and(|m| m.contains("planted-copy") || m.contains("planted"))
-            });
+            reused = reuse_of_planted_copy(&report);
         }
     }
     assert!(reused, "the planted Secrets gave no finding: were they read?");
@@ -783,9 +842,19 @@ fn metadata_only_secrets_transfer_no_value_and_the_report_says_reuse_detection_i
             .any(|(k, _, r)| k == "Secret" && r.contains("reuse detection of Secret values is off"))
     );
     assert!(diagnostics(&report).iter().any(|d| d.contains("reuse detection of Secret values is off")));
-    // Service-account token Secrets are still known by their annotation.
+    // Without values, the value both planted Secrets hold cannot be seen to be one.
+    assert!(!reuse_of_planted_copy(&report), "reuse found without values");
     let text = report.to_string();
     assert!(!text.contains(PLANTED[0]));
+}
+
+/// A reuse finding (ZT007) that names the Secret `planted-copy`, which holds a value of `planted`.
+fn reuse_of_planted_copy(report: &Value) -> bool {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| f["rule"] == "ZT007" && f["message"].as_str().is_some_and(|m| m.contains("planted-copy")))
 }
 
 /// kubectl: `ZTPATH_KUBECTL`, else Debian's under the target directory (scripts/test.sh puts it

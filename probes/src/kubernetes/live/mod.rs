@@ -38,8 +38,9 @@ pub(crate) mod convert;
 pub const MAX_RESTARTS: u32 = 2;
 /// The longest `Retry-After` that is waited for; a longer one waits this long.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
-/// The largest response body read (a page of `limit` objects is far smaller).
-pub const MAX_BODY_BYTES: usize = 256 << 20;
+/// The largest response body read. A page over it is asked for again with half the `limit`
+/// (down to one object), so large Secrets or ConfigMaps make pages smaller, not lists unread.
+pub const MAX_BODY_BYTES: usize = 64 << 20;
 
 const METADATA_ACCEPT: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 
@@ -141,6 +142,13 @@ pub struct KubeOptions {
     pub concurrency: usize,
     /// Retries of one request after a 429, a 5xx or a failed connection.
     pub retries: u32,
+    /// Objects read from the cluster at most (as the file readers' `max_objects`): past it, the
+    /// lists still running stop and are reported unread.
+    pub max_objects: usize,
+    /// Bytes of list answers read at most (as the file readers' `max_total_bytes`).
+    pub max_bytes: u64,
+    /// The longest answer read ([`MAX_BODY_BYTES`]); a page over it is asked for again smaller.
+    pub max_answer_bytes: usize,
     /// Progress reports.
     pub progress: Option<Arc<dyn Progress>>,
 }
@@ -157,6 +165,9 @@ impl Default for KubeOptions {
             page_size: 500,
             concurrency: 4,
             retries: 4,
+            max_objects: 5_000_000,
+            max_bytes: 4 << 30,
+            max_answer_bytes: MAX_BODY_BYTES,
             progress: None,
         }
     }
@@ -201,8 +212,8 @@ async fn read_cluster_async(options: &KubeOptions) -> Result<KubeRead, KubeError
     let started = Instant::now();
     let deadline = started + options.deadline;
     let (config, context) = configure(options).await?;
-    let client = kube::Client::try_from(config).map_err(|e| KubeError::Config(e.to_string()))?;
-    let api = Api { client, options: options.clone(), deadline };
+    let client = kube::Client::try_from(config).map_err(|e| KubeError::Config(safe_error(&e)))?;
+    let api = Api::new(client, options.clone(), deadline);
     let discovered = match tokio::time::timeout_at(deadline, discover(&api)).await {
         Ok(found) => found?,
         Err(_) => return Err(KubeError::Deadline(options.deadline.as_secs())),
@@ -249,9 +260,11 @@ Secret values is off"
         });
     }
     let mut jobs = Vec::new();
+    // Each namespace once, however often it was given.
+    let namespaces: BTreeSet<&String> = options.namespaces.iter().collect();
     for found in &discovered.found {
-        if found.namespaced && !options.namespaces.is_empty() {
-            for ns in &options.namespaces {
+        if found.namespaced && !namespaces.is_empty() {
+            for &ns in &namespaces {
                 jobs.push(ListJob { found: found.clone(), namespace: Some(ns.clone()) });
             }
         } else {
@@ -275,6 +288,68 @@ Secret values is off"
     Ok(KubeRead { inventory, context, lists })
 }
 
+/// What the user is told when the kubeconfig's user gave no credentials.
+const NO_CREDENTIALS: &str = "the kubeconfig user's credentials could not be obtained (its token, token file, \
+client certificate or exec plugin failed; what the plugin printed is not shown, as it may hold a token)";
+
+/// A kube-rs error in words of our own where its text could carry a credential or the
+/// kubeconfig's content: an exec plugin's failure is shown by kube-rs with everything the plugin
+/// printed (a token, perhaps) and its environment, and a YAML error quotes the text it could not
+/// read. Other errors keep the text of the first I/O error on their chain (a refused connection,
+/// a certificate rustls did not accept), which holds neither.
+fn safe_error(e: &(dyn std::error::Error + 'static)) -> String {
+    use kube::config::{InferConfigError, KubeconfigError};
+    let mut inferred = false;
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<kube::client::AuthError>() {
+            return NO_CREDENTIALS.to_owned();
+        }
+        if err.is::<InferConfigError>() {
+            inferred = true;
+        }
+        if let Some(k) = err.downcast_ref::<KubeconfigError>() {
+            let said = match k {
+                KubeconfigError::Parse(_) => {
+                    "the kubeconfig is not valid YAML (its text is not shown: it holds credentials)"
+                        .to_owned()
+                }
+                KubeconfigError::ReadConfig(io, _) => {
+                    format!("the kubeconfig could not be read ({})", io.kind())
+                }
+                KubeconfigError::LoadContext(_) | KubeconfigError::LoadClusterOfContext(_) => {
+                    "the context, or its cluster or user, is not in the kubeconfig".to_owned()
+                }
+                KubeconfigError::CurrentContextNotSet => {
+                    "the kubeconfig sets no current context (give --context)".to_owned()
+                }
+                KubeconfigError::FindPath => "no kubeconfig found (KUBECONFIG, ~/.kube/config)".to_owned(),
+                KubeconfigError::LoadCertificateAuthority(_) | KubeconfigError::ParseCertificates(_) => {
+                    "the kubeconfig's certificate authority could not be loaded".to_owned()
+                }
+                KubeconfigError::LoadClientCertificate(_) | KubeconfigError::LoadClientKey(_) => {
+                    "the kubeconfig user's client certificate or key could not be loaded".to_owned()
+                }
+                _ => "the kubeconfig could not be used".to_owned(),
+            };
+            return if inferred { format!("not in a pod, and {said}") } else { said };
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(inner) = io.get_ref()
+                && inner.is::<kube::client::AuthError>()
+            {
+                return NO_CREDENTIALS.to_owned();
+            }
+            return format!("connection failed: {io}");
+        }
+        cur = err.source();
+    }
+    if inferred {
+        return "no kubeconfig and no in-cluster service account could be used".to_owned();
+    }
+    "the request failed (its error text is not shown)".to_owned()
+}
+
 fn kind_name(w: &WantedKind) -> String {
     if w.group.is_empty() { w.kind.to_owned() } else { format!("{} ({})", w.kind, w.group) }
 }
@@ -283,7 +358,7 @@ fn kind_name(w: &WantedKind) -> String {
 async fn configure(options: &KubeOptions) -> Result<(kube::Config, String), KubeError> {
     use kube::config::{KubeConfigOptions, Kubeconfig};
     let chosen = KubeConfigOptions { context: options.context.clone(), ..KubeConfigOptions::default() };
-    let fail = |e: &dyn std::fmt::Display| KubeError::Config(e.to_string());
+    let fail = |e: &(dyn std::error::Error + 'static)| KubeError::Config(safe_error(e));
     let (mut config, context) = if let Some(path) = &options.kubeconfig {
         let file = Kubeconfig::read_from(path).map_err(|e| fail(&e))?;
         let name = options.context.clone().or_else(|| file.current_context.clone()).unwrap_or_default();
@@ -310,6 +385,32 @@ struct Api {
     client: kube::Client,
     options: KubeOptions,
     deadline: Instant,
+    /// Objects and bytes read so far, by every list (the scan-wide budgets).
+    objects: std::sync::atomic::AtomicUsize,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+impl Api {
+    fn new(client: kube::Client, options: KubeOptions, deadline: Instant) -> Api {
+        Api { client, options, deadline, objects: 0.into(), bytes: 0.into() }
+    }
+
+    /// Counts a page into the budgets; `Err(reason)` when the page takes the scan past one.
+    fn charge(&self, objects: usize, bytes: usize) -> Result<(), String> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let total_objects = self.objects.fetch_add(objects, Relaxed) + objects;
+        let total_bytes = self.bytes.fetch_add(bytes as u64, Relaxed) + bytes as u64;
+        if total_objects > self.options.max_objects {
+            return Err(format!("the scan's budget of {} objects was reached", self.options.max_objects));
+        }
+        if total_bytes > self.options.max_bytes {
+            return Err(format!(
+                "the scan's budget of {} bytes read from the API was reached",
+                self.options.max_bytes
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// An answer that is not a success.
@@ -321,6 +422,8 @@ enum Failure {
     Transport(String),
     /// The total deadline passed.
     Deadline,
+    /// The answer was longer than [`MAX_BODY_BYTES`].
+    TooLarge,
 }
 
 impl Failure {
@@ -332,6 +435,7 @@ impl Failure {
             },
             Failure::Transport(e) => e.clone(),
             Failure::Deadline => "the deadline passed".to_owned(),
+            Failure::TooLarge => "an answer over the size read (one object alone is larger)".to_owned(),
         }
     }
 }
@@ -366,7 +470,7 @@ impl Api {
                     let retryable = match &failure {
                         Failure::Status { code, .. } => *code == 429 || (500..600).contains(code),
                         Failure::Transport(_) => true,
-                        Failure::Deadline => false,
+                        Failure::Deadline | Failure::TooLarge => false,
                     };
                     if !retryable || attempt >= self.options.retries {
                         return Err(failure);
@@ -393,7 +497,7 @@ impl Api {
         let until = (Instant::now() + timeout).min(self.deadline);
         let attempt = async {
             let response =
-                self.client.send(request).await.map_err(|e| (Failure::Transport(e.to_string()), None))?;
+                self.client.send(request).await.map_err(|e| (Failure::Transport(safe_error(&e)), None))?;
             let status = response.status();
             let retry_after = response
                 .headers()
@@ -401,12 +505,16 @@ impl Api {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let body = http_body_util::Limited::new(response.into_body(), MAX_BODY_BYTES)
+            let body = match http_body_util::Limited::new(response.into_body(), self.options.max_answer_bytes)
                 .collect()
                 .await
-                .map_err(|e| (Failure::Transport(format!("reading the answer failed: {e}")), None))?
-                .to_bytes()
-                .to_vec();
+            {
+                Ok(collected) => collected.to_bytes().to_vec(),
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                    return Err((Failure::TooLarge, None));
+                }
+                Err(e) => return Err((Failure::Transport(format!("reading the answer failed: {e}")), None)),
+            };
             if status.is_success() {
                 return Ok(body);
             }
@@ -585,18 +693,18 @@ struct ListOutcome {
 /// Reads the lists, `concurrency` at a time, and returns their outcomes in job order. Lists still
 /// running at the deadline are cancelled and reported unread.
 async fn run_lists(api: &Api, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutcome> {
-    let api =
-        Arc::new(Api { client: api.client.clone(), options: api.options.clone(), deadline: api.deadline });
+    let api = Arc::new(Api::new(api.client.clone(), api.options.clone(), api.deadline));
     let context: Arc<str> = context.into();
     let limit = Arc::new(tokio::sync::Semaphore::new(api.options.concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
     let described: Vec<(WantedKind, Option<String>)> =
         jobs.iter().map(|j| (j.found.wanted, j.namespace.clone())).collect();
+    let mut task_index = std::collections::HashMap::new();
     for (index, job) in jobs.into_iter().enumerate() {
         let api = Arc::clone(&api);
         let context = Arc::clone(&context);
         let limit = Arc::clone(&limit);
-        set.spawn(async move {
+        let handle = set.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let outcome = read_list(&api, &context, &job).await;
             if let Some(p) = &api.options.progress {
@@ -604,13 +712,32 @@ async fn run_lists(api: &Api, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutc
             }
             (index, outcome)
         });
+        task_index.insert(handle.id(), index);
     }
     let mut outcomes: Vec<Option<ListOutcome>> =
         std::iter::repeat_with(|| None).take(described.len()).collect();
     loop {
         match tokio::time::timeout_at(api.deadline, set.join_next()).await {
             Ok(Some(Ok((index, outcome)))) => outcomes[index] = Some(outcome),
-            Ok(Some(Err(_))) => {} // a task that panicked: reported unread below
+            Ok(Some(Err(e))) => {
+                // A reader that stopped unexpectedly (a bug): that list is unread, and says why.
+                if let Some(&index) = task_index.get(&e.id()) {
+                    let (wanted, namespace) = &described[index];
+                    let job = ListJob {
+                        found: Found {
+                            wanted: *wanted,
+                            group_version: String::new(),
+                            namespaced: namespace.is_some(),
+                        },
+                        namespace: namespace.clone(),
+                    };
+                    outcomes[index] = Some(unread(
+                        &job,
+                        "reading it stopped unexpectedly (an error in ztpath)".to_owned(),
+                        RawInventory::default(),
+                    ));
+                }
+            }
             Ok(None) => break,
             Err(_) => {
                 set.abort_all();
@@ -654,8 +781,9 @@ fn scope_words(kind: &str, namespace: Option<&str>) -> String {
 struct Page {
     #[serde(default)]
     metadata: ListMeta,
+    /// Each item is parsed on its own, so one that cannot be read is skipped alone.
     #[serde(default)]
-    items: Vec<serde_json::Value>,
+    items: Vec<Box<serde_json::value::RawValue>>,
 }
 
 /// Reads one list page by page, converting each page as it arrives.
@@ -671,7 +799,7 @@ async fn read_list(api: &Api, context: &str, job: &ListJob) -> ListOutcome {
     let metadata =
         wanted.kind == "Secret" && wanted.group.is_empty() && api.options.secrets == SecretsMode::Metadata;
     let accept = if metadata { METADATA_ACCEPT } else { "application/json" };
-    let limit = api.options.page_size.max(1);
+    let mut limit = api.options.page_size.max(1);
     let mut restarts = 0u32;
     let mut part = RawInventory::default();
     let mut token: Option<String> = None;
@@ -721,6 +849,11 @@ snapshot, so it may mix two states of the cluster",
                     part_kept(part),
                 );
             }
+            Err(Failure::TooLarge) if limit > 1 => {
+                // Large objects (Secrets and ConfigMaps of up to 1 MiB): the same page, smaller.
+                limit = (limit / 2).max(1);
+                continue;
+            }
             Err(failure) => {
                 if let Some(handle) = converting.take() {
                     handle.abort();
@@ -737,6 +870,17 @@ snapshot, so it may mix two states of the cluster",
                 return unread(job, format!("the list was {}", json_error(&e)), part_kept(part));
             }
         };
+        let over = if page.items.len() > limit as usize {
+            Some(format!("a page held {} objects where {limit} were asked for", page.items.len()))
+        } else {
+            api.charge(page.items.len(), body.len()).err()
+        };
+        if let Some(reason) = over {
+            if let Some(handle) = converting.take() {
+                handle.abort();
+            }
+            return unread(job, reason, part_kept(part));
+        }
         drop(body);
         if let Some(handle) = converting.take() {
             match handle.await {
@@ -793,14 +937,28 @@ fn push_query_value(value: &str, out: &mut String) {
 }
 
 fn convert_page(
-    items: Vec<serde_json::Value>,
+    items: Vec<Box<serde_json::value::RawValue>>,
     context: &str,
     found: &Found,
     metadata: bool,
     part: &mut RawInventory,
 ) {
     let kind = found.wanted.kind;
-    for mut item in items {
+    for raw in items {
+        let mut item: serde_json::Value = match serde_json::from_str(raw.get()) {
+            Ok(v) => v,
+            Err(e) => {
+                part.diagnostics.push(Diagnostic {
+                    source: Source { file: convert::cluster_uri(context).into(), line: 0 },
+                    reason: format!(
+                        "{}: an object of a list was skipped: {}",
+                        kind_name(&found.wanted),
+                        json_error(&e)
+                    ),
+                });
+                continue;
+            }
+        };
         convert::set_type(&mut item, &found.group_version, kind);
         if metadata {
             convert::restore_token_type(&mut item);

@@ -200,7 +200,7 @@ struct AnalysisArgs {
     follow_outside_symlinks: bool,
     /// Namespace of the objects that carry none, as `kubectl apply -n NS` would place them
     /// (default: `default`). Objects that name their namespace keep it.
-    #[arg(long, short = 'n', value_name = "NS", value_parser = parse_namespace)]
+    #[arg(long, short = 'n', value_name = "NS", value_parser = crate::resolve::estate::parse_namespace)]
     namespace: Option<String>,
     /// Access-key age in days above which ZT202 fires [default: 90].
     #[arg(long)]
@@ -247,17 +247,6 @@ fn parse_date(text: &str) -> Result<i64, String> {
     match crate::dates::parse_day(text) {
         Some(d) if text.trim().len() == 10 => Ok(d),
         _ => Err(format!("`{text}` is not a date of the form YYYY-MM-DD")),
-    }
-}
-
-/// A `--namespace` or `--kube-namespace` value: a Kubernetes namespace name.
-pub(crate) fn parse_namespace(text: &str) -> Result<String, String> {
-    if crate::resolve::estate::is_namespace_name(text) {
-        Ok(text.to_owned())
-    } else {
-        Err("not a Kubernetes namespace name (1 to 63 lowercase letters, digits and `-`, starting and ending \
-with a letter or digit)"
-            .to_owned())
     }
 }
 

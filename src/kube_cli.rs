@@ -22,7 +22,7 @@ pub(crate) struct KubeArgs {
     pub(crate) context: Option<String>,
     /// Read namespaced kinds in this namespace only (with --kube; repeatable). Cluster-scoped
     /// kinds (ClusterRoles, bindings, Namespaces) are still read.
-    #[arg(long, value_name = "NS", requires = "kube", value_parser = crate::cli::parse_namespace)]
+    #[arg(long, value_name = "NS", requires = "kube", value_parser = crate::resolve::estate::parse_namespace)]
     pub(crate) kube_namespace: Vec<String>,
     /// How Secrets are read (with --kube): `values` (fingerprinted as read, never kept) or
     /// `metadata` (no value leaves the API server; reuse detection of Secret values is then off).

@@ -330,6 +330,17 @@ impl<'a> Estate<'a> {
     }
 }
 
+/// A `--namespace` or `--kube-namespace` value, as clap parses it: a valid namespace name.
+pub(crate) fn parse_namespace(text: &str) -> Result<String, String> {
+    if is_namespace_name(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("not a Kubernetes namespace name (1 to 63 lowercase letters, digits and `-`, starting and ending \
+with a letter or digit)"
+            .to_owned())
+    }
+}
+
 /// True for a valid namespace name: an RFC 1123 label (1 to 63 lowercase ASCII letters, digits
 /// and `-`, starting and ending with a letter or digit).
 pub fn is_namespace_name(name: &str) -> bool {

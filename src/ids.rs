@@ -1,6 +1,11 @@
 //! Node ids of the identity graph. They are stable (reports, baselines and suppressions refer to
 //! them), so every phase that names a node builds its id here and nowhere else.
 
+/// A Kubernetes workload (`workload:shop/Deployment/cart`).
+pub fn workload_id(ns: &str, kind: &str, name: &str) -> String {
+    format!("workload:{ns}/{kind}/{name}")
+}
+
 /// A Kubernetes service account.
 pub fn sa_id(ns: &str, name: &str) -> String {
     format!("sa:{ns}/{name}")

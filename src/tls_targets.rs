@@ -85,7 +85,7 @@ fn proxy_targets(p: &Proxy, out: &mut Vec<TlsTarget>) {
         // Passed-through and layer-4 listeners show the backend's TLS, which their configuration
         // does not describe; except a LoadBalancer Service's layer-4 port at its published
         // address, which reaches the Service's pods (the wire is compared with theirs).
-        let reaches_pods = p.kind == ProxyKind::ServiceLoadBalancer && l.tls == ListenerTls::Layer4;
+        let reaches_pods = crate::paths::wire::passes_to_pods(p, l);
         if l.local_only || !(reaches_pods || matches!(l.tls, ListenerTls::Terminate | ListenerTls::Plaintext))
         {
             continue;

@@ -32,6 +32,12 @@ impl WireTarget {
     }
 }
 
+/// A LoadBalancer Service's layer-4 listener passes the bytes to the Service's pods: what answers
+/// there is them, so the wire is compared with their configuration, not the load balancer's.
+pub fn passes_to_pods(p: &Proxy, l: &ProxyListener) -> bool {
+    p.kind == ProxyKind::ServiceLoadBalancer && l.tls == ListenerTls::Layer4
+}
+
 /// Where an observation comes from: the recorded document, else `tls://host:port`.
 pub fn observed_at(o: &TlsObservation) -> Source {
     o.source.clone().unwrap_or_else(|| Source { file: format!("tls://{}", endpoint(o)).into(), line: 0 })
@@ -92,27 +98,19 @@ fn add_once(evidence: &mut Vec<Evidence>, e: &Evidence) {
     }
 }
 
-/// What observations are resolved against: proxies by (kind as findings name it, name),
-/// workloads by (kind, namespace, name), proxy paths by proxy.
+/// What observations are resolved against: proxies by (kind as findings name it, name), proxy
+/// paths by proxy (workloads by their id, in the estate's own index).
 struct Index<'e> {
     proxies: HashMap<(String, &'e str), Vec<usize>>,
-    workloads: HashMap<(&'e str, &'e str, &'e str), Vec<usize>>,
     proxy_paths: HashMap<usize, Vec<usize>>,
 }
 
 impl<'e> Index<'e> {
     fn new(estate: &'e Estate<'_>, proxies: &ProxyPaths) -> Index<'e> {
-        let mut index = Index {
-            proxies: HashMap::default(),
-            workloads: HashMap::default(),
-            proxy_paths: HashMap::default(),
-        };
+        let mut index = Index { proxies: HashMap::default(), proxy_paths: HashMap::default() };
         for (pi, p) in estate.inv.proxies.iter().enumerate() {
             let kind = super::backends::object_kind(p).to_ascii_lowercase();
             index.proxies.entry((kind, p.name.as_str())).or_default().push(pi);
-        }
-        for (wi, w) in estate.workloads.iter().enumerate() {
-            index.workloads.entry((w.kind(), w.ns, w.name())).or_default().push(wi);
         }
         for (k, pp) in proxies.paths.iter().enumerate() {
             index.proxy_paths.entry(pp.proxy).or_default().push(k);
@@ -134,10 +132,11 @@ impl<'e> Index<'e> {
         if let Some(pi) = proxy {
             let p = &inv.proxies[pi];
             let listener = listener_of(p, o);
-            // A LoadBalancer Service's layer-4 port passes the bytes to the Service's pods: what
-            // answered there is them, and the wire is compared with their configuration.
-            let to_pods = p.kind == ProxyKind::ServiceLoadBalancer
-                && listener.is_none_or(|l| l.tls == ListenerTls::Layer4);
+            // No listener on the port of a LoadBalancer Service: the port is the pods' too.
+            let to_pods = match listener {
+                Some(l) => passes_to_pods(p, l),
+                None => p.kind == ProxyKind::ServiceLoadBalancer,
+            };
             if !to_pods {
                 t.proxy =
                     Some((pi, listener.and_then(|l| p.listeners.iter().position(|x| std::ptr::eq(x, l)))));
@@ -149,7 +148,8 @@ impl<'e> Index<'e> {
         t.workloads = if r.kind == "Service" {
             estate.service_index.get(&(ns, r.name.as_str())).map(|&s| estate.service_workloads[s].clone())
         } else {
-            self.workloads.get(&(r.kind.as_str(), ns, r.name.as_str())).cloned()
+            let id = crate::ids::workload_id(ns, &r.kind, &r.name);
+            estate.workload_index.get(id.as_str()).map(|&wi| vec![wi])
         }
         .unwrap_or_default();
         t

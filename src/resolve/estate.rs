@@ -156,7 +156,7 @@ impl<'a> Estate<'a> {
             {
                 continue;
             }
-            let id = format!("workload:{}/{}/{}", w.meta.ns(), w.meta.kind, w.meta.name);
+            let id = crate::ids::workload_id(w.meta.ns(), &w.meta.kind, &w.meta.name);
             if !seen_ids.insert(id.clone()) {
                 // The same object twice (e.g. a file and a dump of it): keep the first.
                 continue;

@@ -1,46 +1,62 @@
-//! From the API's JSON to the located [`Node`] the file reader builds, and the evidence URI of a
-//! live object.
+//! From a list item of the API to the located [`Node`] the file reader builds, and the evidence
+//! URI of a live object.
 
 use crate::yaml::{Node, Value};
 
-/// The node the YAML/JSON reader would give for this JSON value. Objects from the API have no
-/// lines: every node is at line 0 ("not known"), and evidence names the object instead.
-pub(crate) fn node(value: serde_json::Value) -> Node {
-    let value = match value {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(b),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        serde_json::Value::String(s) => Value::Str(s),
-        serde_json::Value::Array(items) => Value::Seq(items.into_iter().map(node).collect()),
-        serde_json::Value::Object(map) => Value::Map(map.into_iter().map(|(k, v)| (k, node(v))).collect()),
-    };
-    Node { line: 0, value }
+/// A list item read as the file reader reads a JSON document: by the same reader, with its
+/// budgets, its depth limit and its typing of scalars, so an object from the API and the same
+/// object in a file are the same tree. Objects from the API have no lines: every node is at line
+/// 0 ("not known"), and evidence names the object instead. `Err` says why in the reader's words,
+/// which never quote the input.
+pub(crate) fn item(text: &str) -> Result<Node, String> {
+    let mut documents = crate::yaml::parse_documents(text).into_iter();
+    match (documents.next(), documents.next()) {
+        (Some(Ok(mut node)), None) if node.is_map() => {
+            unlocate(&mut node);
+            Ok(node)
+        }
+        (Some(Err(e)), _) => Err(e.reason),
+        _ => Err("not one JSON object".to_owned()),
+    }
+}
+
+/// Every node at line 0. The reader bounds the depth of what it builds, so this recursion is
+/// bounded too.
+fn unlocate(node: &mut Node) {
+    node.line = 0;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(unlocate),
+        Value::Map(entries) => entries.iter_mut().for_each(|(_, n)| unlocate(n)),
+        _ => {}
+    }
+}
+
+/// Sets the text field `key` of a mapping node, in place or at its end.
+fn set_text(node: &mut Node, key: &str, text: &str) {
+    let Value::Map(entries) = &mut node.value else { return };
+    let value = Node { line: 0, value: Value::Str(text.to_owned()) };
+    match entries.iter_mut().find(|(k, _)| k == key) {
+        Some((_, v)) => *v = value,
+        None => entries.push((key.to_owned(), value)),
+    }
 }
 
 /// Sets `apiVersion` and `kind` of a list item to those of the resource listed: items of
 /// built-in lists carry neither, metadata-only items carry `meta.k8s.io/v1`
 /// `PartialObjectMetadata`, and what the resource list says is what the object is.
-pub(crate) fn set_type(item: &mut serde_json::Value, api_version: &str, kind: &str) {
-    if let serde_json::Value::Object(map) = item {
-        map.insert("apiVersion".to_owned(), serde_json::Value::String(api_version.to_owned()));
-        map.insert("kind".to_owned(), serde_json::Value::String(kind.to_owned()));
-    }
+pub(crate) fn set_type(item: &mut Node, api_version: &str, kind: &str) {
+    set_text(item, "apiVersion", api_version);
+    set_text(item, "kind", kind);
 }
 
 /// A Secret listed metadata-only has no `type`: a service-account token Secret is known by the
 /// annotation that names its account, and gets that type back so the reader sees it as one.
-pub(crate) fn restore_token_type(item: &mut serde_json::Value) {
+pub(crate) fn restore_token_type(item: &mut Node) {
     let annotated = item
-        .pointer("/metadata/annotations/kubernetes.io~1service-account.name")
-        .is_some_and(serde_json::Value::is_string);
-    if annotated && let serde_json::Value::Object(map) = item {
-        map.insert(
-            "type".to_owned(),
-            serde_json::Value::String("kubernetes.io/service-account-token".to_owned()),
-        );
+        .at(&["metadata", "annotations", "kubernetes.io/service-account.name"])
+        .is_some_and(|n| n.as_str().is_some());
+    if annotated {
+        set_text(item, "type", "kubernetes.io/service-account-token");
     }
 }
 
@@ -57,19 +73,19 @@ pub(crate) fn evidence_uri(
 ) -> String {
     let mut uri = String::with_capacity(16 + context.len() + kind.len() + name.len());
     uri.push_str("kube://");
-    encode(context, &mut uri);
+    percent_encode(context, &mut uri);
     uri.push('/');
     match namespace {
-        Some(ns) => encode(ns, &mut uri),
+        Some(ns) => percent_encode(ns, &mut uri),
         None => uri.push('_'),
     }
     uri.push('/');
-    encode(kind, &mut uri);
+    percent_encode(kind, &mut uri);
     uri.push('/');
-    encode(name, &mut uri);
+    percent_encode(name, &mut uri);
     if let Some(rv) = resource_version {
         uri.push_str("?resourceVersion=");
-        encode(rv, &mut uri);
+        percent_encode(rv, &mut uri);
     }
     uri
 }
@@ -77,11 +93,13 @@ pub(crate) fn evidence_uri(
 /// The evidence "file" of what concerns the whole cluster (discovery): `kube://<context>`.
 pub(crate) fn cluster_uri(context: &str) -> String {
     let mut uri = String::from("kube://");
-    encode(context, &mut uri);
+    percent_encode(context, &mut uri);
     uri
 }
 
-fn encode(part: &str, out: &mut String) {
+/// Appends `part` percent-encoded outside RFC 3986's unreserved characters and `:` and `@`
+/// (allowed in a path segment and a query alike): an evidence URI's parts, a `continue` token.
+pub(crate) fn percent_encode(part: &str, out: &mut String) {
     use std::fmt::Write as _;
     for b in part.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b':' | b'@' | b'-') {
@@ -97,14 +115,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_becomes_the_readers_tree() {
-        let n =
-            node(serde_json::json!({"a": [1, 2.5, "x", true, null], "b": {"c": 18446744073709551615u64}}));
+    fn items_become_the_readers_tree_at_line_0() {
+        let n = item("{\"a\": [1, 2.5, \"x\", true, null],\n \"b\": {\"c\": \"18\"}}").unwrap();
         assert_eq!(n.field("a").items().len(), 5);
         assert_eq!(n.field("a").items()[0].as_i64(), Some(1));
         assert_eq!(n.field("a").items()[2].as_str().as_deref(), Some("x"));
-        assert!(matches!(n.at(&["b", "c"]).unwrap().value, Value::Float(_)));
-        assert_eq!(n.line, 0);
+        // A quoted number stays a string, as in a file.
+        assert!(matches!(n.at(&["b", "c"]).unwrap().value, Value::Str(_)));
+        assert_eq!((n.line, n.field("b").field("c").line), (0, 0));
+        assert!(item("[1, 2]").is_err(), "an item is an object");
+        assert!(item("{\"a\": ").is_err());
+        let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+        assert!(item(&format!("{{\"d\": {deep}}}")).is_err(), "the reader's depth limit holds");
     }
 
     #[test]
@@ -122,11 +144,16 @@ mod tests {
 
     #[test]
     fn metadata_only_token_secrets_get_their_type_back() {
-        let mut item = serde_json::json!({"metadata": {"name": "t", "annotations": {"kubernetes.io/service-account.name": "app"}}});
-        restore_token_type(&mut item);
-        assert_eq!(item["type"], "kubernetes.io/service-account-token");
-        let mut plain = serde_json::json!({"metadata": {"name": "p"}});
+        let mut secret = item(
+            r#"{"metadata": {"name": "t", "annotations": {"kubernetes.io/service-account.name": "app"}}}"#,
+        )
+        .unwrap();
+        restore_token_type(&mut secret);
+        assert_eq!(secret.field("type").string().as_deref(), Some("kubernetes.io/service-account-token"));
+        let mut plain = item(r#"{"metadata": {"name": "p"}}"#).unwrap();
         restore_token_type(&mut plain);
+        set_type(&mut plain, "v1", "Secret");
         assert!(plain.get("type").is_none());
+        assert_eq!(plain.field("kind").string().as_deref(), Some("Secret"));
     }
 }

@@ -812,7 +812,7 @@ async fn read_list(api: &Api, context: &str, job: &ListJob) -> ListOutcome {
         let mut path = format!("{base}?limit={limit}");
         if let Some(t) = &token {
             path.push_str("&continue=");
-            push_query_value(t, &mut path);
+            convert::percent_encode(t, &mut path);
         }
         let fetched = api.get(&path, accept).await;
         let body = match fetched {
@@ -925,17 +925,6 @@ fn part_kept(_part: RawInventory) -> RawInventory {
     RawInventory::default()
 }
 
-fn push_query_value(value: &str, out: &mut String) {
-    use std::fmt::Write as _;
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-}
-
 fn convert_page(
     items: Vec<Box<serde_json::value::RawValue>>,
     context: &str,
@@ -945,36 +934,31 @@ fn convert_page(
 ) {
     let kind = found.wanted.kind;
     for raw in items {
-        let mut item: serde_json::Value = match serde_json::from_str(raw.get()) {
-            Ok(v) => v,
-            Err(e) => {
+        let mut node = match convert::item(raw.get()) {
+            Ok(node) => node,
+            Err(why) => {
                 part.diagnostics.push(Diagnostic {
                     source: Source { file: convert::cluster_uri(context).into(), line: 0 },
-                    reason: format!(
-                        "{}: an object of a list was skipped: {}",
-                        kind_name(&found.wanted),
-                        json_error(&e)
-                    ),
+                    reason: format!("{}: an object of a list was skipped: {why}", kind_name(&found.wanted)),
                 });
                 continue;
             }
         };
-        convert::set_type(&mut item, &found.group_version, kind);
+        convert::set_type(&mut node, &found.group_version, kind);
         if metadata {
-            convert::restore_token_type(&mut item);
+            convert::restore_token_type(&mut node);
         }
-        let meta = item.get("metadata");
-        let text = |key: &str| meta.and_then(|m| m.get(key)).and_then(serde_json::Value::as_str);
+        let meta = node.field("metadata");
+        let text = |key: &str| meta.field(key).string();
         let namespace = if found.namespaced { text("namespace") } else { None };
         let file: Arc<str> = convert::evidence_uri(
             context,
-            namespace,
+            namespace.as_deref(),
             kind,
-            text("name").unwrap_or(""),
-            text("resourceVersion"),
+            &text("name").unwrap_or_default(),
+            text("resourceVersion").as_deref(),
         )
         .into();
-        let node = convert::node(item);
         crate::files::read_object(&node, &file, None, part, 0);
     }
 }

@@ -96,17 +96,25 @@ impl Fingerprint {
     }
 
     fn keyed(key: &[u8; 32], bytes: &[u8]) -> Fingerprint {
-        let mut mac =
-            <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts a key of any length");
+        let mut mac = mac_with(key);
         mac.update(bytes);
-        let digest = mac.finalize().into_bytes();
-        let mut hex = String::with_capacity(FINGERPRINT_PREFIX.len() + 12);
-        hex.push_str(FINGERPRINT_PREFIX);
-        for b in &digest[..6] {
-            hex.push_str(&format!("{b:02x}"));
-        }
-        Fingerprint(hex)
+        Fingerprint(prefixed_hex(FINGERPRINT_PREFIX, &mac.finalize().into_bytes()[..6]))
     }
+}
+
+fn mac_with(key: &[u8; 32]) -> Hmac<Sha256> {
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts a key of any length")
+}
+
+/// `prefix` and `bytes` in lowercase hex.
+fn prefixed_hex(prefix: &str, bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut hex = String::with_capacity(prefix.len() + 2 * bytes.len());
+    hex.push_str(prefix);
+    for b in bytes {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 /// The prefix of an [`InputDigest`].
@@ -126,23 +134,14 @@ impl InputDigest {
     pub fn of_files(mut files: Vec<(String, [u8; 32])>) -> InputDigest {
         files.sort();
         files.dedup_by(|a, b| a.0 == b.0);
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(fingerprint_key())
-            .expect("HMAC accepts a key of any length");
+        let mut mac = mac_with(fingerprint_key());
         for (name, sha) in &files {
             mac.update(name.as_bytes());
             mac.update(b"\0");
-            for b in sha {
-                mac.update(format!("{b:02x}").as_bytes());
-            }
+            mac.update(prefixed_hex("", sha).as_bytes());
             mac.update(b"\n");
         }
-        let digest = mac.finalize().into_bytes();
-        let mut hex = String::with_capacity(INPUT_DIGEST_PREFIX.len() + 64);
-        hex.push_str(INPUT_DIGEST_PREFIX);
-        for b in &digest {
-            hex.push_str(&format!("{b:02x}"));
-        }
-        InputDigest(hex)
+        InputDigest(prefixed_hex(INPUT_DIGEST_PREFIX, &mac.finalize().into_bytes()))
     }
 
     /// The SHA-256 of bytes read, as [`InputDigest::of_files`] takes it.

@@ -211,20 +211,23 @@ fn drop_derivable(v: &mut Value) {
     let Some(m) = v.as_object_mut() else { return };
     let Some(hops) = m.get("hops").and_then(Value::as_array) else { return };
     let (Some(first), Some(last)) = (hops.first(), hops.last()) else { return };
-    let text = |h: &Value, k: &str| h.get(k).and_then(Value::as_str).map(str::to_owned);
-    let derived = match (text(first, "from"), text(last, "to")) {
-        (Some(from), Some(to)) => Some(format!("path:{from}->{to}")),
-        _ => None,
-    };
-    let one_hop = (hops.len() == 1).then(|| first.clone());
-    if derived.is_some() && m.get("id").and_then(Value::as_str) == derived.as_deref() {
-        m.remove("id");
+    fn text<'v>(h: &'v Value, k: &str) -> Option<&'v str> {
+        h.get(k).and_then(Value::as_str)
     }
-    if let Some(hop) = one_hop {
-        for k in ["auth", "identity"] {
-            if m.get(k).is_some() && m.get(k) == hop.get(k) {
-                m.remove(k);
-            }
+    // Decided while the hops are borrowed, removed after.
+    let id_derivable = match (m.get("id").and_then(Value::as_str), text(first, "from"), text(last, "to")) {
+        (Some(id), Some(from), Some(to)) => {
+            id.strip_prefix("path:").and_then(|r| r.strip_prefix(from)).and_then(|r| r.strip_prefix("->"))
+                == Some(to)
+        }
+        _ => false,
+    };
+    let one_hop = hops.len() == 1;
+    let same = |k: &str| one_hop && m.get(k).is_some() && m.get(k) == first.get(k);
+    let (auth, identity) = (same("auth"), same("identity"));
+    for (drop, k) in [(id_derivable, "id"), (auth, "auth"), (identity, "identity")] {
+        if drop {
+            m.remove(k);
         }
     }
 }

@@ -101,6 +101,8 @@ impl<'a> Analysis<'a> {
         let mut calls = calls;
         calls.leaks.append(&mut proxies.leaks);
         let wire = crate::paths::wire::attach(&estate, &proxies, &mut paths);
+        paths.seal();
+        graph.seal();
         clock.lap("paths");
         let blast = crate::blast::blast_radius(&graph, &estate, &calls, &aws);
         clock.lap("blast");

@@ -12,17 +12,33 @@ use crate::rules;
 /// Builds the report. Every list is sorted so that the same input gives the same bytes.
 pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -> Report {
     // Link findings and paths both ways. The analysis is consumed: its paths and blast radius
-    // move into the report instead of being copied.
-    let mut on_paths: Vec<Vec<ztpath_reports::SharedStr>> = vec![Vec::new(); a.paths().len()];
+    // move into the report instead of being copied. A report without the graph (the table view)
+    // carries no paths, so there is nothing to link, and the paths are dropped here, before the
+    // report's other lists are built.
+    let with_graph = a.options().graph_in_report;
     for f in &mut findings {
         f.paths.retain(|p| a.path_position(p).is_some());
-        for p in &f.paths {
-            if let Some(i) = a.path_position(p) {
-                on_paths[i].push(f.id.clone());
+    }
+    let mut on_paths: Vec<Vec<ztpath_reports::SharedStr>> =
+        if with_graph { vec![Vec::new(); a.paths().len()] } else { Vec::new() };
+    if with_graph {
+        for f in &findings {
+            for p in &f.paths {
+                if let Some(i) = a.path_position(p) {
+                    on_paths[i].push(f.id.clone());
+                }
             }
         }
     }
+    let path_count = a.paths().len();
     let (mut paths, blast) = a.take_outputs();
+    if !with_graph {
+        let dropped = std::mem::take(&mut paths);
+        if a.options().skip_teardown {
+            // As for the analysis below: the process exits after reporting.
+            std::mem::forget(dropped);
+        }
+    }
     let mut flagged: HashSet<(&str, &str)> = HashSet::new();
     for (p, ids) in paths.iter_mut().zip(on_paths) {
         if ids.is_empty() {
@@ -38,7 +54,6 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         }
     }
 
-    let with_graph = a.options().graph_in_report;
     // Kinds are a handful of words: one shared string each, not one per node and edge.
     let mut kinds: Vec<(&'static str, ztpath_reports::SharedStr)> = Vec::new();
     let mut kind = |k: &'static str| -> ztpath_reports::SharedStr {
@@ -86,10 +101,6 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
     edges.sort_unstable_by(|x, y| (&x.from, &x.to, &x.kind).cmp(&(&y.from, &y.to, &y.kind)));
     drop(flagged);
     paths.sort_unstable_by(|x, y| x.id.cmp(&y.id));
-    let path_count = paths.len();
-    if !with_graph {
-        paths.clear();
-    }
 
     let mut by_severity: BTreeMap<String, usize> =
         Severity::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();

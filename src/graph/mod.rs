@@ -217,6 +217,8 @@ pub struct AuthGraph {
     edge_index: HashMap<(NodeIndex, NodeIndex, EdgeKind), EdgeIndex>,
     /// One copy of each edge label ("calls shop/Deployment/cart" repeats for every caller).
     labels: Interner,
+    /// Built: see [`AuthGraph::seal`].
+    sealed: bool,
 }
 
 impl AuthGraph {
@@ -250,8 +252,20 @@ impl AuthGraph {
         self.edge_index.reserve(additional);
     }
 
+    /// Ends building: the index that keeps edges unique and the labels' table are freed (a
+    /// million call edges make them tens of megabytes). Nothing adds an edge after the paths.
+    pub fn seal(&mut self) {
+        self.edge_index = HashMap::default();
+        self.labels = Interner::default();
+        self.sealed = true;
+    }
+
     /// Adds an edge unless one of the same kind already joins the two nodes.
+    ///
+    /// # Panics
+    /// After [`AuthGraph::seal`].
     pub fn edge(&mut self, from: NodeIndex, to: NodeIndex, mut edge: GEdge) -> EdgeIndex {
+        assert!(!self.sealed, "an edge added to a sealed graph");
         let key = (from, to, edge.kind);
         if let Some(&e) = self.edge_index.get(&key) {
             return e;
@@ -264,10 +278,6 @@ impl AuthGraph {
 
     pub fn get(&self, id: &str) -> Option<NodeIndex> {
         self.index.get(id).copied()
-    }
-
-    pub fn find_edge(&self, from: NodeIndex, to: NodeIndex, kind: EdgeKind) -> Option<&GEdge> {
-        self.edge_index.get(&(from, to, kind)).map(|&e| &self.g[e])
     }
 
     pub fn set_attr(&mut self, n: NodeIndex, key: &'static str, value: String) {

@@ -2,14 +2,17 @@
 //! in a fixed order (cluster paths, then paths through proxies); the rules read it through
 //! [`crate::analysis::Analysis`].
 //!
-//! Each id is stored once, in its path: the index maps a hash of the id to the first path with
-//! that hash, and paths whose ids share a hash are chained. On a large estate a second copy of
-//! every id was a sixth of the heap.
+//! Each id is stored once, in its path. While phases add paths, the index maps a hash of the id
+//! to the first path with that hash, and paths whose ids share a hash are chained. On a large
+//! estate a second copy of every id was a sixth of the heap. Once the last phase has added its
+//! paths the set is sealed: the hash index (36 bytes a path with its table's spare room) gives
+//! way to the positions in id order (4 bytes a path), searched by bisection.
 
 use std::collections::hash_map::Entry;
 use std::hash::BuildHasher;
 use std::ops::Index;
 
+use rayon::slice::ParallelSliceMut;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 use ztpath_reports::AuthPath;
 
@@ -21,10 +24,12 @@ const END: u32 = u32::MAX;
 
 pub struct PathSet {
     paths: Vec<AuthPath>,
-    /// Hash of an id → position of the first path with that hash.
+    /// Hash of an id → position of the first path with that hash (until sealed).
     index: HashMap<u64, u32>,
-    /// Per path: the next path whose id has the same hash, or [`END`].
+    /// Per path: the next path whose id has the same hash, or [`END`] (until sealed).
     chain: Vec<u32>,
+    /// Once sealed: every position, in id order.
+    by_id: Option<Vec<u32>>,
     /// Paths ending at each workload (by workload index).
     into: Vec<Vec<usize>>,
     /// One copy of each hop detail and `via` (most repeat across paths).
@@ -42,6 +47,7 @@ impl PathSet {
             paths: Vec::new(),
             index: HashMap::default(),
             chain: Vec::new(),
+            by_id: None,
             into: vec![Vec::new(); est.workloads.len()],
             texts: Interner::default(),
         }
@@ -49,7 +55,11 @@ impl PathSet {
 
     /// Adds a path (or returns the one with the same id) and indexes it; returns its position.
     /// Its hops' details and `via`s become the set's shared copies of those texts.
+    ///
+    /// # Panics
+    /// After [`PathSet::seal`].
     pub fn add(&mut self, est: &Estate<'_>, mut path: AuthPath) -> usize {
+        assert!(self.by_id.is_none(), "a path added to a sealed path set");
         if let Some(i) = self.position(&path.id) {
             return i;
         }
@@ -101,9 +111,22 @@ impl PathSet {
         self.position(id).is_some()
     }
 
+    /// Ends adding: the hash index and the texts' table are freed, and lookups bisect the
+    /// positions in id order instead. Positions do not change.
+    pub fn seal(&mut self) {
+        let mut order: Vec<u32> = (0..self.paths.len() as u32).collect();
+        let paths = &self.paths;
+        order.par_sort_unstable_by(|&x, &y| paths[x as usize].id.cmp(&paths[y as usize].id));
+        self.by_id = Some(order);
+        self.index = HashMap::default();
+        self.chain = Vec::new();
+        self.texts = Interner::default();
+    }
+
     /// Sorts the paths by id (positions change) and rebuilds the indexes, in place: the paths
     /// stay where they are (ids are unique, so an unstable sort gives one order).
     pub fn sort_by_id(&mut self, est: &Estate<'_>) {
+        assert!(self.by_id.is_none(), "a sealed path set sorted");
         self.paths.sort_unstable_by(|x, y| x.id.cmp(&y.id));
         self.index.clear();
         self.chain.clear();
@@ -119,6 +142,13 @@ impl PathSet {
 
     /// Position of a path.
     pub fn position(&self, id: &str) -> Option<usize> {
+        if let Some(order) = &self.by_id {
+            let paths = &self.paths;
+            return order
+                .binary_search_by(|&i| paths[i as usize].id.as_str().cmp(id))
+                .ok()
+                .map(|k| order[k] as usize);
+        }
         let mut at = *self.index.get(&hash(id))?;
         while at != END {
             if self.paths[at as usize].id == id {
@@ -156,6 +186,7 @@ impl PathSet {
     pub fn take(&mut self) -> Vec<AuthPath> {
         self.index = HashMap::default();
         self.chain = Vec::new();
+        self.by_id = None;
         self.texts = Interner::default();
         self.into.iter_mut().for_each(Vec::clear);
         std::mem::take(&mut self.paths)

@@ -114,7 +114,9 @@ impl PathSet {
     /// Ends adding: the hash index and the texts' table are freed, and lookups bisect the
     /// positions in id order instead. Positions do not change.
     pub fn seal(&mut self) {
-        let mut order: Vec<u32> = (0..self.paths.len() as u32).collect();
+        // `link` has checked that every position fits.
+        let count = u32::try_from(self.paths.len()).expect("more auth paths than the index holds");
+        let mut order: Vec<u32> = (0..count).collect();
         let paths = &self.paths;
         order.par_sort_unstable_by(|&x, &y| paths[x as usize].id.cmp(&paths[y as usize].id));
         self.by_id = Some(order);

@@ -6,7 +6,7 @@
 //! they never re-derive what a phase decided.
 
 use ztpath_probes::Inventory;
-use ztpath_reports::{AuthPath, BlastRadius};
+use ztpath_reports::{AuthPath, BlastRadius, PathId};
 
 use crate::discover::calls::{Calls, HeldCredential, Holder, Role};
 use crate::graph::AuthGraph;
@@ -179,12 +179,12 @@ impl<'a> Analysis<'a> {
         &self.paths
     }
 
-    pub fn path(&self, id: &str) -> Option<&AuthPath> {
+    pub fn path(&self, id: &PathId) -> Option<&AuthPath> {
         self.paths.get(id)
     }
 
     /// Position of a path in [`Analysis::paths`].
-    pub fn path_position(&self, id: &str) -> Option<usize> {
+    pub fn path_position(&self, id: &PathId) -> Option<usize> {
         self.paths.position(id)
     }
 
@@ -194,7 +194,7 @@ impl<'a> Analysis<'a> {
     }
 
     /// The ids of the paths ending at the workloads `wis`.
-    pub fn path_ids_into(&self, wis: impl IntoIterator<Item = usize>) -> Vec<ztpath_reports::SharedStr> {
+    pub fn path_ids_into(&self, wis: impl IntoIterator<Item = usize>) -> Vec<PathId> {
         wis.into_iter().flat_map(|wi| self.paths_into(wi).map(|p| p.id.clone())).collect()
     }
 

@@ -23,7 +23,7 @@ use ztpath_reports::diff::{
     BlastChange, BlastChanges, Change, DIFF_SCHEMA_VERSION, Diff, DiffSummary, FindingChanges, PathChange,
     PathChanges, PathRef, Reached, Side,
 };
-use ztpath_reports::{AuthMethod, AuthPath, BlastRadius, Report, Severity, Tool};
+use ztpath_reports::{AuthMethod, AuthPath, BlastRadius, PathId, Report, Severity, Tool};
 
 /// What the comparison needs beyond the two reports.
 #[derive(Clone, Debug)]
@@ -110,8 +110,8 @@ fn static_secret_hops(p: &AuthPath) -> BTreeSet<String> {
 }
 
 fn path_changes(old: &Report, new: &Report) -> PathChanges {
-    let old_paths: BTreeMap<&str, &AuthPath> = old.paths.iter().map(|p| (p.id.as_str(), p)).collect();
-    let new_paths: BTreeMap<&str, &AuthPath> = new.paths.iter().map(|p| (p.id.as_str(), p)).collect();
+    let old_paths: BTreeMap<&PathId, &AuthPath> = old.paths.iter().map(|p| (&p.id, p)).collect();
+    let new_paths: BTreeMap<&PathId, &AuthPath> = new.paths.iter().map(|p| (&p.id, p)).collect();
     let severity_of: BTreeMap<&str, Severity> =
         new.findings.iter().filter(|f| f.suppressed.is_none()).map(|f| (f.id.as_str(), f.severity)).collect();
     let mut changes = PathChanges::default();

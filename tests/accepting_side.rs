@@ -502,13 +502,14 @@ fn a_secret_shared_beyond_the_caller_and_callee_is_not_taken_as_the_callee_s_ver
         .filter(|m| m.contains("accepts a static secret"))
         .collect();
     assert!(accepts.is_empty(), "{accepts:?}");
-    let into_orders: Vec<&str> = r
+    let into_orders: Vec<String> = r
         .paths
         .iter()
         .filter(|p| {
-            p.id.starts_with("path:workload:") && p.id.ends_with("->workload:sharedkey/Deployment/orders")
+            p.id.as_text().starts_with("path:workload:")
+                && p.id.as_text().ends_with("->workload:sharedkey/Deployment/orders")
         })
-        .map(|p| p.id.as_str())
+        .map(|p| p.id.to_string())
         .collect();
     assert_eq!(
         into_orders,

@@ -423,7 +423,7 @@ fn blast_radius_is_led_by_the_admin_pipeline_then_the_legacy_token() {
 #[test]
 fn every_finding_is_mapped_explained_and_evidenced() {
     let report = demo();
-    let path_ids: BTreeSet<&str> = report.paths.iter().map(|p| p.id.as_str()).collect();
+    let path_ids: BTreeSet<&ztpath_reports::PathId> = report.paths.iter().map(|p| &p.id).collect();
     let finding_ids: BTreeSet<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(finding_ids.len(), report.findings.len(), "finding ids are unique");
     let mut problems = Vec::new();
@@ -456,7 +456,7 @@ fn every_finding_is_mapped_explained_and_evidenced() {
             }
         }
         for p in &f.paths {
-            if !path_ids.contains(p.as_str()) {
+            if !path_ids.contains(p) {
                 problems.push(format!("{who}: lists unknown path {p}"));
             }
         }

@@ -16,7 +16,7 @@ const IN_POD: &str = "fixtures/proxies/in-pod";
 /// The two-hop path through `proxy`'s listener `listener`.
 fn through<'r>(r: &'r Report, proxy: &str, listener: &str) -> &'r AuthPath {
     let marker = format!("->{proxy}#{listener}/");
-    r.paths.iter().find(|p| p.hops.len() == 2 && p.id.contains(&marker)).unwrap_or_else(|| {
+    r.paths.iter().find(|p| p.hops.len() == 2 && p.id.as_text().contains(&marker)).unwrap_or_else(|| {
         panic!(
             "no path through {proxy} listener {listener}; paths: {:#?}",
             r.paths.iter().map(|p| &p.id).collect::<Vec<_>>()

@@ -60,6 +60,7 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
+pub use path_id::PathId;
 pub use shared::{Attrs, SharedStr};
 
 pub mod compliance;
@@ -68,6 +69,7 @@ pub mod dot;
 pub mod html;
 pub mod json;
 pub mod markdown;
+mod path_id;
 pub mod sarif;
 mod shared;
 pub mod table;
@@ -611,7 +613,7 @@ impl IdentityState {
 #[serde(from = "AuthPathFields")]
 pub struct AuthPath {
     /// Stable id (`path:<from>-><to>`, with the listener and route for paths through a proxy).
-    pub id: SharedStr,
+    pub id: PathId,
     /// Caller node id (a workload, a zone, or an external client): the first hop's `from`.
     pub from: SharedStr,
     /// Target node id: the last hop's `to`.
@@ -642,7 +644,7 @@ impl Serialize for AuthPath {
 /// An [`AuthPath`] as JSON holds it.
 #[derive(Deserialize)]
 struct AuthPathFields {
-    id: SharedStr,
+    id: PathId,
     hops: Vec<Hop>,
     auth: Option<AuthMethod>,
     identity: Option<IdentityState>,
@@ -778,7 +780,7 @@ pub struct Finding {
     /// Where.
     pub evidence: Vec<Evidence>,
     /// Ids of the auth paths the gap sits on.
-    pub paths: Vec<SharedStr>,
+    pub paths: Vec<PathId>,
     /// Against a `--baseline` report: whether the finding was there already. Absent without a
     /// baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -174,7 +174,7 @@ fn finding_row(s: &mut String, f: &Finding) {
         sev.push_str(" (new)");
     }
     let evidence: Vec<String> = f.evidence.iter().map(|e| m(&e.to_string())).collect();
-    let mut paths: Vec<String> = f.paths.iter().take(PATHS_PER_ROW).map(|p| m(p)).collect();
+    let mut paths: Vec<String> = f.paths.iter().take(PATHS_PER_ROW).map(|p| m(&p.to_string())).collect();
     if f.paths.len() > PATHS_PER_ROW {
         paths.push(format!("and {} more", f.paths.len() - PATHS_PER_ROW));
     }

@@ -71,7 +71,7 @@ pub fn render(report: &Report, options: &SarifOptions, out: &mut dyn Write) -> i
 pub fn log(report: &Report, options: &SarifOptions) -> (Value, SarifSummary) {
     let rule_index: HashMap<&str, usize> =
         report.rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
-    let paths: HashMap<&str, &AuthPath> = report.paths.iter().map(|p| (p.id.as_str(), p)).collect();
+    let paths: HashMap<&crate::PathId, &AuthPath> = report.paths.iter().map(|p| (&p.id, p)).collect();
     let root = options.root.as_deref().map(normalised);
     let place = Place { root: root.as_deref() };
     let kept = report.findings.len().min(MAX_RESULTS);
@@ -184,7 +184,7 @@ fn pascal_case(kebab: &str) -> String {
 fn result(
     f: &Finding,
     rule_index: Option<usize>,
-    paths: &HashMap<&str, &AuthPath>,
+    paths: &HashMap<&crate::PathId, &AuthPath>,
     place: &Place<'_>,
 ) -> Value {
     let mut r = Map::new();
@@ -242,13 +242,8 @@ fn result(
         }
         r.insert("suppressions".into(), json!([sup]));
     }
-    let flows: Vec<Value> = f
-        .paths
-        .iter()
-        .filter_map(|id| paths.get(id.as_str()))
-        .take(MAX_FLOWS)
-        .map(|p| code_flow(p, place))
-        .collect();
+    let flows: Vec<Value> =
+        f.paths.iter().filter_map(|id| paths.get(id)).take(MAX_FLOWS).map(|p| code_flow(p, place)).collect();
     if !flows.is_empty() {
         r.insert("codeFlows".into(), Value::Array(flows));
     }

@@ -9,7 +9,7 @@ use petgraph::graph::NodeIndex;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use ztpath_probes::{PolicyType, Source};
-use ztpath_reports::{AuthPath, Hop, IdentityState};
+use ztpath_reports::{AuthPath, Hop, IdentityState, PathId};
 
 use crate::discover::calls::{Calls, Role, Target};
 use crate::graph::{AuthGraph, EdgeKind, GEdge, NodeKind};
@@ -108,7 +108,7 @@ pub fn in_cluster(
     let named: Vec<(usize, usize, String, Source)> = policy_callers(est)
         .into_iter()
         .filter(|(c, t, ..)| {
-            !paths.contains(&format!("path:{}->{}", est.workloads[*c].id, est.workloads[*t].id))
+            !paths.contains(&PathId::between(est.workloads[*c].id.clone(), est.workloads[*t].id.clone()))
         })
         .collect();
     let mut missing: Vec<usize> =
@@ -162,14 +162,14 @@ pub fn in_cluster(
     // Callers holding the secret a server accepts: a static-secret hop into the server when
     // no call of theirs reaches it already.
     let mut holder_hops: Vec<(Hop, EdgeKind, String)> = Vec::new();
-    let mut holder_seen: BTreeSet<String> = BTreeSet::new();
+    let mut holder_seen: BTreeSet<PathId> = BTreeSet::new();
     let mut server_inbound: HashMap<usize, Inbound> = HashMap::default();
     for c in &calls.credentials {
         let Role::Accepts { holders, .. } = &c.role else { continue };
         let server = &est.workloads[c.workload];
         for h in holders {
             let caller = &est.workloads[h.workload];
-            let id = format!("path:{}->{}", caller.id, server.id);
+            let id = PathId::between(caller.id.clone(), server.id.clone());
             let pair = (graph.get(&caller.id).expect("caller"), graph.get(&server.id).expect("server"));
             if paths.contains(&id) || produced.contains(&pair) || !holder_seen.insert(id) {
                 continue;
@@ -451,14 +451,14 @@ fn add_hop(
 }
 
 fn insert_path(est: &Estate<'_>, paths: &mut PathSet, hop: Hop) {
-    let id = format!("path:{}->{}", hop.from, hop.to);
+    let id = PathId::between(hop.from.clone(), hop.to.clone());
     if paths.contains(&id) {
         return;
     }
     paths.add(
         est,
         AuthPath {
-            id: id.into(),
+            id,
             from: hop.from.clone(),
             to: hop.to.clone(),
             auth: Some(hop.auth),

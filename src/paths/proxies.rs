@@ -21,7 +21,7 @@ use ztpath_probes::{
     BackendTarget, ClientCertMode, HeaderAction, IdentityHeader, ListenerTls, PortTls, Proxy, ProxyKind,
     ProxyListener, ProxyRoute, Source, XfccMode,
 };
-use ztpath_reports::{AuthMethod, AuthPath, Hop, IdentityState, SharedStr, VerdictOrigin};
+use ztpath_reports::{AuthMethod, AuthPath, Hop, IdentityState, PathId, SharedStr, VerdictOrigin};
 
 use crate::discover::calls::{Calls, LeakedValue};
 use crate::graph::AuthGraph;
@@ -283,10 +283,14 @@ fn add_proxy_paths(a: &mut ProxyPhase<'_, '_>, ids: &[String]) {
                     ed.auth = Some(second.auth);
                     ed.identity = Some(second.identity);
                     let to = second.to.clone();
-                    let id = format!("path:{from_id}->{pid}#{}/route-{ri}->{to}", l.name);
+                    let id = PathId::through(
+                        from_id.as_str().into(),
+                        format!("{pid}#{}/route-{ri}->", l.name),
+                        to.clone(),
+                    );
                     let (auth, identity) = weakest(&[&first, &second]);
                     let path = AuthPath {
-                        id: id.clone().into(),
+                        id,
                         from: from_id.as_str().into(),
                         to,
                         hops: vec![first.clone(), second],
@@ -404,7 +408,7 @@ fn chain_paths(a: &mut ProxyPhase<'_, '_>) {
     // proxies it went through.
     struct Chain {
         hops: Vec<Hop>,
-        id: SharedStr,
+        id: PathId,
         from: SharedStr,
         to: SharedStr,
         target: Option<usize>,
@@ -501,7 +505,7 @@ fn chain_paths(a: &mut ProxyPhase<'_, '_>) {
                 };
                 next.push(Chain {
                     hops,
-                    id: format!("{}=>{}", chain.id, b.id.trim_start_matches("path:")).into(),
+                    id: chain.id.then(&b.id),
                     from: chain.from.clone(),
                     to: b.to.clone(),
                     target: back.target,

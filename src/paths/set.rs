@@ -14,7 +14,7 @@ use std::ops::Index;
 
 use rayon::slice::ParallelSliceMut;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
-use ztpath_reports::AuthPath;
+use ztpath_reports::{AuthPath, PathId};
 
 use crate::intern::Interner;
 use crate::resolve::estate::Estate;
@@ -36,7 +36,7 @@ pub struct PathSet {
     texts: Interner,
 }
 
-fn hash(id: &str) -> u64 {
+fn hash(id: &PathId) -> u64 {
     FxBuildHasher.hash_one(id)
 }
 
@@ -107,7 +107,7 @@ impl PathSet {
     }
 
     /// Whether a path with this id is in the set.
-    pub fn contains(&self, id: &str) -> bool {
+    pub fn contains(&self, id: &PathId) -> bool {
         self.position(id).is_some()
     }
 
@@ -138,22 +138,19 @@ impl PathSet {
         }
     }
 
-    pub fn get(&self, id: &str) -> Option<&AuthPath> {
+    pub fn get(&self, id: &PathId) -> Option<&AuthPath> {
         self.position(id).map(|i| &self.paths[i])
     }
 
     /// Position of a path.
-    pub fn position(&self, id: &str) -> Option<usize> {
+    pub fn position(&self, id: &PathId) -> Option<usize> {
         if let Some(order) = &self.by_id {
             let paths = &self.paths;
-            return order
-                .binary_search_by(|&i| paths[i as usize].id.as_str().cmp(id))
-                .ok()
-                .map(|k| order[k] as usize);
+            return order.binary_search_by(|&i| paths[i as usize].id.cmp(id)).ok().map(|k| order[k] as usize);
         }
         let mut at = *self.index.get(&hash(id))?;
         while at != END {
-            if self.paths[at as usize].id == id {
+            if self.paths[at as usize].id == *id {
                 return Some(at as usize);
             }
             at = self.chain[at as usize];

@@ -135,7 +135,7 @@ fn to_finding(rule: &Rule, hit: Hit) -> Finding {
     let sources: Vec<Source> =
         hit.evidence.into_iter().filter(|s| !crate::resolve::builtin::is_builtin(s)).collect();
     let evidence = crate::paths::evidence(&sources);
-    let paths: BTreeSet<ztpath_reports::SharedStr> = hit.paths.into_iter().collect();
+    let paths: BTreeSet<ztpath_reports::PathId> = hit.paths.into_iter().collect();
     Finding {
         id: id.into(),
         rule: rule.id.to_owned(),

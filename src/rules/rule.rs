@@ -40,7 +40,7 @@ pub struct Hit {
     pub key: String,
     pub message: String,
     pub evidence: Vec<Source>,
-    pub paths: Vec<ztpath_reports::SharedStr>,
+    pub paths: Vec<ztpath_reports::PathId>,
 }
 
 /// Collects the hits of one rule. Hits are kept in the order they came and found again by a

@@ -26,7 +26,7 @@ pub(super) struct WireView<'i> {
     /// SPIFFE IDs the graph expects the server to present (its workloads' service accounts).
     pub(super) spiffe_ids: Vec<String>,
     /// The paths that arrive at the mapped object (through the listener observed).
-    pub(super) paths: Vec<ztpath_reports::SharedStr>,
+    pub(super) paths: Vec<ztpath_reports::PathId>,
 }
 
 impl WireView<'_> {

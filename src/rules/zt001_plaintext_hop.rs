@@ -47,7 +47,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         if entry.inbound.admission == Admission::Nobody {
             continue;
         }
-        let weak_paths: Vec<ztpath_reports::SharedStr> = a
+        let weak_paths: Vec<ztpath_reports::PathId> = a
             .paths_into(wi)
             .filter(|p| {
                 // The last hop that crosses a network: a sidecar's hop to its own application

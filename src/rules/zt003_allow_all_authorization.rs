@@ -193,6 +193,6 @@ fn scope_of(a: &Analysis<'_>, selected: &[usize], p: &IstioAuthorizationPolicy) 
     format!("{} workload(s) in the input{root}", selected.len())
 }
 
-fn paths_of(a: &Analysis<'_>, selected: &[usize]) -> Vec<ztpath_reports::SharedStr> {
+fn paths_of(a: &Analysis<'_>, selected: &[usize]) -> Vec<ztpath_reports::PathId> {
     selected.iter().flat_map(|&wi| a.paths_into(wi).map(|p| p.id.clone())).collect()
 }

@@ -1,6 +1,6 @@
 //! ZT004: a workload authenticates with a static secret instead of its workload identity.
 
-use ztpath_reports::Severity;
+use ztpath_reports::{PathId, Severity};
 
 use super::rule::{Hit, NistTenet, OwaspNhi, Rule, Sink, workload_subject};
 use crate::analysis::Analysis;
@@ -73,9 +73,9 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
                 .collect();
             names.sort();
             names.dedup();
-            let mut paths: Vec<ztpath_reports::SharedStr> = holders
+            let mut paths: Vec<ztpath_reports::PathId> = holders
                 .iter()
-                .filter_map(|h| a.path(&format!("path:{}->{}", a.workloads()[h.workload].id, w.id)))
+                .filter_map(|h| a.path(&PathId::between(a.workloads()[h.workload].id.clone(), w.id.clone())))
                 .map(|p| p.id.clone())
                 .collect();
             paths.sort();
@@ -102,16 +102,17 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
         let (peer, paths) = match &c.target {
             Some(Target::Service(si)) => {
                 let s = a.estate().services[*si];
-                let paths: Vec<ztpath_reports::SharedStr> = a.estate().service_workloads[*si]
+                let paths: Vec<ztpath_reports::PathId> = a.estate().service_workloads[*si]
                     .iter()
-                    .filter_map(|&ti| a.path(&format!("path:{}->{}", w.id, a.workloads()[ti].id)))
+                    .filter_map(|&ti| a.path(&PathId::between(w.id.clone(), a.workloads()[ti].id.clone())))
                     .map(|p| p.id.clone())
                     .collect();
                 (format!("service {}/{}", s.meta.ns(), s.meta.name), paths)
             }
-            Some(Target::External(host)) => {
-                (format!("external host {host}"), vec![format!("path:{}->external:{host}", w.id).into()])
-            }
+            Some(Target::External(host)) => (
+                format!("external host {host}"),
+                vec![PathId::between(w.id.clone(), format!("external:{host}").into())],
+            ),
             None if matches!(c.origin, CredentialOrigin::UrlPassword { .. }) => {
                 ("the host its URL names, which is not in the input".to_owned(), Vec::new())
             }

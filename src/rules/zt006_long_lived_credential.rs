@@ -35,7 +35,7 @@ fn check(a: &Analysis<'_>, sink: &mut Sink<'_>) {
             .annotations
             .get("kubernetes.io/service-account.name")
             .map_or("an unnamed service account", String::as_str);
-        let paths: Vec<ztpath_reports::SharedStr> = Vec::new();
+        let paths: Vec<ztpath_reports::PathId> = Vec::new();
         sink.push(Hit {
             severity: Severity::High,
             subject: subject("Secret", s.meta.namespace.as_deref(), &s.meta.name),

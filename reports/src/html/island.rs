@@ -51,7 +51,7 @@ impl Table {
 /// What the items are compacted against.
 struct Context<'r> {
     nodes: HashMap<&'r str, usize>,
-    paths: HashMap<&'r str, usize>,
+    paths: HashMap<String, usize>,
     files: RefCell<Table>,
     strings: RefCell<Table>,
 }
@@ -65,7 +65,7 @@ pub(crate) struct Island<'r> {
 impl<'r> Island<'r> {
     pub(crate) fn new(report: &'r Report) -> Island<'r> {
         let nodes = report.nodes.iter().enumerate().map(|(i, n)| (n.id.as_ref(), i)).collect();
-        let paths = report.paths.iter().enumerate().map(|(i, p)| (p.id.as_ref(), i)).collect();
+        let paths = report.paths.iter().enumerate().map(|(i, p)| (p.id.to_string(), i)).collect();
         Island {
             report,
             cx: Context {

@@ -452,9 +452,7 @@ fn add_hop(
 
 fn insert_path(est: &Estate<'_>, paths: &mut PathSet, hop: Hop) {
     let id = PathId::between(hop.from.clone(), hop.to.clone());
-    if paths.contains(&id) {
-        return;
-    }
+    // `add` keeps the path already there when the id is taken.
     paths.add(
         est,
         AuthPath {

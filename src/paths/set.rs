@@ -9,11 +9,10 @@
 //! way to the positions in id order (4 bytes a path), searched by bisection.
 
 use std::collections::hash_map::Entry;
-use std::hash::BuildHasher;
 use std::ops::Index;
 
 use rayon::slice::ParallelSliceMut;
-use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
+use rustc_hash::FxHashMap as HashMap;
 use ztpath_reports::{AuthPath, PathId};
 
 use crate::intern::Interner;
@@ -37,7 +36,7 @@ pub struct PathSet {
 }
 
 fn hash(id: &PathId) -> u64 {
-    FxBuildHasher.hash_one(id)
+    id.text_hash()
 }
 
 impl PathSet {
@@ -60,7 +59,8 @@ impl PathSet {
     /// After [`PathSet::seal`].
     pub fn add(&mut self, est: &Estate<'_>, mut path: AuthPath) -> usize {
         assert!(self.by_id.is_none(), "a path added to a sealed path set");
-        if let Some(i) = self.position(&path.id) {
+        let h = hash(&path.id);
+        if let Some(i) = self.find(h, &path.id) {
             return i;
         }
         for hop in &mut path.hops {
@@ -71,17 +71,17 @@ impl PathSet {
         }
         let i = self.paths.len();
         self.paths.push(path);
-        self.link(est, i);
+        self.link(est, i, h);
         i
     }
 
     /// Indexes the path at position `i`, the last one indexed so far: by the hash of its id
     /// (at the end of that hash's chain) and by the workload it ends at.
-    fn link(&mut self, est: &Estate<'_>, i: usize) {
+    fn link(&mut self, est: &Estate<'_>, i: usize, h: u64) {
         let slot = u32::try_from(i).ok().filter(|&n| n < END).expect("more auth paths than the index holds");
         let path = &self.paths[i];
         self.chain.push(END);
-        match self.index.entry(hash(&path.id)) {
+        match self.index.entry(h) {
             Entry::Vacant(v) => {
                 v.insert(slot);
             }
@@ -134,7 +134,8 @@ impl PathSet {
         self.chain.clear();
         self.into.iter_mut().for_each(Vec::clear);
         for i in 0..self.paths.len() {
-            self.link(est, i);
+            let h = hash(&self.paths[i].id);
+            self.link(est, i, h);
         }
     }
 
@@ -148,7 +149,12 @@ impl PathSet {
             let paths = &self.paths;
             return order.binary_search_by(|&i| paths[i as usize].id.cmp(id)).ok().map(|k| order[k] as usize);
         }
-        let mut at = *self.index.get(&hash(id))?;
+        self.find(hash(id), id)
+    }
+
+    /// Position of the path with this id, whose hash is `h`, while the hash index is kept.
+    fn find(&self, h: u64, id: &PathId) -> Option<usize> {
+        let mut at = *self.index.get(&h)?;
         while at != END {
             if self.paths[at as usize].id == *id {
                 return Some(at as usize);

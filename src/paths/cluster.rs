@@ -3,8 +3,6 @@
 //! authorization policies name, and from holders of a secret a server accepts — with each serving
 //! workload's inbound verdict. The hops found are added to the graph as edges.
 
-use std::collections::BTreeSet;
-
 use petgraph::graph::NodeIndex;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
@@ -105,12 +103,9 @@ pub fn in_cluster(
         inbound.push(Some(entry));
     }
     // Callers that authorization policies name: the policy says they are meant to call.
-    let named: Vec<(usize, usize, String, Source)> = policy_callers(est)
-        .into_iter()
-        .filter(|(c, t, ..)| {
-            !paths.contains(&PathId::between(est.workloads[*c].id.clone(), est.workloads[*t].id.clone()))
-        })
-        .collect();
+    // Only zone paths are in the set yet, so none of these pairs has its path already: a pair a
+    // call also joins is added once, by whichever comes first.
+    let named: Vec<(usize, usize, String, Source)> = policy_callers(est);
     let mut missing: Vec<usize> =
         named.iter().map(|n| n.1).filter(|&t| !inbound_of.contains_key(&(t, None))).collect();
     missing.sort_unstable();
@@ -148,7 +143,8 @@ pub fn in_cluster(
     // Call hops are computed in parallel a slice of calls at a time and added to the graph in
     // input order (deterministic): a dense estate makes millions of them, and holding every
     // hop's sentences at once before adding them was a third of the scan's peak memory.
-    // `produced` keeps the (caller, target) pairs the calls and the policies join.
+    // `produced` keeps the (caller, target) pairs the calls and the policies join, which are
+    // the workload pairs the set has paths for.
     let mut produced: rustc_hash::FxHashSet<(NodeIndex, NodeIndex)> = rustc_hash::FxHashSet::default();
     for chunk in calls.calls.chunks(CALL_CHUNK) {
         let hops: Vec<Vec<(Hop, EdgeKind, String)>> = chunk.par_iter().map(hops_of_call).collect();
@@ -160,18 +156,16 @@ pub fn in_cluster(
         produced.insert(add_hop(est, graph, &mut paths, hop, kind, label));
     }
     // Callers holding the secret a server accepts: a static-secret hop into the server when
-    // no call of theirs reaches it already.
+    // no call of theirs reaches it already (and one per pair, however many secrets it holds).
     let mut holder_hops: Vec<(Hop, EdgeKind, String)> = Vec::new();
-    let mut holder_seen: BTreeSet<PathId> = BTreeSet::new();
     let mut server_inbound: HashMap<usize, Inbound> = HashMap::default();
     for c in &calls.credentials {
         let Role::Accepts { holders, .. } = &c.role else { continue };
         let server = &est.workloads[c.workload];
         for h in holders {
             let caller = &est.workloads[h.workload];
-            let id = PathId::between(caller.id.clone(), server.id.clone());
             let pair = (graph.get(&caller.id).expect("caller"), graph.get(&server.id).expect("server"));
-            if paths.contains(&id) || produced.contains(&pair) || !holder_seen.insert(id) {
+            if !produced.insert(pair) {
                 continue;
             }
             let hc = &calls.credentials[h.credential];

@@ -74,15 +74,6 @@ impl PathId {
         self.to.is_empty()
     }
 
-    /// Whether this is `path:<from>-><to>`, the id a path of one hop from `from` to `to` gets.
-    pub fn is_between(&self, from: &str, to: &str) -> bool {
-        if self.is_whole() {
-            let rest = self.from.strip_prefix(PREFIX).and_then(|r| r.strip_prefix(from));
-            return rest.and_then(|r| r.strip_prefix(ARROW)) == Some(to);
-        }
-        self.between.is_none() && *self.from == *from && *self.to == *to
-    }
-
     /// The pieces of the text, in order.
     fn pieces(&self) -> [&str; 5] {
         if self.is_whole() {
@@ -90,16 +81,6 @@ impl PathId {
         } else {
             [PREFIX, &self.from, ARROW, self.between.as_deref().unwrap_or(""), &self.to]
         }
-    }
-
-    /// The length of the text in bytes.
-    pub fn len(&self) -> usize {
-        self.pieces().iter().map(|p| p.len()).sum()
-    }
-
-    /// Whether the text is empty (only for the default id).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -280,10 +261,6 @@ mod tests {
         };
         assert_eq!(hash(&a), hash(&whole));
         assert_eq!(a.text_hash(), whole.text_hash());
-        assert!(a.is_between("workload:shop/Deployment/cart", "workload:shop/Deployment/api"));
-        assert!(whole.is_between("workload:shop/Deployment/cart", "workload:shop/Deployment/api"));
-        assert!(!whole.is_between("workload:shop/Deployment/cart", "workload:shop/Deployment/ap"));
-        assert_eq!(a.len(), a.to_string().len());
         assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&whole.to_string()).unwrap());
     }
 

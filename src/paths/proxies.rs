@@ -284,14 +284,14 @@ fn add_proxy_paths(a: &mut ProxyPhase<'_, '_>, ids: &[String]) {
                     ed.identity = Some(second.identity);
                     let to = second.to.clone();
                     let id = PathId::through(
-                        from_id.as_str().into(),
+                        first.from.clone(),
                         format!("{pid}#{}/route-{ri}->", l.name),
                         to.clone(),
                     );
                     let (auth, identity) = weakest(&[&first, &second]);
                     let path = AuthPath {
                         id,
-                        from: from_id.as_str().into(),
+                        from: first.from.clone(),
                         to,
                         hops: vec![first.clone(), second],
                         auth: Some(auth),

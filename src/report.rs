@@ -19,20 +19,22 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
     for f in &mut findings {
         f.paths.retain(|p| a.path_position(p).is_some());
     }
-    let mut on_paths: Vec<Vec<ztpath_reports::SharedStr>> =
-        if with_graph { vec![Vec::new(); a.paths().len()] } else { Vec::new() };
+    let path_count = a.paths().len();
+    // In id order.
+    let (mut paths, blast) = a.take_outputs();
     if with_graph {
         for f in &findings {
-            for p in &f.paths {
-                if let Some(i) = a.path_position(p) {
-                    on_paths[i].push(f.id.clone());
+            for id in &f.paths {
+                if let Ok(i) = paths.binary_search_by(|p| p.id.cmp(id)) {
+                    paths[i].findings.push(f.id.clone());
                 }
             }
         }
-    }
-    let path_count = a.paths().len();
-    let (mut paths, blast) = a.take_outputs();
-    if !with_graph {
+        for p in &mut paths {
+            p.findings.sort();
+            p.findings.dedup();
+        }
+    } else {
         let dropped = std::mem::take(&mut paths);
         if a.options().skip_teardown {
             // As for the analysis below: the process exits after reporting.
@@ -40,14 +42,6 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         }
     }
     let mut flagged: HashSet<(&str, &str)> = HashSet::new();
-    for (p, ids) in paths.iter_mut().zip(on_paths) {
-        if ids.is_empty() {
-            continue;
-        }
-        p.findings = ids;
-        p.findings.sort();
-        p.findings.dedup();
-    }
     for p in paths.iter().filter(|p| !p.findings.is_empty()) {
         for hop in &p.hops {
             flagged.insert((hop.from.as_str(), hop.to.as_str()));
@@ -100,7 +94,6 @@ pub fn build(inv: &Inventory, mut a: Analysis<'_>, mut findings: Vec<Finding>) -
         .collect();
     edges.sort_unstable_by(|x, y| (&x.from, &x.to, &x.kind).cmp(&(&y.from, &y.to, &y.kind)));
     drop(flagged);
-    paths.sort_unstable_by(|x, y| x.id.cmp(&y.id));
 
     let mut by_severity: BTreeMap<String, usize> =
         Severity::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();

@@ -187,14 +187,37 @@ impl PathSet {
         self.into.get(wi).map_or(&[], Vec::as_slice)
     }
 
-    /// The paths, for the report. The set is empty afterwards: look positions up before.
+    /// The paths in id order, for the report. The set is empty afterwards: look positions up
+    /// before.
     pub fn take(&mut self) -> Vec<AuthPath> {
+        let mut paths = std::mem::take(&mut self.paths);
+        match self.by_id.take() {
+            Some(order) => into_order(&mut paths, &order),
+            None => paths.sort_unstable_by(|x, y| x.id.cmp(&y.id)),
+        }
         self.index = HashMap::default();
         self.chain = Vec::new();
-        self.by_id = None;
         self.texts = Interner::default();
         self.into.iter_mut().for_each(Vec::clear);
-        std::mem::take(&mut self.paths)
+        paths
+    }
+}
+
+/// Moves `items[order[k]]` to position `k` for every `k`, in place: each cycle of the
+/// permutation is followed once, swapping as it goes.
+fn into_order<T>(items: &mut [T], order: &[u32]) {
+    let mut done = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut k = start;
+        while !done[k] {
+            done[k] = true;
+            let from = order[k] as usize;
+            if from == start {
+                break;
+            }
+            items.swap(k, from);
+            k = from;
+        }
     }
 }
 
@@ -202,5 +225,21 @@ impl Index<usize> for PathSet {
     type Output = AuthPath;
     fn index(&self, i: usize) -> &AuthPath {
         &self.paths[i]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn into_order_moves_each_item_to_its_rank() {
+        let items: Vec<u32> = vec![50, 10, 40, 30, 20, 60, 0];
+        let mut order: Vec<u32> = (0..7).collect();
+        order.sort_by_key(|&i| items[i as usize]);
+        let mut sorted = items.clone();
+        super::into_order(&mut sorted, &order);
+        assert_eq!(sorted, [0, 10, 20, 30, 40, 50, 60]);
+        let mut same = items.clone();
+        super::into_order(&mut same, &(0..7).collect::<Vec<u32>>());
+        assert_eq!(same, items);
     }
 }

@@ -18,7 +18,10 @@ use crate::resolve::estate::Estate;
 pub struct WireTarget {
     /// The proxy (index in the Inventory) and its listener on the port observed, if any.
     pub proxy: Option<(usize, Option<usize>)>,
-    /// The workloads (indexes in the estate): the mapped workload, or those a mapped Service
+    /// The Service (index in the estate) whose pods answered: a mapped Service, or the one a
+    /// layer-4 load balancer is.
+    pub service: Option<usize>,
+    /// The workloads (indexes in the estate): the mapped workload, or those the Service
     /// selects.
     pub workloads: Vec<usize>,
     /// Positions (in the [`PathSet`]) of the paths that arrive there.
@@ -26,6 +29,12 @@ pub struct WireTarget {
 }
 
 impl WireTarget {
+    /// Reached the Service `ns/name` (if the estate has it) and the workloads it selects.
+    fn set_service(&mut self, estate: &Estate<'_>, ns: &str, name: &str) {
+        self.service = estate.service_index.get(&(ns, name)).copied();
+        self.workloads = self.service.map(|s| estate.service_workloads[s].clone()).unwrap_or_default();
+    }
+
     /// Mapped to an object of the estate that was found.
     pub fn mapped(&self) -> bool {
         self.proxy.is_some() || !self.workloads.is_empty()
@@ -142,16 +151,20 @@ impl<'e> Index<'e> {
                     Some((pi, listener.and_then(|l| p.listeners.iter().position(|x| std::ptr::eq(x, l)))));
                 return t;
             }
+            // The pods of the Service the load balancer was found as (the reference may leave
+            // out the namespace, or write the kind in another case).
+            let ns = p.namespace.as_deref().unwrap_or("default");
+            t.set_service(estate, ns, &p.name);
+            return t;
         }
         // Workloads: the object itself, or the ones a Service selects.
         let ns = r.namespace.as_deref().unwrap_or("default");
-        t.workloads = if r.kind == "Service" {
-            estate.service_index.get(&(ns, r.name.as_str())).map(|&s| estate.service_workloads[s].clone())
-        } else {
-            let id = crate::ids::workload_id(ns, &r.kind, &r.name);
-            estate.workload_index.get(id.as_str()).map(|&wi| vec![wi])
+        if r.kind.eq_ignore_ascii_case("Service") {
+            t.set_service(estate, ns, &r.name);
+            return t;
         }
-        .unwrap_or_default();
+        let id = crate::ids::workload_id(ns, &r.kind, &r.name);
+        t.workloads = estate.workload_index.get(id.as_str()).map(|&wi| vec![wi]).unwrap_or_default();
         t
     }
 }

@@ -83,9 +83,13 @@ fn view<'i>(a: &Analysis<'i>, o: &'i TlsObservation, t: &WireTarget) -> WireView
     if t.workloads.is_empty() {
         return v;
     }
-    if r.kind != "Service" {
-        v.subject = workload_subject(&a.workloads()[t.workloads[0]]);
-    }
+    v.subject = match t.service {
+        Some(si) => {
+            let svc = a.estate().services[si];
+            subject("Service", Some(svc.meta.ns()), &svc.meta.name)
+        }
+        None => workload_subject(&a.workloads()[t.workloads[0]]),
+    };
     let est = a.estate();
     for &wi in &t.workloads {
         let w = &a.workloads()[wi];

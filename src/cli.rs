@@ -500,7 +500,8 @@ fn run_scan(args: ScanArgs) -> std::io::Result<Exit> {
                 .iter()
                 .map(|p| shown_path(p))
                 .chain(from_aws.then(|| "the AWS account".to_owned()))
-                .chain(kube_input.clone())
+                // The context's name comes from the kubeconfig.
+                .chain(kube_input.as_deref().map(|k| text::escape(k).into_owned()))
                 .collect::<Vec<_>>()
                 .join(", "),
             report.summary.files

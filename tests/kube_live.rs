@@ -991,6 +991,18 @@ fn the_kubeconfig_comes_from_kubeconfig_and_the_context_from_context() {
 }
 
 #[test]
+fn a_context_name_reaches_the_terminal_escaped() {
+    // A kubeconfig is the user's, but a context name can still hold an escape sequence (YAML's
+    // `\e` in a quoted name). An empty cluster makes ztpath say where it found nothing.
+    let server = KubeServer::start(Vec::new(), r#""zt-ctx-\e[2J-4q""#);
+    let kubeconfig = server.kubeconfig.display().to_string();
+    let (code, _, err) = live(&kubeconfig, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nothing readable in Kubernetes cluster zt-ctx-"), "{err}");
+    assert!(!err.contains('\u{1b}'), "an escape sequence reached the terminal: {err:?}");
+}
+
+#[test]
 fn a_hostile_answer_is_reported_without_being_quoted() {
     let server = demo_server();
     let hostile = "zt-hostile-answer-\u{1b}[2J-9f3k";

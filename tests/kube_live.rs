@@ -693,10 +693,15 @@ fn an_exec_credential_plugin_gives_the_token() {
         "the token was printed"
     );
     // A plugin that fails after printing a token: an error that does not show what it printed
-    // (kube-rs's own message would), and no scan.
+    // (kube-rs's own message would), and no scan. It is run once: asking again would only run it
+    // again (each run of `aws eks get-token` is a call to AWS).
+    let runs = server.dir().join("plugin-runs");
     std::fs::write(
         &plugin,
-        "#!/bin/sh\necho '{\"status\": {\"token\": \"zt-leaked-plugin-token\"}}'\necho zt-leaked-plugin-token >&2\nexit 1\n",
+        format!(
+            "#!/bin/sh\necho run >> '{}'\necho '{{\"status\": {{\"token\": \"zt-leaked-plugin-token\"}}}}'\necho zt-leaked-plugin-token >&2\nexit 1\n",
+            runs.display()
+        ),
     )
     .expect("plugin");
     let (code, stdout, stderr, _) = ztpath(&["scan", "--kube", "--kubeconfig", &kubeconfig, "--now", NOW]);
@@ -706,6 +711,28 @@ fn an_exec_credential_plugin_gives_the_token() {
         !stderr.contains("zt-leaked") && !stdout.contains("zt-leaked"),
         "the plugin's output was printed: {stderr}"
     );
+    let ran = std::fs::read_to_string(&runs).unwrap_or_default().lines().count();
+    assert_eq!(ran, 1, "the failing plugin was run {ran} times");
+    // A plugin whose first token has expired fails when it is asked again, as the cluster's
+    // requests begin: that failure is not retried either (retrying would run it once per retry
+    // of every list at work).
+    let runs = server.dir().join("plugin-runs-expired");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\nif [ -e '{runs}' ]; then echo run >> '{runs}'; exit 1; fi\necho run >> '{runs}'\necho '{{\"apiVersion\": \"client.authentication.k8s.io/v1beta1\", \"kind\": \"ExecCredential\", \"status\": {{\"token\": \"{}\", \"expirationTimestamp\": \"2000-01-01T00:00:00Z\"}}}}'\n",
+            kube_support::TOKEN,
+            runs = runs.display()
+        ),
+    )
+    .expect("plugin");
+    let (code, _, stderr, _) = ztpath(&["scan", "--kube", "--kubeconfig", &kubeconfig, "--now", NOW]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("credentials could not be obtained"), "{stderr}");
+    // The first request is the one that fails. Its five attempts (the first and four retries)
+    // would each run the plugin at least once more, so that would make at least six runs.
+    let ran = std::fs::read_to_string(&runs).unwrap_or_default().lines().count();
+    assert!((2..6).contains(&ran), "the plugin was run {ran} times: the failing request was retried");
 }
 
 #[test]

@@ -350,6 +350,13 @@ fn safe_error(e: &(dyn std::error::Error + 'static)) -> String {
     "the request failed (its error text is not shown)".to_owned()
 }
 
+/// A request the client could not make, as a [`Failure`]: credentials that could not be obtained
+/// are not retried, anything else is a transport failure (in [`safe_error`]'s words).
+fn client_failure(e: &(dyn std::error::Error + 'static)) -> Failure {
+    let said = safe_error(e);
+    if said == NO_CREDENTIALS { Failure::Credentials } else { Failure::Transport(said) }
+}
+
 fn kind_name(w: &WantedKind) -> String {
     if w.group.is_empty() { w.kind.to_owned() } else { format!("{} ({})", w.kind, w.group) }
 }
@@ -420,6 +427,9 @@ enum Failure {
     Status { code: u16, reason: Option<String>, next: Option<String> },
     /// No answer in time, a broken connection, or a body that could not be read.
     Transport(String),
+    /// The kubeconfig user's credentials could not be obtained (an exec plugin failed, a token
+    /// file is missing): asking again would only run the plugin again.
+    Credentials,
     /// The total deadline passed.
     Deadline,
     /// The answer was longer than [`MAX_BODY_BYTES`].
@@ -434,6 +444,7 @@ impl Failure {
                 _ => format!("HTTP {code}"),
             },
             Failure::Transport(e) => e.clone(),
+            Failure::Credentials => NO_CREDENTIALS.to_owned(),
             Failure::Deadline => "the deadline passed".to_owned(),
             Failure::TooLarge => "an answer over the size read (one object alone is larger)".to_owned(),
         }
@@ -470,7 +481,7 @@ impl Api {
                     let retryable = match &failure {
                         Failure::Status { code, .. } => *code == 429 || (500..600).contains(code),
                         Failure::Transport(_) => true,
-                        Failure::Deadline | Failure::TooLarge => false,
+                        Failure::Credentials | Failure::Deadline | Failure::TooLarge => false,
                     };
                     if !retryable || attempt >= self.options.retries {
                         return Err(failure);
@@ -496,8 +507,7 @@ impl Api {
         let timeout = self.options.request_timeout;
         let until = (Instant::now() + timeout).min(self.deadline);
         let attempt = async {
-            let response =
-                self.client.send(request).await.map_err(|e| (Failure::Transport(safe_error(&e)), None))?;
+            let response = self.client.send(request).await.map_err(|e| (client_failure(&e), None))?;
             let status = response.status();
             let retry_after = response
                 .headers()

@@ -429,6 +429,18 @@ fn small_pages_and_expired_continue_tokens_give_the_same_report() {
         "{:?}",
         diagnostics(&mixed)
     );
+    // A kind of a named API group is named with its group, as in every other diagnostic (Istio
+    // and the Gateway API both have a `Gateway`).
+    server.expire_continues("/apis/apps/v1/deployments", 3);
+    let (code, grouped, stderr) = kube_scan(&server, &["--kube-page-size", "2"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        diagnostics(&grouped)
+            .iter()
+            .any(|d| d.contains(": Deployment (apps) (cluster-wide): the list's snapshot expired")),
+        "{:?}",
+        diagnostics(&grouped)
+    );
 }
 
 #[test]

@@ -765,7 +765,7 @@ async fn run_lists(api: &Api, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutc
                 ListOutcome {
                     diagnostic: Some(format!(
                         "{} not read: {reason}",
-                        scope_words(&kind_name(&wanted), namespace.as_deref())
+                        scope_words(&wanted, namespace.as_deref())
                     )),
                     unread: Some(UnreadKind {
                         kind: wanted.kind.to_owned(),
@@ -780,7 +780,9 @@ async fn run_lists(api: &Api, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutc
         .collect()
 }
 
-fn scope_words(kind: &str, namespace: Option<&str>) -> String {
+/// A kind (with its API group where it has one) and where it was listed, for messages.
+fn scope_words(wanted: &WantedKind, namespace: Option<&str>) -> String {
+    let kind = kind_name(wanted);
     match namespace {
         Some(ns) => format!("{kind} in namespace {ns}"),
         None => format!("{kind} (cluster-wide)"),
@@ -842,7 +844,7 @@ async fn read_list(api: &Api, context: &str, job: &ListJob) -> ListOutcome {
                     diagnostic = Some(format!(
                         "{}: the list's snapshot expired {} times (410 Gone); read on from a newer \
 snapshot, so it may mix two states of the cluster",
-                        scope_words(wanted.kind, job.namespace.as_deref()),
+                        scope_words(&wanted, job.namespace.as_deref()),
                         restarts + 1
                     ));
                     // What was read before the last expiry stays: the list goes on from there.
@@ -996,16 +998,15 @@ fn refused(job: &ListJob, failure: &Failure, part: RawInventory) -> ListOutcome 
 }
 
 fn unread(job: &ListJob, reason: String, part: RawInventory) -> ListOutcome {
-    let kind = kind_name(&job.found.wanted);
     let namespace = job.namespace.clone().filter(|_| job.found.namespaced);
     let diagnostic = if let Some(permission) = reason.strip_prefix("forbidden: ") {
         format!(
             "{} not read: the account may not {permission} (403 Forbidden); grant it (docs/kube-clusterrole.yaml) \
 for a complete read",
-            scope_words(&kind, namespace.as_deref())
+            scope_words(&job.found.wanted, namespace.as_deref())
         )
     } else {
-        format!("{} not read: {reason}", scope_words(&kind, namespace.as_deref()))
+        format!("{} not read: {reason}", scope_words(&job.found.wanted, namespace.as_deref()))
     };
     ListOutcome {
         part,

@@ -278,8 +278,7 @@ fn the_demo_read_live_gives_the_file_scans_findings_paths_and_blast_radii() {
     // Evidence names the live objects.
     let text = live.to_string();
     assert!(
-        text.contains("kube://test-ctx/legacy/ClusterRoleBinding/")
-            || text.contains("kube://test-ctx/_/ClusterRoleBinding/"),
+        text.contains("kube://test-ctx/_/ClusterRoleBinding.rbac.authorization.k8s.io/"),
         "no kube:// evidence"
     );
     assert!(text.contains("?resourceVersion="), "evidence without resourceVersion");

@@ -61,13 +61,15 @@ pub(crate) fn restore_token_type(item: &mut Node) {
 }
 
 /// The evidence "file" of a live object:
-/// `kube://<context>/<namespace>/<Kind>/<name>?resourceVersion=<N>`, with `_` for the namespace
-/// of a cluster-scoped object. Each part is percent-encoded outside `[A-Za-z0-9._~:@-]`, so no
-/// part can add a `/`, a `?` or a control character.
+/// `kube://<context>/<namespace>/<Kind>[.<group>]/<name>?resourceVersion=<N>`, with `_` for the
+/// namespace of a cluster-scoped object, and the kind qualified by its API group outside the core
+/// group, as kubectl writes it (`Deployment.apps`, `Gateway.networking.istio.io`: Istio and the
+/// Gateway API both have a `Gateway`). Each part is percent-encoded outside `[A-Za-z0-9._~:@-]`,
+/// so no part can add a `/`, a `?` or a control character.
 pub(crate) fn evidence_uri(
     context: &str,
     namespace: Option<&str>,
-    kind: &str,
+    (kind, group): (&str, &str),
     name: &str,
     resource_version: Option<&str>,
 ) -> String {
@@ -81,6 +83,10 @@ pub(crate) fn evidence_uri(
     }
     uri.push('/');
     percent_encode(kind, &mut uri);
+    if !group.is_empty() {
+        uri.push('.');
+        percent_encode(group, &mut uri);
+    }
     uri.push('/');
     percent_encode(name, &mut uri);
     if let Some(rv) = resource_version {
@@ -132,14 +138,19 @@ mod tests {
     #[test]
     fn evidence_uris_name_the_object_and_cannot_be_bent() {
         assert_eq!(
-            evidence_uri("prod", Some("shop"), "Secret", "db", Some("42")),
+            evidence_uri("prod", Some("shop"), ("Secret", ""), "db", Some("42")),
             "kube://prod/shop/Secret/db?resourceVersion=42"
         );
         assert_eq!(
-            evidence_uri("a/b c", None, "ClusterRole", "x?y", None),
-            "kube://a%2Fb%20c/_/ClusterRole/x%3Fy"
+            evidence_uri("a/b c", None, ("ClusterRole", "rbac.authorization.k8s.io"), "x?y", None),
+            "kube://a%2Fb%20c/_/ClusterRole.rbac.authorization.k8s.io/x%3Fy"
         );
-        assert_eq!(evidence_uri("c", None, "K", "n\u{1b}[1m", None), "kube://c/_/K/n%1B%5B1m");
+        // Istio's Gateway and the Gateway API's are told apart.
+        assert_ne!(
+            evidence_uri("c", Some("shop"), ("Gateway", "networking.istio.io"), "public", None),
+            evidence_uri("c", Some("shop"), ("Gateway", "gateway.networking.k8s.io"), "public", None)
+        );
+        assert_eq!(evidence_uri("c", None, ("K", ""), "n\u{1b}[1m", None), "kube://c/_/K/n%1B%5B1m");
     }
 
     #[test]

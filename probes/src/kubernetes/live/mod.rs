@@ -966,7 +966,7 @@ fn convert_page(
         let file: Arc<str> = convert::evidence_uri(
             context,
             namespace.as_deref(),
-            kind,
+            (kind, found.wanted.group),
             &text("name").unwrap_or_default(),
             text("resourceVersion").as_deref(),
         )

@@ -184,15 +184,13 @@ fn essence(report: &Value) -> Value {
 }
 
 /// The first difference between two JSON values, as a path and both sides.
-fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
+fn first_difference<'a>(a: &'a Value, b: &'a Value, at: &str) -> Option<String> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
+            // A key on one side only is compared with null (it must not panic the comparison).
             for k in x.keys().chain(y.keys()).collect::<BTreeSet<_>>() {
-                if let Some(d) = first_difference(
-                    &x[k.as_str()].clone(),
-                    &y.get(k.as_str()).cloned().unwrap_or(Value::Null),
-                    &format!("{at}.{k}"),
-                ) {
+                let side = |m: &'a serde_json::Map<String, Value>| m.get(k.as_str()).unwrap_or(&Value::Null);
+                if let Some(d) = first_difference(side(x), side(y), &format!("{at}.{k}")) {
                     return Some(d);
                 }
             }

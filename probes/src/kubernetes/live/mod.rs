@@ -733,18 +733,10 @@ async fn run_lists(api: &Api, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutc
                 // A reader that stopped unexpectedly (a bug): that list is unread, and says why.
                 if let Some(&index) = task_index.get(&e.id()) {
                     let (wanted, namespace) = &described[index];
-                    let job = ListJob {
-                        found: Found {
-                            wanted: *wanted,
-                            group_version: String::new(),
-                            namespaced: namespace.is_some(),
-                        },
-                        namespace: namespace.clone(),
-                    };
-                    outcomes[index] = Some(unread(
-                        &job,
+                    outcomes[index] = Some(unread_kind(
+                        *wanted,
+                        namespace.clone(),
                         "reading it stopped unexpectedly (an error in ztpath)".to_owned(),
-                        RawInventory::default(),
                     ));
                 }
             }
@@ -761,20 +753,11 @@ async fn run_lists(api: &Api, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutc
         .zip(described)
         .map(|(outcome, (wanted, namespace))| {
             outcome.unwrap_or_else(|| {
-                let reason = format!("the --kube-deadline of {seconds} s passed before it was read");
-                ListOutcome {
-                    diagnostic: Some(format!(
-                        "{} not read: {reason}",
-                        scope_words(&wanted, namespace.as_deref())
-                    )),
-                    unread: Some(UnreadKind {
-                        kind: wanted.kind.to_owned(),
-                        group: wanted.group.to_owned(),
-                        namespace,
-                        reason,
-                    }),
-                    part: RawInventory::default(),
-                }
+                unread_kind(
+                    wanted,
+                    namespace,
+                    format!("the --kube-deadline of {seconds} s passed before it was read"),
+                )
             })
         })
         .collect()
@@ -855,11 +838,7 @@ snapshot, so it may mix two states of the cluster",
                 if let Some(handle) = converting.take() {
                     handle.abort();
                 }
-                return unread(
-                    job,
-                    "the list's snapshot kept expiring (410 Gone)".to_owned(),
-                    part_kept(part),
-                );
+                return unread(job, "the list's snapshot kept expiring (410 Gone)".to_owned());
             }
             Err(Failure::TooLarge) if limit > 1 => {
                 // Large objects (Secrets and ConfigMaps of up to 1 MiB): the same page, smaller.
@@ -870,7 +849,7 @@ snapshot, so it may mix two states of the cluster",
                 if let Some(handle) = converting.take() {
                     handle.abort();
                 }
-                return refused(job, &failure, part_kept(part));
+                return refused(job, &failure);
             }
         };
         let page: Page = match serde_json::from_slice(&body) {
@@ -879,7 +858,7 @@ snapshot, so it may mix two states of the cluster",
                 if let Some(handle) = converting.take() {
                     handle.abort();
                 }
-                return unread(job, format!("the list was {}", json_error(&e)), part_kept(part));
+                return unread(job, format!("the list was {}", json_error(&e)));
             }
         };
         let over = if page.items.len() > limit as usize {
@@ -891,13 +870,13 @@ snapshot, so it may mix two states of the cluster",
             if let Some(handle) = converting.take() {
                 handle.abort();
             }
-            return unread(job, reason, part_kept(part));
+            return unread(job, reason);
         }
         drop(body);
         if let Some(handle) = converting.take() {
             match handle.await {
                 Ok(done) => part.extend(done),
-                Err(_) => return unread(job, "converting a page failed".to_owned(), part_kept(part)),
+                Err(_) => return unread(job, "converting a page failed".to_owned()),
             }
         }
         let (context, found, items) = (Arc::clone(&context), found.clone(), page.items);
@@ -914,7 +893,7 @@ snapshot, so it may mix two states of the cluster",
     if let Some(handle) = converting.take() {
         match handle.await {
             Ok(done) => part.extend(done),
-            Err(_) => return unread(job, "converting a page failed".to_owned(), part_kept(part)),
+            Err(_) => return unread(job, "converting a page failed".to_owned()),
         }
     }
     ListOutcome { part, diagnostic, unread: None }
@@ -930,11 +909,6 @@ fn json_error(e: &serde_json::Error) -> String {
         serde_json::error::Category::Eof => "JSON cut short",
     };
     format!("not the JSON expected ({class} at line {} column {})", e.line(), e.column())
-}
-
-/// What of a list that failed half-way is kept: nothing, so no list is read in part.
-fn part_kept(_part: RawInventory) -> RawInventory {
-    RawInventory::default()
 }
 
 fn convert_page(
@@ -976,7 +950,7 @@ fn convert_page(
 }
 
 /// An outcome for a list that could not be read, with the permission it needs when refused.
-fn refused(job: &ListJob, failure: &Failure, part: RawInventory) -> ListOutcome {
+fn refused(job: &ListJob, failure: &Failure) -> ListOutcome {
     let wanted = job.found.wanted;
     let reason = match failure {
         Failure::Status { code: 403, .. } => {
@@ -986,7 +960,7 @@ fn refused(job: &ListJob, failure: &Failure, part: RawInventory) -> ListOutcome 
                 format!("{}.{}", wanted.resource, wanted.group)
             };
             match &job.namespace {
-                Some(ns) if job.found.namespaced => format!("forbidden: list {resource} in namespace {ns}"),
+                Some(ns) => format!("forbidden: list {resource} in namespace {ns}"),
                 _ => format!("forbidden: list {resource} cluster-wide"),
             }
         }
@@ -994,26 +968,30 @@ fn refused(job: &ListJob, failure: &Failure, part: RawInventory) -> ListOutcome 
         Failure::Deadline => format!("the --kube-deadline passed while it was read ({})", failure.describe()),
         other => format!("the list failed: {}", other.describe()),
     };
-    unread(job, reason, part)
+    unread(job, reason)
 }
 
-fn unread(job: &ListJob, reason: String, part: RawInventory) -> ListOutcome {
-    let namespace = job.namespace.clone().filter(|_| job.found.namespaced);
-    let diagnostic = if let Some(permission) = reason.strip_prefix("forbidden: ") {
-        format!(
-            "{} not read: the account may not {permission} (403 Forbidden); grant it (docs/kube-clusterrole.yaml) \
-for a complete read",
-            scope_words(&job.found.wanted, namespace.as_deref())
-        )
-    } else {
-        format!("{} not read: {reason}", scope_words(&job.found.wanted, namespace.as_deref()))
+fn unread(job: &ListJob, reason: String) -> ListOutcome {
+    unread_kind(job.found.wanted, job.namespace.clone(), reason)
+}
+
+/// The outcome of a list not read, in `namespace` (a job has one for namespaced kinds only).
+/// Nothing of it is kept, so no list is read in part.
+fn unread_kind(wanted: WantedKind, namespace: Option<String>, reason: String) -> ListOutcome {
+    let place = scope_words(&wanted, namespace.as_deref());
+    let diagnostic = match reason.strip_prefix("forbidden: ") {
+        Some(permission) => format!(
+            "{place} not read: the account may not {permission} (403 Forbidden); grant it \
+(docs/kube-clusterrole.yaml) for a complete read"
+        ),
+        None => format!("{place} not read: {reason}"),
     };
     ListOutcome {
-        part,
+        part: RawInventory::default(),
         diagnostic: Some(diagnostic),
         unread: Some(UnreadKind {
-            kind: job.found.wanted.kind.to_owned(),
-            group: job.found.wanted.group.to_owned(),
+            kind: wanted.kind.to_owned(),
+            group: wanted.group.to_owned(),
             namespace,
             reason,
         }),

@@ -130,7 +130,7 @@ fn to_finding(rule: &Rule, hit: Hit) -> Finding {
         h.update([0]);
     }
     let digest = h.finalize();
-    let id: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let id = hex::encode(&digest[..8]);
     // A built-in definition is no place in the input.
     let sources: Vec<Source> =
         hit.evidence.into_iter().filter(|s| !crate::resolve::builtin::is_builtin(s)).collect();

@@ -108,13 +108,10 @@ fn mac_with(key: &[u8; 32]) -> Hmac<Sha256> {
 
 /// `prefix` and `bytes` in lowercase hex.
 fn prefixed_hex(prefix: &str, bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut hex = String::with_capacity(prefix.len() + 2 * bytes.len());
-    hex.push_str(prefix);
-    for b in bytes {
-        let _ = write!(hex, "{b:02x}");
-    }
-    hex
+    let mut text = String::with_capacity(prefix.len() + 2 * bytes.len());
+    text.push_str(prefix);
+    text.push_str(&hex::encode(bytes));
+    text
 }
 
 /// The prefix of an [`InputDigest`].
@@ -138,7 +135,7 @@ impl InputDigest {
         for (name, sha) in &files {
             mac.update(name.as_bytes());
             mac.update(b"\0");
-            mac.update(prefixed_hex("", sha).as_bytes());
+            mac.update(hex::encode(sha).as_bytes());
             mac.update(b"\n");
         }
         InputDigest(prefixed_hex(INPUT_DIGEST_PREFIX, &mac.finalize().into_bytes()))

@@ -14,7 +14,7 @@ pub(super) fn parse(der: &[u8]) -> Option<CertificateInfo> {
     let mut info = CertificateInfo {
         subject: clean(&cert.subject().to_string()),
         issuer: clean(&cert.issuer().to_string()),
-        serial: hex(cert.raw_serial()),
+        serial: hex::encode(cert.raw_serial()),
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
         key: key_info(&cert),
@@ -127,14 +127,6 @@ fn ip_of(bytes: &[u8]) -> Option<String> {
         16 => <[u8; 16]>::try_from(bytes).ok().map(|b| std::net::Ipv6Addr::from(b).to_string()),
         _ => None,
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// Text from a certificate with control characters (and the other characters a terminal must

@@ -168,6 +168,8 @@ pub struct ProxyPhase<'p, 'a> {
 /// the proxies each workload runs (by workload index).
 pub struct ProxyPaths {
     pub paths: Vec<ProxyPath>,
+    /// The positions in `paths` of the paths through each proxy (by index in the Inventory).
+    pub by_proxy: HashMap<usize, Vec<usize>>,
     pub run_by: HashMap<usize, Vec<usize>>,
     /// Credentials written in clear in proxy configurations, for [`Calls::leaks`].
     pub leaks: Vec<LeakedValue>,
@@ -195,7 +197,13 @@ pub fn through_proxies(
     };
     let ids = proxy_ids(&estate.inv.proxies);
     add_proxy_paths(&mut phase, &ids);
-    ProxyPaths { paths: phase.proxy_paths, run_by: phase.proxies_run_by, leaks: phase.leaks, ids }
+    // The paths through each proxy, by position in `proxy_paths`.
+    let mut by_proxy: HashMap<usize, Vec<usize>> = HashMap::default();
+    for (i, pp) in phase.proxy_paths.iter().enumerate() {
+        by_proxy.entry(pp.proxy).or_default().push(i);
+    }
+    chain_paths(&mut phase, &by_proxy);
+    ProxyPaths { paths: phase.proxy_paths, by_proxy, run_by: phase.proxies_run_by, leaks: phase.leaks, ids }
 }
 
 fn add_proxy_paths(a: &mut ProxyPhase<'_, '_>, ids: &[String]) {
@@ -332,7 +340,6 @@ fn add_proxy_paths(a: &mut ProxyPhase<'_, '_>, ids: &[String]) {
             ed.identity = Some(hop.identity);
         }
     }
-    chain_paths(a);
 }
 
 /// A credential written in a backend's URL or address (`user:password@`): a credential node held
@@ -395,15 +402,10 @@ fn runs(q: &Proxy, labels: &ztpath_probes::StringMap) -> bool {
 /// proxy (a load balancer in front of an ingress controller or a gateway), the paths through the
 /// second one get a longer form that starts at the first: clients → LB → gateway → backend. Calls
 /// from workloads to a proxy's pods are extended the same way.
-fn chain_paths(a: &mut ProxyPhase<'_, '_>) {
+fn chain_paths(a: &mut ProxyPhase<'_, '_>, by_proxy: &HashMap<usize, Vec<usize>>) {
     /// Chains longer than this many proxies are not followed (and a proxy is never re-entered).
     const MAX_PROXIES: usize = 4;
     let runs_on_workload = &a.proxies_run_by;
-    // The paths through each proxy.
-    let mut by_proxy: HashMap<usize, Vec<usize>> = HashMap::default();
-    for (i, pp) in a.proxy_paths.iter().enumerate() {
-        by_proxy.entry(pp.proxy).or_default().push(i);
-    }
     // A partial chain: its hops, its id, where it starts, the workload it ends at, and the
     // proxies it went through.
     struct Chain {

@@ -65,14 +65,14 @@ pub fn attach(estate: &Estate<'_>, proxies: &ProxyPaths, paths: &mut PathSet) ->
     if inv.tls.is_empty() {
         return Vec::new();
     }
-    let index = Index::new(estate, proxies);
+    let index = Index::new(estate);
     let mut out = Vec::with_capacity(inv.tls.len());
     for o in &inv.tls {
         let mut t = index.resolve(estate, o);
         let seen = observed_at(o);
         let evidence = Evidence { file: (&seen.file).into(), line: seen.line };
         if let Some((pi, li)) = t.proxy {
-            let through = index.proxy_paths.get(&pi).map_or(&[][..], Vec::as_slice);
+            let through = proxies.by_proxy.get(&pi).map_or(&[][..], Vec::as_slice);
             for pp in
                 through.iter().map(|&k| &proxies.paths[k]).filter(|pp| li.is_none_or(|l| pp.listener == l))
             {
@@ -107,22 +107,19 @@ fn add_once(evidence: &mut Vec<Evidence>, e: &Evidence) {
     }
 }
 
-/// What observations are resolved against: proxies by (kind as findings name it, name), proxy
-/// paths by proxy (workloads by their id, in the estate's own index).
+/// What observations are resolved against: proxies by (kind as findings name it, name)
+/// (workloads by their id, in the estate's own index; proxy paths by proxy, in the proxy
+/// phase's).
 struct Index<'e> {
     proxies: HashMap<(String, &'e str), Vec<usize>>,
-    proxy_paths: HashMap<usize, Vec<usize>>,
 }
 
 impl<'e> Index<'e> {
-    fn new(estate: &'e Estate<'_>, proxies: &ProxyPaths) -> Index<'e> {
-        let mut index = Index { proxies: HashMap::default(), proxy_paths: HashMap::default() };
+    fn new(estate: &'e Estate<'_>) -> Index<'e> {
+        let mut index = Index { proxies: HashMap::default() };
         for (pi, p) in estate.inv.proxies.iter().enumerate() {
             let kind = super::backends::object_kind(p).to_ascii_lowercase();
             index.proxies.entry((kind, p.name.as_str())).or_default().push(pi);
-        }
-        for (k, pp) in proxies.paths.iter().enumerate() {
-            index.proxy_paths.entry(pp.proxy).or_default().push(k);
         }
         index
     }

@@ -14,11 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use common::{base64_encode, command, corpora, in_ci, path, root};
+use common::{NOW, base64_encode, command, corpora, in_ci, path, root};
 use kube_support::{Fault, KubeServer, objects_of_files, served_key};
 use serde_json::Value;
 
-const NOW: &str = "2026-11-25";
 const CONTEXT: &str = "test-ctx";
 
 /// Every YAML/JSON file under `dir`, sorted.
@@ -310,7 +309,7 @@ fn servable_files(dir: &Path) -> Vec<PathBuf> {
             let Ok(node) = doc else { continue 'files };
             let value = kube_support::json_of(&node);
             let mut objects = Vec::new();
-            flatten(value, &mut objects);
+            kube_support::push_object(value, &mut objects, 0);
             for object in objects {
                 let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
                 match served_key(&object) {
@@ -332,17 +331,6 @@ fn servable_files(dir: &Path) -> Vec<PathBuf> {
         out.push(file);
     }
     out
-}
-
-fn flatten(value: Value, out: &mut Vec<Value>) {
-    let is_list = value.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"));
-    if is_list && let Some(Value::Array(items)) = value.get("items") {
-        for item in items.clone() {
-            flatten(item, out);
-        }
-        return;
-    }
-    out.push(value);
 }
 
 #[test]

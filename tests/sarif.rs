@@ -14,15 +14,19 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use common::{NOW, corpora, in_ci, path, run, run_in, scan_json};
+use common::{NOW, corpora, in_ci, path, root, run_in, scan_json};
 
 fn sarif_of(args: &[&str]) -> Value {
-    let mut all = vec!["scan"];
-    all.extend_from_slice(args);
+    sarif_in(root(), &[&["scan"], args].concat())
+}
+
+/// The SARIF of `ztpath ARGS` run in `dir`, which must succeed.
+fn sarif_in(dir: &Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
     all.extend_from_slice(&["--format", "sarif", "--fail-on", "never", "--now", NOW]);
-    let (code, out, err) = run(&all);
+    let (code, out, err) = run_in(dir, &all);
     assert_eq!(code, 0, "{err}");
-    serde_json::from_str(&out).expect("SARIF is JSON")
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("SARIF is not JSON ({e}): {out}"))
 }
 
 /// The Multitool (`ZTPATH_SARIF_MULTITOOL`, else where scripts/test.sh installs it), or `None`
@@ -152,22 +156,7 @@ fn live_tls_logs_validate_and_carry_the_wire_findings() {
     let api = format!("{}=api.shop.svc", servers.addrs[0]);
     let old = format!("{}=old.shop.svc", servers.addrs[1]);
     let plain = servers.addrs[2].to_string();
-    let sarif = |args: &[&str]| -> Value {
-        let mut all = args.to_vec();
-        all.extend_from_slice(&[
-            "--tls-ca",
-            "ca.pem",
-            "--format",
-            "sarif",
-            "--fail-on",
-            "never",
-            "--now",
-            NOW,
-        ]);
-        let (code, out, err) = run_in(dir.path(), &all);
-        assert_eq!(code, 0, "{err}");
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
-    };
+    let sarif = |args: &[&str]| sarif_in(dir.path(), &[args, &["--tls-ca", "ca.pem"]].concat());
     let probed = sarif(&["probe", "tls", &api, &old, &plain]);
     let mapped = format!("{api}=Deployment/shop/api");
     let scanned = sarif(&["scan", "estate.yaml", "--tls", "--tls-target", &mapped, "--tls-target", &old]);

@@ -384,7 +384,9 @@ pub(crate) fn objects_of_files(files: &[PathBuf]) -> Vec<Value> {
     out
 }
 
-fn push_object(value: Value, out: &mut Vec<Value>, depth: usize) {
+/// Pushes `value` onto `out`, or the items of a `List` (nested up to four deep), as the API
+/// holds them.
+pub(crate) fn push_object(value: Value, out: &mut Vec<Value>, depth: usize) {
     let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind.ends_with("List") && depth < 4 {
         if let Some(Value::Array(items)) = value.get("items") {

@@ -86,9 +86,10 @@ pub(crate) fn collect(args: &KubeArgs) -> Result<Option<KubeCollected>, String> 
             KubeSecretsArg::Values => SecretsMode::Values,
             KubeSecretsArg::Metadata => SecretsMode::Metadata,
         },
-        deadline: Duration::from_secs(args.kube_deadline.max(1)),
-        request_timeout: Duration::from_secs(args.kube_timeout.max(1)),
-        page_size: args.kube_page_size.max(1),
+        // Each at least 1: the flags' ranges say so.
+        deadline: Duration::from_secs(args.kube_deadline),
+        request_timeout: Duration::from_secs(args.kube_timeout),
+        page_size: args.kube_page_size,
         max_objects: args.kube_max_objects,
         max_answer_bytes: args.kube_max_answer_bytes,
         progress: Some(Arc::clone(&progress) as Arc<dyn kube_live::Progress>),

@@ -343,7 +343,7 @@ pub fn read_text_raw(file: &str, text: &str, namespace: Option<&str>) -> RawInve
 
 /// Kinds some probe reads (and `List`s, which hold them). Documents of other kinds are only
 /// checked for syntax and counted, never built.
-fn modelled_kind(kind: &str) -> bool {
+pub(crate) fn modelled_kind(kind: &str) -> bool {
     const KINDS: &[&str] = &[
         // core Kubernetes
         "Namespace",
@@ -390,13 +390,6 @@ fn modelled_kind(kind: &str) -> bool {
         "TlsObservation",
     ];
     kind.ends_with("List") || KINDS.contains(&kind)
-}
-
-/// Whether some reader models `kind` (for the live reader's test that it lists no kind the file
-/// readers would drop).
-#[cfg(all(test, feature = "kube-live"))]
-pub(crate) fn is_modelled_kind(kind: &str) -> bool {
-    modelled_kind(kind)
 }
 
 /// Dispatches one object by kind; unwraps `List` and `*List` objects. The live Kubernetes reader

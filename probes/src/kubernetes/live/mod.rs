@@ -213,7 +213,8 @@ async fn read_cluster_async(options: &KubeOptions) -> Result<KubeRead, KubeError
     let deadline = started + options.deadline;
     let (config, context) = configure(options).await?;
     let client = kube::Client::try_from(config).map_err(|e| KubeError::Config(safe_error(&e)))?;
-    let api = Api::new(client, options.clone(), deadline);
+    // One client and one set of budgets for discovery and every list.
+    let api = Arc::new(Api::new(client, options.clone(), deadline));
     let discovered = match tokio::time::timeout_at(deadline, discover(&api)).await {
         Ok(found) => found?,
         Err(_) => return Err(KubeError::Deadline(options.deadline.as_secs())),
@@ -641,7 +642,7 @@ async fn discover(api: &Api) -> Result<Discovered, KubeError> {
             if pending.is_empty() {
                 break;
             }
-            let path = if group.is_empty() { format!("/api/{gv}") } else { format!("/apis/{gv}") };
+            let path = version_path(group, gv);
             let list: ResourceList = match api.get_json(&path).await {
                 Ok(list) => list,
                 Err(Failure::Deadline) => return Err(KubeError::Deadline(api.options.deadline.as_secs())),
@@ -702,8 +703,7 @@ struct ListOutcome {
 
 /// Reads the lists, `concurrency` at a time, and returns their outcomes in job order. Lists still
 /// running at the deadline are cancelled and reported unread.
-async fn run_lists(api: &Api, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutcome> {
-    let api = Arc::new(Api::new(api.client.clone(), api.options.clone(), api.deadline));
+async fn run_lists(api: &Arc<Api>, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutcome> {
     let context: Arc<str> = context.into();
     let limit = Arc::new(tokio::sync::Semaphore::new(api.options.concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
@@ -711,7 +711,7 @@ async fn run_lists(api: &Api, context: &str, jobs: Vec<ListJob>) -> Vec<ListOutc
         jobs.iter().map(|j| (j.found.wanted, j.namespace.clone())).collect();
     let mut task_index = std::collections::HashMap::new();
     for (index, job) in jobs.into_iter().enumerate() {
-        let api = Arc::clone(&api);
+        let api = Arc::clone(api);
         let context = Arc::clone(&context);
         let limit = Arc::clone(&limit);
         let handle = set.spawn(async move {
@@ -781,15 +781,20 @@ struct Page {
     items: Vec<Box<serde_json::value::RawValue>>,
 }
 
+/// The path of an API group version: `/api/v1` for the core group, `/apis/<group>/<version>`
+/// for the others.
+fn version_path(group: &str, group_version: &str) -> String {
+    if group.is_empty() { format!("/api/{group_version}") } else { format!("/apis/{group_version}") }
+}
+
 /// Reads one list page by page, converting each page as it arrives.
 async fn read_list(api: &Api, context: &str, job: &ListJob) -> ListOutcome {
     let found = &job.found;
     let wanted = found.wanted;
-    let base = match (&job.namespace, found.group_version.contains('/')) {
-        (Some(ns), false) => format!("/api/{}/namespaces/{ns}/{}", found.group_version, wanted.resource),
-        (Some(ns), true) => format!("/apis/{}/namespaces/{ns}/{}", found.group_version, wanted.resource),
-        (None, false) => format!("/api/{}/{}", found.group_version, wanted.resource),
-        (None, true) => format!("/apis/{}/{}", found.group_version, wanted.resource),
+    let prefix = version_path(wanted.group, &found.group_version);
+    let base = match &job.namespace {
+        Some(ns) => format!("{prefix}/namespaces/{ns}/{}", wanted.resource),
+        None => format!("{prefix}/{}", wanted.resource),
     };
     let metadata =
         wanted.kind == "Secret" && wanted.group.is_empty() && api.options.secrets == SecretsMode::Metadata;
@@ -1023,7 +1028,7 @@ mod tests {
     #[test]
     fn the_wanted_kinds_are_the_ones_the_file_readers_model() {
         for w in WANTED {
-            assert!(crate::files::is_modelled_kind(w.kind), "{} is not read from files", w.kind);
+            assert!(crate::files::modelled_kind(w.kind), "{} is not read from files", w.kind);
         }
     }
 }
